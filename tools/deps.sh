@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Install the Debian packages crmscm needs, only those missing.
+#   tools/deps.sh            build + test + demo dependencies
+#   tools/deps.sh bench      also what the benchmarks compare against
+# Runs apt-get as root (directly, or through sudo).
+set -euo pipefail
+
+pkgs=(make gcc clang libclang-rt-14-dev
+      postgresql-15 postgresql-server-dev-15 postgresql-contrib
+      postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
+      libproj-dev liblbfgs-dev)
+if [ "${1:-}" = bench ]; then
+	pkgs+=(postgresql-15-postgis-3 postgresql-15-pgrouting
+	       python3-numpy python3-scipy python3-sklearn python3-statsmodels)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
