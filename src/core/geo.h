@@ -64,6 +64,9 @@ extern int	geo_cmp(const GeoPoint *a, const GeoPoint *b);
  * (Vincenty's atan2 form: stable for near and antipodal points). */
 extern double geo_distance_km(const GeoPoint *a, const GeoPoint *b);
 
+/* sin and cos of an angle in degrees, reduced exactly (|deg| <= 720) */
+extern void geo_sincosd(double deg, double *s, double *c);
+
 /* Geodesic distance in km on the WGS84 ellipsoid (Karney, via PROJ). */
 extern double geo_geodesic_km(const GeoPoint *a, const GeoPoint *b);
 

@@ -227,9 +227,44 @@ test_roundtrip(void)
 	ok(fails == 0, "text round trip is exact for 1,000,000 random points");
 }
 
+/* geo_sincosd against libm's sin/cos of the angle in radians */
+static void
+test_sincosd(void)
+{
+	uint64_t	seed = 7;
+	double		worst = 0;
+	double		s,
+				c;
+
+	for (int i = 0; i < 200000; i++)
+	{
+		double		deg = ((double) (next_u64(&seed) >> 11) / 9007199254740992.0 * 2 - 1) * 720;
+		double		rad = deg * (M_PI / 180);
+
+		geo_sincosd(deg, &s, &c);
+		worst = fmax(worst, fmax(fabs(s - sin(rad)), fabs(c - cos(rad))));
+	}
+	/* libm's own argument deg*pi/180 is off by up to ~1.2e-15 at 720 degrees */
+	if (!ok(worst < 2e-15, "sincosd agrees with libm sin/cos within 2e-15 on [-720, 720]"))
+		printf("#   worst %g\n", worst);
+	geo_sincosd(90, &s, &c);
+	ok(s == 1.0 && c == 0.0, "sincosd(90) is exactly (1, 0)");
+	geo_sincosd(-90, &s, &c);
+	ok(s == -1.0 && c == 0.0, "sincosd(-90) is exactly (-1, 0)");
+	geo_sincosd(180, &s, &c);
+	ok(s == 0.0 && c == -1.0, "sincosd(180) is exactly (0, -1)");
+	geo_sincosd(0, &s, &c);
+	ok(s == 0.0 && c == 1.0, "sincosd(0) is exactly (0, 1)");
+	geo_sincosd(30, &s, &c);
+	is_close(s, 0.5, 2.3e-16, 0, "sin(30 degrees) = 1/2 within 1 ulp");
+	geo_sincosd(45, &s, &c);
+	is_close(s, M_SQRT1_2, 2.3e-16, 0, "sin(45 degrees) = sqrt(1/2) within 1 ulp");
+}
+
 int
 main(void)
 {
+	test_sincosd();
 	test_distances();
 	test_parse();
 	test_roundtrip();
