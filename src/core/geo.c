@@ -273,6 +273,10 @@ geo_distance_km(const GeoPoint *a, const GeoPoint *b)
 				n,
 				angle;
 
+	/* with fused multiply-adds, y below need not cancel exactly */
+	if (a->lat == b->lat && a->lon == b->lon)
+		return 0.0;
+
 	sincosd_inline(a->lat, &sin1, &cos1);
 	sincosd_inline(b->lat, &sin2, &cos2);
 	sincosd_inline(b->lon - a->lon, &sdl, &cdl);

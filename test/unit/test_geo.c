@@ -54,7 +54,10 @@ test_distances(void)
 
 		is_close(geo_distance_km(&a, &b), GEO_EARTH_RADIUS_KM * 1e-9 * M_PI / 180, 1e-12, 0,
 				 "1e-9 degree apart on the equator: R * dlambda");
+		GeoPoint	c = {-33.8688, 151.2093};
+
 		ok(geo_distance_km(&a, &a) == 0.0, "distance to itself is 0");
+		ok(geo_distance_km(&c, &c) == 0.0, "distance of Sydney to itself is 0");
 		ok(geo_geodesic_km(&a, &a) == 0.0, "geodesic to itself is 0");
 	}
 	/* a quarter meridian on the sphere is exactly pi*R/2 */
