@@ -216,6 +216,37 @@ kernel_cos(double x)
 	return w + (((1.0 - w) - hz) + z * r);
 }
 
+/*
+ * asin(x) for |x| <= 0.5, fdlibm e_asin.c's rational approximation (same
+ * copyright and permission notice as above): asin(x) = x + x*x^2*R(x^2),
+ * error below 1 ulp there.
+ */
+static inline double
+kernel_asin(double x)
+{
+	const double pS0 = 1.66666666666666657415e-01,
+				pS1 = -3.25565818622400915405e-01,
+				pS2 = 2.01212532134862925881e-01,
+				pS3 = -4.00555345006794114027e-02,
+				pS4 = 7.91534994289814532176e-04,
+				pS5 = 3.47933107596021167570e-05,
+				qS1 = -2.40339491173441421878e+00,
+				qS2 = 2.02094576023350569471e+00,
+				qS3 = -6.88283971605453293030e-01,
+				qS4 = 7.70381505559019352791e-02;
+	double		t = x * x,
+				p = t * (pS0 + t * (pS1 + t * (pS2 + t * (pS3 + t * (pS4 + t * pS5))))),
+				q = 1.0 + t * (qS1 + t * (qS2 + t * (qS3 + t * qS4)));
+
+	return x + x * (p / q);
+}
+
+double
+geo_asin_small(double x)
+{
+	return kernel_asin(x);
+}
+
 static inline void
 sincosd_inline(double deg, double *s, double *c)
 {
@@ -283,20 +314,27 @@ geo_distance_km(const GeoPoint *a, const GeoPoint *b)
 
 	/*
 	 * Vincenty's formula on the sphere: the angle between the two position
-	 * vectors is atan2(n, z) with n = |v1 x v2|, z = v1 . v2.  Evaluated as
-	 * asin(n) when the angle is below ~45 degrees, pi - asin(n) above ~135,
-	 * acos(z) in between: each well conditioned there, and cheaper than atan2.
+	 * vectors is atan2(n, z) with n = |v1 x v2| = sin(angle) and
+	 * z = v1 . v2 = cos(angle).  Instead of atan2 we pick, by sextant, a form
+	 * that needs asin only on [-0.5, 0.5], where it is a short rational
+	 * function and every form is well conditioned:
+	 *   angle <= 30 or >= 150 degrees   asin(n), pi - asin(n)
+	 *   60 .. 120                       pi/2 - asin(z)
+	 *   30 .. 60                        2 asin(sqrt((1 - z) / 2))   (half angle)
+	 *   120 .. 150                      pi - 2 asin(sqrt((1 + z) / 2))
 	 */
 	x = cos2 * sdl;
 	y = cos1 * sin2 - sin1 * cos2 * cdl;
 	z = sin1 * sin2 + cos1 * cos2 * cdl;
 	n = sqrt(x * x + y * y);
-	if (z >= 0.7)
-		angle = asin(Min(n, 1.0));
-	else if (z <= -0.7)
-		angle = M_PI - asin(Min(n, 1.0));
+	if (n <= 0.5)
+		angle = z >= 0 ? kernel_asin(n) : M_PI - kernel_asin(n);
+	else if (z >= -0.5 && z <= 0.5)
+		angle = M_PI_2 - kernel_asin(z);
+	else if (z > 0)
+		angle = 2.0 * kernel_asin(sqrt(Min((1.0 - z) * 0.5, 0.25)));
 	else
-		angle = acos(z);
+		angle = M_PI - 2.0 * kernel_asin(sqrt(Min((1.0 + z) * 0.5, 0.25)));
 	return GEO_EARTH_RADIUS_KM * angle;
 }
 

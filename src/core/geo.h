@@ -67,6 +67,9 @@ extern double geo_distance_km(const GeoPoint *a, const GeoPoint *b);
 /* sin and cos of an angle in degrees, reduced exactly (|deg| <= 720) */
 extern void geo_sincosd(double deg, double *s, double *c);
 
+/* asin(x) for |x| <= 0.5 (the kernel distance_km uses) */
+extern double geo_asin_small(double x);
+
 /* Geodesic distance in km on the WGS84 ellipsoid (Karney, via PROJ). */
 extern double geo_geodesic_km(const GeoPoint *a, const GeoPoint *b);
 

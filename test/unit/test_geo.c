@@ -264,9 +264,59 @@ test_sincosd(void)
 	is_close(s, M_SQRT1_2, 2.3e-16, 0, "sin(45 degrees) = sqrt(1/2) within 1 ulp");
 }
 
+/* the Vincenty atan2 form evaluated with libm, as PostGIS does */
+static double
+distance_libm(const GeoPoint *a, const GeoPoint *b)
+{
+	double		p1 = a->lat * M_PI / 180,
+				p2 = b->lat * M_PI / 180,
+				dl = (b->lon - a->lon) * M_PI / 180;
+	double		x = cos(p2) * sin(dl),
+				y = cos(p1) * sin(p2) - sin(p1) * cos(p2) * cos(dl),
+				z = sin(p1) * sin(p2) + cos(p1) * cos(p2) * cos(dl);
+
+	return GEO_EARTH_RADIUS_KM * atan2(sqrt(x * x + y * y), z);
+}
+
+static void
+test_kernels_vs_libm(void)
+{
+	uint64_t	seed = 99;
+	double		worst = 0;
+
+	for (int i = 0; i < 200000; i++)
+	{
+		double		x = ((double) (next_u64(&seed) >> 11) / 9007199254740992.0 - 0.5);
+
+		worst = fmax(worst, fabs(geo_asin_small(x) - asin(x)) / fmax(fabs(asin(x)), 1e-300));
+	}
+	if (!ok(worst <= 2.3e-16, "asin kernel within 1 ulp of libm asin on [-0.5, 0.5]"))
+		printf("#   worst relative %g\n", worst);
+
+	worst = 0;
+	for (int i = 0; i < 200000; i++)
+	{
+		GeoPoint	a,
+					b;
+		double		d,
+					ref;
+
+		geo_make(((double) (next_u64(&seed) >> 11) / 9007199254740992.0 * 2 - 1) * 90,
+				 ((double) (next_u64(&seed) >> 11) / 9007199254740992.0 * 2 - 1) * 180, &a);
+		geo_make(((double) (next_u64(&seed) >> 11) / 9007199254740992.0 * 2 - 1) * 90,
+				 ((double) (next_u64(&seed) >> 11) / 9007199254740992.0 * 2 - 1) * 180, &b);
+		d = geo_distance_km(&a, &b);
+		ref = distance_libm(&a, &b);
+		worst = fmax(worst, fabs(d - ref) / ref);
+	}
+	if (!ok(worst < 1e-12, "distance_km within 1e-12 of the libm atan2 formula on 200,000 random pairs"))
+		printf("#   worst relative %g\n", worst);
+}
+
 int
 main(void)
 {
+	test_kernels_vs_libm();
 	test_sincosd();
 	test_distances();
 	test_parse();
