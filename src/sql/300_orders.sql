@@ -28,13 +28,17 @@ COMMENT ON FUNCTION @extschema@._guard() IS
 -- Internal helpers (not for direct use; EXECUTE revoked from PUBLIC)
 -- ---------------------------------------------------------------------
 
+-- PL/pgSQL rather than SQL: its plan is cached for the session, where a
+-- non-inlinable SQL function is parsed and planned again on every call.
 CREATE FUNCTION @extschema@._nearest_warehouse(p_tenant bigint, p_to @extschema@.geopoint)
-RETURNS bigint LANGUAGE sql STABLE
+RETURNS bigint LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp AS $$
-	SELECT w.warehouse_id FROM @extschema@.warehouses w
-	 WHERE w.tenant_id OPERATOR(pg_catalog.=) p_tenant
-	 ORDER BY @extschema@.distance_km(w.location, p_to) NULLS LAST, w.warehouse_id
-	 LIMIT 1
+BEGIN
+	RETURN (SELECT w.warehouse_id FROM @extschema@.warehouses w
+	         WHERE w.tenant_id = p_tenant
+	         ORDER BY @extschema@.distance_km(w.location, p_to) NULLS LAST, w.warehouse_id
+	         LIMIT 1);
+END
 $$;
 COMMENT ON FUNCTION @extschema@._nearest_warehouse(bigint, @extschema@.geopoint) IS
 	'Internal: warehouse of the tenant nearest to a point (without location last, then by id)';
@@ -59,18 +63,25 @@ COMMENT ON FUNCTION @extschema@._ensure_inventory(bigint[], bigint[], bigint[]) 
 	'Internal: create missing inventory rows, empty, in key order';
 
 -- Lock the inventory rows of the given items in every warehouse, in the
--- global order.
-CREATE FUNCTION @extschema@._lock_items(p_tenants bigint[], p_items bigint[])
+-- global order.  p_whs (optional, parallel to p_items) names rows that must
+-- exist (backorder targets): missing ones are created first.
+CREATE FUNCTION @extschema@._lock_items(p_tenants bigint[], p_items bigint[], p_whs bigint[] DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+	IF p_whs IS NOT NULL AND EXISTS (
+		SELECT 1 FROM unnest(p_tenants, p_items, p_whs) AS u(t, i, w)
+		 WHERE NOT EXISTS (SELECT 1 FROM @extschema@.inventory x
+		                    WHERE x.tenant_id = u.t AND x.item_id = u.i AND x.warehouse_id = u.w)) THEN
+		PERFORM @extschema@._ensure_inventory(p_tenants, p_items, p_whs);
+	END IF;
 	PERFORM 1 FROM @extschema@.inventory i
 	 WHERE (i.tenant_id, i.item_id) IN (SELECT u.t, u.i FROM unnest(p_tenants, p_items) AS u(t, i))
 	 ORDER BY i.tenant_id, i.item_id, i.warehouse_id
 	   FOR NO KEY UPDATE OF i;
 END
 $$;
-COMMENT ON FUNCTION @extschema@._lock_items(bigint[], bigint[]) IS
+COMMENT ON FUNCTION @extschema@._lock_items(bigint[], bigint[], bigint[]) IS
 	'Internal: lock all inventory rows of the items, ordered by (tenant_id, item_id, warehouse_id)';
 
 -- Reserve p_qty more units for a line: from its preferred warehouse, else
@@ -81,42 +92,50 @@ CREATE FUNCTION @extschema@._reserve(p_tenant bigint, p_order bigint, p_line int
 	p_qty numeric, p_pref bigint, p_ship_to @extschema@.geopoint, p_priority int)
 RETURNS void LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-	v_left numeric := p_qty;
-	v_take numeric;
-	v_wh bigint;
-	r record;
 BEGIN
-	FOR r IN
-		SELECT i.warehouse_id, i.available
+	-- one statement (measured: the per-statement cost dominates this path)
+	WITH cand AS (
+		SELECT i.warehouse_id, i.available,
+		       sum(i.available) OVER (ORDER BY @extschema@.distance_km(w.location, p_ship_to) NULLS LAST, i.warehouse_id) AS cum
 		  FROM @extschema@.inventory i
 		  JOIN @extschema@.warehouses w ON w.tenant_id = i.tenant_id AND w.warehouse_id = i.warehouse_id
 		 WHERE i.tenant_id = p_tenant AND i.item_id = p_item AND i.available > 0
 		   AND (p_pref IS NULL OR i.warehouse_id = p_pref)
-		 ORDER BY @extschema@.distance_km(w.location, p_ship_to) NULLS LAST, i.warehouse_id
-	LOOP
-		EXIT WHEN v_left <= 0;
-		v_take := least(v_left, r.available);
-		UPDATE @extschema@.inventory SET reserved = reserved + v_take
-		 WHERE tenant_id = p_tenant AND item_id = p_item AND warehouse_id = r.warehouse_id;
-		INSERT INTO @extschema@.reservations AS x (tenant_id, order_id, line_no, item_id, warehouse_id, qty)
-		VALUES (p_tenant, p_order, p_line, p_item, r.warehouse_id, v_take)
-		ON CONFLICT (tenant_id, order_id, line_no, warehouse_id) DO UPDATE SET qty = x.qty + excluded.qty;
-		v_left := v_left - v_take;
-	END LOOP;
-	IF v_left > 0 THEN
-		v_wh := coalesce(p_pref, @extschema@._nearest_warehouse(p_tenant, p_ship_to));
+	), take AS (
+		SELECT c.warehouse_id, least(c.available, p_qty - (c.cum - c.available)) AS qty
+		  FROM cand c WHERE c.cum - c.available < p_qty
+	), total AS (
+		SELECT coalesce(sum(t.qty), 0) AS qty FROM take t
+	), bo AS (
+		-- what cannot be reserved waits at the preferred, else nearest, warehouse
 		INSERT INTO @extschema@.backorders (tenant_id, order_id, line_no, item_id, warehouse_id, qty, priority)
-		VALUES (p_tenant, p_order, p_line, p_item, v_wh, v_left, p_priority);
-		-- a new row version: REPEATABLE READ transactions that read this
-		-- queue with an older snapshot get a serialization error on it
-		UPDATE @extschema@.inventory SET reserved = reserved
-		 WHERE tenant_id = p_tenant AND item_id = p_item AND warehouse_id = v_wh;
-	END IF;
-	UPDATE @extschema@.sales_order_lines
-	   SET qty_reserved = qty_reserved + (p_qty - v_left),
-	       qty_backordered = qty_backordered + v_left
-	 WHERE tenant_id = p_tenant AND order_id = p_order AND line_no = p_line;
+		SELECT p_tenant, p_order, p_line, p_item,
+		       coalesce(p_pref, @extschema@._nearest_warehouse(p_tenant, p_ship_to)), p_qty - total.qty, p_priority
+		  FROM total WHERE total.qty < p_qty
+		RETURNING warehouse_id
+	), delta AS (
+		-- the backorder's inventory row gets a new version too (+0), so that
+		-- REPEATABLE READ transactions reading this queue with an older
+		-- snapshot get a serialization error on it
+		SELECT x.warehouse_id, sum(x.qty) AS qty
+		  FROM (SELECT t.warehouse_id, t.qty FROM take t UNION ALL SELECT b.warehouse_id, 0 FROM bo b) x
+		 GROUP BY x.warehouse_id
+	), inv AS (
+		UPDATE @extschema@.inventory x SET reserved = x.reserved + d.qty
+		  FROM delta d
+		 WHERE x.tenant_id = p_tenant AND x.item_id = p_item AND x.warehouse_id = d.warehouse_id
+		RETURNING 1
+	), res AS (
+		INSERT INTO @extschema@.reservations AS x (tenant_id, order_id, line_no, item_id, warehouse_id, qty)
+		SELECT p_tenant, p_order, p_line, p_item, t.warehouse_id, t.qty FROM take t
+		ON CONFLICT (tenant_id, order_id, line_no, warehouse_id) DO UPDATE SET qty = x.qty + excluded.qty
+		RETURNING 1
+	)
+	UPDATE @extschema@.sales_order_lines l
+	   SET qty_reserved = l.qty_reserved + total.qty,
+	       qty_backordered = l.qty_backordered + (p_qty - total.qty)
+	  FROM total
+	 WHERE l.tenant_id = p_tenant AND l.order_id = p_order AND l.line_no = p_line;
 END
 $$;
 COMMENT ON FUNCTION @extschema@._reserve(bigint, bigint, int, bigint, numeric, bigint, @extschema@.geopoint, int) IS
@@ -293,7 +312,8 @@ COMMENT ON FUNCTION @extschema@._drop_line_stock(bigint, bigint, int) IS
 
 CREATE FUNCTION @extschema@._line_before_insert() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp AS $$
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
 	v_status text;
 BEGIN
@@ -331,7 +351,8 @@ COMMENT ON FUNCTION @extschema@._line_before_insert() IS
 
 CREATE FUNCTION @extschema@._line_before_update() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp AS $$
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
 	v_status text;
 BEGIN
@@ -376,7 +397,8 @@ COMMENT ON FUNCTION @extschema@._line_before_update() IS
 
 CREATE FUNCTION @extschema@._lines_after_insert() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp AS $$
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
 	v_t bigint[];
 	v_i bigint[];
@@ -399,8 +421,7 @@ BEGIN
 		RAISE EXCEPTION 'tenant % has no warehouse to reserve or backorder item %', v_t[1], v_i[array_position(v_w, NULL)]
 			USING ERRCODE = 'foreign_key_violation';
 	END IF;
-	PERFORM @extschema@._ensure_inventory(v_t, v_i, v_w);
-	PERFORM @extschema@._lock_items(v_t, v_i);
+	PERFORM @extschema@._lock_items(v_t, v_i, v_w);
 	PERFORM set_config('crmscm.internal', 'on', true);
 	FOR r IN
 		SELECT n.tenant_id, n.order_id, n.line_no, n.item_id, n.qty, n.warehouse_id, o.ship_to, o.priority
@@ -421,7 +442,8 @@ COMMENT ON FUNCTION @extschema@._lines_after_insert() IS
 
 CREATE FUNCTION @extschema@._lines_after_update() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp AS $$
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
 	v_t bigint[];
 	v_i bigint[];
@@ -442,8 +464,7 @@ BEGIN
 	IF v_t IS NULL THEN
 		RETURN NULL;
 	END IF;
-	PERFORM @extschema@._ensure_inventory(v_t, v_i, v_w);
-	PERFORM @extschema@._lock_items(v_t, v_i);
+	PERFORM @extschema@._lock_items(v_t, v_i, v_w);
 	PERFORM set_config('crmscm.internal', 'on', true);
 	FOR r IN
 		SELECT n.tenant_id, n.order_id, n.line_no, n.item_id, n.warehouse_id, o.ship_to, o.priority,
@@ -483,7 +504,8 @@ COMMENT ON FUNCTION @extschema@._lines_after_update() IS
 
 CREATE FUNCTION @extschema@._lines_after_delete() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp AS $$
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
 	v_t bigint[];
 	v_i bigint[];
@@ -532,7 +554,9 @@ CREATE TRIGGER sales_order_lines_reserve
 CREATE TRIGGER sales_order_lines_adjust
 	AFTER UPDATE ON @extschema@.sales_order_lines
 	REFERENCING OLD TABLE AS old_lines NEW TABLE AS new_lines
-	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._lines_after_update();
+	FOR EACH STATEMENT
+	WHEN (pg_catalog.current_setting('crmscm.internal', true) IS DISTINCT FROM 'on')
+	EXECUTE FUNCTION @extschema@._lines_after_update();
 CREATE TRIGGER sales_order_lines_release
 	AFTER DELETE ON @extschema@.sales_order_lines
 	REFERENCING OLD TABLE AS old_lines
@@ -567,7 +591,8 @@ COMMENT ON FUNCTION @extschema@._order_before_update() IS
 
 CREATE FUNCTION @extschema@._orders_after_update() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp AS $$
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
 	v_ot bigint[];		-- changed orders: tenant, order, confirm?
 	v_oo bigint[];
@@ -607,8 +632,7 @@ BEGIN
 			RAISE EXCEPTION 'tenant % has no warehouse to reserve or backorder item %', v_t[1], v_i[array_position(v_w, NULL)]
 				USING ERRCODE = 'foreign_key_violation';
 		END IF;
-		PERFORM @extschema@._ensure_inventory(v_t, v_i, v_w);
-		PERFORM @extschema@._lock_items(v_t, v_i);
+		PERFORM @extschema@._lock_items(v_t, v_i, v_w);
 		FOR r IN
 			SELECT l.tenant_id, l.order_id, l.line_no, l.item_id, l.warehouse_id, l.qty,
 			       l.qty_reserved + l.qty_backordered AS held, l.qty_shipped, c.confirm, o.ship_to, o.priority
@@ -657,7 +681,8 @@ CREATE TRIGGER sales_orders_confirm_cancel
 
 CREATE FUNCTION @extschema@._moves_after_insert() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp AS $$
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
 	v_t bigint[];
 	v_i bigint[];
@@ -776,9 +801,11 @@ CREATE TRIGGER customers_guard BEFORE UPDATE ON @extschema@.customers
 -- ---------------------------------------------------------------------
 
 CREATE FUNCTION @extschema@._po_open(p_qty numeric, p_received numeric) RETURNS numeric
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp AS $$
-	SELECT GREATEST(p_qty OPERATOR(pg_catalog.-) p_received, 0)
+BEGIN
+	RETURN greatest(p_qty - p_received, 0);
+END
 $$;
 COMMENT ON FUNCTION @extschema@._po_open(numeric, numeric) IS
 	'Internal: open quantity of a purchase order line, never negative';
@@ -802,7 +829,8 @@ COMMENT ON FUNCTION @extschema@._add_on_order(bigint, bigint, bigint, numeric) I
 
 CREATE FUNCTION @extschema@._po_line_before() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp AS $$
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
 	v_status text;
 BEGIN
@@ -843,7 +871,8 @@ COMMENT ON FUNCTION @extschema@._po_line_before() IS
 
 CREATE FUNCTION @extschema@._po_line_after() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp AS $$
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
 	v_status text;
 	v_tenant bigint;
@@ -896,7 +925,8 @@ COMMENT ON FUNCTION @extschema@._po_before_update() IS
 
 CREATE FUNCTION @extschema@._po_after_update() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp AS $$
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
 	v_sign int;
 	r record;
@@ -943,7 +973,8 @@ CREATE TRIGGER purchase_order_lines_on_order AFTER INSERT OR UPDATE OR DELETE ON
 
 CREATE FUNCTION @extschema@.ship(p_order_id bigint, p_line_no int, p_qty numeric DEFAULT NULL)
 RETURNS numeric LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp AS $$
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
 	v_tenant bigint := @extschema@.current_tenant();
 	v_status text;
@@ -1019,7 +1050,8 @@ COMMENT ON FUNCTION @extschema@.ship(bigint, int, numeric) IS
 
 CREATE FUNCTION @extschema@.receive(p_po_id bigint, p_line_no int, p_qty numeric DEFAULT NULL)
 RETURNS numeric LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp AS $$
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
 	v_tenant bigint := @extschema@.current_tenant();
 	v_qty numeric;
@@ -1187,7 +1219,7 @@ COMMENT ON FUNCTION @extschema@.check_inventory() IS
 REVOKE EXECUTE ON FUNCTION
 	@extschema@._nearest_warehouse(bigint, @extschema@.geopoint),
 	@extschema@._ensure_inventory(bigint[], bigint[], bigint[]),
-	@extschema@._lock_items(bigint[], bigint[]),
+	@extschema@._lock_items(bigint[], bigint[], bigint[]),
 	@extschema@._reserve(bigint, bigint, int, bigint, numeric, bigint, @extschema@.geopoint, int),
 	@extschema@._release(bigint, bigint, int, numeric),
 	@extschema@._fill(bigint, bigint, bigint, boolean),
