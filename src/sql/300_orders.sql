@@ -66,7 +66,7 @@ COMMENT ON FUNCTION @extschema@._ensure_inventory(bigint[], bigint[], bigint[]) 
 -- global order.  p_whs (optional, parallel to p_items) names rows that must
 -- exist (backorder targets): missing ones are created first.
 CREATE FUNCTION @extschema@._lock_items(p_tenants bigint[], p_items bigint[], p_whs bigint[] DEFAULT NULL)
-RETURNS void LANGUAGE plpgsql
+RETURNS boolean LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	IF p_whs IS NOT NULL AND EXISTS (
@@ -79,6 +79,7 @@ BEGIN
 	 WHERE (i.tenant_id, i.item_id) IN (SELECT u.t, u.i FROM unnest(p_tenants, p_items) AS u(t, i))
 	 ORDER BY i.tenant_id, i.item_id, i.warehouse_id
 	   FOR NO KEY UPDATE OF i;
+	RETURN true;
 END
 $$;
 COMMENT ON FUNCTION @extschema@._lock_items(bigint[], bigint[], bigint[]) IS
@@ -90,7 +91,7 @@ COMMENT ON FUNCTION @extschema@._lock_items(bigint[], bigint[], bigint[]) IS
 -- rows are locked and the backorder warehouse's row exists.
 CREATE FUNCTION @extschema@._reserve(p_tenant bigint, p_order bigint, p_line int, p_item bigint,
 	p_qty numeric, p_pref bigint, p_ship_to @extschema@.geopoint, p_priority int)
-RETURNS void LANGUAGE plpgsql
+RETURNS boolean LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	-- one statement (measured: the per-statement cost dominates this path)
@@ -136,6 +137,7 @@ BEGIN
 	       qty_backordered = l.qty_backordered + (p_qty - total.qty)
 	  FROM total
 	 WHERE l.tenant_id = p_tenant AND l.order_id = p_order AND l.line_no = p_line;
+	RETURN true;
 END
 $$;
 COMMENT ON FUNCTION @extschema@._reserve(bigint, bigint, int, bigint, numeric, bigint, @extschema@.geopoint, int) IS
@@ -310,45 +312,6 @@ COMMENT ON FUNCTION @extschema@._drop_line_stock(bigint, bigint, int) IS
 -- sales_order_lines
 -- ---------------------------------------------------------------------
 
-CREATE FUNCTION @extschema@._line_before_insert() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-SET plan_cache_mode = force_generic_plan AS $$
-DECLARE
-	v_status text;
-BEGIN
-	-- the order row first (lock order): confirming or cancelling the order
-	-- waits for this line, and we see the order's latest status
-	SELECT o.status INTO v_status FROM @extschema@.sales_orders o
-	 WHERE o.tenant_id = NEW.tenant_id AND o.order_id = NEW.order_id
-	   FOR SHARE;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'sales order % does not exist', NEW.order_id
-			USING ERRCODE = 'foreign_key_violation';
-	END IF;
-	IF v_status = 'cancelled' THEN
-		RAISE EXCEPTION 'cannot add line % to order %: the order is cancelled', NEW.line_no, NEW.order_id
-			USING ERRCODE = 'check_violation';
-	ELSIF v_status = 'closed' THEN
-		-- history import: shipped (qty_shipped = qty) or cancelled lines, no stock
-		IF NOT ((NEW.status = 'shipped' AND NEW.qty_shipped = NEW.qty
-		         OR NEW.status = 'cancelled' AND NEW.qty_shipped <= NEW.qty)
-		        AND NEW.qty_reserved = 0 AND NEW.qty_backordered = 0) THEN
-			RAISE EXCEPTION 'cannot add line % to order %: the order is closed', NEW.line_no, NEW.order_id
-				USING ERRCODE = 'check_violation',
-				      HINT = 'Lines of closed orders are history: status shipped with qty_shipped = qty, or cancelled.';
-		END IF;
-	ELSIF NEW.status <> 'open' OR NEW.qty_reserved <> 0 OR NEW.qty_backordered <> 0 OR NEW.qty_shipped <> 0 THEN
-		RAISE EXCEPTION 'new line % of order % must be open with nothing reserved, backordered or shipped', NEW.line_no, NEW.order_id
-			USING ERRCODE = 'check_violation',
-			      HINT = 'crmscm maintains status and the qty_* columns; history goes into closed orders.';
-	END IF;
-	RETURN NEW;
-END
-$$;
-COMMENT ON FUNCTION @extschema@._line_before_insert() IS
-	'Trigger: validates a new order line against its order''s status';
-
 CREATE FUNCTION @extschema@._line_before_update() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -400,40 +363,67 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
+	v_ok boolean;
+	v_n int := 0;
 	v_t bigint[];
+	v_o bigint[];
+	v_l int[];
 	v_i bigint[];
+	v_q numeric[];
+	v_p bigint[];
 	v_w bigint[];
+	v_s @extschema@.geopoint[];
+	v_r int[];
 	r record;
 BEGIN
-	IF current_setting('crmscm.internal', true) = 'on' THEN
-		RETURN NULL;
-	END IF;
-	SELECT array_agg(n.tenant_id), array_agg(n.item_id),
-	       array_agg(coalesce(n.warehouse_id, @extschema@._nearest_warehouse(n.tenant_id, o.ship_to)))
-	  INTO v_t, v_i, v_w
-	  FROM new_lines n
-	  JOIN @extschema@.sales_orders o ON o.tenant_id = n.tenant_id AND o.order_id = n.order_id
-	 WHERE o.status = 'confirmed' AND n.status = 'open';
-	IF v_t IS NULL THEN
-		RETURN NULL;
-	END IF;
-	IF array_position(v_w, NULL) IS NOT NULL THEN
-		RAISE EXCEPTION 'tenant % has no warehouse to reserve or backorder item %', v_t[1], v_i[array_position(v_w, NULL)]
-			USING ERRCODE = 'foreign_key_violation';
-	END IF;
-	PERFORM @extschema@._lock_items(v_t, v_i, v_w);
-	PERFORM set_config('crmscm.internal', 'on', true);
+	-- the orders first (lock order): confirming or cancelling one waits for
+	-- these lines, and we act on the order's latest status
 	FOR r IN
-		SELECT n.tenant_id, n.order_id, n.line_no, n.item_id, n.qty, n.warehouse_id, o.ship_to, o.priority
+		SELECT n.tenant_id, n.order_id, n.line_no, n.item_id, n.qty, n.warehouse_id, n.status,
+		       n.qty_reserved, n.qty_backordered, n.qty_shipped,
+		       o.status AS order_status, o.ship_to, o.priority
 		  FROM new_lines n
 		  JOIN @extschema@.sales_orders o ON o.tenant_id = n.tenant_id AND o.order_id = n.order_id
-		 WHERE o.status = 'confirmed' AND n.status = 'open'
 		 ORDER BY n.tenant_id, n.order_id, n.line_no
+		   FOR SHARE OF o
 	LOOP
-		PERFORM @extschema@._reserve(r.tenant_id, r.order_id, r.line_no, r.item_id, r.qty,
-		                             r.warehouse_id, r.ship_to, r.priority);
+		IF r.order_status = 'cancelled' THEN
+			RAISE EXCEPTION 'cannot add line % to order %: the order is cancelled', r.line_no, r.order_id
+				USING ERRCODE = 'check_violation';
+		ELSIF r.order_status = 'closed' THEN
+			-- history import: shipped (qty_shipped = qty) or cancelled lines, no stock
+			IF NOT ((r.status = 'shipped' AND r.qty_shipped = r.qty
+			         OR r.status = 'cancelled' AND r.qty_shipped <= r.qty)
+			        AND r.qty_reserved = 0 AND r.qty_backordered = 0) THEN
+				RAISE EXCEPTION 'cannot add line % to order %: the order is closed', r.line_no, r.order_id
+					USING ERRCODE = 'check_violation',
+					      HINT = 'Lines of closed orders are history: status shipped with qty_shipped = qty, or cancelled.';
+			END IF;
+		ELSIF r.status <> 'open' OR r.qty_reserved <> 0 OR r.qty_backordered <> 0 OR r.qty_shipped <> 0 THEN
+			RAISE EXCEPTION 'new line % of order % must be open with nothing reserved, backordered or shipped', r.line_no, r.order_id
+				USING ERRCODE = 'check_violation',
+				      HINT = 'crmscm maintains status and the qty_* columns; history goes into closed orders.';
+		ELSIF r.order_status = 'confirmed' THEN
+			v_n := v_n + 1;
+			v_t[v_n] := r.tenant_id; v_o[v_n] := r.order_id; v_l[v_n] := r.line_no;
+			v_i[v_n] := r.item_id; v_q[v_n] := r.qty; v_p[v_n] := r.warehouse_id;
+			v_s[v_n] := r.ship_to; v_r[v_n] := r.priority;
+			v_w[v_n] := coalesce(r.warehouse_id, @extschema@._nearest_warehouse(r.tenant_id, r.ship_to));
+			IF v_w[v_n] IS NULL THEN
+				RAISE EXCEPTION 'tenant % has no warehouse to reserve or backorder item %', r.tenant_id, r.item_id
+					USING ERRCODE = 'foreign_key_violation';
+			END IF;
+		END IF;
 	END LOOP;
-	PERFORM set_config('crmscm.internal', 'off', true);
+	IF v_n = 0 THEN
+		RETURN NULL;
+	END IF;
+	v_ok := @extschema@._lock_items(v_t, v_i, v_w);
+	v_ok := set_config('crmscm.internal', 'on', true) IS NOT NULL;
+	FOR k IN 1 .. v_n LOOP
+		v_ok := @extschema@._reserve(v_t[k], v_o[k], v_l[k], v_i[k], v_q[k], v_p[k], v_s[k], v_r[k]);
+	END LOOP;
+	v_ok := set_config('crmscm.internal', 'off', true) IS NOT NULL;
 	RETURN NULL;
 END
 $$;
@@ -445,6 +435,7 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
+	v_ok boolean;
 	v_t bigint[];
 	v_i bigint[];
 	v_w bigint[];
@@ -464,8 +455,8 @@ BEGIN
 	IF v_t IS NULL THEN
 		RETURN NULL;
 	END IF;
-	PERFORM @extschema@._lock_items(v_t, v_i, v_w);
-	PERFORM set_config('crmscm.internal', 'on', true);
+	v_ok := @extschema@._lock_items(v_t, v_i, v_w);
+	v_ok := set_config('crmscm.internal', 'on', true) IS NOT NULL;
 	FOR r IN
 		SELECT n.tenant_id, n.order_id, n.line_no, n.item_id, n.warehouse_id, o.ship_to, o.priority,
 		       p.qty AS old_qty, n.qty AS new_qty, n.status AS new_status
@@ -480,7 +471,7 @@ BEGIN
 			 WHERE l.tenant_id = r.tenant_id AND l.order_id = r.order_id AND l.line_no = r.line_no;
 			PERFORM @extschema@._release(r.tenant_id, r.order_id, r.line_no, v_held);
 		ELSIF r.new_qty > r.old_qty THEN
-			PERFORM @extschema@._reserve(r.tenant_id, r.order_id, r.line_no, r.item_id, r.new_qty - r.old_qty,
+			v_ok := @extschema@._reserve(r.tenant_id, r.order_id, r.line_no, r.item_id, r.new_qty - r.old_qty,
 			                             r.warehouse_id, r.ship_to, r.priority);
 		ELSIF r.new_qty < r.old_qty THEN
 			PERFORM @extschema@._release(r.tenant_id, r.order_id, r.line_no, r.old_qty - r.new_qty);
@@ -495,7 +486,7 @@ BEGIN
 	-- released stock goes to waiting backorders; this also fills queues
 	-- a concurrent fill skipped because it found these lines locked
 	PERFORM @extschema@._settle(v_t, v_i, false);
-	PERFORM set_config('crmscm.internal', 'off', true);
+	v_ok := set_config('crmscm.internal', 'off', true) IS NOT NULL;
 	RETURN NULL;
 END
 $$;
@@ -507,6 +498,7 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
+	v_ok boolean;
 	v_t bigint[];
 	v_i bigint[];
 	r record;
@@ -517,8 +509,8 @@ BEGIN
 	IF v_t IS NULL THEN
 		RETURN NULL;
 	END IF;
-	PERFORM @extschema@._lock_items(v_t, v_i);
-	PERFORM set_config('crmscm.internal', 'on', true);
+	v_ok := @extschema@._lock_items(v_t, v_i);
+	v_ok := set_config('crmscm.internal', 'on', true) IS NOT NULL;
 	FOR r IN
 		SELECT p.tenant_id, p.order_id, p.line_no FROM old_lines p
 		 WHERE p.qty_reserved > 0 OR p.qty_backordered > 0
@@ -527,7 +519,7 @@ BEGIN
 		PERFORM @extschema@._drop_line_stock(r.tenant_id, r.order_id, r.line_no);
 	END LOOP;
 	PERFORM @extschema@._settle(v_t, v_i, false);
-	PERFORM set_config('crmscm.internal', 'off', true);
+	v_ok := set_config('crmscm.internal', 'off', true) IS NOT NULL;
 	RETURN NULL;
 END
 $$;
@@ -537,9 +529,6 @@ COMMENT ON FUNCTION @extschema@._lines_after_delete() IS
 CREATE TRIGGER sales_order_lines_guard
 	BEFORE UPDATE ON @extschema@.sales_order_lines
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._guard('qty_reserved', 'qty_backordered', 'qty_shipped');
-CREATE TRIGGER sales_order_lines_check_insert
-	BEFORE INSERT ON @extschema@.sales_order_lines
-	FOR EACH ROW EXECUTE FUNCTION @extschema@._line_before_insert();
 CREATE TRIGGER sales_order_lines_check_update
 	BEFORE UPDATE ON @extschema@.sales_order_lines
 	FOR EACH ROW
@@ -594,6 +583,7 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
+	v_ok boolean;
 	v_ot bigint[];		-- changed orders: tenant, order, confirm?
 	v_oo bigint[];
 	v_oc boolean[];
@@ -626,13 +616,13 @@ BEGIN
 	  JOIN @extschema@.sales_orders o ON o.tenant_id = c.t AND o.order_id = c.o
 	  JOIN @extschema@.sales_order_lines l ON l.tenant_id = c.t AND l.order_id = c.o
 	 WHERE l.status = 'open';
-	PERFORM set_config('crmscm.internal', 'on', true);
+	v_ok := set_config('crmscm.internal', 'on', true) IS NOT NULL;
 	IF v_t IS NOT NULL THEN
 		IF array_position(v_w, NULL) IS NOT NULL THEN
 			RAISE EXCEPTION 'tenant % has no warehouse to reserve or backorder item %', v_t[1], v_i[array_position(v_w, NULL)]
 				USING ERRCODE = 'foreign_key_violation';
 		END IF;
-		PERFORM @extschema@._lock_items(v_t, v_i, v_w);
+		v_ok := @extschema@._lock_items(v_t, v_i, v_w);
 		FOR r IN
 			SELECT l.tenant_id, l.order_id, l.line_no, l.item_id, l.warehouse_id, l.qty,
 			       l.qty_reserved + l.qty_backordered AS held, l.qty_shipped, c.confirm, o.ship_to, o.priority
@@ -643,7 +633,7 @@ BEGIN
 			 ORDER BY l.tenant_id, l.order_id, l.line_no
 		LOOP
 			IF r.confirm THEN
-				PERFORM @extschema@._reserve(r.tenant_id, r.order_id, r.line_no, r.item_id,
+				v_ok := @extschema@._reserve(r.tenant_id, r.order_id, r.line_no, r.item_id,
 				                             r.qty - r.held - r.qty_shipped, r.warehouse_id, r.ship_to, r.priority);
 			ELSIF r.held > 0 THEN
 				PERFORM @extschema@._release(r.tenant_id, r.order_id, r.line_no, r.held);
@@ -656,7 +646,7 @@ BEGIN
 	IF v_t IS NOT NULL THEN
 		PERFORM @extschema@._settle(v_t, v_i, false);
 	END IF;
-	PERFORM set_config('crmscm.internal', 'off', true);
+	v_ok := set_config('crmscm.internal', 'off', true) IS NOT NULL;
 	RETURN NULL;
 END
 $$;
@@ -684,6 +674,7 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
+	v_ok boolean;
 	v_t bigint[];
 	v_i bigint[];
 	v_w bigint[];
@@ -734,7 +725,7 @@ BEGIN
 					USING ERRCODE = 'check_violation',
 					      HINT = 'Cancel or ship reservations first; on hand must stay >= reserved.';
 			END IF;
-			PERFORM set_config('crmscm.internal', 'on', true);
+			v_ok := set_config('crmscm.internal', 'on', true) IS NOT NULL;
 			UPDATE @extschema@.inventory x SET on_hand = x.on_hand + u.d
 			  FROM unnest(v_t, v_i, v_w, v_d) AS u(t, i, w, d)
 			 WHERE x.tenant_id = u.t AND x.item_id = u.i AND x.warehouse_id = u.w AND u.d <> 0;
@@ -743,7 +734,7 @@ BEGIN
 					PERFORM @extschema@._fill(v_t[k], v_i[k], v_w[k], true);
 				END IF;
 			END LOOP;
-			PERFORM set_config('crmscm.internal', 'off', true);
+			v_ok := set_config('crmscm.internal', 'off', true) IS NOT NULL;
 			EXIT;
 		EXCEPTION WHEN SQLSTATE 'CRW01' THEN
 			GET STACKED DIAGNOSTICS v_msg = MESSAGE_TEXT;
@@ -813,15 +804,17 @@ COMMENT ON FUNCTION @extschema@._po_open(numeric, numeric) IS
 CREATE FUNCTION @extschema@._add_on_order(p_tenant bigint, p_item bigint, p_wh bigint, p_delta numeric)
 RETURNS void LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	v_ok boolean;
 BEGIN
 	IF p_delta = 0 THEN
 		RETURN;
 	END IF;
 	PERFORM @extschema@._ensure_inventory(ARRAY[p_tenant], ARRAY[p_item], ARRAY[p_wh]);
-	PERFORM set_config('crmscm.internal', 'on', true);
+	v_ok := set_config('crmscm.internal', 'on', true) IS NOT NULL;
 	UPDATE @extschema@.inventory SET on_order = on_order + p_delta
 	 WHERE tenant_id = p_tenant AND item_id = p_item AND warehouse_id = p_wh;
-	PERFORM set_config('crmscm.internal', 'off', true);
+	v_ok := set_config('crmscm.internal', 'off', true) IS NOT NULL;
 END
 $$;
 COMMENT ON FUNCTION @extschema@._add_on_order(bigint, bigint, bigint, numeric) IS
@@ -976,6 +969,7 @@ RETURNS numeric LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
+	v_ok boolean;
 	v_tenant bigint := @extschema@.current_tenant();
 	v_status text;
 	v_qty numeric;
@@ -1013,8 +1007,8 @@ BEGIN
 	IF v_qty = 0 THEN
 		RETURN 0;
 	END IF;
-	PERFORM @extschema@._lock_items(ARRAY[v_tenant], ARRAY[l.item_id]);
-	PERFORM set_config('crmscm.internal', 'on', true);
+	v_ok := @extschema@._lock_items(ARRAY[v_tenant], ARRAY[l.item_id]);
+	v_ok := set_config('crmscm.internal', 'on', true) IS NOT NULL;
 	v_left := v_qty;
 	FOR r IN
 		SELECT s.reservation_id, s.warehouse_id, s.qty FROM @extschema@.reservations s
@@ -1041,7 +1035,7 @@ BEGIN
 	 WHERE tenant_id = v_tenant AND order_id = p_order_id AND line_no = p_line_no;
 	-- fill queues a concurrent fill skipped while we held this line
 	PERFORM @extschema@._settle(ARRAY[v_tenant], ARRAY[l.item_id], false);
-	PERFORM set_config('crmscm.internal', 'off', true);
+	v_ok := set_config('crmscm.internal', 'off', true) IS NOT NULL;
 	RETURN v_qty;
 END
 $$;
