@@ -3,6 +3,7 @@
 -- do not change its numbers.
 \echo
 \echo '== Orders: a synthetic order stream reserving stock in 4 warehouses (tenant 40)'
+SET search_path = crmscm, public;
 SET crmscm.tenant_id = 40;
 
 CREATE TEMP TABLE demo_orders_cities (name text PRIMARY KEY, country text, lat float8, lon float8);

@@ -24,7 +24,7 @@ log=$(mktemp /tmp/crmscm-stress.XXXXXX)
 trap 'rm -f "$log"' EXIT
 
 echo "1..5"
-psql -qX -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
+psql -qX -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null 2>&1
 psql -qX -d $db -f test/stress/setup.sql >/dev/null
 q() { psql -AtqX -d $db -c "$1"; }
 dl0=$(q "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()")
