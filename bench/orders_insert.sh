@@ -49,6 +49,22 @@ cat >"$tmp/ins.sql" <<'EOF2'
 INSERT INTO crmscm.sales_order_lines (order_id, line_no, item_id, qty) VALUES (:client_id + 1, nextval('bench.line_no'), :i, :q);
 EOF2
 
+# the same rows a reservation writes, as plain SQL from the client (triggers
+# off): the floor for any trigger implementation, in whatever language
+cat >"$tmp/sql.sql" <<'EOF2'
+\set i random(1, 1000)
+\set q random(1, 5)
+BEGIN;
+SET LOCAL crmscm.internal = on;
+SELECT nextval('bench.line_no') AS ln \gset
+INSERT INTO crmscm.sales_order_lines (order_id, line_no, item_id, qty) VALUES (:client_id + 1, :ln, :i, :q);
+SELECT 1 FROM crmscm.inventory WHERE tenant_id = 1 AND item_id = :i ORDER BY warehouse_id FOR NO KEY UPDATE;
+UPDATE crmscm.inventory SET reserved = reserved + :q WHERE tenant_id = 1 AND item_id = :i AND warehouse_id = 3;
+INSERT INTO crmscm.reservations (order_id, line_no, item_id, warehouse_id, qty) VALUES (:client_id + 1, :ln, :i, 3, :q);
+UPDATE crmscm.sales_order_lines SET qty_reserved = :q WHERE tenant_id = 1 AND order_id = :client_id + 1 AND line_no = :ln;
+COMMIT;
+EOF2
+
 reset() {
 	psql -qX -d $db >/dev/null <<'SQL'
 TRUNCATE crmscm.reservations, crmscm.backorders;
@@ -62,13 +78,14 @@ COMMIT;
 VACUUM ANALYZE;
 SQL
 }
-run() {		# $1 = on|off, $2 = clients -> prints tps
+run() {		# $1 = on|off|sql, $2 = clients -> prints tps
 	reset
-	[ "$1" = off ] && psql -qX -d $db -c "ALTER TABLE crmscm.sales_order_lines DISABLE TRIGGER USER"
-	local j=$(( $2 < 2 ? $2 : 2 ))
-	nice "$pgbench" -n -c "$2" -j "$j" -T "$secs" -f "$tmp/ins.sql" $db 2>&1 \
+	[ "$1" != on ] && psql -qX -d $db -c "ALTER TABLE crmscm.sales_order_lines DISABLE TRIGGER USER"
+	local j=$(( $2 < 2 ? $2 : 2 )) f=ins
+	[ "$1" = sql ] && f=sql
+	nice "$pgbench" -n -c "$2" -j "$j" -T "$secs" -f "$tmp/$f.sql" $db 2>&1 \
 		| sed -n 's/^tps = \([0-9.]*\).*/\1/p'
-	[ "$1" = off ] && psql -qX -d $db -c "ALTER TABLE crmscm.sales_order_lines ENABLE TRIGGER USER"
+	[ "$1" != on ] && psql -qX -d $db -c "ALTER TABLE crmscm.sales_order_lines ENABLE TRIGGER USER"
 	if [ "$1" = on ]; then
 		n=$(psql -AtqX -d $db -c "SELECT count(*) FROM crmscm.check_inventory()")
 		[ "$n" = 0 ] || echo "check_inventory() found $n problems" >&2
@@ -76,11 +93,14 @@ run() {		# $1 = on|off, $2 = clients -> prints tps
 }
 
 echo "== order-line inserts per second ($secs s per run; each insert into a confirmed order reserves stock)"
-printf '%-8s %14s %14s %8s\n' clients reservations triggers_off ratio
+echo "(same_writes_sql: the rows a reservation writes, sent as plain SQL by the client, triggers off)"
+printf '%-8s %14s %14s %8s %16s %8s\n' clients reservations triggers_off ratio same_writes_sql ratio
 for c in 1 8; do
 	off=$(run off $c)
 	on=$(run on $c)
-	printf '%-8s %14.0f %14.0f %8.2f\n' "$c" "$on" "$off" "$(echo "$on / $off" | bc -l)"
+	sql=$(run sql $c)
+	printf '%-8s %14.0f %14.0f %8.2f %16.0f %8.2f\n' "$c" "$on" "$off" "$(awk "BEGIN { print $on / $off }")" \
+		"$sql" "$(awk "BEGIN { print $sql / $off }")"
 done
 
 # Where does a reserving insert spend its time?  perf samples the backend of
@@ -133,5 +153,5 @@ t_c=$(psql -AtqX -d $db -c "CREATE TRIGGER gc BEFORE UPDATE ON bench.g FOR EACH 
 t_pl=$(psql -AtqX -d $db -c "CREATE TRIGGER gp BEFORE UPDATE ON bench.g FOR EACH ROW EXECUTE FUNCTION bench.guard_pl()" -c "VACUUM bench.g" -c "SELECT bench.time_update()" -c "DROP TRIGGER gp ON bench.g")
 printf '%-12s %8s %8s %8s\n' '' none C PL/pgSQL
 printf '%-12s %8s %8s %8s\n' 'time ms' "$t_none" "$t_c" "$t_pl"
-printf '%-12s %8s %8.0f %8.0f\n' 'guard ms' - "$(echo "$t_c - $t_none" | bc)" "$(echo "$t_pl - $t_none" | bc)"
+printf '%-12s %8s %8.0f %8.0f\n' 'guard ms' - "$((t_c - t_none))" "$((t_pl - t_none))"
 psql -qX -d postgres -c "DROP DATABASE IF EXISTS $db"
