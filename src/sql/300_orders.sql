@@ -68,17 +68,34 @@ COMMENT ON FUNCTION @extschema@._ensure_inventory(bigint[], bigint[], bigint[]) 
 CREATE FUNCTION @extschema@._lock_items(p_tenants bigint[], p_items bigint[], p_whs bigint[] DEFAULT NULL)
 RETURNS boolean LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	v_locked text[] := '{}';
+	r record;
 BEGIN
-	IF p_whs IS NOT NULL AND EXISTS (
-		SELECT 1 FROM unnest(p_tenants, p_items, p_whs) AS u(t, i, w)
-		 WHERE NOT EXISTS (SELECT 1 FROM @extschema@.inventory x
-		                    WHERE x.tenant_id = u.t AND x.item_id = u.i AND x.warehouse_id = u.w)) THEN
-		PERFORM @extschema@._ensure_inventory(p_tenants, p_items, p_whs);
+	FOR r IN
+		SELECT i.tenant_id, i.item_id, i.warehouse_id FROM @extschema@.inventory i
+		 WHERE (i.tenant_id, i.item_id) IN (SELECT u.t, u.i FROM unnest(p_tenants, p_items) AS u(t, i))
+		 ORDER BY i.tenant_id, i.item_id, i.warehouse_id
+		   FOR NO KEY UPDATE OF i
+	LOOP
+		v_locked := v_locked || (r.tenant_id || ' ' || r.item_id || ' ' || r.warehouse_id);
+	END LOOP;
+	IF p_whs IS NULL THEN
+		RETURN true;
 	END IF;
-	PERFORM 1 FROM @extschema@.inventory i
-	 WHERE (i.tenant_id, i.item_id) IN (SELECT u.t, u.i FROM unnest(p_tenants, p_items) AS u(t, i))
-	 ORDER BY i.tenant_id, i.item_id, i.warehouse_id
-	   FOR NO KEY UPDATE OF i;
+	FOR k IN 1 .. coalesce(array_length(p_whs, 1), 0) LOOP
+		IF p_whs[k] IS NOT NULL
+		   AND NOT (p_tenants[k] || ' ' || p_items[k] || ' ' || p_whs[k]) = ANY (v_locked) THEN
+			-- a backorder target without inventory row: create the missing rows
+			-- (empty, in key order), then lock again from the start
+			PERFORM @extschema@._ensure_inventory(p_tenants, p_items, p_whs);
+			PERFORM 1 FROM @extschema@.inventory i
+			 WHERE (i.tenant_id, i.item_id) IN (SELECT u.t, u.i FROM unnest(p_tenants, p_items) AS u(t, i))
+			 ORDER BY i.tenant_id, i.item_id, i.warehouse_id
+			   FOR NO KEY UPDATE OF i;
+			RETURN true;
+		END IF;
+	END LOOP;
 	RETURN true;
 END
 $$;
@@ -381,7 +398,12 @@ BEGIN
 	FOR r IN
 		SELECT n.tenant_id, n.order_id, n.line_no, n.item_id, n.qty, n.warehouse_id, n.status,
 		       n.qty_reserved, n.qty_backordered, n.qty_shipped,
-		       o.status AS order_status, o.ship_to, o.priority
+		       o.status AS order_status, o.ship_to, o.priority,
+		       coalesce(n.warehouse_id,
+		                (SELECT w.warehouse_id FROM @extschema@.warehouses w
+		                  WHERE w.tenant_id = n.tenant_id
+		                  ORDER BY @extschema@.distance_km(w.location, o.ship_to) NULLS LAST, w.warehouse_id
+		                  LIMIT 1)) AS target_wh
 		  FROM new_lines n
 		  JOIN @extschema@.sales_orders o ON o.tenant_id = n.tenant_id AND o.order_id = n.order_id
 		 ORDER BY n.tenant_id, n.order_id, n.line_no
@@ -408,7 +430,7 @@ BEGIN
 			v_t[v_n] := r.tenant_id; v_o[v_n] := r.order_id; v_l[v_n] := r.line_no;
 			v_i[v_n] := r.item_id; v_q[v_n] := r.qty; v_p[v_n] := r.warehouse_id;
 			v_s[v_n] := r.ship_to; v_r[v_n] := r.priority;
-			v_w[v_n] := coalesce(r.warehouse_id, @extschema@._nearest_warehouse(r.tenant_id, r.ship_to));
+			v_w[v_n] := r.target_wh;
 			IF v_w[v_n] IS NULL THEN
 				RAISE EXCEPTION 'tenant % has no warehouse to reserve or backorder item %', r.tenant_id, r.item_id
 					USING ERRCODE = 'foreign_key_violation';
