@@ -148,10 +148,14 @@ CREATE TABLE @extschema@.reservations (
 	warehouse_id bigint NOT NULL,
 	qty numeric NOT NULL CHECK (qty > 0),
 	PRIMARY KEY (tenant_id, reservation_id),
-	FOREIGN KEY (tenant_id, order_id, line_no) REFERENCES @extschema@.sales_order_lines (tenant_id, order_id, line_no),
+	-- deferred: deleting a line releases its stock in a statement-level
+	-- trigger that runs after the row-level foreign-key checks
+	FOREIGN KEY (tenant_id, order_id, line_no) REFERENCES @extschema@.sales_order_lines (tenant_id, order_id, line_no)
+		DEFERRABLE INITIALLY DEFERRED,
 	FOREIGN KEY (tenant_id, item_id, warehouse_id) REFERENCES @extschema@.inventory (tenant_id, item_id, warehouse_id)
 );
-CREATE INDEX ON @extschema@.reservations (tenant_id, order_id, line_no);
+-- one reservation row per line and warehouse: reserving more adds to it
+CREATE UNIQUE INDEX reservations_line_warehouse ON @extschema@.reservations (tenant_id, order_id, line_no, warehouse_id);
 CREATE INDEX ON @extschema@.reservations (tenant_id, item_id, warehouse_id);
 COMMENT ON TABLE @extschema@.reservations IS 'Stock reserved for order lines, per warehouse';
 COMMENT ON COLUMN @extschema@.reservations.tenant_id IS 'Tenant owning the row';
@@ -173,7 +177,10 @@ CREATE TABLE @extschema@.backorders (
 	priority int NOT NULL DEFAULT 0,
 	created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	PRIMARY KEY (tenant_id, backorder_id),
-	FOREIGN KEY (tenant_id, order_id, line_no) REFERENCES @extschema@.sales_order_lines (tenant_id, order_id, line_no),
+	-- deferred: deleting a line releases its stock in a statement-level
+	-- trigger that runs after the row-level foreign-key checks
+	FOREIGN KEY (tenant_id, order_id, line_no) REFERENCES @extschema@.sales_order_lines (tenant_id, order_id, line_no)
+		DEFERRABLE INITIALLY DEFERRED,
 	FOREIGN KEY (tenant_id, item_id, warehouse_id) REFERENCES @extschema@.inventory (tenant_id, item_id, warehouse_id)
 );
 CREATE INDEX ON @extschema@.backorders (tenant_id, order_id, line_no);

@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Order-line inserts per second with reservations (crmscm's triggers on) vs
+# the same inserts with the triggers disabled, at 1 and 8 clients, side by
+# side in one run; then where the time of a reserving insert goes (perf
+# profile by shared object), and the row guard in C vs PL/pgSQL.
+#
+#   bench/orders_insert.sh              (BENCH_SECONDS=10 per run by default)
+#
+# Starts its own throwaway cluster (tools/with-cluster.sh) unless PGHOST is set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -z "${PGHOST:-}" ]; then
+	eval "$(tools/install.sh)"
+	exec tools/with-cluster.sh bash "$0" "$@"
+fi
+secs=${BENCH_SECONDS:-10}
+db=crmscm_bench
+bindir=${CRMSCM_PG_BINDIR:-$(pg_config --bindir)}
+pgbench=$bindir/pgbench
+tmp=$(mktemp -d /tmp/crmscm-bench.XXXXXX)
+chmod 755 "$tmp"
+trap 'rm -rf "$tmp"' EXIT
+
+psql -qX -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" 2>/dev/null
+psql -qX -d $db >/dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION crmscm;
+CREATE SCHEMA bench;
+CREATE SEQUENCE bench.line_no;
+INSERT INTO crmscm.warehouses (warehouse_id, name, location) VALUES
+	(1, 'Hamburg', '(53.5511,9.9937)'), (2, 'Lyon', '(45.764,4.8357)'),
+	(3, 'Milan', '(45.4642,9.19)'), (4, 'Warsaw', '(52.2297,21.0122)');
+INSERT INTO crmscm.items (item_id, sku, name) SELECT g, 'S' || g, 'item ' || g FROM generate_series(1, 1000) g;
+INSERT INTO crmscm.customers (customer_id, name) VALUES (1, 'bench');
+INSERT INTO crmscm.sales_orders (order_id, customer_id, status, ship_to)
+	SELECT g, 1, 'confirmed', '(48.1351,11.582)' FROM generate_series(1, 16) g;
+INSERT INTO crmscm.stock_moves (item_id, warehouse_id, qty, kind)
+	SELECT i, w, 1e9, 'receipt' FROM generate_series(1, 1000) i, generate_series(1, 4) w;
+-- history (closed orders, shipped lines: no stock) so that the tables are
+-- not empty and the planner uses their indexes, as in a live database
+INSERT INTO crmscm.sales_orders (order_id, customer_id, status)
+	SELECT g, 1, 'closed' FROM generate_series(1000, 20999) g;
+INSERT INTO crmscm.sales_order_lines (order_id, line_no, item_id, qty, status, qty_shipped)
+	SELECT o, l, 1 + (o * 7 + l) % 1000, 1, 'shipped', 1 FROM generate_series(1000, 20999) o, generate_series(1, 5) l;
+SQL
+cat >"$tmp/ins.sql" <<'EOF2'
+\set i random(1, 1000)
+\set q random(1, 5)
+INSERT INTO crmscm.sales_order_lines (order_id, line_no, item_id, qty) VALUES (:client_id + 1, nextval('bench.line_no'), :i, :q);
+EOF2
+
+# the same rows a reservation writes, as plain SQL from the client (triggers
+# off): the floor for any trigger implementation, in whatever language
+cat >"$tmp/sql.sql" <<'EOF2'
+\set i random(1, 1000)
+\set q random(1, 5)
+BEGIN;
+SET LOCAL crmscm.internal = on;
+SELECT nextval('bench.line_no') AS ln \gset
+INSERT INTO crmscm.sales_order_lines (order_id, line_no, item_id, qty) VALUES (:client_id + 1, :ln, :i, :q);
+SELECT 1 FROM crmscm.inventory WHERE tenant_id = 1 AND item_id = :i ORDER BY warehouse_id FOR NO KEY UPDATE;
+UPDATE crmscm.inventory SET reserved = reserved + :q WHERE tenant_id = 1 AND item_id = :i AND warehouse_id = 3;
+INSERT INTO crmscm.reservations (order_id, line_no, item_id, warehouse_id, qty) VALUES (:client_id + 1, :ln, :i, 3, :q);
+UPDATE crmscm.sales_order_lines SET qty_reserved = :q WHERE tenant_id = 1 AND order_id = :client_id + 1 AND line_no = :ln;
+COMMIT;
+EOF2
+
+reset() {
+	psql -qX -d $db >/dev/null <<'SQL'
+TRUNCATE crmscm.reservations, crmscm.backorders;
+ALTER TABLE crmscm.sales_order_lines DISABLE TRIGGER USER;
+DELETE FROM crmscm.sales_order_lines WHERE order_id <= 16;
+ALTER TABLE crmscm.sales_order_lines ENABLE TRIGGER USER;
+BEGIN;
+SELECT set_config('crmscm.internal', 'on', true);
+UPDATE crmscm.inventory SET reserved = 0;
+COMMIT;
+VACUUM ANALYZE;
+SQL
+}
+run() {		# $1 = on|off|sql, $2 = clients -> prints tps
+	reset
+	[ "$1" != on ] && psql -qX -d $db -c "ALTER TABLE crmscm.sales_order_lines DISABLE TRIGGER USER"
+	local j=$(( $2 < 2 ? $2 : 2 )) f=ins
+	[ "$1" = sql ] && f=sql
+	nice "$pgbench" -n -c "$2" -j "$j" -T "$secs" -f "$tmp/$f.sql" $db 2>&1 \
+		| sed -n 's/^tps = \([0-9.]*\).*/\1/p'
+	[ "$1" != on ] && psql -qX -d $db -c "ALTER TABLE crmscm.sales_order_lines ENABLE TRIGGER USER"
+	if [ "$1" = on ]; then
+		n=$(psql -AtqX -d $db -c "SELECT count(*) FROM crmscm.check_inventory()")
+		[ "$n" = 0 ] || echo "check_inventory() found $n problems" >&2
+	fi
+}
+
+echo "== order-line inserts per second ($secs s per run; each insert into a confirmed order reserves stock)"
+echo "(same_writes_sql: the rows a reservation writes, sent as plain SQL by the client, triggers off)"
+printf '%-8s %14s %14s %8s %16s %8s\n' clients reservations triggers_off ratio same_writes_sql ratio
+for c in 1 8; do
+	off=$(run off $c)
+	on=$(run on $c)
+	sql=$(run sql $c)
+	printf '%-8s %14.0f %14.0f %8.2f %16.0f %8.2f\n' "$c" "$on" "$off" "$(awk "BEGIN { print $on / $off }")" \
+		"$sql" "$(awk "BEGIN { print $sql / $off }")"
+done
+
+# Where does a reserving insert spend its time?  perf samples the backend of
+# a 1-client run, grouped by shared object: plpgsql.so is the interpreter a C
+# rewrite of the triggers would remove; postgres is the SQL work (index
+# lookups, row locks, updates) that C would do through SPI all the same.
+if command -v perf >/dev/null && [ "$(id -u)" -eq 0 ]; then
+	reset
+	nice "$pgbench" -n -c 1 -T $((secs + 2)) -f "$tmp/ins.sql" $db >/dev/null 2>&1 &
+	pgb=$!
+	sleep 1
+	pid=$(psql -AtqX -d $db -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'pgbench' LIMIT 1")
+	if [ -n "$pid" ] && perf record -q -F 999 -p "$pid" -o "$tmp/perf.data" -- sleep $((secs - 1)) >/dev/null 2>&1; then
+		echo
+		echo "== perf: share of CPU samples of a reserving insert's backend, by shared object"
+		perf report -i "$tmp/perf.data" --no-children --sort dso --stdio 2>/dev/null \
+			| grep -E '^ +[0-9.]+%' | head -8
+	fi
+	wait $pgb || true
+fi
+
+echo
+echo "== row guard on UPDATE of 200000 rows: none vs C (crmscm._guard) vs the same check in PL/pgSQL (ms, best of 5)"
+psql -qX -d $db >/dev/null <<'SQL'
+CREATE TABLE bench.g (tenant_id bigint, id int, a numeric, b numeric);
+INSERT INTO bench.g SELECT 1, g, 0, 0 FROM generate_series(1, 200000) g;
+CREATE FUNCTION bench.guard_pl() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF NEW.tenant_id IS DISTINCT FROM OLD.tenant_id THEN
+		RAISE EXCEPTION 'cannot change tenant_id' USING ERRCODE = 'integrity_constraint_violation';
+	END IF;
+	IF coalesce(current_setting('crmscm.internal', true), '') <> 'on' AND NEW.b IS DISTINCT FROM OLD.b THEN
+		RAISE EXCEPTION 'column b is maintained by crmscm' USING ERRCODE = 'integrity_constraint_violation';
+	END IF;
+	RETURN NEW;
+END $$;
+CREATE FUNCTION bench.time_update() RETURNS numeric LANGUAGE plpgsql AS $$
+DECLARE t0 timestamptz; best numeric := 1e9;
+BEGIN
+	FOR k IN 1 .. 5 LOOP
+		t0 := clock_timestamp();
+		UPDATE bench.g SET a = a + 1;
+		best := least(best, extract(epoch FROM clock_timestamp() - t0) * 1000);
+	END LOOP;
+	RETURN round(best);
+END $$;
+SQL
+t_none=$(psql -AtqX -d $db -c "VACUUM bench.g" -c "SELECT bench.time_update()")
+t_c=$(psql -AtqX -d $db -c "CREATE TRIGGER gc BEFORE UPDATE ON bench.g FOR EACH ROW EXECUTE FUNCTION crmscm._guard('b')" -c "VACUUM bench.g" -c "SELECT bench.time_update()" -c "DROP TRIGGER gc ON bench.g")
+t_pl=$(psql -AtqX -d $db -c "CREATE TRIGGER gp BEFORE UPDATE ON bench.g FOR EACH ROW EXECUTE FUNCTION bench.guard_pl()" -c "VACUUM bench.g" -c "SELECT bench.time_update()" -c "DROP TRIGGER gp ON bench.g")
+printf '%-12s %8s %8s %8s\n' '' none C PL/pgSQL
+printf '%-12s %8s %8s %8s\n' 'time ms' "$t_none" "$t_c" "$t_pl"
+printf '%-12s %8s %8.0f %8.0f\n' 'guard ms' - "$((t_c - t_none))" "$((t_pl - t_none))"
+psql -qX -d postgres -c "DROP DATABASE IF EXISTS $db"

@@ -1,0 +1,4 @@
+\set i random_zipfian(1, 200, 1.2)
+\set w random(1, 4)
+\set q random(1, 5)
+INSERT INTO crmscm.stock_moves (item_id, warehouse_id, qty, kind) VALUES (:i, :w, :q, 'adjustment');

@@ -1,0 +1,5 @@
+\set k random(0, 300)
+\set ln random(1, 3)
+UPDATE crmscm.sales_order_lines SET status = 'cancelled'
+ WHERE tenant_id = 1 AND order_id = (SELECT max(order_id) FROM crmscm.sales_orders) - :k
+   AND line_no = :ln AND status = 'open';
