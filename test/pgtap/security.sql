@@ -16,7 +16,7 @@ CREATE TEMP TABLE views AS
 	SELECT c.oid::regclass AS tab, c.relname::text AS name
 	FROM pg_class c WHERE c.relnamespace = 'crmscm'::regnamespace AND c.relkind IN ('v', 'm');
 
-SELECT plan(15 + 5 * (SELECT count(*)::int FROM tabs) + 2 * (SELECT count(*)::int FROM views));
+SELECT plan(17 + 5 * (SELECT count(*)::int FROM tabs) + 2 * (SELECT count(*)::int FROM views));
 
 -- the roles
 SELECT ok(EXISTS (SELECT FROM pg_roles WHERE rolname = r AND NOT rolcanlogin AND NOT rolsuper AND NOT rolbypassrls),
@@ -82,7 +82,14 @@ SELECT lives_ok($$INSERT INTO crmscm.customers (name) VALUES ('new customer')$$,
 				'crmscm_writer: INSERT into customers works (identity default included)');
 SELECT throws_ok($$UPDATE crmscm.items SET unit_price = 0$$, '42501', NULL,
 				 'crmscm_writer: UPDATE of items (master data) is refused');
+SET LOCAL crmscm.tenant_id = 2;
+UPDATE crmscm.customers SET name = 'stolen' WHERE customer_id = 100000;
+SELECT throws_ok($$INSERT INTO crmscm.customers (tenant_id, name) VALUES (1, 'planted')$$, '42501', NULL,
+				 'crmscm_writer in tenant 2: INSERT of a tenant-1 customer is refused');
 RESET ROLE;
+SELECT is((SELECT name FROM crmscm.customers WHERE tenant_id = 1 AND customer_id = 100000), 'c',
+		  'crmscm_writer in tenant 2: UPDATE of a tenant-1 customer changed nothing');
+RESET crmscm.tenant_id;
 
 -- bad input of the security functions
 SELECT throws_ok('SELECT crmscm.distribute()', '0A000',

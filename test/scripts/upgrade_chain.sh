@@ -34,14 +34,12 @@ schema_dump() {	# normalized schema of crmscm in database $1
 		          -e '^SET ' -e "set_config('search_path'" -e 'pg_catalog.setval(' \
 		| sed -E "s/'\{[0-9,]*\}'/'{oids}'/g; s/oid = '[0-9]+'/oid = 'N'/g; s/[0-9]+::pg_catalog.oid/N::pg_catalog.oid/g"
 }
-snapshot() {	# one line per table: name, row count, hash of the rows (columns in $tmp/cols.<table>)
-	q "$1" "SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'crmscm'::regnamespace AND c.relkind = 'r' ORDER BY 1" |
-	while read -r t; do
-		[ -f "$tmp/cols.$t" ] || q "$1" "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
-			WHERE attrelid = 'crmscm.$t'::regclass AND attnum > 0 AND NOT attisdropped" >"$tmp/cols.$t"
-		echo "$t $(q "$1" "SELECT count(*) || ' ' || coalesce(md5(string_agg(r::text, '|' ORDER BY r::text)), '-')
-			FROM (SELECT $(cat "$tmp/cols.$t") FROM crmscm.$t) r")"
-	done
+snapshot() {	# one line per table: name, row count, hash of the rows (the columns of the first snapshot)
+	[ -f "$tmp/snap.sql" ] || q "$1" "SELECT format('SELECT %L || '' '' || count(*) || '' '' || coalesce(md5(string_agg(r::text, ''|'' ORDER BY r::text)), ''-'') FROM (SELECT %s FROM crmscm.%I) r;',
+			c.relname, string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum), c.relname)
+		FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+		WHERE c.relnamespace = 'crmscm'::regnamespace AND c.relkind = 'r' GROUP BY c.relname ORDER BY c.relname" >"$tmp/snap.sql"
+	psql -qXAt -v ON_ERROR_STOP=1 -d "$1" -f "$tmp/snap.sql"
 }
 fill() {	# sample data of two tenants in the tables of SPEC §8 (present since 0.1.0)
 	psql -qX -v ON_ERROR_STOP=1 -d "$1" >/dev/null <<'SQL'
