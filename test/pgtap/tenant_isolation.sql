@@ -32,7 +32,11 @@ BEGIN
 		'INSERT INTO crmscm.backorders (backorder_id, order_id, line_no, item_id, warehouse_id, qty) VALUES ($1, $1, 1, $1, $1, 1)',
 		'INSERT INTO crmscm.stock_moves (move_id, item_id, warehouse_id, qty, kind) VALUES ($1, $1, $1, 10, ''receipt'')',
 		'INSERT INTO crmscm.purchase_orders (po_id, supplier) VALUES ($1, ''supplier'')',
-		'INSERT INTO crmscm.purchase_order_lines (po_id, line_no, item_id, warehouse_id, qty) VALUES ($1, 1, $1, $1, 5)']
+		'INSERT INTO crmscm.purchase_order_lines (po_id, line_no, item_id, warehouse_id, qty) VALUES ($1, 1, $1, $1, 5)',
+		-- the natural way: a confirmed order (reserves and backorders once the
+		-- orders module's triggers are in)
+		'INSERT INTO crmscm.sales_orders (order_id, customer_id, status, ship_to) VALUES ($1 + 1, $1, ''confirmed'', ''(50,10)'')',
+		'INSERT INTO crmscm.sales_order_lines (order_id, line_no, item_id, qty) VALUES ($1 + 1, 1, $1, 3), ($1 + 1, 2, $1, 30)']
 	LOOP
 		BEGIN
 			EXECUTE q USING k;
@@ -104,7 +108,7 @@ INSERT INTO paths VALUES
 SELECT plan(
 	2                                   -- setup sanity
 	+ 9 * (SELECT count(*)::int FROM tenant_tables)
-	+ 2 * (SELECT count(*)::int FROM tenant_views)
+	+ 3 * (SELECT count(*)::int FROM tenant_views) + 1
 	+ (SELECT count(*)::int FROM paths)
 	+ 1                                 -- control: owner-rights view leaks
 	+ 1);                               -- trigger check
@@ -122,6 +126,7 @@ SELECT is((SELECT count(*) FROM tenant_tables t
 
 -- The owner sees tenant 1's rows in every table (else the checks below are void).
 SET LOCAL crmscm.tenant_id = 1;
+-- (a new table fails here until sec_test.fill above gives it sample rows)
 SELECT ok(sec_test.count_of(format('SELECT count(*) FROM %s WHERE tenant_id = 1', tab)) > 0,
 		  name || ': tenant 1 has rows to protect') FROM tenant_tables ORDER BY name;
 
@@ -164,6 +169,19 @@ SELECT is(sec_test.count_of(format('SELECT count(*) FROM %s WHERE tenant_id = 1'
 SELECT is(sec_test.count_of(format('SELECT count(*) FROM %s WHERE tenant_id <> 2', tab)), 0::bigint,
 		  name || ': view shows only tenant 2') FROM tenant_views ORDER BY name;
 
+-- The same views as a plain crmscm_reader (no right on any table).
+RESET ROLE;
+CREATE ROLE sec_reader2 NOLOGIN IN ROLE crmscm_reader;
+SET LOCAL ROLE sec_reader2;
+SET LOCAL crmscm.tenant_id = 2;
+SELECT is(sec_test.count_of(format('SELECT count(*) FROM %s WHERE tenant_id <> 2', tab)), 0::bigint,
+		  name || ': view shows a crmscm_reader only tenant 2') FROM tenant_views ORDER BY name;
+SELECT throws_ok('SELECT count(*) FROM crmscm.customers', '42501', NULL,
+				 'a crmscm_reader cannot read the tables behind the views');
+RESET ROLE;
+SET LOCAL ROLE sec_tenant2;
+SET LOCAL crmscm.tenant_id = 2;
+
 -- Function and trigger paths.
 SELECT CASE WHEN expect = 'count'
 			THEN is(sec_test.count_of(sql), 0::bigint, name)
@@ -184,12 +202,23 @@ SELECT lives_ok($$
 	UPDATE crmscm.sales_orders SET status = 'confirmed';
 	UPDATE crmscm.sales_order_lines SET qty = qty + 1;
 	INSERT INTO crmscm.stock_moves (item_id, warehouse_id, qty, kind) VALUES (201, 201, 3, 'receipt');
+	UPDATE crmscm.purchase_order_lines SET qty_received = 1;
 	UPDATE crmscm.sales_orders SET status = 'cancelled';
-	DELETE FROM crmscm.reservations;
-	DELETE FROM crmscm.backorders;
-	DELETE FROM crmscm.sales_orders;
-	DELETE FROM crmscm.purchase_orders;
-$$, 'tenant 2 confirms, changes, cancels and deletes its orders (firing the triggers)');
+$$, 'tenant 2 confirms, changes, receives and cancels (firing the triggers)');
+-- deletes, best effort (the orders module may refuse raw deletes of its rows)
+DO $$
+DECLARE t text;
+BEGIN
+	FOREACH t IN ARRAY ARRAY['reservations', 'backorders', 'sales_order_lines', 'sales_orders',
+							 'purchase_order_lines', 'purchase_orders', 'stock_moves']
+	LOOP
+		BEGIN
+			EXECUTE format('DELETE FROM crmscm.%I', t);
+		EXCEPTION WHEN OTHERS THEN
+			RAISE NOTICE 'tenant 2 could not delete from %: %', t, SQLERRM;
+		END;
+	END LOOP;
+END $$;
 RESET ROLE;
 SET LOCAL crmscm.tenant_id = 1;
 SELECT is(sec_test.count_of(format('SELECT COALESCE(sum(hashtext(t::text)), 0) FROM %s t WHERE tenant_id = 1', s.tab)), snap.h,
