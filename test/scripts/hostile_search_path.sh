@@ -13,7 +13,9 @@
 # code compares (int2/4/8 mixed, numeric, float8, text, name, oid, bool,
 # "char", timestamptz, regclass...), and functions shadowing built-ins with
 # exact argument types (now, abs, lower, upper, length, current_setting,
-# set_config, format, nextval, pg_has_role, pg_get_constraintdef, sum).
+# set_config, format, nextval, pg_has_role, pg_get_constraintdef, sum), and
+# once the type exists, geopoint operators (=, <, <->, ...) and functions
+# shadowing crmscm's own (distance_km, latitude, geopoint, current_tenant).
 # They sit (1) in schema crmscm created in advance, which is the search_path
 # of the install script, and (2) in schema hostile, put in front of
 # pg_catalog on the session's search_path while crmscm is used.
@@ -103,6 +105,35 @@ else
 	rc=$?; ok $rc "ALTER EXTENSION crmscm UPDATE under the hostile search_path (no older version yet: chain is at head)"
 fi
 show $rc
+
+# geopoint-typed traps, now that the type exists: operators and functions
+# that crmscm's own SQL (views, triggers, functions) must reach qualified
+psql_ >/dev/null <<'SQL' || { echo "not ok - planting geopoint traps"; exit 1; }
+DO $plant$
+DECLARE
+	op text;
+	f text[];
+	body text := $b$BEGIN PERFORM pg_catalog.nextval('hostile.hits'); RAISE EXCEPTION %L; END$b$;
+BEGIN
+	FOREACH op IN ARRAY ARRAY['=', '<>', '<', '<=', '>', '>=', '<->']
+	LOOP
+		EXECUTE format('CREATE FUNCTION hostile.trap_%s(crmscm.geopoint, crmscm.geopoint) RETURNS %s LANGUAGE plpgsql AS %L',
+			md5(op), CASE op WHEN '<->' THEN 'float8' ELSE 'bool' END, format(body, 'hostile geopoint ' || op || ' called'));
+		EXECUTE format('CREATE OPERATOR hostile.%s (LEFTARG = crmscm.geopoint, RIGHTARG = crmscm.geopoint, FUNCTION = hostile.trap_%s)',
+			op, md5(op));
+	END LOOP;
+	FOREACH f SLICE 1 IN ARRAY ARRAY[['distance_km', 'float8'], ['geodesic_km', 'float8']]
+	LOOP
+		EXECUTE format('CREATE FUNCTION hostile.%I(crmscm.geopoint, crmscm.geopoint) RETURNS %s LANGUAGE plpgsql AS %L',
+			f[1], f[2], format(body, 'hostile ' || f[1] || ' called'));
+	END LOOP;
+	EXECUTE format('CREATE FUNCTION hostile.latitude(crmscm.geopoint) RETURNS float8 LANGUAGE plpgsql AS %L',
+		format(body, 'hostile latitude called'));
+	EXECUTE format('CREATE FUNCTION hostile.geopoint(float8, float8) RETURNS crmscm.geopoint LANGUAGE plpgsql AS %L',
+		format(body, 'hostile geopoint() called'));
+END
+$plant$;
+SQL
 
 # (3) use: every function path, triggers (DML on every table, as the owner
 # and as a non-owner writer with RLS), views, security functions.
