@@ -101,7 +101,7 @@ kill -9 "$victim" 2>/dev/null || runuser -u postgres -- kill -9 "$victim"
 wait "$pid"
 wait_ready; ready=$?
 sleep 0.5
-tail -n +"$((lines + 1))" "$CRMSCM_PGLOG" | grep -q "terminated by signal 9"
+tail -n +"$((lines + 1))" "$CRMSCM_PGLOG" | grep -c "terminated by signal 9" >/dev/null
 ok $(( $? + ready )) "kill -9 of backend $victim during the stream: server logged it, reset and recovered"
 check 1
 [ "$committed" -gt 0 ] && [ "$missing" = 0 ]
