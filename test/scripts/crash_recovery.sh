@@ -94,7 +94,7 @@ inventory_check() {	# $1 = label
 
 # (1) kill -9 of one backend in the middle of the stream
 stream 1
-sleep 2
+sleep 1.5
 victim=$(psql -qXAt -d "$db" -c "SELECT pid FROM pg_stat_activity WHERE datname = '$db' AND application_name = 'pgbench' ORDER BY pid LIMIT 1")
 lines=$(wc -l <"$CRMSCM_PGLOG")
 kill -9 "$victim" 2>/dev/null || runuser -u postgres -- kill -9 "$victim"
@@ -112,7 +112,7 @@ inventory_check "after kill -9"
 
 # (2) immediate shutdown in the middle of the stream, then start again
 stream 2
-sleep 2
+sleep 1.5
 pgctl -m immediate -w stop >/dev/null 2>&1
 wait "$pid"
 pgctl -l "$CRMSCM_PGLOG" -w -t 60 -o "$opts" start >/dev/null 2>&1

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Short libFuzzer run of every test/fuzz/fuzz_*.c target (ASan + UBSan),
-# inside the test suite: FUZZ_BUDGET seconds in total (default 20), split
+# inside the test suite: FUZZ_BUDGET seconds in total (default 15), split
 # between the targets.  One TAP line per target with the executions done.
 # The long run is documented in README "Testing":
 #   make -C test/fuzz run SECONDS=3600
 set -uo pipefail
-budget=${FUZZ_BUDGET:-20}
+budget=${FUZZ_BUDGET:-15}
 targets=(test/fuzz/fuzz_*.c)
 echo "1..$(( ${#targets[@]} + 1 ))"
 if ! make -s -C test/fuzz >/tmp/fuzz_build.$$ 2>&1; then
