@@ -34,6 +34,34 @@ BEGIN
 END
 $roles$;
 
+-- Tenant pins.  The tenant is a session setting any session may change; a
+-- login role that is a member of a role named crmscm_tenant_<N> is pinned:
+-- its sessions see and change rows only while crmscm.tenant_id is one of
+-- its pinned tenants, whatever they SET.  Decided by the login role
+-- (session_user), so SET ROLE and SECURITY DEFINER code cannot escape it.
+-- The restrictive policy tenant_pin calls this once per statement (an
+-- InitPlan: the call is wrapped in a scalar subquery).
+CREATE FUNCTION @extschema@.tenant_permitted() RETURNS boolean
+	LANGUAGE sql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $fn$
+	-- a superuser counts as a member of every role: treat it as not pinned
+	SELECT EXISTS (SELECT FROM pg_catalog.pg_roles r
+				   WHERE r.rolname OPERATOR(pg_catalog.=) SESSION_USER AND r.rolsuper)
+		OR NOT EXISTS (
+			SELECT FROM pg_catalog.pg_roles r
+			WHERE r.rolname OPERATOR(pg_catalog.~~) 'crmscm\_tenant\_%'
+			  AND pg_catalog.pg_has_role(SESSION_USER, r.oid, 'MEMBER'))
+		OR EXISTS (
+			SELECT FROM pg_catalog.pg_roles r
+			WHERE r.rolname OPERATOR(pg_catalog.=)
+					('crmscm_tenant_' OPERATOR(pg_catalog.||) @extschema@.current_tenant()::text)::name
+			  AND pg_catalog.pg_has_role(SESSION_USER, r.oid, 'MEMBER'))
+$fn$;
+
+COMMENT ON FUNCTION @extschema@.tenant_permitted() IS
+	'Whether the login role may work in crmscm.current_tenant(): true unless it is a member of roles crmscm_tenant_<N> none of which is the current tenant';
+
 CREATE FUNCTION @extschema@.apply_security() RETURNS void
 	LANGUAGE plpgsql VOLATILE
 	SET search_path = pg_catalog, pg_temp
@@ -54,7 +82,7 @@ DECLARE
 	-- the schema itself.
 	owner_functions constant text[] := ARRAY['apply_security', 'distribute'];
 	-- Functions every role may call although not IMMUTABLE.
-	public_functions constant text[] := ARRAY['current_tenant'];
+	public_functions constant text[] := ARRAY['current_tenant', 'tenant_permitted'];
 	-- Functions for writers although not VOLATILE (none so far).
 	writer_functions constant text[] := ARRAY[]::text[];
 	nsp constant oid := '@extschema@'::regnamespace;
@@ -91,6 +119,11 @@ BEGIN
 				'CREATE POLICY tenant_isolation ON %s'
 				' USING (tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant())'
 				' WITH CHECK (tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant())', r.tab);
+			EXECUTE pg_catalog.format('DROP POLICY IF EXISTS tenant_pin ON %s', r.tab);
+			EXECUTE pg_catalog.format(
+				'CREATE POLICY tenant_pin ON %s AS RESTRICTIVE'
+				' USING ((SELECT @extschema@.tenant_permitted()))'
+				' WITH CHECK ((SELECT @extschema@.tenant_permitted()))', r.tab);
 		END IF;
 	END LOOP;
 

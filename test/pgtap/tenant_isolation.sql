@@ -67,6 +67,18 @@ CREATE FUNCTION sec_test.insert_as_tenant1(tab regclass) RETURNS text LANGUAGE s
 		tab)
 	FROM pg_attribute WHERE attrelid = tab AND attnum > 0 AND NOT attisdropped AND attgenerated = ''
 $$;
+-- INSERT of a copy (made now, as literal values) of one tenant-2 row, with tenant_id 1
+CREATE FUNCTION sec_test.insert_copy_as_tenant1(tab regclass) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	cols text;
+	j jsonb;
+BEGIN
+	SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) INTO cols
+	FROM pg_attribute WHERE attrelid = tab AND attnum > 0 AND NOT attisdropped AND attgenerated = '';
+	EXECUTE format('SELECT to_jsonb(t) FROM %s t WHERE tenant_id = 2 LIMIT 1', tab) INTO j;
+	RETURN format('INSERT INTO %s (%s) SELECT %s FROM jsonb_populate_record(NULL::%s, %L)',
+				  tab, cols, cols, tab, jsonb_set(j, '{tenant_id}', '1'));
+END $$;
 GRANT USAGE ON SCHEMA sec_test TO PUBLIC;
 
 CREATE TEMP TABLE tenant_tables AS
@@ -77,6 +89,11 @@ CREATE TEMP TABLE tenant_views AS
 	SELECT c.oid::regclass AS tab, c.relname::text AS name
 	FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id'
 	WHERE c.relnamespace = 'crmscm'::regnamespace AND c.relkind = 'v' ORDER BY 2;
+
+-- For the pinned role at the end: copies of tenant-2 rows, taken before
+-- tenant 2's own writes below change them.
+CREATE TEMP TABLE pinned_inserts AS
+	SELECT name, sec_test.insert_copy_as_tenant1(tab) AS sql FROM tenant_tables;
 
 -- Function and trigger paths: (name, sql, kind) where kind 'count' means
 -- the SQL returns the number of tenant-1 rows seen or changed (must be 0),
@@ -111,7 +128,8 @@ SELECT plan(
 	+ 3 * (SELECT count(*)::int FROM tenant_views) + 1
 	+ (SELECT count(*)::int FROM paths)
 	+ 1                                 -- control: owner-rights view leaks
-	+ 1);                               -- trigger check
+	+ 1                                 -- trigger check
+	+ 2 * (SELECT count(*)::int FROM tenant_tables) + 1);   -- pinned role
 -- 9 per table: has rows, 5 reads/writes, INSERT, UPDATE move, after-writes
 -- pgTAP keeps its state in temp tables; the tenant-2 role writes them too.
 DO $$ BEGIN
@@ -224,6 +242,27 @@ SET LOCAL crmscm.tenant_id = 1;
 SELECT is(sec_test.count_of(format('SELECT COALESCE(sum(hashtext(t::text)), 0) FROM %s t WHERE tenant_id = 1', s.tab)), snap.h,
 		  s.name || ': tenant-1 rows unchanged after tenant 2''s writes')
   FROM tenant_tables s JOIN snap USING (name) ORDER BY s.name;
+
+-- A login role pinned to tenant 2 (member of crmscm_tenant_2) cannot switch
+-- to tenant 1 by SET: every table then shows and takes nothing.
+RESET ROLE;
+DO $$ BEGIN
+	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'crmscm_tenant_2') THEN
+		CREATE ROLE crmscm_tenant_2 NOLOGIN;
+	END IF;
+END $$;
+CREATE ROLE sec_pinned LOGIN IN ROLE crmscm_admin, crmscm_tenant_2;
+SET LOCAL SESSION AUTHORIZATION sec_pinned;
+SET LOCAL crmscm.tenant_id = 2;
+SELECT ok(crmscm.tenant_permitted(), 'a role pinned to tenant 2 may work in tenant 2');
+SET LOCAL crmscm.tenant_id = 1;
+SELECT is(sec_test.count_of(format('SELECT count(*) FROM %s', tab)), 0::bigint,
+		  name || ': a role pinned to tenant 2 sees nothing after SET crmscm.tenant_id = 1')
+  FROM tenant_tables ORDER BY name;
+SELECT throws_ok(sql, '42501', NULL,
+				 name || ': a role pinned to tenant 2 cannot insert into tenant 1 either')
+  FROM pinned_inserts ORDER BY name;
+RESET SESSION AUTHORIZATION;
 
 SELECT * FROM finish();
 ROLLBACK;

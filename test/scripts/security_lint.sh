@@ -44,10 +44,13 @@ check "every crmscm table has a tenant_id column (SPEC §2)" "
 	SELECT c.oid::regclass FROM pg_class c
 	WHERE c.relnamespace = 'crmscm'::regnamespace AND c.relkind IN ('r', 'p')
 	  AND NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id')"
-check "every tenant table has row-level security and policy tenant_isolation" "
+check "every tenant table has row-level security and the policies tenant_isolation, tenant_pin" "
 	SELECT c.oid::regclass FROM pg_class c
 	JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id'
 	WHERE c.relnamespace = 'crmscm'::regnamespace AND c.relkind IN ('r', 'p')
-	  AND (NOT c.relrowsecurity OR NOT EXISTS (SELECT FROM pg_policy p
-			WHERE p.polrelid = c.oid AND p.polname = 'tenant_isolation' AND p.polcmd = '*'))"
+	  AND (NOT c.relrowsecurity
+	       OR NOT EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = 'tenant_isolation'
+	                      AND p.polcmd = '*' AND p.polpermissive)
+	       OR NOT EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = 'tenant_pin'
+	                      AND p.polcmd = '*' AND NOT p.polpermissive))"
 exit $fail
