@@ -42,12 +42,16 @@ $roles$;
 -- The restrictive policy tenant_pin calls this once per statement (an
 -- InitPlan: the call is wrapped in a scalar subquery).
 CREATE FUNCTION @extschema@.tenant_permitted() RETURNS boolean
-	LANGUAGE sql STABLE PARALLEL SAFE
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
 	AS $fn$
-	-- a superuser counts as a member of every role: treat it as not pinned
-	SELECT EXISTS (SELECT FROM pg_catalog.pg_roles r
-				   WHERE r.rolname OPERATOR(pg_catalog.=) SESSION_USER AND r.rolsuper)
+BEGIN
+	-- (PL/pgSQL, not SQL: it keeps its query plans for the session, where a
+	-- SQL function with SET search_path would be planned on every statement)
+	RETURN
+		-- a superuser counts as a member of every role: treat it as not pinned
+		EXISTS (SELECT FROM pg_catalog.pg_roles r
+				WHERE r.rolname OPERATOR(pg_catalog.=) SESSION_USER AND r.rolsuper)
 		OR NOT EXISTS (
 			SELECT FROM pg_catalog.pg_roles r
 			WHERE r.rolname OPERATOR(pg_catalog.~~) 'crmscm\_tenant\_%'
@@ -56,7 +60,8 @@ CREATE FUNCTION @extschema@.tenant_permitted() RETURNS boolean
 			SELECT FROM pg_catalog.pg_roles r
 			WHERE r.rolname OPERATOR(pg_catalog.=)
 					('crmscm_tenant_' OPERATOR(pg_catalog.||) @extschema@.current_tenant()::text)::name
-			  AND pg_catalog.pg_has_role(SESSION_USER, r.oid, 'MEMBER'))
+			  AND pg_catalog.pg_has_role(SESSION_USER, r.oid, 'MEMBER'));
+END
 $fn$;
 
 COMMENT ON FUNCTION @extschema@.tenant_permitted() IS
