@@ -54,7 +54,7 @@ BEGIN
 				WHERE r.rolname OPERATOR(pg_catalog.=) SESSION_USER AND r.rolsuper)
 		OR NOT EXISTS (
 			SELECT FROM pg_catalog.pg_roles r
-			WHERE r.rolname OPERATOR(pg_catalog.~~) 'crmscm\_tenant\_%'
+			WHERE r.rolname OPERATOR(pg_catalog.~~) E'crmscm\\_tenant\\_%'
 			  AND pg_catalog.pg_has_role(SESSION_USER, r.oid, 'MEMBER'))
 		OR EXISTS (
 			SELECT FROM pg_catalog.pg_roles r
