@@ -18,7 +18,9 @@ OBJS       = $(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o)
 
 SQL_SRCS   = $(sort $(wildcard src/sql/*.sql))
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
-DATA       = $(wildcard upgrade/$(EXTENSION)--*--*.sql)
+# upgrade steps crmscm--A--B.sql and frozen install scripts of released
+# versions crmscm--X.Y.Z.sql (README "Upgrading")
+DATA       = $(wildcard upgrade/$(EXTENSION)--*.sql)
 
 REGRESS     := $(sort $(basename $(notdir $(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)

@@ -1,0 +1,268 @@
+-- Tenant isolation (SPEC §2): a non-owner role working in tenant 2 neither
+-- reads nor changes a row of tenant 1 by any path.  One assertion per path.
+--
+-- The table paths are generated from the catalog (every table of the schema
+-- with a tenant_id column), so tables added later are covered without
+-- editing this file.  Views are likewise generic (every view with a
+-- tenant_id column).  Function and trigger paths are listed in the temp
+-- table `paths` below: to cover a new function or trigger, add one row with
+-- SQL that, run by the tenant-2 role, returns how many tenant-1 rows it saw
+-- or changed (expected 0), or that must fail with an expected SQLSTATE.
+\i test/setup.sql
+
+-- Sample data of two tenants in every table, written by the owner.
+CREATE SCHEMA sec_test;
+CREATE FUNCTION sec_test.fill(t bigint) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+	k bigint := t * 100 + 1;
+	q text;
+BEGIN
+	PERFORM set_config('crmscm.tenant_id', t::text, true);
+	-- Triggers of other modules may refuse some raw rows; each statement is
+	-- tried on its own, and the "tenant 1 has rows" assertions below show
+	-- which tables hold rows to protect (a refused row fails that check).
+	FOREACH q IN ARRAY ARRAY[
+		'INSERT INTO crmscm.items (item_id, sku, name) VALUES ($1, ''SKU-'' || $1, ''item'')',
+		'INSERT INTO crmscm.warehouses (warehouse_id, name, location) VALUES ($1, ''wh'', ''(50,10)'')',
+		'INSERT INTO crmscm.customers (customer_id, name, location) VALUES ($1, ''cust'', ''(51,11)'')',
+		'INSERT INTO crmscm.inventory (item_id, warehouse_id, on_hand, reserved) VALUES ($1, $1, 10, 0)',
+		'INSERT INTO crmscm.sales_orders (order_id, customer_id, status) VALUES ($1, $1, ''draft'')',
+		'INSERT INTO crmscm.sales_order_lines (order_id, line_no, item_id, qty) VALUES ($1, 1, $1, 2)',
+		'INSERT INTO crmscm.reservations (reservation_id, order_id, line_no, item_id, warehouse_id, qty) VALUES ($1, $1, 1, $1, $1, 1)',
+		'INSERT INTO crmscm.backorders (backorder_id, order_id, line_no, item_id, warehouse_id, qty) VALUES ($1, $1, 1, $1, $1, 1)',
+		'INSERT INTO crmscm.stock_moves (move_id, item_id, warehouse_id, qty, kind) VALUES ($1, $1, $1, 10, ''receipt'')',
+		'INSERT INTO crmscm.purchase_orders (po_id, supplier) VALUES ($1, ''supplier'')',
+		'INSERT INTO crmscm.purchase_order_lines (po_id, line_no, item_id, warehouse_id, qty) VALUES ($1, 1, $1, $1, 5)',
+		-- the natural way: a confirmed order (reserves and backorders once the
+		-- orders module's triggers are in)
+		'INSERT INTO crmscm.sales_orders (order_id, customer_id, status, ship_to) VALUES ($1 + 1, $1, ''confirmed'', ''(50,10)'')',
+		'INSERT INTO crmscm.sales_order_lines (order_id, line_no, item_id, qty) VALUES ($1 + 1, 1, $1, 3), ($1 + 1, 2, $1, 30)']
+	LOOP
+		BEGIN
+			EXECUTE q USING k;
+		EXCEPTION WHEN OTHERS THEN
+			RAISE WARNING 'sample row refused: %: %', q, SQLERRM;
+		END;
+	END LOOP;
+END $$;
+SELECT sec_test.fill(1);
+SELECT sec_test.fill(2);
+RESET crmscm.tenant_id;
+
+-- A view made by the owner reads with the owner's rights: apply_security()
+-- hands views to crmscm_admin so the policies apply.  This probe view checks
+-- the mechanism before views of the other modules exist.
+CREATE VIEW crmscm.sec_probe_view AS SELECT tenant_id, customer_id, name FROM crmscm.customers;
+
+-- Helpers, run by the tenant-2 role (SECURITY INVOKER).
+CREATE FUNCTION sec_test.count_of(q text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE n bigint; BEGIN EXECUTE q INTO n; RETURN n; END $$;
+CREATE FUNCTION sec_test.affected(q text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE n bigint; BEGIN EXECUTE q; GET DIAGNOSTICS n = ROW_COUNT; RETURN n; END $$;
+-- INSERT a copy of one of the caller's rows with tenant_id replaced by 1
+CREATE FUNCTION sec_test.insert_as_tenant1(tab regclass) RETURNS text LANGUAGE sql AS $$
+	SELECT format('INSERT INTO %s (%s) SELECT %s FROM %s LIMIT 1', tab,
+		string_agg(quote_ident(attname), ', ' ORDER BY attnum),
+		string_agg(CASE attname WHEN 'tenant_id' THEN '1' ELSE quote_ident(attname) END, ', ' ORDER BY attnum),
+		tab)
+	FROM pg_attribute WHERE attrelid = tab AND attnum > 0 AND NOT attisdropped AND attgenerated = ''
+$$;
+-- INSERT of a copy (made now, as literal values) of one tenant-2 row, with tenant_id 1
+CREATE FUNCTION sec_test.insert_copy_as_tenant1(tab regclass) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	cols text;
+	j jsonb;
+BEGIN
+	SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) INTO cols
+	FROM pg_attribute WHERE attrelid = tab AND attnum > 0 AND NOT attisdropped AND attgenerated = '';
+	EXECUTE format('SELECT to_jsonb(t) FROM %s t WHERE tenant_id = 2 LIMIT 1', tab) INTO j;
+	RETURN format('INSERT INTO %s (%s) SELECT %s FROM jsonb_populate_record(NULL::%s, %L)',
+				  tab, cols, cols, tab, jsonb_set(j, '{tenant_id}', '1'));
+END $$;
+GRANT USAGE ON SCHEMA sec_test TO PUBLIC;
+
+CREATE TEMP TABLE tenant_tables AS
+	SELECT c.oid::regclass AS tab, c.relname::text AS name
+	FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id'
+	WHERE c.relnamespace = 'crmscm'::regnamespace AND c.relkind IN ('r', 'p') ORDER BY 2;
+CREATE TEMP TABLE tenant_views AS
+	SELECT c.oid::regclass AS tab, c.relname::text AS name
+	FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id'
+	WHERE c.relnamespace = 'crmscm'::regnamespace AND c.relkind = 'v' ORDER BY 2;
+
+-- For the pinned role at the end: copies of tenant-2 rows, taken before
+-- tenant 2's own writes below change them.
+CREATE TEMP TABLE pinned_inserts AS
+	SELECT name, sec_test.insert_copy_as_tenant1(tab) AS sql FROM tenant_tables;
+
+-- Function and trigger paths: (name, sql, kind) where kind 'count' means
+-- the SQL returns the number of tenant-1 rows seen or changed (must be 0),
+-- and a SQLSTATE means the SQL must fail with it.
+CREATE TEMP TABLE paths (name text, sql text, expect text);
+INSERT INTO paths VALUES
+	('current_tenant() follows the session, not the data',
+	 $$SELECT count(*) FROM crmscm.customers WHERE tenant_id <> crmscm.current_tenant()$$, 'count'),
+	('apply_security() is for the owner only',
+	 $$SELECT crmscm.apply_security()$$, '42501'),
+	('distribute() is for the owner only',
+	 $$SELECT crmscm.distribute()$$, '42501'),
+	('ON CONFLICT DO UPDATE cannot reach a tenant-1 row',
+	 $$INSERT INTO crmscm.customers (tenant_id, customer_id, name) VALUES (1, 101, 'x')
+	   ON CONFLICT (tenant_id, customer_id) DO UPDATE SET name = 'stolen'$$, '42501'),
+	('a derived table shows no tenant-1 row',
+	 $$SELECT count(*) FROM (SELECT * FROM crmscm.sales_orders) s WHERE tenant_id = 1$$, 'count'),
+	('a line cannot be attached to a tenant-1 order',
+	 $$INSERT INTO crmscm.sales_order_lines (order_id, line_no, item_id, qty) VALUES (101, 9, 201, 1)$$, '23503'),
+	('an order cannot point at a tenant-1 customer',
+	 $$INSERT INTO crmscm.sales_orders (customer_id) VALUES (101)$$, '23503'),
+	('a stock move cannot touch a tenant-1 item',
+	 $$INSERT INTO crmscm.stock_moves (item_id, warehouse_id, qty, kind) VALUES (101, 101, 1, 'receipt')$$, '23503');
+-- Functions of the other modules that read or write tenant data (add here):
+--   ('ship() cannot ship a tenant-1 line', $$SELECT crmscm.ship(101, 1, NULL)$$, 'P0001'), ...
+-- Triggers: statements on tenant-2 rows whose triggers must not touch
+-- tenant 1; check afterwards as the owner (see "after the writes" below).
+
+SELECT plan(
+	2                                   -- setup sanity
+	+ 9 * (SELECT count(*)::int FROM tenant_tables)
+	+ 3 * (SELECT count(*)::int FROM tenant_views) + 1
+	+ (SELECT count(*)::int FROM paths)
+	+ 1                                 -- control: owner-rights view leaks
+	+ 1                                 -- trigger check
+	+ 2 * (SELECT count(*)::int FROM tenant_tables) + 1);   -- pinned role
+-- 9 per table: has rows, 5 reads/writes, INSERT, UPDATE move, after-writes
+-- pgTAP keeps its state in temp tables; the tenant-2 role writes them too.
+DO $$ BEGIN
+	EXECUTE format('GRANT ALL ON ALL TABLES IN SCHEMA %I TO PUBLIC', pg_my_temp_schema()::regnamespace);
+	EXECUTE format('GRANT ALL ON ALL SEQUENCES IN SCHEMA %I TO PUBLIC', pg_my_temp_schema()::regnamespace);
+END $$;
+
+SELECT ok((SELECT count(*) FROM tenant_tables) >= 11, 'every table of SPEC §8 has a tenant_id column');
+SELECT is((SELECT count(*) FROM tenant_tables t
+		   WHERE NOT (SELECT relrowsecurity FROM pg_class WHERE oid = t.tab)), 0::bigint,
+		  'row-level security is enabled on every tenant table');
+
+-- The owner sees tenant 1's rows in every table (else the checks below are void).
+SET LOCAL crmscm.tenant_id = 1;
+-- (a new table fails here until sec_test.fill above gives it sample rows)
+SELECT ok(sec_test.count_of(format('SELECT count(*) FROM %s WHERE tenant_id = 1', tab)) > 0,
+		  name || ': tenant 1 has rows to protect') FROM tenant_tables ORDER BY name;
+
+-- Control: a view still owned by the superuser bypasses row-level security;
+-- this shows the view checks below can see a leak when there is one.
+CREATE VIEW crmscm.sec_leaky_view AS SELECT tenant_id FROM crmscm.customers;
+GRANT SELECT ON crmscm.sec_leaky_view TO crmscm_reader;
+SELECT crmscm.apply_security();        -- hands sec_probe_view to crmscm_admin
+ALTER VIEW crmscm.sec_leaky_view OWNER TO postgres;   -- undo it for the control view
+
+-- The tenant-2 role: not the owner, member of crmscm_admin (the widest
+-- non-owner rights), so only the policies stand between it and tenant 1.
+CREATE ROLE sec_tenant2 NOLOGIN;
+GRANT crmscm_admin TO sec_tenant2;
+SET LOCAL ROLE sec_tenant2;
+SET LOCAL crmscm.tenant_id = 2;
+
+SELECT ok(sec_test.count_of('SELECT count(*) FROM crmscm.sec_leaky_view WHERE tenant_id = 1') > 0,
+		  'control: a view owned by a superuser would leak tenant 1 (so the view checks can fail)');
+
+-- Tables: SELECT, UPDATE, DELETE, INSERT, UPDATE moving a row to tenant 1.
+SELECT is(sec_test.count_of(format('SELECT count(*) FROM %s WHERE tenant_id = 1', tab)), 0::bigint,
+		  name || ': SELECT sees no tenant-1 row') FROM tenant_tables ORDER BY name;
+SELECT ok(sec_test.count_of(format('SELECT count(*) FROM %s', tab)) > 0,
+		  name || ': SELECT sees the own tenant''s rows') FROM tenant_tables ORDER BY name;
+SELECT is(sec_test.affected(format('UPDATE %s SET tenant_id = tenant_id WHERE tenant_id = 1', tab)), 0::bigint,
+		  name || ': UPDATE changes no tenant-1 row') FROM tenant_tables ORDER BY name;
+SELECT is(sec_test.affected(format('DELETE FROM %s WHERE tenant_id = 1', tab)), 0::bigint,
+		  name || ': DELETE removes no tenant-1 row') FROM tenant_tables ORDER BY name;
+SELECT is(sec_test.count_of(format('SELECT count(*) FROM %s t WHERE EXISTS (SELECT FROM %s u WHERE u.tenant_id = 1)', tab, tab)), 0::bigint,
+		  name || ': a subquery sees no tenant-1 row') FROM tenant_tables ORDER BY name;
+SELECT throws_ok(sec_test.insert_as_tenant1(tab), '42501', NULL,
+				 name || ': INSERT of a tenant-1 row is refused') FROM tenant_tables ORDER BY name;
+SELECT throws_ok(format('UPDATE %s SET tenant_id = 1', tab), '42501', NULL,
+				 name || ': UPDATE cannot move a row to tenant 1') FROM tenant_tables ORDER BY name;
+
+-- Views: no tenant-1 row, and the own tenant's rows are there.
+SELECT is(sec_test.count_of(format('SELECT count(*) FROM %s WHERE tenant_id = 1', tab)), 0::bigint,
+		  name || ': view shows no tenant-1 row') FROM tenant_views ORDER BY name;
+SELECT is(sec_test.count_of(format('SELECT count(*) FROM %s WHERE tenant_id <> 2', tab)), 0::bigint,
+		  name || ': view shows only tenant 2') FROM tenant_views ORDER BY name;
+
+-- The same views as a plain crmscm_reader (no right on any table).
+RESET ROLE;
+CREATE ROLE sec_reader2 NOLOGIN IN ROLE crmscm_reader;
+SET LOCAL ROLE sec_reader2;
+SET LOCAL crmscm.tenant_id = 2;
+SELECT is(sec_test.count_of(format('SELECT count(*) FROM %s WHERE tenant_id <> 2', tab)), 0::bigint,
+		  name || ': view shows a crmscm_reader only tenant 2') FROM tenant_views ORDER BY name;
+SELECT throws_ok('SELECT count(*) FROM crmscm.customers', '42501', NULL,
+				 'a crmscm_reader cannot read the tables behind the views');
+RESET ROLE;
+SET LOCAL ROLE sec_tenant2;
+SET LOCAL crmscm.tenant_id = 2;
+
+-- Function and trigger paths.
+SELECT CASE WHEN expect = 'count'
+			THEN is(sec_test.count_of(sql), 0::bigint, name)
+			ELSE throws_ok(sql, expect, NULL, name) END
+  FROM paths ORDER BY name;
+
+-- After the writes: triggers fired by the tenant-2 role's own statements
+-- changed nothing of tenant 1.  Write to every table the role may write,
+-- then compare tenant 1 with its snapshot as the owner.
+RESET ROLE;
+SET LOCAL crmscm.tenant_id = 1;
+CREATE TEMP TABLE snap AS
+	SELECT name, sec_test.count_of(format('SELECT COALESCE(sum(hashtext(t::text)), 0) FROM %s t WHERE tenant_id = 1', tab)) AS h
+	FROM tenant_tables;
+SET LOCAL ROLE sec_tenant2;
+SET LOCAL crmscm.tenant_id = 2;
+SELECT lives_ok($$
+	UPDATE crmscm.sales_orders SET status = 'confirmed';
+	UPDATE crmscm.sales_order_lines SET qty = qty + 1;
+	INSERT INTO crmscm.stock_moves (item_id, warehouse_id, qty, kind) VALUES (201, 201, 3, 'receipt');
+	UPDATE crmscm.purchase_order_lines SET qty_received = 1;
+	UPDATE crmscm.sales_orders SET status = 'cancelled';
+$$, 'tenant 2 confirms, changes, receives and cancels (firing the triggers)');
+-- deletes, best effort (the orders module may refuse raw deletes of its rows)
+DO $$
+DECLARE t text;
+BEGIN
+	FOREACH t IN ARRAY ARRAY['reservations', 'backorders', 'sales_order_lines', 'sales_orders',
+							 'purchase_order_lines', 'purchase_orders', 'stock_moves']
+	LOOP
+		BEGIN
+			EXECUTE format('DELETE FROM crmscm.%I', t);
+		EXCEPTION WHEN OTHERS THEN
+			RAISE NOTICE 'tenant 2 could not delete from %: %', t, SQLERRM;
+		END;
+	END LOOP;
+END $$;
+RESET ROLE;
+SET LOCAL crmscm.tenant_id = 1;
+SELECT is(sec_test.count_of(format('SELECT COALESCE(sum(hashtext(t::text)), 0) FROM %s t WHERE tenant_id = 1', s.tab)), snap.h,
+		  s.name || ': tenant-1 rows unchanged after tenant 2''s writes')
+  FROM tenant_tables s JOIN snap USING (name) ORDER BY s.name;
+
+-- A login role pinned to tenant 2 (member of crmscm_tenant_2) cannot switch
+-- to tenant 1 by SET: every table then shows and takes nothing.
+RESET ROLE;
+DO $$ BEGIN
+	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'crmscm_tenant_2') THEN
+		CREATE ROLE crmscm_tenant_2 NOLOGIN;
+	END IF;
+END $$;
+CREATE ROLE sec_pinned LOGIN IN ROLE crmscm_admin, crmscm_tenant_2;
+SET LOCAL SESSION AUTHORIZATION sec_pinned;
+SET LOCAL crmscm.tenant_id = 2;
+SELECT ok(crmscm.tenant_permitted(), 'a role pinned to tenant 2 may work in tenant 2');
+SET LOCAL crmscm.tenant_id = 1;
+SELECT is(sec_test.count_of(format('SELECT count(*) FROM %s', tab)), 0::bigint,
+		  name || ': a role pinned to tenant 2 sees nothing after SET crmscm.tenant_id = 1')
+  FROM tenant_tables ORDER BY name;
+SELECT throws_ok(sql, '42501', NULL,
+				 name || ': a role pinned to tenant 2 cannot insert into tenant 1 either')
+  FROM pinned_inserts ORDER BY name;
+RESET SESSION AUTHORIZATION;
+
+SELECT * FROM finish();
+ROLLBACK;

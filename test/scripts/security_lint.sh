@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Static security checks of the installed extension, from the catalog (TAP).
+# Generic: covers every object any module adds to schema crmscm.
+#
+#   1. every SQL / PL/pgSQL function pins search_path (proconfig)
+#   2. every SECURITY DEFINER function pins search_path, and to
+#      pg_catalog, pg_temp (pg_temp last, as the PostgreSQL docs require)
+#   3. every table with tenant_id has row-level security and the
+#      tenant_isolation policy; no table lacks tenant_id (SPEC §2)
+# That bodies qualify their operators is shown by test/scripts/hostile_search_path.sh.
+set -uo pipefail
+db=crmscm_lint
+dropdb --if-exists "$db"; createdb "$db" || { echo "not ok 1 - createdb"; exit 1; }
+trap 'dropdb --if-exists "$db"' EXIT
+psql -qX -d "$db" -c 'CREATE EXTENSION crmscm' >/dev/null || { echo "not ok 1 - CREATE EXTENSION crmscm"; exit 1; }
+q() { psql -qXAt -v ON_ERROR_STOP=1 -d "$db" -c "$1"; }
+n=0 fail=0
+check() {		# $1 = description, $2 = query listing offenders (none = ok)
+	local out
+	n=$((n + 1))
+	if ! out=$(q "$2" 2>&1); then
+		echo "not ok $n - $1"; echo "# $out"; fail=1
+	elif [ -n "$out" ]; then
+		echo "not ok $n - $1"; sed 's/^/#   /' <<<"$out"; fail=1
+	else
+		echo "ok $n - $1"
+	fi
+}
+
+echo "1..5"
+check "every SQL and PL/pgSQL function of crmscm has SET search_path" "
+	SELECT p.oid::regprocedure FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+	WHERE p.pronamespace = 'crmscm'::regnamespace AND l.lanname IN ('sql', 'plpgsql')
+	  AND NOT EXISTS (SELECT FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%')"
+check "every SECURITY DEFINER function has SET search_path" "
+	SELECT p.oid::regprocedure FROM pg_proc p
+	WHERE p.pronamespace = 'crmscm'::regnamespace AND p.prosecdef
+	  AND NOT EXISTS (SELECT FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%')"
+check "search_path of SQL/PL functions is exactly pg_catalog, pg_temp" "
+	SELECT p.oid::regprocedure || ': ' || c FROM pg_proc p, unnest(p.proconfig) c
+	WHERE p.pronamespace = 'crmscm'::regnamespace AND c LIKE 'search_path=%'
+	  AND replace(c, ' ', '') <> 'search_path=pg_catalog,pg_temp'"
+check "every crmscm table has a tenant_id column (SPEC §2)" "
+	SELECT c.oid::regclass FROM pg_class c
+	WHERE c.relnamespace = 'crmscm'::regnamespace AND c.relkind IN ('r', 'p')
+	  AND NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id')"
+check "every tenant table has row-level security and the policies tenant_isolation, tenant_pin" "
+	SELECT c.oid::regclass FROM pg_class c
+	JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id'
+	WHERE c.relnamespace = 'crmscm'::regnamespace AND c.relkind IN ('r', 'p')
+	  AND (NOT c.relrowsecurity
+	       OR NOT EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = 'tenant_isolation'
+	                      AND p.polcmd = '*' AND p.polpermissive)
+	       OR NOT EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = 'tenant_pin'
+	                      AND p.polcmd = '*' AND NOT p.polpermissive))"
+exit $fail

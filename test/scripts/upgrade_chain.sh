@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Upgrade chain (TAP), in the manner of pgTAP's and postgresql-hll's tests.
+#
+# Convention (README "Upgrading"): every released version X.Y.Z keeps a
+# frozen copy of its install script, upgrade/crmscm--X.Y.Z.sql, and a step
+# upgrade/crmscm--X.Y.Z--NEXT.sql to the version after it; the Makefile
+# installs both (DATA).  This script
+#   1. takes the oldest frozen version, installs it and fills every table
+#      with sample data of two tenants;
+#   2. runs ALTER EXTENSION crmscm UPDATE TO each next version in turn, up to
+#      default_version (PostgreSQL's own path, pg_extension_update_paths);
+#   3. checks the data survived row for row (the columns that existed
+#      before), and that the upgraded schema equals a fresh install:
+#      normalized `pg_dump --schema-only --binary-upgrade` (the mode that
+#      dumps every member of an extension, grants and policies included).
+# With no frozen version older than default_version the chain is trivially
+# at head: it says so, and still checks that ALTER EXTENSION UPDATE keeps
+# data and schema, and that the schema comparison itself is sound.
+set -uo pipefail
+default=$(sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\(.*\)'/\1/p" crmscm.control)
+oldest=$(ls upgrade/crmscm--*.sql 2>/dev/null | grep -v -- '--.*--' | sed 's/.*crmscm--\(.*\)\.sql/\1/' \
+	| sort -V | head -1)
+[ "$oldest" = "$default" ] && oldest=
+up=crmscm_upgraded fresh=crmscm_fresh
+tmp=$(mktemp -d /tmp/crmscm-upgrade.XXXXXX)
+cleanup() { dropdb --if-exists "$up" 2>/dev/null; dropdb --if-exists "$fresh" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+n=0 fail=0
+ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
+q() { psql -qXAt -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
+schema_dump() {	# normalized schema of crmscm in database $1
+	pg_dump --schema-only --binary-upgrade -d "$1" \
+		| grep -v -e '^--' -e '^$' -e 'binary_upgrade_set_next' -e '^\\restrict' -e '^\\unrestrict' \
+		          -e '^SET ' -e "set_config('search_path'" -e 'pg_catalog.setval(' \
+		| sed -E "s/'\{[0-9,]*\}'/'{oids}'/g; s/oid = '[0-9]+'/oid = 'N'/g; s/[0-9]+::pg_catalog.oid/N::pg_catalog.oid/g"
+}
+snapshot() {	# one line per table: name, row count, hash of the rows (the columns of the first snapshot)
+	[ -f "$tmp/snap.sql" ] || q "$1" "SELECT format('SELECT %L || '' '' || count(*) || '' '' || coalesce(md5(string_agg(r::text, ''|'' ORDER BY r::text)), ''-'') FROM (SELECT %s FROM crmscm.%I) r;',
+			c.relname, string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum), c.relname)
+		FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+		WHERE c.relnamespace = 'crmscm'::regnamespace AND c.relkind = 'r' GROUP BY c.relname ORDER BY c.relname" >"$tmp/snap.sql"
+	psql -qXAt -v ON_ERROR_STOP=1 -d "$1" -f "$tmp/snap.sql"
+}
+fill() {	# sample data of two tenants in the tables of SPEC §8 (present since 0.1.0)
+	psql -qX -v ON_ERROR_STOP=1 -d "$1" >/dev/null <<'SQL'
+SET client_min_messages = warning;
+DO $$
+DECLARE t int;
+BEGIN
+	FOR t IN 1..2 LOOP
+		PERFORM set_config('crmscm.tenant_id', t::text, true);
+		INSERT INTO crmscm.items (item_id, sku, name, unit_price) SELECT t * 100 + i, 'SKU' || i, 'item ' || i, i FROM generate_series(1, 10) i;
+		INSERT INTO crmscm.warehouses (warehouse_id, name, location) VALUES (t * 100 + 1, 'wh', '(52.52,13.405)');
+		INSERT INTO crmscm.customers (customer_id, name, location) SELECT t * 100 + i, 'c' || i, '(48.85,2.35)' FROM generate_series(1, 10) i;
+		INSERT INTO crmscm.stock_moves (item_id, warehouse_id, qty, kind) SELECT t * 100 + i, t * 100 + 1, 10, 'receipt' FROM generate_series(1, 10) i;
+		INSERT INTO crmscm.sales_orders (order_id, customer_id, status) SELECT t * 100 + i, t * 100 + i, 'closed' FROM generate_series(1, 10) i;
+		INSERT INTO crmscm.sales_order_lines (order_id, line_no, item_id, qty, status, qty_shipped)
+			SELECT t * 100 + i, 1, t * 100 + i, 2, 'shipped', 2 FROM generate_series(1, 10) i;
+		INSERT INTO crmscm.purchase_orders (po_id, supplier) VALUES (t * 100 + 1, 's');
+		INSERT INTO crmscm.purchase_order_lines (po_id, line_no, item_id, warehouse_id, qty) VALUES (t * 100 + 1, 1, t * 100 + 1, t * 100 + 1, 3);
+	END LOOP;
+END $$;
+SQL
+}
+
+echo "1..7"
+createdb "$up" && createdb "$fresh" || { echo "not ok 1 - createdb"; exit 1; }
+if [ -n "$oldest" ]; then
+	q "$up" "CREATE EXTENSION crmscm VERSION '$oldest'" >/dev/null
+	ok $? "install the oldest released version $oldest"
+else
+	q "$up" "CREATE EXTENSION crmscm" >/dev/null
+	ok $? "install $default: no frozen older version in upgrade/, the chain is trivially at head"
+fi
+fill "$up"; snapshot "$up" >"$tmp/before"
+[ "$(awk '$2 > 0' "$tmp/before" | wc -l)" -ge 8 ]
+ok $? "sample data of two tenants in $(awk '$2 > 0' "$tmp/before" | wc -l) tables"
+
+path=$(q "$up" "SELECT path FROM pg_extension_update_paths('crmscm') WHERE source = '${oldest:-$default}' AND target = '$default'")
+steps=$(tr -s '-' ' ' <<<"$path" | cut -d' ' -f2-)
+rc=0
+if [ -n "$oldest" ]; then
+	for v in $steps; do
+		q "$up" "ALTER EXTENSION crmscm UPDATE TO '$v'" >/dev/null || { rc=1; echo "# step to $v failed"; break; }
+	done
+	ok $rc "ALTER EXTENSION crmscm UPDATE step by step: ${path:-no path from $oldest to $default}"
+else
+	q "$up" "ALTER EXTENSION crmscm UPDATE" >/dev/null 2>&1; rc=$?
+	ok $rc "ALTER EXTENSION crmscm UPDATE at head ($default) is a no-op"
+fi
+[ "$(q "$up" "SELECT extversion FROM pg_extension WHERE extname = 'crmscm'")" = "$default" ]
+ok $? "extension is at default_version $default"
+
+snapshot "$up" >"$tmp/after"
+diff "$tmp/before" "$tmp/after" >"$tmp/data.diff"
+ok $? "every row of every table survived the upgrade ($(wc -l <"$tmp/before") tables compared)"
+sed 's/^/# /' "$tmp/data.diff" | head -10
+
+q "$fresh" "CREATE EXTENSION crmscm" >/dev/null
+schema_dump "$up" >"$tmp/up.sql"; schema_dump "$fresh" >"$tmp/fresh.sql"
+diff "$tmp/fresh.sql" "$tmp/up.sql" >"$tmp/schema.diff"
+[ $? -eq 0 ] && [ "$(grep -c 'ALTER EXTENSION crmscm ADD' "$tmp/fresh.sql")" -gt 50 ]
+ok $? "upgraded schema equals a fresh install of $default ($(grep -c 'ALTER EXTENSION crmscm ADD' "$tmp/fresh.sql") member objects, grants and policies compared)"
+sed 's/^/# /' "$tmp/schema.diff" | head -20
+# control: the comparison sees a schema drift (a column an upgrade step forgot)
+q "$up" "ALTER TABLE crmscm.items ALTER COLUMN holding_rate SET DEFAULT 0.2" >/dev/null
+schema_dump "$up" | diff -q "$tmp/fresh.sql" - >/dev/null
+[ $? -eq 1 ]; ok $? "control: a changed column default makes the schemas differ"
+exit $fail
