@@ -21,31 +21,28 @@ WITH p AS (
 	SELECT @extschema@.current_tenant() AS tenant_id,
 		w.days AS window_days,
 		CURRENT_DATE OPERATOR(pg_catalog.-) w.days AS start_day,
-		CURRENT_DATE OPERATOR(pg_catalog.-) 1 AS end_day,
-		(CURRENT_DATE OPERATOR(pg_catalog.-) w.days)::timestamptz AS start_ts,
-		CURRENT_DATE::timestamptz AS end_ts
+		CURRENT_DATE OPERATOR(pg_catalog.-) 1 AS end_day
 	FROM (SELECT COALESCE(NULLIF(pg_catalog.current_setting('crmscm.demand_window_days', true), '')::int,
 						  365) AS days) w
 ),
 demand_rows AS (
-	-- lines that name their warehouse
+	-- lines that name their warehouse.  The window bounds are written out
+	-- (not taken from p) so that the planner estimates them.
 	SELECT l.item_id, l.warehouse_id, o.ordered_at, l.qty, l.unit_price
-	FROM p
-	JOIN @extschema@.sales_orders o
-	  ON o.tenant_id OPERATOR(pg_catalog.=) p.tenant_id
-	 AND o.ordered_at OPERATOR(pg_catalog.>=) p.start_ts
-	 AND o.ordered_at OPERATOR(pg_catalog.<) p.end_ts
-	 AND o.status OPERATOR(pg_catalog.=) ANY ('{confirmed,closed}'::text[])
+	FROM @extschema@.sales_orders o
 	JOIN @extschema@.sales_order_lines l
 	  ON l.tenant_id OPERATOR(pg_catalog.=) o.tenant_id
 	 AND l.order_id OPERATOR(pg_catalog.=) o.order_id
-	 AND l.status OPERATOR(pg_catalog.<>) 'cancelled'
-	 AND l.warehouse_id IS NOT NULL
+	WHERE o.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
+	  AND o.ordered_at OPERATOR(pg_catalog.>=) (CURRENT_DATE OPERATOR(pg_catalog.-) COALESCE(NULLIF(pg_catalog.current_setting('crmscm.demand_window_days', true), '')::int, 365))::timestamptz
+	  AND o.ordered_at OPERATOR(pg_catalog.<) CURRENT_DATE::timestamptz
+	  AND o.status OPERATOR(pg_catalog.=) ANY ('{confirmed,closed}'::text[])
+	  AND l.status OPERATOR(pg_catalog.<>) 'cancelled'
+	  AND l.warehouse_id IS NOT NULL
 	UNION ALL
 	-- lines without one: where they were reserved, backordered or shipped
 	SELECT x.item_id, x.warehouse_id, o.ordered_at, x.qty, l.unit_price
-	FROM p
-	JOIN (SELECT r.tenant_id, r.order_id, r.line_no, r.item_id, r.warehouse_id, r.qty
+	FROM (SELECT r.tenant_id, r.order_id, r.line_no, r.item_id, r.warehouse_id, r.qty
 		  FROM @extschema@.reservations r
 		  UNION ALL
 		  SELECT b.tenant_id, b.order_id, b.line_no, b.item_id, b.warehouse_id, b.qty
@@ -54,7 +51,6 @@ demand_rows AS (
 		  SELECT m.tenant_id, m.order_id, m.line_no, m.item_id, m.warehouse_id, OPERATOR(pg_catalog.-) m.qty
 		  FROM @extschema@.stock_moves m
 		  WHERE m.kind OPERATOR(pg_catalog.=) 'shipment' AND m.order_id IS NOT NULL) x
-	  ON x.tenant_id OPERATOR(pg_catalog.=) p.tenant_id
 	JOIN @extschema@.sales_order_lines l
 	  ON l.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
 	 AND l.order_id OPERATOR(pg_catalog.=) x.order_id
@@ -64,15 +60,18 @@ demand_rows AS (
 	JOIN @extschema@.sales_orders o
 	  ON o.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
 	 AND o.order_id OPERATOR(pg_catalog.=) l.order_id
-	 AND o.ordered_at OPERATOR(pg_catalog.>=) p.start_ts
-	 AND o.ordered_at OPERATOR(pg_catalog.<) p.end_ts
-	 AND o.status OPERATOR(pg_catalog.=) ANY ('{confirmed,closed}'::text[])
+	WHERE x.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
+	  AND o.ordered_at OPERATOR(pg_catalog.>=) (CURRENT_DATE OPERATOR(pg_catalog.-) COALESCE(NULLIF(pg_catalog.current_setting('crmscm.demand_window_days', true), '')::int, 365))::timestamptz
+	  AND o.ordered_at OPERATOR(pg_catalog.<) CURRENT_DATE::timestamptz
+	  AND o.status OPERATOR(pg_catalog.=) ANY ('{confirmed,closed}'::text[])
 ),
 demand AS (
 	SELECT d.item_id, d.warehouse_id,
-		@extschema@.demand_class(d.ordered_at::date, d.qty::float8, p.start_day, p.end_day) AS prof,
+		@extschema@.demand_class(d.ordered_at::date, d.qty::float8,
+								 CURRENT_DATE OPERATOR(pg_catalog.-) COALESCE(NULLIF(pg_catalog.current_setting('crmscm.demand_window_days', true), '')::int, 365),
+								 CURRENT_DATE OPERATOR(pg_catalog.-) 1) AS prof,
 		pg_catalog.sum(d.qty OPERATOR(pg_catalog.*) d.unit_price) AS revenue
-	FROM demand_rows d CROSS JOIN p
+	FROM demand_rows d
 	GROUP BY d.item_id, d.warehouse_id
 ),
 abc AS (
