@@ -54,45 +54,45 @@ CREATE FUNCTION @extschema@.replenish(supplier text DEFAULT NULL)
 AS $$
 DECLARE
 	tenant bigint := @extschema@.current_tenant();
-	wh record;
-	new_po bigint;
 BEGIN
 	-- One replenishment at a time per tenant.  The suggestions are read after
 	-- the lock (a new snapshot at READ COMMITTED), so they count the drafts a
 	-- concurrent call just committed as on order: no duplicate purchases.
 	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('crmscm.replenish'), tenant::int);
 
-	CREATE TEMP TABLE IF NOT EXISTS crmscm_replenish_todo (
-		item_id bigint, warehouse_id bigint, qty numeric, lead_days numeric, reason text)
-		ON COMMIT DROP;
-	TRUNCATE crmscm_replenish_todo;
-	INSERT INTO crmscm_replenish_todo
-	SELECT s.item_id, s.warehouse_id, s.suggested_qty,
-		pg_catalog.ceil(s.lead_time_days::numeric), s.reason
-	FROM @extschema@.reorder_suggestions s
-	WHERE s.reorder_now AND s.suggested_qty > 0;
-
-	-- one draft purchase order per warehouse, lines in item order
-	FOR wh IN SELECT t.warehouse_id, pg_catalog.max(t.lead_days) AS lead_days
-			  FROM crmscm_replenish_todo t GROUP BY t.warehouse_id ORDER BY t.warehouse_id
-	LOOP
-		INSERT INTO @extschema@.purchase_orders AS po (tenant_id, supplier, expected_at, status)
-		VALUES (tenant, supplier, CURRENT_DATE + wh.lead_days::int, 'draft')
-		RETURNING po.po_id INTO new_po;
-
-		RETURN QUERY
+	-- One statement: the suggestions are computed once; purchase order ids
+	-- are drawn from their identity sequence so lines can name them.
+	RETURN QUERY
+	WITH todo AS MATERIALIZED (
+		SELECT s.item_id, s.warehouse_id, s.suggested_qty AS qty,
+			pg_catalog.ceil(s.lead_time_days::numeric)::int AS lead_days, s.reason
+		FROM @extschema@.reorder_suggestions s
+		WHERE s.reorder_now AND s.suggested_qty > 0
+	),
+	heads AS MATERIALIZED (
+		SELECT w.warehouse_id,
+			pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('@extschema@.purchase_orders', 'po_id')::regclass) AS po_id,
+			CURRENT_DATE + w.lead_days AS expected_at
+		FROM (SELECT t.warehouse_id, pg_catalog.max(t.lead_days) AS lead_days
+			  FROM todo t GROUP BY t.warehouse_id ORDER BY t.warehouse_id) w
+	),
+	new_po AS (
+		INSERT INTO @extschema@.purchase_orders (tenant_id, po_id, supplier, expected_at, status)
+		SELECT tenant, h.po_id, supplier, h.expected_at, 'draft' FROM heads h
+	),
+	new_lines AS (
 		INSERT INTO @extschema@.purchase_order_lines AS pl (tenant_id, po_id, line_no, item_id, warehouse_id, qty)
-		SELECT tenant, new_po, (pg_catalog.row_number() OVER (ORDER BY t.item_id))::int,
+		SELECT tenant, h.po_id,
+			(pg_catalog.row_number() OVER (PARTITION BY t.warehouse_id ORDER BY t.item_id))::int,
 			t.item_id, t.warehouse_id, t.qty
-		FROM crmscm_replenish_todo t
-		WHERE t.warehouse_id = wh.warehouse_id
-		ORDER BY t.item_id
-		RETURNING pl.po_id, pl.line_no, pl.item_id, pl.warehouse_id, pl.qty,
-			CURRENT_DATE + wh.lead_days::int,
-			(SELECT t.reason FROM crmscm_replenish_todo t
-			 WHERE t.item_id = pl.item_id AND t.warehouse_id = pl.warehouse_id);
-	END LOOP;
-	DROP TABLE crmscm_replenish_todo;
+		FROM todo t JOIN heads h ON h.warehouse_id = t.warehouse_id
+		RETURNING pl.po_id, pl.line_no, pl.item_id, pl.warehouse_id, pl.qty
+	)
+	SELECT n.po_id, n.line_no, n.item_id, n.warehouse_id, n.qty, h.expected_at, t.reason
+	FROM new_lines n
+	JOIN heads h ON h.po_id = n.po_id
+	JOIN todo t ON t.item_id = n.item_id AND t.warehouse_id = n.warehouse_id
+	ORDER BY n.po_id, n.line_no;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.replenish(text) IS
