@@ -67,9 +67,10 @@ demand_rows AS (
 ),
 demand AS (
 	SELECT d.item_id, d.warehouse_id,
+		-- the window as scalar subqueries: computed once (InitPlans), not per row
 		@extschema@.demand_class(d.ordered_at::date, d.qty::float8,
-								 CURRENT_DATE OPERATOR(pg_catalog.-) COALESCE(NULLIF(pg_catalog.current_setting('crmscm.demand_window_days', true), '')::int, 365),
-								 CURRENT_DATE OPERATOR(pg_catalog.-) 1) AS prof,
+								 (SELECT CURRENT_DATE OPERATOR(pg_catalog.-) COALESCE(NULLIF(pg_catalog.current_setting('crmscm.demand_window_days', true), '')::int, 365)),
+								 (SELECT CURRENT_DATE OPERATOR(pg_catalog.-) 1)) AS prof,
 		pg_catalog.sum(d.qty OPERATOR(pg_catalog.*) d.unit_price) AS revenue
 	FROM demand_rows d
 	GROUP BY d.item_id, d.warehouse_id
