@@ -2,7 +2,7 @@
 -- crmscm.reorder_suggestions and crmscm.replenish().  Every expected number
 -- names its independent source.
 \i test/setup.sql
-SELECT plan(138);
+SELECT plan(139);
 SET LOCAL TimeZone = 'UTC';
 
 -- relative closeness helper (temp: gone at rollback)
@@ -193,6 +193,9 @@ SELECT is((SELECT count(*)::int FROM pg_attribute a
            WHERE a.attrelid = 'crmscm.reorder_suggestions'::regclass AND a.attnum > 0
              AND col_description(a.attrelid, a.attnum) IS NULL), 0, 'every view column has a comment');
 SELECT isnt(obj_description('crmscm.reorder_suggestions'::regclass, 'pg_class'), NULL, 'the view has a comment');
+SELECT ok(current_setting('server_version_num')::int < 150000
+          OR (SELECT reloptions @> '{security_invoker=true}' FROM pg_class WHERE oid = 'crmscm.reorder_suggestions'::regclass),
+          'the view runs with the caller''s rights (row-level security applies)');
 SELECT is((SELECT count(*)::int FROM pg_proc p WHERE p.pronamespace = 'crmscm'::regnamespace
              AND obj_description(p.oid, 'pg_proc') IS NULL
              AND (p.proname ~ '^(normal_|safety_|reorder_|eoq|forecast_|demand_|daily_|abc_|replenish)')), 0,
