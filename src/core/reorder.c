@@ -212,30 +212,32 @@ ro_normal_loss_inverse(double target)
 		return NAN;
 
 	/*
-	 * L is convex and decreasing with slope -Q(z) in (-1, 0), and L(-t) =
-	 * t + L(t) > t: Newton from z = -t approaches the root from the left
-	 * monotonically.  A bisection bracket guards the tail, where Q
-	 * underflows.
+	 * Newton on g(z) = log(L(z) / target), g' = -Q/L.  L is decreasing and
+	 * log-concave, so after at most one step past the root the iterates
+	 * approach it monotonically from the right; in the tail the steps are
+	 * about (z^2/2)/z, where Newton on L itself would crawl by 1/z.  L(-t) =
+	 * t + L(t) >= t starts us left of the root; a bisection bracket catches
+	 * anything else (L underflows to 0 beyond z = 38.5 < 40).
 	 */
 	z = -target;
 	lo = z;
-	hi = 40.0;					/* L(40) underflows to 0 < any double target */
-	for (int i = 0; i < 500; i++)
+	hi = 40.0;
+	for (int i = 0; i < 200; i++)
 	{
-		double		f = ro_normal_loss(z) - target,
+		double		l = ro_normal_loss(z),
 					q = ro_normal_sf(z),
 					next;
 
-		if (f > 0)
+		if (l > target)
 			lo = z;
-		else if (f < 0)
+		else if (l < target)
 			hi = z;
 		else
 			break;
-		next = q > 0 ? z + f / q : 0.5 * (lo + hi);
+		next = (l > 0 && q > 0) ? z + log(l / target) * (l / q) : 0.5 * (lo + hi);
 		if (!(next > lo && next < hi))
 			next = 0.5 * (lo + hi);
-		if (fabs(next - z) <= 1e-15 * fmax(1.0, fabs(z)))
+		if (fabs(next - z) <= 4e-16 * fmax(1.0, fabs(z)))
 		{
 			z = next;
 			break;

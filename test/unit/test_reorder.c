@@ -210,6 +210,16 @@ test_safety_stock(void)
 	/* far tail: target 1e-15 */
 	z = ro_normal_loss_inverse(1e-15);
 	is_close(ro_normal_loss(z), 1e-15, 1e-12, 0, "L^{-1}(1e-15) solves in the tail");
+	for (int e = -300; e <= 300; e += 20)
+	{
+		double		t = pow(10.0, e);
+		char		nm[64];
+
+		z = ro_normal_loss_inverse(t);
+		snprintf(nm, sizeof(nm), "L^{-1}(1e%d) solves L(z) = t", e);
+		/* relative error of L near its root is about z * dz (tail), so 1e-12 */
+		is_close(ro_normal_loss(z), t, 1e-12, 0, nm);
+	}
 	z = ro_normal_loss_inverse(1e6);
 	is_close(ro_normal_loss(z), 1e6, 1e-14, 0, "L^{-1}(1e6) on the far left");
 	ok(ro_safety_stock_fill_rate(0.98, 0, 10, 5, 4, 0, &fill) == RO_ZERO, "order qty 0 rejected");
