@@ -50,7 +50,9 @@ demand_rows AS (
 		  UNION ALL
 		  SELECT m.tenant_id, m.order_id, m.line_no, m.item_id, m.warehouse_id, OPERATOR(pg_catalog.-) m.qty
 		  FROM @extschema@.stock_moves m
-		  WHERE m.kind OPERATOR(pg_catalog.=) 'shipment' AND m.order_id IS NOT NULL) x
+		  WHERE m.kind OPERATOR(pg_catalog.=) 'shipment' AND m.order_id IS NOT NULL
+			-- a shipment follows its order: older ones belong to older orders
+			AND m.moved_at OPERATOR(pg_catalog.>=) (CURRENT_DATE OPERATOR(pg_catalog.-) COALESCE(NULLIF(pg_catalog.current_setting('crmscm.demand_window_days', true), '')::int, 365))::timestamptz) x
 	JOIN @extschema@.sales_order_lines l
 	  ON l.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
 	 AND l.order_id OPERATOR(pg_catalog.=) x.order_id

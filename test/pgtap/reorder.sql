@@ -2,7 +2,7 @@
 -- crmscm.reorder_suggestions and crmscm.replenish().  Every expected number
 -- names its independent source.
 \i test/setup.sql
-SELECT plan(139);
+SELECT plan(140);
 SET LOCAL TimeZone = 'UTC';
 
 -- relative closeness helper (temp: gone at rollback)
@@ -242,6 +242,16 @@ INSERT INTO sales_order_lines (order_id, line_no, item_id, qty, unit_price, ware
 VALUES (910004, 1, 904, 5, 10, NULL, 'open', 3, 2);
 INSERT INTO reservations (order_id, line_no, item_id, warehouse_id, qty) VALUES (910004, 1, 904, 902, 3);
 INSERT INTO backorders (order_id, line_no, item_id, warehouse_id, qty) VALUES (910004, 1, 904, 902, 2);
+-- E: a shipped line without a warehouse of a closed order 20 days ago,
+-- shipped from 901 (a shipment move); free of charge, so no revenue
+INSERT INTO items (item_id, sku, name) VALUES (905, 'R-E', 'shipped without a warehouse');
+INSERT INTO inventory (item_id, warehouse_id) VALUES (905, 901);
+INSERT INTO sales_orders (order_id, customer_id, status, ordered_at) VALUES
+  (910005, 901, 'closed', current_date - 20 + interval '9 hours');
+INSERT INTO sales_order_lines (order_id, line_no, item_id, qty, unit_price, warehouse_id, status, qty_shipped)
+VALUES (910005, 1, 905, 4, 0, NULL, 'shipped', 4);
+INSERT INTO stock_moves (item_id, warehouse_id, qty, kind, order_id, line_no, moved_at)
+VALUES (905, 901, -4, 'shipment', 910005, 1, current_date - 19);
 -- A: 2 units backordered; C in 902: 3 units backordered (no demand history)
 INSERT INTO backorders (order_id, line_no, item_id, warehouse_id, qty) VALUES
   (900001, 1, 901, 901, 2), (910003, 1, 903, 902, 3);
@@ -251,8 +261,8 @@ INSERT INTO purchase_order_lines (po_id, line_no, item_id, warehouse_id, qty, qt
   (901, 1, 902, 901, 6, 1), (902, 1, 902, 901, 500, 0);
 RESET session_replication_role;
 
-CREATE TEMP TABLE s AS SELECT * FROM reorder_suggestions WHERE item_id BETWEEN 901 AND 904;
-SELECT is((SELECT count(*)::int FROM s), 5, 'one row per item and warehouse with stock or demand');
+CREATE TEMP TABLE s AS SELECT * FROM reorder_suggestions WHERE item_id BETWEEN 901 AND 905;
+SELECT is((SELECT count(*)::int FROM s), 6, 'one row per item and warehouse with stock or demand');
 
 -- A: demand 4 every day: mean 4, sd 0, smooth -> SES = 4 exactly
 SELECT results_eq($$SELECT on_hand, reserved, on_order, backordered, inventory_position, demand_in_window,
@@ -299,6 +309,9 @@ SELECT results_eq($$SELECT warehouse_id, demand_in_window, demand_days, reserved
                   $$VALUES (902::bigint, 5::float8, 1, 3::numeric, 2::numeric, -2::numeric)$$,
                   'D: demand 3 + 2 attributed to warehouse 902; position 3 - 3 + 0 - 2');
 SELECT is(abc_class, 'C', 'D: ABC class C') FROM s WHERE item_id = 904;
+SELECT results_eq($$SELECT warehouse_id, demand_in_window, demand_days FROM reorder_suggestions WHERE item_id = 905$$,
+                  $$VALUES (901::bigint, 4::float8, 1)$$,
+                  'E: the shipped line without a warehouse counts where it was shipped from');
 
 -- the window follows crmscm.demand_window_days
 SET LOCAL crmscm.demand_window_days = 30;
