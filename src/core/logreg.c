@@ -9,10 +9,15 @@
  * centred and scaled, z_j = (x_j - mean_j) / sd_j, which keeps the Hessian
  * well conditioned whatever the units; the coefficients, their covariance and
  * the condition number are transformed back exactly to the caller's scale.
+ * Columns that are zero in at least half of the rows (one-hot indicators) are
+ * scaled but not centred, so a pass skips their zeros: with one-hot encoded
+ * categoricals a row touches a few columns, and the Hessian update costs the
+ * square of that, not of all columns.
  *
  * Exact collinearity.  The Hessian at the start point (intercept = logit of
  * the mean, other coefficients 0) is w * Z'Z with a constant weight w, i.e.
- * the centred cross-product matrix.  A Cholesky factorisation in column
+ * the cross-product matrix with the intercept first, so projecting on the
+ * intercept centres every column.  A Cholesky factorisation in column
  * order drops column k when its residual variance after projecting on the
  * earlier kept columns is below LR_COLLINEAR_TOL of its own variance
  * (R^2 > 1 - 1e-10): the later of two duplicate columns goes, as R's lm/glm
@@ -259,6 +264,8 @@ typedef struct LrWork
 	int			q;				/* kept columns + intercept */
 	int		   *idx;			/* idx[k - 1] = original feature of column k */
 	double	   *mean;			/* per original feature */
+	double	   *center;			/* mean, or 0 for sparse columns */
+	int		   *nzk;			/* row buffer: internal columns of nonzero z */
 	double	   *inv_sd;
 	double	   *pen;			/* per internal column (0 for the intercept) */
 	double	   *z;				/* row buffer, q */
@@ -298,13 +305,23 @@ lr_pass(const LrRows *rows, const LrWork *w, const double *gamma, const LrOption
 						wt,
 						r;
 
+			int			nz = 1;
+
+			/* z of the nonzero columns only: sparse (0/1) columns skip zeros */
 			z[0] = 1.0;
+			w->nzk[0] = 0;
 			for (int k = 1; k < q; k++)
 			{
 				int			j = w->idx[k - 1];
+				double		v = x[j] - w->center[j];
 
-				z[k] = (x[j] - w->mean[j]) * w->inv_sd[j];
-				eta += gamma[k] * z[k];
+				if (v != 0)
+				{
+					v *= w->inv_sd[j];
+					z[nz] = v;
+					w->nzk[nz++] = k;
+					eta += gamma[k] * v;
+				}
 			}
 			pr = lr_sigmoid(eta);
 			if (pr < LR_SEPARATION_EPS || pr > 1 - LR_SEPARATION_EPS)
@@ -312,14 +329,30 @@ lr_pass(const LrRows *rows, const LrWork *w, const double *gamma, const LrOption
 			wt = pr * (1 - pr);
 			r = (ch->y[i] ? 1.0 : 0.0) - pr;
 			llc += (ch->y[i] ? eta : 0.0) - log1pexp(eta);
-			for (int a = 0; a < q; a++)
+			if (nz == q)
 			{
-				double		wa = wt * z[a];
-				double	   *Hr = w->Hc + (size_t) a * q;
+				/* dense row: contiguous loops the compiler vectorises */
+				for (int a = 0; a < q; a++)
+				{
+					double		wa = wt * z[a];
+					double	   *Hr = w->Hc + (size_t) a * q;
 
-				w->gc[a] += r * z[a];
-				for (int b = a; b < q; b++)
-					Hr[b] += wa * z[b];
+					w->gc[a] += r * z[a];
+					for (int b = a; b < q; b++)
+						Hr[b] += wa * z[b];
+				}
+			}
+			else
+			{
+				for (int a = 0; a < nz; a++)
+				{
+					double		wa = wt * z[a];
+					double	   *Hr = w->Hc + (size_t) w->nzk[a] * q;
+
+					w->gc[w->nzk[a]] += r * z[a];
+					for (int b = a; b < nz; b++)
+						Hr[w->nzk[b]] += wa * z[b];
+				}
 			}
 			if (++since_check >= LR_STOP_EVERY)
 			{
@@ -369,6 +402,7 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 			   *cov = NULL,
 			   *work = NULL,
 			   *m2 = NULL;
+	int64_t    *zeros = NULL;
 	double		obj = 0,
 				obj_old = -HUGE_VAL,
 				ll_pen = 0;
@@ -386,12 +420,15 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 
 	/* pass 0: counts, finiteness, column sums */
 	w.mean = calloc(pp, sizeof(double));
+	w.center = calloc(pp, sizeof(double));
+	w.nzk = calloc(pp + 1, sizeof(int));
+	zeros = calloc(pp, sizeof(int64_t));
 	w.inv_sd = calloc(pp, sizeof(double));
 	m2 = calloc(pp, sizeof(double));
 	w.idx = calloc(pp, sizeof(int));
 	w.pen = calloc(pp + 1, sizeof(double));
 	w.z = calloc(pp + 1, sizeof(double));
-	if (!w.mean || !w.inv_sd || !m2 || !w.idx || !w.pen || !w.z)
+	if (!w.mean || !w.center || !w.nzk || !zeros || !w.inv_sd || !m2 || !w.idx || !w.pen || !w.z)
 	{
 		st = LR_NO_MEMORY;
 		goto done;
@@ -412,6 +449,7 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 					goto done;
 				}
 				w.mean[j] += v;
+				zeros[j] += v == 0;
 			}
 			npos += ch->y[i] ? 1 : 0;
 		}
@@ -438,7 +476,11 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 		goto done;
 	}
 	for (int j = 0; j < p; j++)
+	{
 		w.mean[j] /= (double) n;
+		/* mostly-zero columns stay uncentred so that zeros can be skipped */
+		w.center[j] = 2 * zeros[j] >= n ? 0.0 : w.mean[j];
+	}
 	/* pass 1: centred sums of squares */
 	for (int c = 0; c < rows->nchunks; c++)
 	{
@@ -658,16 +700,16 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 
 			out->coef[j + 1] = gamma[k] * s;
 			out->std_err[j + 1] = sqrt(cov[k * q + k]) * s;
-			b0 -= gamma[k] * s * w.mean[j];
+			b0 -= gamma[k] * s * w.center[j];
 		}
 		/* var(b0) = u' cov u with u = (1, -mean_k / sd_k) */
 		for (int a = 0; a < q; a++)
 		{
-			double		ua = a == 0 ? 1.0 : -w.mean[w.idx[a - 1]] * w.inv_sd[w.idx[a - 1]];
+			double		ua = a == 0 ? 1.0 : -w.center[w.idx[a - 1]] * w.inv_sd[w.idx[a - 1]];
 
 			for (int b = 0; b < q; b++)
 			{
-				double		ub = b == 0 ? 1.0 : -w.mean[w.idx[b - 1]] * w.inv_sd[w.idx[b - 1]];
+				double		ub = b == 0 ? 1.0 : -w.center[w.idx[b - 1]] * w.inv_sd[w.idx[b - 1]];
 
 				if (a == 0 && b == 0)
 					continue;
@@ -704,7 +746,7 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 				{
 					int			jb = w.idx[b - 1];
 
-					hab = H[a * q] * w.mean[jb] + H[a * q + b] / w.inv_sd[jb];
+					hab = H[a * q] * w.center[jb] + H[a * q + b] / w.inv_sd[jb];
 				}
 				M[a * q + b] = hab;
 			}
@@ -714,7 +756,7 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 			int			ja = w.idx[a - 1];
 
 			for (int b = 0; b < q; b++)
-				M[a * q + b] = w.mean[ja] * M[b] + M[a * q + b] / w.inv_sd[ja];
+				M[a * q + b] = w.center[ja] * M[b] + M[a * q + b] / w.inv_sd[ja];
 		}
 		extreme_eigenvalues(M, q, &vmin, &vmax, work);
 		out->condition_number = vmin > 0 ? vmax / vmin : NAN;
@@ -722,6 +764,9 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 
 done:
 	free(w.mean);
+	free(w.center);
+	free(w.nzk);
+	free(zeros);
 	free(w.inv_sd);
 	free(m2);
 	free(w.idx);
