@@ -1,4 +1,6 @@
 -- BI views of lead scoring and the sales pipeline (SPEC §4, §9).
+-- Note: OPERATOR(pg_catalog.x) forms all share one precedence and associate
+-- left, so every mixed expression below is fully parenthesised.
 
 CREATE VIEW @extschema@.lead_scores AS
 SELECT l.tenant_id,
@@ -42,10 +44,10 @@ SELECT l.tenant_id,
   CROSS JOIN LATERAL (
         SELECT 100::float8 OPERATOR(pg_catalog.*)
                CASE WHEN s.model_score IS NULL THEN e.share
-                    ELSE COALESCE(m.model_weight, 0.7) OPERATOR(pg_catalog.*) s.model_score
+                    ELSE (COALESCE(m.model_weight, 0.7) OPERATOR(pg_catalog.*) s.model_score)
                          OPERATOR(pg_catalog.+)
-                         (1::float8 OPERATOR(pg_catalog.-) COALESCE(m.model_weight, 0.7))
-                         OPERATOR(pg_catalog.*) e.share END AS combined_score
+                         ((1::float8 OPERATOR(pg_catalog.-) COALESCE(m.model_weight, 0.7))
+                          OPERATOR(pg_catalog.*) e.share) END AS combined_score
        ) c
   LEFT JOIN LATERAL (
         SELECT pg_catalog.array_agg(
