@@ -673,7 +673,7 @@ crmscm_lead_model_fit_final(PG_FUNCTION_ARGS)
 				(errmsg("lead_model_fit: quasi-separation: fitted probabilities numerically 0 or 1 occurred"),
 				 errdetail("Some coefficients tend to infinity; their estimates and standard errors are not reliable."),
 				 errhint("Drop or merge the features that predict the outcome perfectly, or pass l2 > 0.")));
-	if (!m->converged)
+	else if (!m->converged)
 		ereport(WARNING,
 				(errmsg("lead_model_fit: did not converge in %d iterations", m->iterations)));
 	PG_RETURN_POINTER(lead_model_make(m));
