@@ -288,6 +288,49 @@ test_text(void)
 	for (size_t i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++)
 		ok(lr_model_parse(invalid[i], &m2) == LR_INVALID, "inconsistent values are LR_INVALID");
 
+	/*
+	 * Random mutations of a valid text (a small in-suite fuzz; the libFuzzer
+	 * harness is test/fuzz/fuzz_lead_model.c): never a crash (ASan), and
+	 * whatever parses formats back to a text that parses the same.
+	 */
+	{
+		unsigned int seed = 12345;
+		size_t		len = strlen(buf);
+		int			stable = 1,
+					accepted = 0;
+		static const char alphabet[] = "{}[],:\"0123456789.eE+-nultrfase ";
+
+		for (int it = 0; it < 20000; it++)
+		{
+			char		mut[4200];
+			int			edits = 1 + (int) ((seed = seed * 1103515245u + 12345u) >> 16) % 4;
+
+			memcpy(mut, buf, len + 1);
+			for (int e = 0; e < edits; e++)
+			{
+				size_t		pos = ((seed = seed * 1103515245u + 12345u) >> 16) % len;
+				char		ch = alphabet[((seed = seed * 1103515245u + 12345u) >> 16) % (sizeof(alphabet) - 1)];
+
+				mut[pos] = ch;
+			}
+			if (lr_model_parse(mut, &m2) == LR_OK)
+			{
+				char		a[4200],
+							b[4200];
+
+				accepted++;
+				lr_model_format(&m2, a, sizeof(a));
+				if (lr_model_parse(a, &m2) != LR_OK)
+					stable = 0;
+				lr_model_format(&m2, b, sizeof(b));
+				if (strcmp(a, b) != 0)
+					stable = 0;
+			}
+		}
+		ok(stable, "20000 random mutations: no crash, accepted texts round-trip");
+		ok(accepted > 0 && accepted < 20000, "some mutations are accepted, most rejected");
+	}
+
 	/* every prefix of a valid text is rejected without reading past it */
 	{
 		size_t		len = strlen(buf);
