@@ -271,12 +271,181 @@ typedef struct LrWork
 	double	   *z;				/* row buffer, q */
 	double	   *Hc;				/* per-chunk accumulator, q * q */
 	double	   *gc;
+	/* sparse copy of the scaled rows (rowptr NULL when the data is dense) */
+	int64_t		n;
+	int64_t    *rowptr;			/* n + 1 */
+	int		   *col;			/* internal column (>= 1) of each nonzero */
+	double	   *val;			/* its z */
+	unsigned char *ys;			/* labels */
 } LrWork;
+
+#define LR_CSR_BLOCK 65536
+
+/*
+ * The sparse copy is built when at most half of the entries can be nonzero
+ * (counted from the zeros of the uncentred columns): the passes then touch
+ * only nonzeros, with no branch per entry.  12 bytes per nonzero.  Returns 0
+ * (rowptr NULL) when not worth it or out of memory: the dense path is always
+ * there.  Entries are filled by lr_fit's second pass with col = feature + 1
+ * and val = x - center, then lr_csr_finish scales and renumbers them.
+ */
+static int
+lr_csr_alloc(LrWork *w, int64_t n, int p, const int64_t *zeros)
+{
+	int64_t		nnz = 0;
+
+	for (int j = 0; j < p; j++)
+		nnz += w->center[j] == 0 ? n - zeros[j] : n;
+	if (p < 1 || 2 * nnz > n * (int64_t) p)
+		return 0;
+	w->rowptr = malloc(sizeof(int64_t) * (size_t) (n + 1));
+	w->col = malloc(sizeof(int) * (size_t) (nnz > 0 ? nnz : 1));
+	w->val = malloc(sizeof(double) * (size_t) (nnz > 0 ? nnz : 1));
+	w->ys = malloc((size_t) n);
+	if (!w->rowptr || !w->col || !w->val || !w->ys)
+	{
+		free(w->rowptr);
+		free(w->col);
+		free(w->val);
+		free(w->ys);
+		w->rowptr = NULL;
+		w->col = NULL;
+		w->val = NULL;
+		w->ys = NULL;
+		return 0;
+	}
+	w->n = n;
+	return 1;
+}
+
+/* Scale entries by 1/sd and renumber features to internal columns */
+static void
+lr_csr_finish(LrWork *w, int p)
+{
+	int		   *map = w->nzk;	/* p + 1 ints, free at this point */
+	int64_t		e = 0;
+
+	for (int j = 0; j <= p; j++)
+		map[j] = -1;
+	for (int k = 1; k < w->q; k++)
+		map[w->idx[k - 1] + 1] = k;
+	for (int64_t i = 0; i < w->n; i++)
+	{
+		int64_t		s = w->rowptr[i],
+					t = w->rowptr[i + 1];
+
+		w->rowptr[i] = e;
+		for (int64_t k = s; k < t; k++)
+		{
+			int			f = w->col[k];
+
+			if (map[f] > 0)
+			{
+				w->col[e] = map[f];
+				w->val[e++] = w->val[k] * w->inv_sd[f - 1];
+			}
+		}
+	}
+	w->rowptr[w->n] = e;
+}
+
+/* Renumber the sparse copy after columns were dropped: map[k] = new or -1 */
+static void
+lr_csr_remap(LrWork *w, const int *map)
+{
+	int64_t		e = 0;
+
+	for (int64_t i = 0; i < w->n; i++)
+	{
+		int64_t		s = w->rowptr[i],
+					t = w->rowptr[i + 1];
+
+		w->rowptr[i] = e;
+		for (int64_t k = s; k < t; k++)
+			if (map[w->col[k]] > 0)
+			{
+				w->col[e] = map[w->col[k]];
+				w->val[e++] = w->val[k];
+			}
+	}
+	w->rowptr[w->n] = e;
+}
+
+/* The pass of lr_pass over the sparse copy */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("O3")))
+#endif
+static LrStatus
+lr_pass_csr(const LrWork *w, const double *gamma, const LrOptions *opt,
+			double *ll_out, double *g, double *H, int64_t *extreme)
+{
+	int			q = w->q;
+	double		ll = 0;
+	int64_t		ext = 0;
+
+	for (int64_t i0 = 0; i0 < w->n; i0 += LR_CSR_BLOCK)
+	{
+		int64_t		i1 = i0 + LR_CSR_BLOCK < w->n ? i0 + LR_CSR_BLOCK : w->n;
+		double		llc = 0;
+
+		memset(w->gc, 0, sizeof(double) * q);
+		memset(w->Hc, 0, sizeof(double) * (size_t) q * q);
+		for (int64_t i = i0; i < i1; i++)
+		{
+			int64_t		s = w->rowptr[i],
+						t = w->rowptr[i + 1];
+			double		eta = gamma[0],
+						pr,
+						wt,
+						r;
+
+			for (int64_t k = s; k < t; k++)
+				eta += gamma[w->col[k]] * w->val[k];
+			pr = lr_sigmoid(eta);
+			if (pr < LR_SEPARATION_EPS || pr > 1 - LR_SEPARATION_EPS)
+				ext++;
+			wt = pr * (1 - pr);
+			r = (w->ys[i] ? 1.0 : 0.0) - pr;
+			llc += (w->ys[i] ? eta : 0.0) - log1pexp(eta);
+			w->gc[0] += r;
+			w->Hc[0] += wt;
+			for (int64_t k = s; k < t; k++)
+			{
+				int			a = w->col[k];
+				double		za = w->val[k];
+				double		wa = wt * za;
+				double	   *Hr = w->Hc + (size_t) a * q;
+
+				w->gc[a] += r * za;
+				w->Hc[a] += wa;		/* row 0 (intercept), column a */
+				for (int64_t l = k; l < t; l++)
+					Hr[w->col[l]] += wa * w->val[l];
+			}
+		}
+		ll += llc;
+		for (int a = 0; a < q; a++)
+		{
+			g[a] += w->gc[a];
+			for (int b = a; b < q; b++)
+				H[a * q + b] += w->Hc[a * q + b];
+		}
+		if (opt->should_stop && opt->should_stop(opt->stop_arg))
+			return LR_INTERRUPTED;
+	}
+	*ll_out = ll;
+	*extreme = ext;
+	return LR_OK;
+}
 
 /*
  * One pass over the data at gamma: penalised log-likelihood, gradient and
  * Hessian (upper triangle) of the objective, count of extreme probabilities.
+ * This is where the time goes; GCC's -O2 leaves the rank-one Hessian update
+ * scalar, -O3 vectorises it (2.5x on 20 dense features), so ask for that here.
  */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("O3")))
+#endif
 static LrStatus
 lr_pass(const LrRows *rows, const LrWork *w, const double *gamma, const LrOptions *opt,
 		double *obj, double *g, double *H, int64_t *extreme)
@@ -290,6 +459,14 @@ lr_pass(const LrRows *rows, const LrWork *w, const double *gamma, const LrOption
 
 	memset(g, 0, sizeof(double) * q);
 	memset(H, 0, sizeof(double) * (size_t) q * q);
+	if (w->rowptr)
+	{
+		LrStatus	st = lr_pass_csr(w, gamma, opt, &ll, g, H, &ext);
+
+		if (st != LR_OK)
+			return st;
+	}
+	else
 	for (int c = 0; c < rows->nchunks; c++)
 	{
 		const LrChunk *ch = &rows->chunks[c];
@@ -481,18 +658,45 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 		/* mostly-zero columns stay uncentred so that zeros can be skipped */
 		w.center[j] = 2 * zeros[j] >= n ? 0.0 : w.mean[j];
 	}
-	/* pass 1: centred sums of squares */
-	for (int c = 0; c < rows->nchunks; c++)
+	/* pass 1: centred sums of squares, and the sparse copy when it pays */
+	lr_csr_alloc(&w, n, p, zeros);
 	{
-		const LrChunk *ch = &rows->chunks[c];
+		int64_t		row = 0,
+					e = 0;
 
-		for (int64_t i = 0; i < ch->n; i++)
-			for (int j = 0; j < p; j++)
+		for (int c = 0; c < rows->nchunks; c++)
+		{
+			const LrChunk *ch = &rows->chunks[c];
+
+			for (int64_t i = 0; i < ch->n; i++, row++)
 			{
-				double		dv = ch->x[i * p + j] - w.mean[j];
+				const double *x = ch->x + i * p;
 
-				m2[j] += dv * dv;
+				for (int j = 0; j < p; j++)
+				{
+					double		dv = x[j] - w.mean[j];
+
+					m2[j] += dv * dv;
+				}
+				if (w.rowptr)
+				{
+					w.rowptr[row] = e;
+					w.ys[row] = ch->y[i] ? 1 : 0;
+					for (int j = 0; j < p; j++)
+					{
+						double		v = x[j] - w.center[j];
+
+						if (v != 0)
+						{
+							w.col[e] = j + 1;
+							w.val[e++] = v;
+						}
+					}
+				}
 			}
+		}
+		if (w.rowptr)
+			w.rowptr[n] = e;
 	}
 	q = 1;
 	for (int j = 0; j < p; j++)
@@ -524,6 +728,8 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 	}
 	w.q = q;
 	gamma[0] = log((double) npos / (double) (n - npos));
+	if (w.rowptr)
+		lr_csr_finish(&w, p);
 
 	for (;;)
 	{
@@ -610,6 +816,21 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 					gamma[a] = gamma[keep[a]];
 					if (a > 0)
 						w.idx[a - 1] = w.idx[keep[a] - 1];
+				}
+				if (w.rowptr)
+				{
+					int		   *map = calloc(q, sizeof(int));
+
+					if (!map)
+					{
+						free(keep);
+						st = LR_NO_MEMORY;
+						goto done;
+					}
+					for (int a = 1; a < nk; a++)
+						map[keep[a]] = a;
+					lr_csr_remap(&w, map);
+					free(map);
 				}
 				q = nk;
 				w.q = q;
@@ -774,6 +995,10 @@ done:
 	free(w.z);
 	free(w.Hc);
 	free(w.gc);
+	free(w.rowptr);
+	free(w.col);
+	free(w.val);
+	free(w.ys);
 	free(gamma);
 	free(gamma_old);
 	free(delta);

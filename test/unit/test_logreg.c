@@ -115,6 +115,33 @@ test_patients(void)
 		is_close(s4[3], se[2], 1e-8, 0, "collinear: std error unchanged");
 	}
 
+	/*
+	 * mostly-zero columns take the sparse path (all-zero and duplicated
+	 * columns among them): dropped, the rest unchanged
+	 */
+	{
+		double		x8[160],
+					c8[9],
+					s8[9];
+		LrModel		m8 = {.coef = c8,.std_err = s8};
+
+		memset(x8, 0, sizeof(x8));
+		for (int i = 0; i < 20; i++)
+		{
+			x8[8 * i] = patients[i][1];
+			x8[8 * i + 1] = patients[i][2];
+			x8[8 * i + 5] = patients[i][1];	/* duplicate of feature 1 */
+		}
+		ok(fit(x8, y, 20, 8, 0, &m8) == LR_OK, "sparse path: fit succeeds");
+		ok(isnan(c8[3]) && isnan(c8[4]) && isnan(c8[5]) && isnan(c8[6]) && isnan(c8[7]) && isnan(c8[8]),
+		   "sparse path: zero and duplicate columns dropped");
+		is_close(c8[0], mad_coef[0], 1e-8, 0, "sparse path: intercept");
+		is_close(c8[1], mad_coef[1], 1e-8, 0, "sparse path: treatment");
+		is_close(c8[2], mad_coef[2], 1e-8, 0, "sparse path: anxiety");
+		is_close(s8[2], se[2], 1e-8, 0, "sparse path: std error");
+		is_close(m8.condition_number, m.condition_number, 1e-7, 0, "sparse path: condition number");
+	}
+
 	/* large offsets and scales do not matter (internal standardisation) */
 	{
 		double		xs[40],
