@@ -8,11 +8,12 @@
 #   (c) fit N synthetic rows x 20 features (N = 10,000,000 by default,
 #       LEAD_BENCH_ROWS to change): time and peak memory, parallel workers
 #       off and on.
-#   bench/lead_scoring.sh            (throwaway cluster; ~5 min on 2 busy cores)
+#   bench/lead_scoring.sh            (throwaway cluster; ~10 min on 2 busy cores)
+#   LEAD_BENCH_PARTS=ab bench/lead_scoring.sh   only parts (a) and (b)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/deps.sh bench
 eval "$(tools/install.sh)"
-export LEAD_BENCH_ROWS=${LEAD_BENCH_ROWS:-10000000}
+export LEAD_BENCH_ROWS=${LEAD_BENCH_ROWS:-10000000} LEAD_BENCH_PARTS=${LEAD_BENCH_PARTS:-abc}
 export CRMSCM_PG_OPTS="-c max_worker_processes=8 -c max_parallel_workers=4"
 exec tools/with-cluster.sh bash bench/lead_scoring_run.sh

@@ -7,15 +7,21 @@ trap 'rm -rf "$out"' EXIT
 py=/usr/bin/python3
 psql=(psql -X -q -v ON_ERROR_STOP=1)
 
+parts=${LEAD_BENCH_PARTS:-abc}
+if [[ $parts == *a* ]]; then
 echo "== (a) fit the full bank data: crmscm.lead_model_fit vs scikit-learn"
 "${psql[@]}" -v out="$out" -f bench/lead_scoring_fit.sql
 nice $py bench/lead_sklearn.py "$out"
-
 echo
+fi
+
+if [[ $parts == *b* ]]; then
 echo "== (b) scoring 1,000,000 stored feature arrays"
 "${psql[@]}" -f bench/lead_scoring_score.sql
-
 echo
+fi
+
+[[ $parts == *c* ]] || exit 0
 echo "== (c) fit $LEAD_BENCH_ROWS synthetic rows x 20 features"
 "${psql[@]}" -v rows="$LEAD_BENCH_ROWS" -f bench/lead_scoring_big_setup.sql
 # peak resident memory of every backend and parallel worker, polled
@@ -34,7 +40,8 @@ for workers in 0 2; do
 		-c "CREATE TEMP TABLE m AS SELECT crmscm.lead_model_fit(y, f) AS m FROM bench_big" \
 		-c "SELECT 'log-likelihood ' || crmscm.lead_model_log_likelihood(m) || ', iterations ' || crmscm.lead_model_iterations(m) || ', max |coef - true coef| ' || round((SELECT max(abs(c - t)) FROM unnest(crmscm.lead_model_coef(m), (SELECT truth FROM bench_big_truth)) u(c, t))::numeric, 4) FROM m"
 	t1=$(date +%s.%N)
-	kill "$poller" 2>/dev/null; wait "$poller" 2>/dev/null || true
+	kill "$poller" 2>/dev/null || true
+	wait "$poller" 2>/dev/null || true
 	peak=$(sort -n "$out/hwm" | tail -1)
 	printf 'parallel workers %d: %.1f s, peak RSS of the largest backend/worker %.0f MB\n' \
 		"$workers" "$(echo "$t1 - $t0" | bc)" "$(echo "${peak:-0} / 1024" | bc)"
