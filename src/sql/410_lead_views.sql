@@ -1,6 +1,8 @@
 -- BI views of lead scoring and the sales pipeline (SPEC §4, §9).
 -- Note: OPERATOR(pg_catalog.x) forms all share one precedence and associate
--- left, so every mixed expression below is fully parenthesised.
+-- left, so every mixed expression below is fully parenthesised.  top_reasons
+-- is a scalar subquery so that queries not reading it (sales_pipeline) skip
+-- it, and ORDER BY ... LIMIT computes it for the returned rows only.
 
 CREATE VIEW @extschema@.lead_scores AS
 SELECT l.tenant_id,
@@ -18,22 +20,31 @@ SELECT l.tenant_id,
             ELSE 'D' END AS grade,
        (l.stage OPERATOR(pg_catalog.<>) ALL (ARRAY['won', 'lost'])
         AND c.combined_score OPERATOR(pg_catalog.>=) COALESCE(m.mql_threshold, 60)) AS is_mql,
-       r.top_reasons,
+       CASE WHEN m.model IS NOT NULL AND l.features IS NOT NULL THEN ARRAY(
+         SELECT COALESCE(m.feature_names[x.feature], 'feature ' OPERATOR(pg_catalog.||) x.feature)
+                OPERATOR(pg_catalog.||) CASE WHEN x.contribution OPERATOR(pg_catalog.>=) 0 THEN ' +' ELSE ' ' END
+                OPERATOR(pg_catalog.||) pg_catalog.round(x.contribution::numeric, 2)
+           FROM @extschema@.lead_score_explain(m.model, l.features)
+                WITH ORDINALITY AS x(feature, value, coef, contribution, ord)
+          ORDER BY x.ord LIMIT 3) END AS top_reasons,
        m.model_id
   FROM @extschema@.leads l
   LEFT JOIN @extschema@.lead_models m
          ON m.tenant_id OPERATOR(pg_catalog.=) l.tenant_id AND m.active
+  LEFT JOIN (
+        SELECT e.tenant_id, e.lead_id,
+               @extschema@.engagement_score(COALESCE(e.points, ru.points),
+                                            e.occurred_at, ru.half_life, pg_catalog.now()) AS engagement
+          FROM @extschema@.lead_events e
+          JOIN @extschema@.lead_scoring_rules ru
+            ON ru.tenant_id OPERATOR(pg_catalog.=) e.tenant_id
+           AND ru.event_kind OPERATOR(pg_catalog.=) e.kind AND ru.active
+         GROUP BY e.tenant_id, e.lead_id
+       ) ev ON ev.tenant_id OPERATOR(pg_catalog.=) l.tenant_id AND ev.lead_id OPERATOR(pg_catalog.=) l.lead_id
   CROSS JOIN LATERAL (
         SELECT CASE WHEN m.model IS NOT NULL AND l.features IS NOT NULL
                     THEN @extschema@.lead_score(m.model, l.features) END AS model_score,
-               (SELECT @extschema@.engagement_score(COALESCE(e.points, ru.points),
-                                                    e.occurred_at, ru.half_life, pg_catalog.now())
-                  FROM @extschema@.lead_events e
-                  JOIN @extschema@.lead_scoring_rules ru
-                    ON ru.tenant_id OPERATOR(pg_catalog.=) e.tenant_id
-                   AND ru.event_kind OPERATOR(pg_catalog.=) e.kind AND ru.active
-                 WHERE e.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
-                   AND e.lead_id OPERATOR(pg_catalog.=) l.lead_id) AS engagement
+               ev.engagement
        ) s
   CROSS JOIN LATERAL (
         SELECT CASE WHEN s.engagement OPERATOR(pg_catalog.>) 0
@@ -49,16 +60,7 @@ SELECT l.tenant_id,
                          ((1::float8 OPERATOR(pg_catalog.-) COALESCE(m.model_weight, 0.7))
                           OPERATOR(pg_catalog.*) e.share) END AS combined_score
        ) c
-  LEFT JOIN LATERAL (
-        SELECT pg_catalog.array_agg(
-                 COALESCE(m.feature_names[x.feature], 'feature ' OPERATOR(pg_catalog.||) x.feature)
-                 OPERATOR(pg_catalog.||) CASE WHEN x.contribution OPERATOR(pg_catalog.>=) 0 THEN ' +' ELSE ' ' END
-                 OPERATOR(pg_catalog.||) pg_catalog.round(x.contribution::numeric, 2)
-                 ORDER BY x.ord) AS top_reasons
-          FROM @extschema@.lead_score_explain(m.model, l.features)
-               WITH ORDINALITY AS x(feature, value, coef, contribution, ord)
-         WHERE x.ord OPERATOR(pg_catalog.<=) 3
-       ) r ON m.model IS NOT NULL AND l.features IS NOT NULL;
+;
 
 COMMENT ON VIEW @extschema@.lead_scores IS
 	'Every lead with its model score, decayed engagement, combined score 0-100, grade, MQL flag and top reasons';
