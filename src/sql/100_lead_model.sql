@@ -214,6 +214,7 @@ DECLARE
 	eta float8;
 	a jsonb;
 	c jsonb;
+	v text;
 	n int := pg_catalog.jsonb_array_length(model OPERATOR(pg_catalog.->) 'attributes');
 BEGIN
 	IF pg_catalog.array_ndims(attributes) > 1 THEN
@@ -228,9 +229,11 @@ BEGIN
 	eta := pg_catalog.ln((model OPERATOR(pg_catalog.->>) 'won')::float8 OPERATOR(pg_catalog.+) s)
 		OPERATOR(pg_catalog.-) pg_catalog.ln((model OPERATOR(pg_catalog.->>) 'lost')::float8 OPERATOR(pg_catalog.+) s);
 	FOR i IN 1 .. n LOOP
-		CONTINUE WHEN attributes[i] IS NULL;
+		-- positional, whatever the array's lower bound (as lead_nb_fit reads it)
+		v := attributes[pg_catalog.array_lower(attributes, 1) OPERATOR(pg_catalog.+) i OPERATOR(pg_catalog.-) 1];
+		CONTINUE WHEN v IS NULL;
 		a := model OPERATOR(pg_catalog.->) 'attributes' OPERATOR(pg_catalog.->) (i OPERATOR(pg_catalog.-) 1);
-		c := a OPERATOR(pg_catalog.->) 'values' OPERATOR(pg_catalog.->) attributes[i];
+		c := a OPERATOR(pg_catalog.->) 'values' OPERATOR(pg_catalog.->) v;
 		CONTINUE WHEN c IS NULL;		-- unseen value: ignored
 		eta := eta
 			OPERATOR(pg_catalog.+) pg_catalog.ln(((c OPERATOR(pg_catalog.->>) 0)::float8 OPERATOR(pg_catalog.+) s)

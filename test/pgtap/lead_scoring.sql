@@ -2,7 +2,7 @@
 -- statsmodels and scikit-learn; AUC; naive Bayes; engagement; bad input;
 -- tables and views.
 \i test/setup.sql
-SELECT plan(113);
+SELECT plan(114);
 
 -- ===================================================================
 -- 1. MADlib's documented example: apache/madlib
@@ -205,6 +205,8 @@ SELECT ok(abs(lead_nb_score(m, ARRAY['blue', 'S'])
           'naive Bayes (blue, S) = hand-computed within 1e-12') FROM nbm;
 SELECT ok(abs(lead_nb_score(m, ARRAY['purple', NULL]) - (3.1 / (3.1 + 2.1))::float8) < 1e-12,
           'naive Bayes: unseen and unset values ignored, priors only') FROM nbm;
+SELECT ok(abs(lead_nb_score(m, '[0:1]={red,L}'::text[]) - lead_nb_score(m, ARRAY['red', 'L'])) = 0,
+          'naive Bayes: attributes are positional whatever the lower bound') FROM nbm;
 SELECT is(m -> 'attributes' -> 0 -> 'values' -> 'red', '[2, 1]'::jsonb, 'naive Bayes model keeps raw won/lost counts') FROM nbm;
 SELECT throws_ok($$SELECT crmscm.lead_nb_score(m, ARRAY['red']) FROM nbm$$, '2202E',
                  'lead_nb_score: 1 attributes given, the model has 2', 'naive Bayes: wrong attribute count');

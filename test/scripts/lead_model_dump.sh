@@ -56,4 +56,11 @@ r2=$(q ${db}_restored -c "SELECT m::text FROM models_copy")
 s1=$(q $db -c "SELECT round(crmscm.lead_score(model, ARRAY[3, 2, 1, 3])::numeric, 15) FROM crmscm.lead_models")
 s2=$(q ${db}_restored -c "SELECT round(crmscm.lead_score(model, ARRAY[3, 2, 1, 3])::numeric, 15) FROM crmscm.lead_models")
 [ -n "$s1" ] && [ "$s1" = "$s2" ]; check "restored model scores the same" $?
+
+# a long fit honours statement_timeout (the Newton passes poll for interrupts)
+# and leaves a working session behind
+err=$(q $db -c "SET statement_timeout = '300ms'" \
+	-c "SELECT crmscm.lead_model_fit(g % 3 = 0, ARRAY[g % 7, g % 11, g % 13, g % 17, g % 19]::float8[]) FROM generate_series(1, 3000000) g" 2>&1)
+echo "$err" | grep -q "canceling statement due to statement timeout"; check "a long fit is cancelled cleanly by statement_timeout" $?
+[ "$(q $db -c "SELECT 1")" = "1" ]; check "the server is fine after the cancel" $?
 echo "1..$n"
