@@ -364,8 +364,6 @@ fit_state_check_p(LeadFitState *s, int p)
 static void
 fit_state_append(LeadFitState *s, const LeadFitState *o)
 {
-	int64		done = 0;
-
 	if (o->p < 0)
 		return;
 	fit_state_check_p(s, o->p);
@@ -379,7 +377,6 @@ fit_state_append(LeadFitState *s, const LeadFitState *o)
 		memcpy(dst->y + dst->n, src->y, src->n);
 		dst->n += src->n;
 		s->n += src->n;
-		done += src->n;
 	}
 }
 
