@@ -673,6 +673,13 @@ crmscm_lead_model_fit_final(PG_FUNCTION_ARGS)
 	else if (!m->converged)
 		ereport(WARNING,
 				(errmsg("lead_model_fit: did not converge in %d iterations", m->iterations)));
+	/* never store what the text form could not read back */
+	if (lr_model_check(m) != LR_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("lead_model_fit: the fit produced values out of range (log-likelihood %g)",
+						m->log_likelihood),
+				 errhint("Rescale the features or pass l2 > 0.")));
 	PG_RETURN_POINTER(lead_model_make(m));
 }
 

@@ -980,7 +980,7 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 				M[a * q + b] = w.center[ja] * M[b] + M[a * q + b] / w.inv_sd[ja];
 		}
 		extreme_eigenvalues(M, q, &vmin, &vmax, work);
-		out->condition_number = vmin > 0 ? vmax / vmin : NAN;
+		out->condition_number = vmin > 0 && isfinite(vmax / vmin) ? vmax / vmin : NAN;
 	}
 
 done:
