@@ -1,0 +1,146 @@
+/*
+ * logreg.h — lead scoring math, plain C (no PostgreSQL headers).
+ *
+ *   lr_fit        logistic regression by Newton/IRLS with an intercept,
+ *                 optional L2 penalty, exact-collinearity detection,
+ *                 quasi-separation flag, standard errors, condition number
+ *   lr_model_*    the text form of a fitted model (parse / format), shared by
+ *                 the PostgreSQL type, the unit tests and a fuzz harness
+ *   lr_auc        ROC AUC with ties counted half (Mann-Whitney U)
+ *   lr_nb_*       Odoo-style naive Bayes log-odds
+ *   lr_decay      exponential decay of engagement points by half-life
+ */
+#ifndef CRMSCM_LOGREG_H
+#define CRMSCM_LOGREG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Most features (not counting the intercept) a model may have. */
+#define LR_MAX_FEATURES 1000
+
+/* Longest text form lr_model_parse accepts, in bytes. */
+#define LR_MAX_TEXT_LEN (64 + 1024 + (LR_MAX_FEATURES + 1) * 2 * 32)
+
+/* Default iteration limit and the relative tolerance of exact collinearity. */
+#define LR_DEFAULT_MAX_ITER 100
+#define LR_COLLINEAR_TOL 1e-10
+
+/* Fitted probabilities this close to 0 or 1 flag quasi-separation (R's glm
+ * uses the same 10 * DBL_EPSILON). */
+#define LR_SEPARATION_EPS (10 * 2.220446049250313e-16)
+
+typedef enum LrStatus
+{
+	LR_OK = 0,
+	LR_EMPTY,					/* no rows */
+	LR_ONE_CLASS,				/* all rows converted, or none */
+	LR_TOO_FEW_ROWS,			/* unpenalised and rows <= features */
+	LR_TOO_MANY_FEATURES,		/* more than LR_MAX_FEATURES */
+	LR_BAD_L2,					/* l2 negative, NaN or infinite */
+	LR_NOT_FINITE,				/* a feature is NaN or infinite */
+	LR_SINGULAR,				/* Hessian not positive definite after dropping */
+	LR_NO_MEMORY,
+	LR_INTERRUPTED,				/* the stop callback asked to stop */
+	LR_SYNTAX,					/* text form: malformed */
+	LR_INVALID					/* text form: well formed, inconsistent values */
+} LrStatus;
+
+/*
+ * The training rows, in chunks (the PostgreSQL aggregate buffers them that
+ * way).  Row i of a chunk: features x[i * p .. i * p + p - 1], label y[i]
+ * (0 or 1).
+ */
+typedef struct LrChunk
+{
+	int64_t		n;
+	const double *x;
+	const unsigned char *y;
+} LrChunk;
+
+typedef struct LrRows
+{
+	int			p;				/* features per row, intercept not included */
+	int			nchunks;
+	const LrChunk *chunks;
+} LrRows;
+
+typedef struct LrOptions
+{
+	double		l2;				/* penalty 0.5 * l2 * sum(beta_j^2), j >= 1 */
+	int			max_iter;
+	/* polled about every 64k rows; nonzero return stops with LR_INTERRUPTED */
+	int			(*should_stop) (void *arg);
+	void	   *stop_arg;
+} LrOptions;
+
+/*
+ * A fitted model.  Arrays have p + 1 entries, index 0 the intercept; a
+ * dropped (collinear or constant) feature has coef NaN and std_err NaN and
+ * contributes nothing to a score.
+ */
+typedef struct LrModel
+{
+	int			p;
+	int64_t		rows;
+	int64_t		positives;
+	double		l2;
+	double		log_likelihood;
+	int			iterations;
+	int			converged;
+	int			separation;
+	double		condition_number;
+	double	   *coef;
+	double	   *std_err;
+} LrModel;
+
+/* Fit.  out->coef and out->std_err must hold p + 1 doubles each. */
+extern LrStatus lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out);
+
+/* Linear predictor and probability of a feature vector of length m->p. */
+extern double lr_log_odds(const LrModel *m, const double *x);
+extern double lr_sigmoid(double eta);
+
+/* Two-sided normal p-value of a z statistic: erfc(|z| / sqrt 2). */
+extern double lr_p_value(double z);
+
+/* Check a model's values (also after binary input); LR_OK or LR_INVALID. */
+extern LrStatus lr_model_check(const LrModel *m);
+
+/*
+ * Text form, a JSON object with keys in this fixed order:
+ *   {"features":2,"rows":20,"positives":10,"l2":0,"log_likelihood":-9.41,
+ *    "iterations":5,"converged":true,"separation":false,
+ *    "condition_number":106329.6,"coef":[...],"std_err":[...]}
+ * dropped features are null in both arrays.  Doubles use the shortest digits
+ * that read back exactly, so text round-trips.  lr_model_parse needs
+ * coef/std_err arrays of LR_MAX_FEATURES + 1 entries.
+ */
+extern LrStatus lr_model_parse(const char *str, LrModel *out);
+extern size_t lr_model_text_size(int p);	/* buffer size always enough */
+extern int	lr_model_format(const LrModel *m, char *buf, size_t buflen);
+extern int	lr_format_double(double x, char *buf, size_t buflen);
+
+/*
+ * ROC AUC from the scores of the positive and of the negative rows; sorts
+ * both arrays in place.  Ties between a positive and a negative count half.
+ * Returns NaN when either array is empty.
+ */
+extern double lr_auc(double *pos, int64_t npos, double *neg, int64_t nneg);
+
+/*
+ * Naive Bayes in the form Odoo's predictive lead scoring uses: every count is
+ * smoothed by adding LR_NB_SMOOTHING; the log-odds of a lead are
+ *   log(W + s) - log(L + s)
+ *   + sum over known attribute values of
+ *       log((w_v + s) / sum_v'(w_v' + s)) - log((l_v + s) / sum_v'(l_v' + s))
+ * where W, L count won and lost leads.  lr_nb_term gives one summand.
+ */
+#define LR_NB_SMOOTHING 0.1
+extern double lr_nb_prior(double won, double lost);
+extern double lr_nb_term(double won_v, double lost_v, double won_total, double lost_total);
+
+/* points * 2^(-age / half_life); 0 when age < 0 (an event after as_of). */
+extern double lr_decay(double points, double age_seconds, double half_life_seconds);
+
+#endif							/* CRMSCM_LOGREG_H */

@@ -1,0 +1,1469 @@
+/*
+ * lead.c — SQL face of lead scoring: the crmscm.lead_model type, the
+ * lead_model_fit aggregate, scoring and explanations, crmscm.auc, the naive
+ * Bayes aggregate and engagement decay.  The math is in src/core/logreg.c.
+ *
+ * lead_model_fit buffers its rows.  Newton's method needs several passes over
+ * the data, and the likelihood of a logistic regression has no fixed-size
+ * sufficient statistic, so an exact fit must see every row more than once.
+ * The transition function appends (features, label) to chunks of at most
+ * LEAD_CHUNK_BYTES (8 (p + 1) bytes per row, float8 kept exact); the final
+ * function runs the Newton iterations over the chunks.  Partial states of
+ * parallel workers are serialised (at most 1 GB each, a bytea limit) and
+ * concatenated by the combine function, so the fit is exact and parallel.
+ * A state holds at most LEAD_FIT_MAX_BYTES of rows (54000 beyond).
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "libpq/pqformat.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/hsearch.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+
+#include "logreg.h"
+
+/* Rows of one buffer chunk: at most this many bytes of features. */
+#define LEAD_CHUNK_BYTES (8 * 1024 * 1024)
+/* Most bytes of buffered rows in one lead_model_fit state (16 GB). */
+#define LEAD_FIT_MAX_BYTES ((int64) 16 * 1024 * 1024 * 1024)
+/* Most attributes of lead_nb_fit. */
+#define LEAD_NB_MAX_ATTRIBUTES 1000
+
+/* ------------------------------------------------------------ the type */
+
+typedef struct LeadModelData
+{
+	int32		vl_len_;
+	int32		p;
+	int64		rows;
+	int64		positives;
+	int32		iterations;
+	int16		converged;
+	int16		separation;
+	double		l2;
+	double		log_likelihood;
+	double		condition_number;
+	double		v[FLEXIBLE_ARRAY_MEMBER];	/* coef[p + 1], std_err[p + 1] */
+} LeadModelData;
+
+#define LEAD_MODEL_SIZE(p) (offsetof(LeadModelData, v) + sizeof(double) * 2 * ((p) + 1))
+#define PG_GETARG_LEAD_MODEL(n) ((LeadModelData *) PG_DETOAST_DATUM(PG_GETARG_DATUM(n)))
+
+/* View a stored model as an LrModel (arrays point into the datum) */
+static inline void
+lead_model_view(LeadModelData *d, LrModel *m)
+{
+	m->p = d->p;
+	m->rows = d->rows;
+	m->positives = d->positives;
+	m->l2 = d->l2;
+	m->log_likelihood = d->log_likelihood;
+	m->iterations = d->iterations;
+	m->converged = d->converged;
+	m->separation = d->separation;
+	m->condition_number = d->condition_number;
+	m->coef = d->v;
+	m->std_err = d->v + d->p + 1;
+}
+
+static LeadModelData *
+lead_model_make(const LrModel *m)
+{
+	Size		size = LEAD_MODEL_SIZE(m->p);
+	LeadModelData *d = (LeadModelData *) palloc0(size);
+
+	SET_VARSIZE(d, size);
+	d->p = m->p;
+	d->rows = m->rows;
+	d->positives = m->positives;
+	d->iterations = m->iterations;
+	d->converged = (int16) m->converged;
+	d->separation = (int16) m->separation;
+	d->l2 = m->l2;
+	d->log_likelihood = m->log_likelihood;
+	d->condition_number = m->condition_number;
+	memcpy(d->v, m->coef, sizeof(double) * (m->p + 1));
+	memcpy(d->v + m->p + 1, m->std_err, sizeof(double) * (m->p + 1));
+	return d;
+}
+
+static LrModel *
+lr_model_alloc(int p)
+{
+	LrModel    *m = (LrModel *) palloc0(sizeof(LrModel));
+
+	m->coef = (double *) palloc(sizeof(double) * (p + 1));
+	m->std_err = (double *) palloc(sizeof(double) * (p + 1));
+	return m;
+}
+
+/* Parse the text form of a lead_model */
+PG_FUNCTION_INFO_V1(crmscm_lead_model_in);
+Datum
+crmscm_lead_model_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+	LrModel    *m;
+	LrStatus	st;
+
+	if (strlen(str) > LR_MAX_TEXT_LEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("input for type lead_model is too long: \"%.40s...\"", str),
+				 errdetail("The text form of a lead_model is at most %d bytes.", (int) LR_MAX_TEXT_LEN)));
+	m = lr_model_alloc(LR_MAX_FEATURES);
+	st = lr_model_parse(str, m);
+	if (st == LR_INVALID)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid value for type lead_model: \"%.200s\"", str),
+				 errdetail("Counts need 0 < positives < rows; l2 >= 0; log_likelihood <= 0; "
+						   "std_err >= 0; null (dropped) exactly where both coef and std_err are null; "
+						   "the intercept is never null.")));
+	if (st != LR_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid input syntax for type lead_model: \"%.200s\"", str),
+				 errhint("Use the form crmscm.lead_model_fit produces: {\"features\":N,\"rows\":...,\"coef\":[...],\"std_err\":[...]}, keys in that order.")));
+	PG_RETURN_POINTER(lead_model_make(m));
+}
+
+/* Format a lead_model as text (round-trips exactly) */
+PG_FUNCTION_INFO_V1(crmscm_lead_model_out);
+Datum
+crmscm_lead_model_out(PG_FUNCTION_ARGS)
+{
+	LeadModelData *d = PG_GETARG_LEAD_MODEL(0);
+	LrModel		m;
+	size_t		len = lr_model_text_size(d->p);
+	char	   *buf = palloc(len);
+
+	lead_model_view(d, &m);
+	if (lr_model_format(&m, buf, len) < 0)
+		elog(ERROR, "lead_model text buffer too small");
+	PG_RETURN_CSTRING(buf);
+}
+
+/* Read the binary form */
+PG_FUNCTION_INFO_V1(crmscm_lead_model_recv);
+Datum
+crmscm_lead_model_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	int32		p = pq_getmsgint(buf, 4);
+	LrModel    *m;
+
+	if (p < 0 || p > LR_MAX_FEATURES)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid number of features in external lead_model value: %d", p),
+				 errdetail("A lead_model has 0 to %d features.", LR_MAX_FEATURES)));
+	m = lr_model_alloc(p);
+	m->p = p;
+	m->rows = pq_getmsgint64(buf);
+	m->positives = pq_getmsgint64(buf);
+	m->iterations = pq_getmsgint(buf, 4);
+	m->converged = pq_getmsgbyte(buf);
+	m->separation = pq_getmsgbyte(buf);
+	m->l2 = pq_getmsgfloat8(buf);
+	m->log_likelihood = pq_getmsgfloat8(buf);
+	m->condition_number = pq_getmsgfloat8(buf);
+	for (int j = 0; j <= p; j++)
+		m->coef[j] = pq_getmsgfloat8(buf);
+	for (int j = 0; j <= p; j++)
+		m->std_err[j] = pq_getmsgfloat8(buf);
+	if (lr_model_check(m) != LR_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid external lead_model value"),
+				 errdetail("The values are inconsistent (see the text form's rules).")));
+	PG_RETURN_POINTER(lead_model_make(m));
+}
+
+/* Write the binary form */
+PG_FUNCTION_INFO_V1(crmscm_lead_model_send);
+Datum
+crmscm_lead_model_send(PG_FUNCTION_ARGS)
+{
+	LeadModelData *d = PG_GETARG_LEAD_MODEL(0);
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	pq_sendint32(&buf, d->p);
+	pq_sendint64(&buf, d->rows);
+	pq_sendint64(&buf, d->positives);
+	pq_sendint32(&buf, d->iterations);
+	pq_sendbyte(&buf, (uint8) d->converged);
+	pq_sendbyte(&buf, (uint8) d->separation);
+	pq_sendfloat8(&buf, d->l2);
+	pq_sendfloat8(&buf, d->log_likelihood);
+	pq_sendfloat8(&buf, d->condition_number);
+	for (int j = 0; j < 2 * (d->p + 1); j++)
+		pq_sendfloat8(&buf, d->v[j]);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/* ------------------------------------------------------ feature arrays */
+
+/*
+ * The float8 elements of a feature array, checked: one dimension (an empty
+ * array has none), no NULL, finite.  Returns a pointer into the array.
+ */
+static const double *
+feature_values(ArrayType *arr, const char *fn, int *n)
+{
+	const double *x;
+	int			count;
+
+	if (ARR_NDIM(arr) == 0)
+	{
+		*n = 0;
+		return NULL;
+	}
+	if (ARR_NDIM(arr) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s: features must be a one-dimensional array, not %d-dimensional", fn, ARR_NDIM(arr))));
+	count = ARR_DIMS(arr)[0];
+	if (ARR_HASNULL(arr))
+	{
+		bits8	   *bitmap = ARR_NULLBITMAP(arr);
+
+		for (int i = 0; i < count; i++)
+			if (!(bitmap[i / 8] & (1 << (i % 8))))
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("%s: features must not contain NULL elements", fn),
+						 errdetail("Element %d is NULL.", i + 1)));
+	}
+	/* ARR_DATA_PTR, spelled out to keep -Wsign-compare quiet */
+	x = (const double *) ((char *) arr + (ARR_HASNULL(arr) ? (Size) arr->dataoffset
+										  : (Size) ARR_OVERHEAD_NONULLS(1)));
+	for (int i = 0; i < count; i++)
+		if (unlikely(!isfinite(x[i])))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("%s: feature %d is %s", fn, i + 1, isnan(x[i]) ? "NaN" : x[i] > 0 ? "Infinity" : "-Infinity"),
+					 errdetail("Features must be finite numbers.")));
+	*n = count;
+	return x;
+}
+
+static int
+stop_requested(void *arg)
+{
+	return InterruptPending ? 1 : 0;
+}
+
+/* ------------------------------------------------------- fit aggregate */
+
+typedef struct FitChunk
+{
+	int64		n;
+	int64		cap;
+	double	   *x;
+	unsigned char *y;
+} FitChunk;
+
+typedef struct LeadFitState
+{
+	int			p;				/* -1 until the first row */
+	bool		has_l2;
+	double		l2;
+	int64		n;
+	int			nchunks;
+	int			maxchunks;
+	FitChunk   *chunks;
+} LeadFitState;
+
+static LeadFitState *
+fit_state_new(void)
+{
+	LeadFitState *s = (LeadFitState *) palloc0(sizeof(LeadFitState));
+
+	s->p = -1;
+	return s;
+}
+
+/* room for k more rows in the last chunk (allocating one if needed) */
+static FitChunk *
+fit_state_room(LeadFitState *s, int64 k)
+{
+	FitChunk   *c = s->nchunks > 0 ? &s->chunks[s->nchunks - 1] : NULL;
+	int64		cap;
+	int64		rowbytes = sizeof(double) * (int64) Max(s->p, 1);
+
+	if ((s->n + k) * (rowbytes + 1) > LEAD_FIT_MAX_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("lead_model_fit: too much data (%lld rows of %d features)",
+						(long long) (s->n + k), s->p),
+				 errdetail("A fit buffers at most %lld bytes of rows, 8 bytes per feature.",
+						   (long long) LEAD_FIT_MAX_BYTES)));
+	if (c && c->cap - c->n >= k)
+		return c;
+	if (s->nchunks == s->maxchunks)
+	{
+		s->maxchunks = s->maxchunks ? 2 * s->maxchunks : 8;
+		s->chunks = s->chunks ? repalloc(s->chunks, sizeof(FitChunk) * s->maxchunks)
+			: palloc(sizeof(FitChunk) * s->maxchunks);
+	}
+	cap = c ? Min(2 * c->cap, LEAD_CHUNK_BYTES / rowbytes) : 64;
+	cap = Max(cap, k);
+	c = &s->chunks[s->nchunks++];
+	c->n = 0;
+	c->cap = cap;
+	c->x = (double *) MemoryContextAllocHuge(CurrentMemoryContext, Max(cap * sizeof(double) * s->p, 1));
+	c->y = (unsigned char *) MemoryContextAllocHuge(CurrentMemoryContext, cap);
+	return c;
+}
+
+static void
+fit_state_check_l2(LeadFitState *s, bool has_l2, double l2)
+{
+	if (!s->has_l2 && s->n == 0)
+	{
+		s->has_l2 = has_l2;
+		s->l2 = l2;
+	}
+	else if (s->has_l2 != has_l2 || s->l2 != l2)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("lead_model_fit: l2 must be the same on every row (%g and %g)", s->l2, l2)));
+}
+
+static void
+fit_state_check_p(LeadFitState *s, int p)
+{
+	if (s->p < 0)
+	{
+		if (p > LR_MAX_FEATURES)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("lead_model_fit: %d features exceed the maximum of %d", p, LR_MAX_FEATURES)));
+		s->p = p;
+	}
+	else if (s->p != p)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("lead_model_fit: feature arrays differ in length (%d and %d)", s->p, p),
+				 errdetail("Every row must have the same number of features.")));
+}
+
+static void
+fit_state_append(LeadFitState *s, const LeadFitState *o)
+{
+	if (o->p < 0)
+		return;
+	fit_state_check_p(s, o->p);
+	fit_state_check_l2(s, o->has_l2, o->l2);
+	for (int c = 0; c < o->nchunks; c++)
+	{
+		const FitChunk *src = &o->chunks[c];
+		FitChunk   *dst = fit_state_room(s, src->n);
+
+		memcpy(dst->x + dst->n * s->p, src->x, sizeof(double) * src->n * s->p);
+		memcpy(dst->y + dst->n, src->y, src->n);
+		dst->n += src->n;
+		s->n += src->n;
+	}
+}
+
+static Datum
+fit_transfn(FunctionCallInfo fcinfo, bool has_l2)
+{
+	MemoryContext aggcontext,
+				old;
+	LeadFitState *s;
+	ArrayType  *arr;
+	const double *x;
+	int			p;
+	double		l2 = 0;
+	FitChunk   *c;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		elog(ERROR, "lead_model_fit transition function called in non-aggregate context");
+	s = PG_ARGISNULL(0) ? NULL : (LeadFitState *) PG_GETARG_POINTER(0);
+	if (has_l2)
+	{
+		if (PG_ARGISNULL(3))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("lead_model_fit: l2 must not be NULL")));
+		l2 = PG_GETARG_FLOAT8(3);
+		if (!(l2 >= 0) || isinf(l2))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("lead_model_fit: l2 must be a finite number >= 0, not %g", l2)));
+	}
+	/* rows with a NULL label or NULL features are skipped */
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	{
+		if (s == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(s);
+	}
+	arr = PG_GETARG_ARRAYTYPE_P(2);
+	x = feature_values(arr, "lead_model_fit", &p);
+
+	old = MemoryContextSwitchTo(aggcontext);
+	if (s == NULL)
+		s = fit_state_new();
+	fit_state_check_p(s, p);
+	fit_state_check_l2(s, has_l2, l2);
+	c = fit_state_room(s, 1);
+	if (p > 0)
+		memcpy(c->x + c->n * p, x, sizeof(double) * p);
+	c->y[c->n] = PG_GETARG_BOOL(1) ? 1 : 0;
+	c->n++;
+	s->n++;
+	MemoryContextSwitchTo(old);
+	PG_RETURN_POINTER(s);
+}
+
+/* Transition: buffer one (converted, features) row */
+PG_FUNCTION_INFO_V1(crmscm_lead_model_fit_trans);
+Datum
+crmscm_lead_model_fit_trans(PG_FUNCTION_ARGS)
+{
+	return fit_transfn(fcinfo, false);
+}
+
+/* Transition: buffer one (converted, features) row, with l2 */
+PG_FUNCTION_INFO_V1(crmscm_lead_model_fit_trans_l2);
+Datum
+crmscm_lead_model_fit_trans_l2(PG_FUNCTION_ARGS)
+{
+	return fit_transfn(fcinfo, true);
+}
+
+/* Combine two partial fit states (parallel aggregation) */
+PG_FUNCTION_INFO_V1(crmscm_lead_model_fit_combine);
+Datum
+crmscm_lead_model_fit_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext,
+				old;
+	LeadFitState *s1,
+			   *s2;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		elog(ERROR, "lead_model_fit combine function called in non-aggregate context");
+	s1 = PG_ARGISNULL(0) ? NULL : (LeadFitState *) PG_GETARG_POINTER(0);
+	s2 = PG_ARGISNULL(1) ? NULL : (LeadFitState *) PG_GETARG_POINTER(1);
+	if (s2 == NULL)
+	{
+		if (s1 == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(s1);
+	}
+	old = MemoryContextSwitchTo(aggcontext);
+	if (s1 == NULL)
+		s1 = fit_state_new();
+	fit_state_append(s1, s2);
+	MemoryContextSwitchTo(old);
+	PG_RETURN_POINTER(s1);
+}
+
+typedef struct FitSerialHeader
+{
+	int32		p;
+	int32		has_l2;
+	double		l2;
+	int64		n;
+} FitSerialHeader;
+
+/* Serialise a fit state: header, then the features of every row, then labels */
+PG_FUNCTION_INFO_V1(crmscm_lead_model_fit_serial);
+Datum
+crmscm_lead_model_fit_serial(PG_FUNCTION_ARGS)
+{
+	LeadFitState *s = (LeadFitState *) PG_GETARG_POINTER(0);
+	FitSerialHeader h;
+	int64		p = Max(s->p, 0);
+	int64		size = VARHDRSZ + sizeof(h) + s->n * (p * (int64) sizeof(double) + 1);
+	bytea	   *out;
+	char	   *w;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "lead_model_fit serial function called in non-aggregate context");
+	if (size > (int64) MaxAllocSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("lead_model_fit: partial state of %lld rows is too large to pass between parallel workers",
+						(long long) s->n),
+				 errdetail("A serialised partial state is at most 1 GB."),
+				 errhint("Use more parallel workers, or disable them with SET max_parallel_workers_per_gather = 0.")));
+	out = (bytea *) palloc(size);
+	SET_VARSIZE(out, size);
+	h.p = s->p;
+	h.has_l2 = s->has_l2;
+	h.l2 = s->l2;
+	h.n = s->n;
+	w = VARDATA(out);
+	memcpy(w, &h, sizeof(h));
+	w += sizeof(h);
+	for (int c = 0; c < s->nchunks; c++)
+	{
+		memcpy(w, s->chunks[c].x, sizeof(double) * s->chunks[c].n * p);
+		w += sizeof(double) * s->chunks[c].n * p;
+	}
+	for (int c = 0; c < s->nchunks; c++)
+	{
+		memcpy(w, s->chunks[c].y, s->chunks[c].n);
+		w += s->chunks[c].n;
+	}
+	PG_RETURN_BYTEA_P(out);
+}
+
+/* Deserialise a fit state (one chunk) */
+PG_FUNCTION_INFO_V1(crmscm_lead_model_fit_deserial);
+Datum
+crmscm_lead_model_fit_deserial(PG_FUNCTION_ARGS)
+{
+	bytea	   *in = PG_GETARG_BYTEA_P(0);
+	FitSerialHeader h;
+	LeadFitState *s;
+	int64		len = VARSIZE(in) - VARHDRSZ;
+	const char *r = VARDATA(in);
+	int64		p;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "lead_model_fit deserial function called in non-aggregate context");
+	if (len < (int64) sizeof(h))
+		elog(ERROR, "lead_model_fit: corrupt serialised state");
+	memcpy(&h, r, sizeof(h));
+	r += sizeof(h);
+	p = Max(h.p, 0);
+	if (h.p < -1 || h.p > LR_MAX_FEATURES || h.n < 0 ||
+		len != (int64) sizeof(h) + h.n * (p * (int64) sizeof(double) + 1))
+		elog(ERROR, "lead_model_fit: corrupt serialised state");
+	s = fit_state_new();
+	s->p = h.p;
+	s->has_l2 = h.has_l2 != 0;
+	s->l2 = h.l2;
+	if (h.n > 0)
+	{
+		FitChunk   *c;
+
+		s->maxchunks = 1;
+		s->chunks = palloc(sizeof(FitChunk));
+		s->nchunks = 1;
+		c = &s->chunks[0];
+		c->n = c->cap = h.n;
+		c->x = (double *) MemoryContextAllocHuge(CurrentMemoryContext, Max(h.n * p * sizeof(double), 1));
+		c->y = (unsigned char *) MemoryContextAllocHuge(CurrentMemoryContext, h.n);
+		memcpy(c->x, r, h.n * p * sizeof(double));
+		memcpy(c->y, r + h.n * p * sizeof(double), h.n);
+		s->n = h.n;
+	}
+	PG_RETURN_POINTER(s);
+}
+
+/* Final: fit the model on the buffered rows */
+PG_FUNCTION_INFO_V1(crmscm_lead_model_fit_final);
+Datum
+crmscm_lead_model_fit_final(PG_FUNCTION_ARGS)
+{
+	LeadFitState *s;
+	LrChunk    *chunks;
+	LrRows		rows;
+	LrOptions	opt;
+	LrModel    *m;
+	LrStatus	st;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "lead_model_fit final function called in non-aggregate context");
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();		/* no rows: no model */
+	s = (LeadFitState *) PG_GETARG_POINTER(0);
+	if (s->n == 0 || s->p < 0)
+		PG_RETURN_NULL();
+
+	chunks = palloc(sizeof(LrChunk) * Max(s->nchunks, 1));
+	for (int c = 0; c < s->nchunks; c++)
+	{
+		chunks[c].n = s->chunks[c].n;
+		chunks[c].x = s->chunks[c].x;
+		chunks[c].y = s->chunks[c].y;
+	}
+	rows.p = s->p;
+	rows.nchunks = s->nchunks;
+	rows.chunks = chunks;
+	opt.l2 = s->l2;
+	opt.max_iter = LR_DEFAULT_MAX_ITER;
+	opt.should_stop = stop_requested;
+	opt.stop_arg = NULL;
+	m = lr_model_alloc(s->p);
+
+	st = lr_fit(&rows, &opt, m);
+	switch (st)
+	{
+		case LR_OK:
+			break;
+		case LR_INTERRUPTED:
+			CHECK_FOR_INTERRUPTS();
+			elog(ERROR, "lead_model_fit interrupted");
+			break;
+		case LR_ONE_CLASS:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("lead_model_fit: all %lld rows have converted = %s", (long long) s->n,
+							s->chunks[0].y[0] ? "true" : "false"),
+					 errdetail("A model needs both converted and non-converted rows.")));
+			break;
+		case LR_TOO_FEW_ROWS:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("lead_model_fit: %lld rows are too few for %d features", (long long) s->n, s->p),
+					 errdetail("Without a penalty a fit needs more rows than features."),
+					 errhint("Add rows, drop features, or pass l2 > 0.")));
+			break;
+		case LR_NOT_FINITE:
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("lead_model_fit: features must be finite")));
+			break;
+		case LR_TOO_MANY_FEATURES:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("lead_model_fit: %d features exceed the maximum of %d", s->p, LR_MAX_FEATURES)));
+			break;
+		case LR_BAD_L2:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("lead_model_fit: l2 must be a finite number >= 0, not %g", s->l2)));
+			break;
+		case LR_SINGULAR:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("lead_model_fit: the information matrix is singular"),
+					 errdetail("The features leave the model unidentified.")));
+			break;
+		case LR_NO_MEMORY:
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory"),
+					 errdetail("lead_model_fit could not allocate its work space.")));
+			break;
+		default:
+			elog(ERROR, "lead_model_fit: unexpected status %d", (int) st);
+	}
+	for (int j = 1; j <= s->p; j++)
+		if (isnan(m->coef[j]))
+			ereport(NOTICE,
+					(errmsg("lead_model_fit: feature %d dropped: constant or a linear combination of earlier features", j),
+					 errdetail("Its coefficient is reported as NULL and it does not contribute to scores.")));
+	if (m->separation)
+		ereport(WARNING,
+				(errmsg("lead_model_fit: quasi-separation: fitted probabilities numerically 0 or 1 occurred"),
+				 errdetail("Some coefficients tend to infinity; their estimates and standard errors are not reliable."),
+				 errhint("Drop or merge the features that predict the outcome perfectly, or pass l2 > 0.")));
+	else if (!m->converged)
+		ereport(WARNING,
+				(errmsg("lead_model_fit: did not converge in %d iterations", m->iterations)));
+	/* never store what the text form could not read back */
+	if (lr_model_check(m) != LR_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("lead_model_fit: the fit produced values out of range (log-likelihood %g)",
+						m->log_likelihood),
+				 errhint("Rescale the features or pass l2 > 0.")));
+	PG_RETURN_POINTER(lead_model_make(m));
+}
+
+/* -------------------------------------------------------------- scoring */
+
+static inline const double *
+score_features(LeadModelData *d, ArrayType *arr, const char *fn)
+{
+	int			n;
+	const double *x = feature_values(arr, fn, &n);
+
+	if (n != d->p)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s: %d features given, the model has %d", fn, n, d->p)));
+	return x;
+}
+
+/* Probability that a lead converts */
+PG_FUNCTION_INFO_V1(crmscm_lead_score);
+Datum
+crmscm_lead_score(PG_FUNCTION_ARGS)
+{
+	LeadModelData *d = PG_GETARG_LEAD_MODEL(0);
+	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
+	const double *x = score_features(d, arr, "lead_score");
+	const double *b = d->v;
+	double		eta = b[0];
+
+	for (int j = 0; j < d->p; j++)
+		if (!isnan(b[j + 1]))
+			eta += b[j + 1] * x[j];
+	PG_RETURN_FLOAT8(lr_sigmoid(eta));
+}
+
+typedef struct ExplainRow
+{
+	int			feature;
+	double		value;
+	double		coef;
+	double		contribution;
+} ExplainRow;
+
+static int
+explain_cmp(const void *a, const void *b)
+{
+	const ExplainRow *x = a,
+			   *y = b;
+	double		ax = fabs(x->contribution),
+				ay = fabs(y->contribution);
+
+	if (ax != ay)
+		return ax > ay ? -1 : 1;
+	return x->feature - y->feature;
+}
+
+/* Each feature's contribution coef * value to the log-odds, largest first */
+PG_FUNCTION_INFO_V1(crmscm_lead_score_explain);
+Datum
+crmscm_lead_score_explain(PG_FUNCTION_ARGS)
+{
+	FuncCallContext *funcctx;
+	ExplainRow *rows;
+
+	if (SRF_IS_FIRSTCALL())
+	{
+		MemoryContext old;
+		LeadModelData *d;
+		ArrayType  *arr;
+		const double *x;
+		TupleDesc	tupdesc;
+		int			k = 0;
+
+		funcctx = SRF_FIRSTCALL_INIT();
+		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+		d = PG_GETARG_LEAD_MODEL(0);
+		arr = PG_GETARG_ARRAYTYPE_P(1);
+		x = score_features(d, arr, "lead_score_explain");
+		rows = palloc(sizeof(ExplainRow) * Max(d->p, 1));
+		for (int j = 0; j < d->p; j++)
+		{
+			if (isnan(d->v[j + 1]))
+				continue;
+			rows[k].feature = j + 1;
+			rows[k].value = x[j];
+			rows[k].coef = d->v[j + 1];
+			rows[k].contribution = d->v[j + 1] * x[j];
+			k++;
+		}
+		qsort(rows, k, sizeof(ExplainRow), explain_cmp);
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		funcctx->tuple_desc = BlessTupleDesc(tupdesc);
+		funcctx->user_fctx = rows;
+		funcctx->max_calls = k;
+		MemoryContextSwitchTo(old);
+	}
+	funcctx = SRF_PERCALL_SETUP();
+	rows = funcctx->user_fctx;
+	if (funcctx->call_cntr < funcctx->max_calls)
+	{
+		ExplainRow *r = &rows[funcctx->call_cntr];
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+
+		values[0] = Int32GetDatum(r->feature);
+		values[1] = Float8GetDatum(r->value);
+		values[2] = Float8GetDatum(r->coef);
+		values[3] = Float8GetDatum(r->contribution);
+		SRF_RETURN_NEXT(funcctx, HeapTupleGetDatum(heap_form_tuple(funcctx->tuple_desc, values, nulls)));
+	}
+	SRF_RETURN_DONE(funcctx);
+}
+
+/* Per coefficient: feature, coef, std_err, z, p_value, odds_ratio */
+PG_FUNCTION_INFO_V1(crmscm_lead_model_summary);
+Datum
+crmscm_lead_model_summary(PG_FUNCTION_ARGS)
+{
+	FuncCallContext *funcctx;
+	LeadModelData *d;
+
+	if (SRF_IS_FIRSTCALL())
+	{
+		MemoryContext old;
+		TupleDesc	tupdesc;
+
+		funcctx = SRF_FIRSTCALL_INIT();
+		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+		d = PG_GETARG_LEAD_MODEL(0);
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		funcctx->tuple_desc = BlessTupleDesc(tupdesc);
+		funcctx->user_fctx = d;
+		funcctx->max_calls = d->p + 1;
+		MemoryContextSwitchTo(old);
+	}
+	funcctx = SRF_PERCALL_SETUP();
+	d = funcctx->user_fctx;
+	if (funcctx->call_cntr < funcctx->max_calls)
+	{
+		int			j = (int) funcctx->call_cntr;
+		double		b = d->v[j],
+					se = d->v[d->p + 1 + j];
+		Datum		values[6];
+		bool		nulls[6] = {false, false, false, false, false, false};
+
+		values[0] = Int32GetDatum(j);
+		if (isnan(b))
+			nulls[1] = nulls[2] = nulls[3] = nulls[4] = nulls[5] = true;
+		else
+		{
+			values[1] = Float8GetDatum(b);
+			values[2] = Float8GetDatum(se);
+			if (se > 0)
+			{
+				values[3] = Float8GetDatum(b / se);
+				values[4] = Float8GetDatum(lr_p_value(b / se));
+			}
+			else
+				nulls[3] = nulls[4] = true;
+			values[5] = Float8GetDatum(exp(b));
+		}
+		SRF_RETURN_NEXT(funcctx, HeapTupleGetDatum(heap_form_tuple(funcctx->tuple_desc, values, nulls)));
+	}
+	SRF_RETURN_DONE(funcctx);
+}
+
+/* Accessors */
+#define LEAD_MODEL_ACCESSOR(name, ret) \
+PG_FUNCTION_INFO_V1(name); \
+Datum \
+name(PG_FUNCTION_ARGS) \
+{ \
+	LeadModelData *d = PG_GETARG_LEAD_MODEL(0); \
+	ret; \
+}
+
+LEAD_MODEL_ACCESSOR(crmscm_lead_model_features, PG_RETURN_INT32(d->p))
+LEAD_MODEL_ACCESSOR(crmscm_lead_model_rows, PG_RETURN_INT64(d->rows))
+LEAD_MODEL_ACCESSOR(crmscm_lead_model_positives, PG_RETURN_INT64(d->positives))
+LEAD_MODEL_ACCESSOR(crmscm_lead_model_l2, PG_RETURN_FLOAT8(d->l2))
+LEAD_MODEL_ACCESSOR(crmscm_lead_model_log_likelihood, PG_RETURN_FLOAT8(d->log_likelihood))
+LEAD_MODEL_ACCESSOR(crmscm_lead_model_iterations, PG_RETURN_INT32(d->iterations))
+LEAD_MODEL_ACCESSOR(crmscm_lead_model_converged, PG_RETURN_BOOL(d->converged != 0))
+LEAD_MODEL_ACCESSOR(crmscm_lead_model_separation, PG_RETURN_BOOL(d->separation != 0))
+LEAD_MODEL_ACCESSOR(crmscm_lead_model_condition_number,
+					if (isnan(d->condition_number)) PG_RETURN_NULL();
+					PG_RETURN_FLOAT8(d->condition_number))
+
+static Datum
+model_array(LeadModelData *d, int offset)
+{
+	int			n = d->p + 1;
+	Datum	   *elems = palloc(sizeof(Datum) * n);
+	bool	   *nulls = palloc(sizeof(bool) * n);
+	int			dims[1] = {n},
+				lbs[1] = {1};
+
+	for (int j = 0; j < n; j++)
+	{
+		double		v = d->v[offset + j];
+
+		nulls[j] = isnan(v);
+		elems[j] = Float8GetDatum(nulls[j] ? 0 : v);
+	}
+	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+LEAD_MODEL_ACCESSOR(crmscm_lead_model_coef, return model_array(d, 0))
+LEAD_MODEL_ACCESSOR(crmscm_lead_model_std_err, return model_array(d, d->p + 1))
+
+/* ------------------------------------------------------------------ AUC */
+
+typedef struct AucState
+{
+	int64		n[2];			/* [0] negatives, [1] positives */
+	int64		cap[2];
+	double	   *v[2];
+} AucState;
+
+static void
+auc_push(AucState *s, int cls, const double *vals, int64 k)
+{
+	if (s->n[cls] + k > s->cap[cls])
+	{
+		int64		cap = Max(Max(s->cap[cls] * 2, 1024), s->n[cls] + k);
+
+		if ((Size) cap * sizeof(double) > MaxAllocHugeSize / 2)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("auc: too many rows (%lld)", (long long) (s->n[cls] + k))));
+		s->v[cls] = s->v[cls]
+			? repalloc_huge(s->v[cls], cap * sizeof(double))
+			: MemoryContextAllocHuge(CurrentMemoryContext, cap * sizeof(double));
+		s->cap[cls] = cap;
+	}
+	memcpy(s->v[cls] + s->n[cls], vals, k * sizeof(double));
+	s->n[cls] += k;
+}
+
+/* Transition: remember one (score, label) */
+PG_FUNCTION_INFO_V1(crmscm_auc_trans);
+Datum
+crmscm_auc_trans(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext,
+				old;
+	AucState   *s;
+	double		score;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		elog(ERROR, "auc transition function called in non-aggregate context");
+	s = PG_ARGISNULL(0) ? NULL : (AucState *) PG_GETARG_POINTER(0);
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	{
+		if (s == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(s);
+	}
+	score = PG_GETARG_FLOAT8(1);
+	if (isnan(score))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("auc: score must not be NaN")));
+	old = MemoryContextSwitchTo(aggcontext);
+	if (s == NULL)
+		s = palloc0(sizeof(AucState));
+	auc_push(s, PG_GETARG_BOOL(2) ? 1 : 0, &score, 1);
+	MemoryContextSwitchTo(old);
+	PG_RETURN_POINTER(s);
+}
+
+/* Combine two AUC states */
+PG_FUNCTION_INFO_V1(crmscm_auc_combine);
+Datum
+crmscm_auc_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext,
+				old;
+	AucState   *s1,
+			   *s2;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		elog(ERROR, "auc combine function called in non-aggregate context");
+	s1 = PG_ARGISNULL(0) ? NULL : (AucState *) PG_GETARG_POINTER(0);
+	s2 = PG_ARGISNULL(1) ? NULL : (AucState *) PG_GETARG_POINTER(1);
+	if (s2 == NULL)
+	{
+		if (s1 == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(s1);
+	}
+	old = MemoryContextSwitchTo(aggcontext);
+	if (s1 == NULL)
+		s1 = palloc0(sizeof(AucState));
+	for (int c = 0; c < 2; c++)
+		if (s2->n[c] > 0)
+			auc_push(s1, c, s2->v[c], s2->n[c]);
+	MemoryContextSwitchTo(old);
+	PG_RETURN_POINTER(s1);
+}
+
+/* Serialise an AUC state: two counts, then the scores */
+PG_FUNCTION_INFO_V1(crmscm_auc_serial);
+Datum
+crmscm_auc_serial(PG_FUNCTION_ARGS)
+{
+	AucState   *s = (AucState *) PG_GETARG_POINTER(0);
+	int64		size = VARHDRSZ + 2 * sizeof(int64) + (s->n[0] + s->n[1]) * (int64) sizeof(double);
+	bytea	   *out;
+	char	   *w;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "auc serial function called in non-aggregate context");
+	if (size > (int64) MaxAllocSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("auc: partial state of %lld rows is too large to pass between parallel workers",
+						(long long) (s->n[0] + s->n[1])),
+				 errhint("Disable parallel query with SET max_parallel_workers_per_gather = 0.")));
+	out = palloc(size);
+	SET_VARSIZE(out, size);
+	w = VARDATA(out);
+	memcpy(w, s->n, 2 * sizeof(int64));
+	w += 2 * sizeof(int64);
+	for (int c = 0; c < 2; c++)
+	{
+		if (s->n[c] > 0)
+			memcpy(w, s->v[c], s->n[c] * sizeof(double));
+		w += s->n[c] * sizeof(double);
+	}
+	PG_RETURN_BYTEA_P(out);
+}
+
+/* Deserialise an AUC state */
+PG_FUNCTION_INFO_V1(crmscm_auc_deserial);
+Datum
+crmscm_auc_deserial(PG_FUNCTION_ARGS)
+{
+	bytea	   *in = PG_GETARG_BYTEA_P(0);
+	int64		len = VARSIZE(in) - VARHDRSZ;
+	const char *r = VARDATA(in);
+	int64		n[2];
+	AucState   *s;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "auc deserial function called in non-aggregate context");
+	if (len < (int64) (2 * sizeof(int64)))
+		elog(ERROR, "auc: corrupt serialised state");
+	memcpy(n, r, sizeof(n));
+	r += sizeof(n);
+	if (n[0] < 0 || n[1] < 0 || len != (int64) sizeof(n) + (n[0] + n[1]) * (int64) sizeof(double))
+		elog(ERROR, "auc: corrupt serialised state");
+	s = palloc0(sizeof(AucState));
+	for (int c = 0; c < 2; c++)
+	{
+		if (n[c] > 0)
+		{
+			double	   *tmp = MemoryContextAllocHuge(CurrentMemoryContext, n[c] * sizeof(double));
+
+			memcpy(tmp, r, n[c] * sizeof(double));
+			s->v[c] = tmp;
+			s->n[c] = s->cap[c] = n[c];
+		}
+		r += n[c] * sizeof(double);
+	}
+	PG_RETURN_POINTER(s);
+}
+
+/* Final: ROC AUC, NULL unless both classes occur */
+PG_FUNCTION_INFO_V1(crmscm_auc_final);
+Datum
+crmscm_auc_final(PG_FUNCTION_ARGS)
+{
+	AucState   *s;
+	double		auc;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "auc final function called in non-aggregate context");
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	s = (AucState *) PG_GETARG_POINTER(0);
+	if (s->n[0] == 0 || s->n[1] == 0)
+		PG_RETURN_NULL();
+	/* sorts the buffers in place: harmless, the order carries no meaning */
+	auc = lr_auc(s->v[1], s->n[1], s->v[0], s->n[0]);
+	PG_RETURN_FLOAT8(auc);
+}
+
+/* ---------------------------------------------------------- naive Bayes */
+
+typedef struct NbKey
+{
+	int32		attr;
+	int32		len;
+	const char *str;
+} NbKey;
+
+typedef struct NbEntry
+{
+	NbKey		key;
+	int64		won;
+	int64		lost;
+} NbEntry;
+
+typedef struct NbState
+{
+	int			nattr;			/* -1 until the first row */
+	int64		won;
+	int64		lost;
+	HTAB	   *tab;
+	MemoryContext ctx;
+} NbState;
+
+static uint32
+nb_hash(const void *key, Size keysize)
+{
+	const NbKey *k = key;
+
+	return hash_bytes((const unsigned char *) k->str, k->len) ^ hash_bytes_uint32((uint32) k->attr);
+}
+
+static int
+nb_match(const void *a, const void *b, Size keysize)
+{
+	const NbKey *x = a,
+			   *y = b;
+
+	if (x->attr != y->attr || x->len != y->len)
+		return 1;
+	return memcmp(x->str, y->str, x->len);
+}
+
+static NbState *
+nb_state_new(MemoryContext ctx)
+{
+	NbState    *s = MemoryContextAllocZero(ctx, sizeof(NbState));
+	HASHCTL		ctl;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(NbKey);
+	ctl.entrysize = sizeof(NbEntry);
+	ctl.hash = nb_hash;
+	ctl.match = nb_match;
+	ctl.hcxt = ctx;
+	s->tab = hash_create("crmscm lead_nb_fit", 64, &ctl,
+						 HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+	s->nattr = -1;
+	s->ctx = ctx;
+	return s;
+}
+
+static void
+nb_check_nattr(NbState *s, int nattr)
+{
+	if (nattr > LEAD_NB_MAX_ATTRIBUTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("lead_nb_fit: %d attributes exceed the maximum of %d", nattr, LEAD_NB_MAX_ATTRIBUTES)));
+	if (s->nattr < 0)
+		s->nattr = nattr;
+	else if (s->nattr != nattr)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("lead_nb_fit: attribute arrays differ in length (%d and %d)", s->nattr, nattr),
+				 errdetail("Every row must have the same attributes, NULL where unset.")));
+}
+
+static void
+nb_add(NbState *s, int attr, const char *str, int len, int64 won, int64 lost)
+{
+	NbKey		key = {attr, len, str};
+	bool		found;
+	NbEntry    *e = hash_search(s->tab, &key, HASH_ENTER, &found);
+
+	if (!found)
+	{
+		char	   *copy = MemoryContextAlloc(s->ctx, Max(len, 1));
+
+		memcpy(copy, str, len);
+		e->key.str = copy;
+		e->won = e->lost = 0;
+	}
+	e->won += won;
+	e->lost += lost;
+}
+
+/* Transition: count one lead's attribute values as won or lost */
+PG_FUNCTION_INFO_V1(crmscm_lead_nb_fit_trans);
+Datum
+crmscm_lead_nb_fit_trans(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext;
+	NbState    *s;
+	ArrayType  *arr;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	bool		won;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		elog(ERROR, "lead_nb_fit transition function called in non-aggregate context");
+	s = PG_ARGISNULL(0) ? NULL : (NbState *) PG_GETARG_POINTER(0);
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	{
+		if (s == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(s);
+	}
+	won = PG_GETARG_BOOL(1);
+	arr = PG_GETARG_ARRAYTYPE_P(2);
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("lead_nb_fit: attributes must be a one-dimensional array")));
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	if (s == NULL)
+		s = nb_state_new(aggcontext);
+	nb_check_nattr(s, n);
+	if (won)
+		s->won++;
+	else
+		s->lost++;
+	for (int i = 0; i < n; i++)
+	{
+		text	   *t;
+
+		if (nulls[i])
+			continue;			/* unset: not counted, as Odoo does */
+		t = DatumGetTextPP(elems[i]);
+		nb_add(s, i, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), won ? 1 : 0, won ? 0 : 1);
+	}
+	PG_RETURN_POINTER(s);
+}
+
+/* Combine two naive Bayes states */
+PG_FUNCTION_INFO_V1(crmscm_lead_nb_fit_combine);
+Datum
+crmscm_lead_nb_fit_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext;
+	NbState    *s1,
+			   *s2;
+	HASH_SEQ_STATUS it;
+	NbEntry    *e;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		elog(ERROR, "lead_nb_fit combine function called in non-aggregate context");
+	s1 = PG_ARGISNULL(0) ? NULL : (NbState *) PG_GETARG_POINTER(0);
+	s2 = PG_ARGISNULL(1) ? NULL : (NbState *) PG_GETARG_POINTER(1);
+	if (s2 == NULL)
+	{
+		if (s1 == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(s1);
+	}
+	if (s1 == NULL)
+		s1 = nb_state_new(aggcontext);
+	if (s2->nattr >= 0)
+		nb_check_nattr(s1, s2->nattr);
+	s1->won += s2->won;
+	s1->lost += s2->lost;
+	hash_seq_init(&it, s2->tab);
+	while ((e = hash_seq_search(&it)) != NULL)
+		nb_add(s1, e->key.attr, e->key.str, e->key.len, e->won, e->lost);
+	PG_RETURN_POINTER(s1);
+}
+
+/* Serialise: nattr, won, lost, entries (attr, len, bytes, won, lost) */
+PG_FUNCTION_INFO_V1(crmscm_lead_nb_fit_serial);
+Datum
+crmscm_lead_nb_fit_serial(PG_FUNCTION_ARGS)
+{
+	NbState    *s = (NbState *) PG_GETARG_POINTER(0);
+	StringInfoData buf;
+	HASH_SEQ_STATUS it;
+	NbEntry    *e;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "lead_nb_fit serial function called in non-aggregate context");
+	pq_begintypsend(&buf);
+	pq_sendint32(&buf, s->nattr);
+	pq_sendint64(&buf, s->won);
+	pq_sendint64(&buf, s->lost);
+	pq_sendint64(&buf, hash_get_num_entries(s->tab));
+	hash_seq_init(&it, s->tab);
+	while ((e = hash_seq_search(&it)) != NULL)
+	{
+		pq_sendint32(&buf, e->key.attr);
+		pq_sendint32(&buf, e->key.len);
+		pq_sendbytes(&buf, e->key.str, e->key.len);
+		pq_sendint64(&buf, e->won);
+		pq_sendint64(&buf, e->lost);
+	}
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/* Deserialise a naive Bayes state */
+PG_FUNCTION_INFO_V1(crmscm_lead_nb_fit_deserial);
+Datum
+crmscm_lead_nb_fit_deserial(PG_FUNCTION_ARGS)
+{
+	bytea	   *in = PG_GETARG_BYTEA_P(0);
+	StringInfoData buf;
+	NbState    *s;
+	int64		count;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "lead_nb_fit deserial function called in non-aggregate context");
+	buf.data = VARDATA(in);
+	buf.len = VARSIZE(in) - VARHDRSZ;
+	buf.maxlen = buf.len;
+	buf.cursor = 0;
+	s = nb_state_new(CurrentMemoryContext);
+	s->nattr = pq_getmsgint(&buf, 4);
+	s->won = pq_getmsgint64(&buf);
+	s->lost = pq_getmsgint64(&buf);
+	count = pq_getmsgint64(&buf);
+	for (int64 i = 0; i < count; i++)
+	{
+		int32		attr = pq_getmsgint(&buf, 4);
+		int32		len = pq_getmsgint(&buf, 4);
+		const char *str;
+		int64		won,
+					lost;
+
+		if (len < 0 || len > buf.len - buf.cursor)
+			elog(ERROR, "lead_nb_fit: corrupt serialised state");
+		str = pq_getmsgbytes(&buf, len);
+		won = pq_getmsgint64(&buf);
+		lost = pq_getmsgint64(&buf);
+		nb_add(s, attr, str, len, won, lost);
+	}
+	pq_getmsgend(&buf);
+	PG_RETURN_POINTER(s);
+}
+
+static int
+nb_entry_cmp(const void *a, const void *b)
+{
+	const NbEntry *x = *(NbEntry * const *) a,
+			   *y = *(NbEntry * const *) b;
+	int			c;
+
+	if (x->key.attr != y->key.attr)
+		return x->key.attr < y->key.attr ? -1 : 1;
+	c = memcmp(x->key.str, y->key.str, Min(x->key.len, y->key.len));
+	if (c != 0)
+		return c;
+	return x->key.len - y->key.len;
+}
+
+static void
+append_json_double(StringInfo buf, double v)
+{
+	char		num[40];
+
+	lr_format_double(v, num, sizeof(num));
+	appendStringInfoString(buf, num);
+}
+
+/*
+ * Final: the model as jsonb
+ *   {"won": W, "lost": L, "smoothing": 0.1,
+ *    "attributes": [{"won_total": sum(w + s), "lost_total": sum(l + s),
+ *                    "values": {"v": [w, l], ...}}, ...]}
+ */
+PG_FUNCTION_INFO_V1(crmscm_lead_nb_fit_final);
+Datum
+crmscm_lead_nb_fit_final(PG_FUNCTION_ARGS)
+{
+	NbState    *s;
+	long		count;
+	NbEntry   **ents;
+	HASH_SEQ_STATUS it;
+	NbEntry    *e;
+	StringInfoData buf;
+	long		k = 0;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "lead_nb_fit final function called in non-aggregate context");
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	s = (NbState *) PG_GETARG_POINTER(0);
+	if (s->won == 0 || s->lost == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("lead_nb_fit: all %lld rows have converted = %s", (long long) (s->won + s->lost),
+						s->won ? "true" : "false"),
+				 errdetail("A model needs both won and lost leads.")));
+	count = hash_get_num_entries(s->tab);
+	ents = palloc(sizeof(NbEntry *) * Max(count, 1));
+	hash_seq_init(&it, s->tab);
+	while ((e = hash_seq_search(&it)) != NULL)
+		ents[k++] = e;
+	qsort(ents, count, sizeof(NbEntry *), nb_entry_cmp);
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "{\"won\": %lld, \"lost\": %lld, \"smoothing\": ",
+					 (long long) s->won, (long long) s->lost);
+	append_json_double(&buf, LR_NB_SMOOTHING);
+	appendStringInfoString(&buf, ", \"attributes\": [");
+	k = 0;
+	for (int a = 0; a < Max(s->nattr, 0); a++)
+	{
+		long		first = k;
+		double		wt = 0,
+					lt = 0;
+
+		while (k < count && ents[k]->key.attr == a)
+		{
+			wt += ents[k]->won + LR_NB_SMOOTHING;
+			lt += ents[k]->lost + LR_NB_SMOOTHING;
+			k++;
+		}
+		appendStringInfoString(&buf, a > 0 ? ", {\"won_total\": " : "{\"won_total\": ");
+		append_json_double(&buf, wt);
+		appendStringInfoString(&buf, ", \"lost_total\": ");
+		append_json_double(&buf, lt);
+		appendStringInfoString(&buf, ", \"values\": {");
+		for (long i = first; i < k; i++)
+		{
+			char	   *v = pnstrdup(ents[i]->key.str, ents[i]->key.len);
+
+			if (i > first)
+				appendStringInfoString(&buf, ", ");
+			escape_json(&buf, v);
+			appendStringInfo(&buf, ": [%lld, %lld]", (long long) ents[i]->won, (long long) ents[i]->lost);
+		}
+		appendStringInfoString(&buf, "}}");
+	}
+	appendStringInfoString(&buf, "]}");
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+}
+
+/* ----------------------------------------------------------- engagement */
+
+static double
+interval_seconds(const Interval *iv)
+{
+	/* as EXTRACT(epoch FROM interval): a year is 365.25 days, a month 30 */
+	return iv->time / 1e6
+		+ ((double) DAYS_PER_YEAR * SECS_PER_DAY) * (iv->month / MONTHS_PER_YEAR)
+		+ ((double) DAYS_PER_MONTH * SECS_PER_DAY) * (iv->month % MONTHS_PER_YEAR)
+		+ ((double) SECS_PER_DAY) * iv->day;
+}
+
+static double
+decayed(double points, TimestampTz occurred_at, Interval *half_life, TimestampTz as_of)
+{
+	double		hl = interval_seconds(half_life);
+
+	if (!isfinite(points))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("decayed_points: points must be finite, not %g", points)));
+	if (!(hl > 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("decayed_points: half_life must be positive"),
+				 errdetail("The half-life is %g seconds.", hl)));
+	if (TIMESTAMP_NOT_FINITE(occurred_at) || TIMESTAMP_NOT_FINITE(as_of))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("decayed_points: occurred_at and as_of must be finite timestamps")));
+	return lr_decay(points, (double) (as_of - occurred_at) / 1e6, hl);
+}
+
+/* points * 2^(-(as_of - occurred_at) / half_life); 0 for future events */
+PG_FUNCTION_INFO_V1(crmscm_decayed_points);
+Datum
+crmscm_decayed_points(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_FLOAT8(decayed(PG_GETARG_FLOAT8(0), PG_GETARG_TIMESTAMPTZ(1),
+							 PG_GETARG_INTERVAL_P(2), PG_GETARG_TIMESTAMPTZ(3)));
+}
+
+/* Transition of engagement_score: add one event's decayed points */
+PG_FUNCTION_INFO_V1(crmscm_engagement_score_trans);
+Datum
+crmscm_engagement_score_trans(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_FLOAT8(PG_GETARG_FLOAT8(0) +
+					 decayed(PG_GETARG_FLOAT8(1), PG_GETARG_TIMESTAMPTZ(2),
+							 PG_GETARG_INTERVAL_P(3), PG_GETARG_TIMESTAMPTZ(4)));
+}

@@ -1,0 +1,32 @@
+-- Train and store the lead model of the current tenant (SPEC §4).
+
+CREATE FUNCTION @extschema@.lead_model_train(name text, feature_names text[] DEFAULT NULL,
+		l2 float8 DEFAULT 0) RETURNS bigint
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t constant bigint := @extschema@.current_tenant();
+	m @extschema@.lead_model;
+	id bigint;
+BEGIN
+	SELECT @extschema@.lead_model_fit(l.stage OPERATOR(pg_catalog.=) 'won', l.features, lead_model_train.l2)
+	  INTO m
+	  FROM @extschema@.leads l
+	 WHERE l.tenant_id OPERATOR(pg_catalog.=) t
+	   AND l.stage OPERATOR(pg_catalog.=) ANY (ARRAY['won', 'lost'])
+	   AND l.features IS NOT NULL;
+	IF m IS NULL THEN
+		RAISE EXCEPTION 'lead_model_train: tenant % has no won or lost leads with features', t
+			USING ERRCODE = '22023';
+	END IF;
+	UPDATE @extschema@.lead_models SET active = false
+	 WHERE tenant_id OPERATOR(pg_catalog.=) t AND active;
+	INSERT INTO @extschema@.lead_models (tenant_id, name, model, feature_names, active)
+	VALUES (t, lead_model_train.name, m, lead_model_train.feature_names, true)
+	RETURNING model_id INTO id;
+	RETURN id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.lead_model_train(text, text[], float8) IS
+	'Fit a model on the current tenant''s won/lost leads, store it in lead_models as the active model, return its id';
