@@ -169,3 +169,21 @@ CREATE FUNCTION @extschema@.clv(bgnbd @extschema@.bgnbd, gamma_gamma @extschema@
 	AS 'MODULE_PATHNAME', $$crmscm_clv$$ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.clv(@extschema@.bgnbd, @extschema@.gamma_gamma, float8, float8, float8, float8, int, float8, float8) IS
 	'Customer lifetime value: sum over months i of expected spend * (E[purchases by i months] - E[purchases by i-1 months]) / (1 + monthly_discount)^i; units_per_month = model time units per month (4.345 for weeks, 30 for days)';
+
+-- lifecycle stage -------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.lifetime_stage(purchase_days int, last_order_day date, orders_placed int,
+		as_of date, at_risk_days int DEFAULT 180, churn_days int DEFAULT 365)
+	RETURNS text
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	RETURN CASE
+		WHEN COALESCE(purchase_days, 0) OPERATOR(pg_catalog.=) 0 THEN
+			CASE WHEN COALESCE(orders_placed, 0) OPERATOR(pg_catalog.>) 0 THEN 'prospect' ELSE 'lead' END
+		WHEN (as_of OPERATOR(pg_catalog.-) last_order_day) OPERATOR(pg_catalog.>) churn_days THEN 'churned'
+		WHEN (as_of OPERATOR(pg_catalog.-) last_order_day) OPERATOR(pg_catalog.>) at_risk_days THEN 'at_risk'
+		WHEN purchase_days OPERATOR(pg_catalog.>=) 2 THEN 'repeat'
+		ELSE 'customer'
+	END;
+COMMENT ON FUNCTION @extschema@.lifetime_stage(int, date, int, date, int, int) IS
+	'Lifecycle stage on as_of: lead (no order), prospect (orders but no purchase), churned (no purchase for more than churn_days), at_risk (more than at_risk_days), repeat (2+ purchase days), customer (1 purchase day)';
