@@ -69,6 +69,6 @@ SELECT CASE WHEN p_alive >= 0.9 THEN '0.9 - 1.0' WHEN p_alive >= 0.5 THEN '0.5 -
  GROUP BY 1 ORDER BY 1 DESC;
 
 \echo
-\echo '== Lifecycle stages on 1997-09-30 (at risk after 180 days without purchase, churned after 365)'
+\echo '== Lifecycle stages on 1997-09-30 (at_risk: 180 days without purchase or P(alive) < 0.5; churned: 365 days or P(alive) < 0.1)'
 SELECT stage, count(*) AS customers, round(avg(p_alive)::numeric, 3) AS "avg P(alive)"
   FROM customer_360 WHERE tenant_id = 30 GROUP BY stage ORDER BY customers DESC;

@@ -173,17 +173,19 @@ COMMENT ON FUNCTION @extschema@.clv(@extschema@.bgnbd, @extschema@.gamma_gamma, 
 -- lifecycle stage -------------------------------------------------------------
 
 CREATE FUNCTION @extschema@.lifetime_stage(purchase_days int, last_order_day date, orders_placed int,
-		as_of date, at_risk_days int DEFAULT 180, churn_days int DEFAULT 365)
+		as_of date, at_risk_days int DEFAULT 180, churn_days int DEFAULT 365, p_alive float8 DEFAULT NULL)
 	RETURNS text
 	LANGUAGE sql IMMUTABLE PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
 	RETURN CASE
 		WHEN COALESCE(purchase_days, 0) OPERATOR(pg_catalog.=) 0 THEN
 			CASE WHEN COALESCE(orders_placed, 0) OPERATOR(pg_catalog.>) 0 THEN 'prospect' ELSE 'lead' END
-		WHEN (as_of OPERATOR(pg_catalog.-) last_order_day) OPERATOR(pg_catalog.>) churn_days THEN 'churned'
-		WHEN (as_of OPERATOR(pg_catalog.-) last_order_day) OPERATOR(pg_catalog.>) at_risk_days THEN 'at_risk'
+		WHEN (as_of OPERATOR(pg_catalog.-) last_order_day) OPERATOR(pg_catalog.>) churn_days
+			OR p_alive OPERATOR(pg_catalog.<) 0.1 THEN 'churned'
+		WHEN (as_of OPERATOR(pg_catalog.-) last_order_day) OPERATOR(pg_catalog.>) at_risk_days
+			OR p_alive OPERATOR(pg_catalog.<) 0.5 THEN 'at_risk'
 		WHEN purchase_days OPERATOR(pg_catalog.>=) 2 THEN 'repeat'
 		ELSE 'customer'
 	END;
-COMMENT ON FUNCTION @extschema@.lifetime_stage(int, date, int, date, int, int) IS
-	'Lifecycle stage on as_of: lead (no order), prospect (orders but no purchase), churned (no purchase for more than churn_days), at_risk (more than at_risk_days), repeat (2+ purchase days), customer (1 purchase day)';
+COMMENT ON FUNCTION @extschema@.lifetime_stage(int, date, int, date, int, int, float8) IS
+	'Lifecycle stage on as_of, first rule that holds: lead (no order at all), prospect (orders but no purchase), churned (no purchase for more than churn_days, or P(alive) < 0.1), at_risk (more than at_risk_days, or P(alive) < 0.5), repeat (2+ purchase days), customer (1 purchase day); p_alive NULL = rules on days only';

@@ -29,7 +29,7 @@ SELECT c.tenant_id,
 	   c.name,
 	   c.email,
 	   @extschema@.lifetime_stage(cl.order_days, cl.last_order_day, cl.orders_placed, e.as_of,
-								  COALESCE(m.at_risk_days, 180), COALESCE(m.churn_days, 365)) AS stage,
+								  COALESCE(m.at_risk_days, 180), COALESCE(m.churn_days, 365), pr.p_alive) AS stage,
 	   cl.first_order_day,
 	   cl.last_order_day,
 	   COALESCE(cl.orders, 0) AS purchases,
@@ -39,16 +39,9 @@ SELECT c.tenant_id,
 	   s.recency_days,
 	   s.age_days,
 	   s.avg_repeat_spend,
-	   CASE WHEN s.scorable THEN @extschema@.bgnbd_p_alive(m.bgnbd, s.frequency,
-			s.recency_days OPERATOR(pg_catalog./) m.unit_days, s.age_days OPERATOR(pg_catalog./) m.unit_days) END AS p_alive,
-	   CASE WHEN s.scorable THEN @extschema@.bgnbd_expected(m.bgnbd, 90 OPERATOR(pg_catalog./) m.unit_days, s.frequency,
-			s.recency_days OPERATOR(pg_catalog./) m.unit_days, s.age_days OPERATOR(pg_catalog./) m.unit_days) END AS expected_purchases_90d,
-	   CASE WHEN s.scorable AND (m.gamma_gamma).converged
-				 AND ((m.gamma_gamma).p OPERATOR(pg_catalog.*) s.frequency OPERATOR(pg_catalog.+) (m.gamma_gamma).q) OPERATOR(pg_catalog.>) 1
-				 AND (s.frequency OPERATOR(pg_catalog.=) 0 OR s.avg_repeat_spend OPERATOR(pg_catalog.>) 0)
-			THEN @extschema@.clv(m.bgnbd, m.gamma_gamma, s.frequency,
-								 s.recency_days OPERATOR(pg_catalog./) m.unit_days, s.age_days OPERATOR(pg_catalog./) m.unit_days,
-								 s.avg_repeat_spend, 12, m.monthly_discount, m.units_per_month) END AS clv_12m,
+	   pr.p_alive,
+	   pr.expected_purchases_90d,
+	   pr.clv_12m,
 	   e.as_of AS evaluated_on
   FROM @extschema@.customers c
   LEFT JOIN @extschema@.customer_lifetime cl
@@ -64,14 +57,25 @@ SELECT c.tenant_id,
 				ELSE 0::float8 END AS avg_repeat_spend,
 		   COALESCE(cl.order_days OPERATOR(pg_catalog.>) 0
 					AND cl.last_order_day OPERATOR(pg_catalog.<=) e.as_of
-					AND (m.bgnbd).converged, false) AS scorable) s;
+					AND (m.bgnbd).converged, false) AS scorable) s
+ CROSS JOIN LATERAL (
+	SELECT CASE WHEN s.scorable THEN @extschema@.bgnbd_p_alive(m.bgnbd, s.frequency,
+				s.recency_days OPERATOR(pg_catalog./) m.unit_days, s.age_days OPERATOR(pg_catalog./) m.unit_days) END AS p_alive,
+		   CASE WHEN s.scorable THEN @extschema@.bgnbd_expected(m.bgnbd, 90 OPERATOR(pg_catalog./) m.unit_days, s.frequency,
+				s.recency_days OPERATOR(pg_catalog./) m.unit_days, s.age_days OPERATOR(pg_catalog./) m.unit_days) END AS expected_purchases_90d,
+		   CASE WHEN s.scorable AND (m.gamma_gamma).converged
+					 AND ((m.gamma_gamma).p OPERATOR(pg_catalog.*) s.frequency OPERATOR(pg_catalog.+) (m.gamma_gamma).q) OPERATOR(pg_catalog.>) 1
+					 AND (s.frequency OPERATOR(pg_catalog.=) 0 OR s.avg_repeat_spend OPERATOR(pg_catalog.>) 0)
+				THEN @extschema@.clv(m.bgnbd, m.gamma_gamma, s.frequency,
+									 s.recency_days OPERATOR(pg_catalog./) m.unit_days, s.age_days OPERATOR(pg_catalog./) m.unit_days,
+									 s.avg_repeat_spend, 12, m.monthly_discount, m.units_per_month) END AS clv_12m) pr;
 COMMENT ON VIEW @extschema@.customer_360 IS
 	'Each customer with purchase summary, lifecycle stage, P(alive), expected purchases in 90 days and 12-month CLV from the tenant''s models (crmscm.refit_models())';
 COMMENT ON COLUMN @extschema@.customer_360.tenant_id IS 'Tenant';
 COMMENT ON COLUMN @extschema@.customer_360.customer_id IS 'Customer';
 COMMENT ON COLUMN @extschema@.customer_360.name IS 'Customer name';
 COMMENT ON COLUMN @extschema@.customer_360.email IS 'Contact e-mail';
-COMMENT ON COLUMN @extschema@.customer_360.stage IS 'lead, prospect, customer, repeat, at_risk or churned on evaluated_on (crmscm.lifetime_stage)';
+COMMENT ON COLUMN @extschema@.customer_360.stage IS 'lead, prospect, customer, repeat, at_risk or churned on evaluated_on, by days since the last purchase and P(alive) (crmscm.lifetime_stage)';
 COMMENT ON COLUMN @extschema@.customer_360.first_order_day IS 'First purchase day';
 COMMENT ON COLUMN @extschema@.customer_360.last_order_day IS 'Last purchase day';
 COMMENT ON COLUMN @extschema@.customer_360.purchases IS 'Number of purchase orders';
