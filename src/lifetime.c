@@ -19,7 +19,6 @@
 #include "lifetime.h"
 
 /* Largest number of entries an aggregate state may hold (1 GB allocations) */
-#define LT_MAX_ENTRIES	((Size) (MaxAllocSize / sizeof(LtPattern)))
 
 /* ---------------------------------------------------------------- errors */
 
@@ -229,55 +228,54 @@ lt_gg_arg(FunctionCallInfo fcinfo, int argno)
 
 /* ---------------------------------------------------------------- pattern states */
 
-typedef struct LtState
-{
-	Size		n;
-	Size		cap;
-	LtPattern  *p;
-} LtState;
+/*
+ * Aggregate state of bgnbd_fit and gamma_gamma_fit: the distinct patterns
+ * with their weights, in a hash set (src/core), so memory and fitting time
+ * grow with the distinct (frequency, recency, t), not with the rows.
+ */
+typedef LtPatternSet LtState;
+
+/* At most 2^26 slots (2 GB, half of them usable: 33.5 million distinct patterns) */
+#define LT_MAX_SLOTS ((Size) 1 << 26)
 
 static LtState *
-lt_state_new(MemoryContext cxt, Size cap)
+lt_state_new(MemoryContext cxt, Size nhint)
 {
 	LtState    *s = MemoryContextAlloc(cxt, sizeof(LtState));
+	Size		slots = 1024;
 
+	while (slots < 2 * nhint && slots < LT_MAX_SLOTS)
+		slots *= 2;
+	s->tab = MemoryContextAllocExtended(cxt, mul_size(slots, sizeof(LtPattern)),
+										MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	s->mask = slots - 1;
 	s->n = 0;
-	s->cap = Max(cap, 64);
-	s->p = MemoryContextAlloc(cxt, mul_size(s->cap, sizeof(LtPattern)));
 	return s;
 }
 
-/* Make room for one more entry: merge duplicates, grow when that freed too little */
 static void
-lt_state_reserve(LtState *s, Size more)
+lt_state_grow(LtState *s, MemoryContext cxt)
 {
-	if (s->n + more <= s->cap)
-		return;
-	s->n = lt_patterns_compact(s->p, s->n);
-	if (s->n + more > s->cap / 2)
-	{
-		Size		newcap = Max(s->cap * 2, s->n + more);
+	Size		slots = (s->mask + 1) * 2;
+	LtPattern  *old = s->tab;
 
-		if (newcap > LT_MAX_ENTRIES)
-			newcap = LT_MAX_ENTRIES;
-		if (s->n + more > newcap)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("too many distinct customer patterns: more than %zu", (Size) LT_MAX_ENTRIES)));
-		s->p = repalloc(s->p, mul_size(newcap, sizeof(LtPattern)));
-		s->cap = newcap;
-	}
+	if (slots > LT_MAX_SLOTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many distinct customer patterns: more than %zu", (Size) LT_MAX_SLOTS / 2)));
+	s->tab = MemoryContextAllocExtended(cxt, mul_size(slots, sizeof(LtPattern)),
+										MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	s->n = 0;
+	s->mask = slots - 1;
+	lt_set_move(s, old, slots / 2);
+	pfree(old);
 }
 
 static inline void
-lt_state_add(LtState *s, double x, double tx, double T, double w)
+lt_state_add(LtState *s, MemoryContext cxt, double x, double tx, double T, double w)
 {
-	lt_state_reserve(s, 1);
-	s->p[s->n].x = x;
-	s->p[s->n].tx = tx;
-	s->p[s->n].T = T;
-	s->p[s->n].w = w;
-	s->n++;
+	while (lt_set_add(s, x, tx, T, w) != 0)
+		lt_state_grow(s, cxt);
 }
 
 static MemoryContext
@@ -293,16 +291,13 @@ lt_aggcontext(FunctionCallInfo fcinfo, const char *fn)
 static bytea *
 lt_state_serialize(LtState *s)
 {
-	Size		n = s ? lt_patterns_compact(s->p, s->n) : 0;
+	Size		n = s ? s->n : 0;
 	Size		sz = add_size(VARHDRSZ, mul_size(n, sizeof(LtPattern)));
 	bytea	   *b = palloc(sz);
 
 	SET_VARSIZE(b, sz);
 	if (n > 0)
-	{
-		s->n = n;
-		memcpy(VARDATA(b), s->p, n * sizeof(LtPattern));
-	}
+		lt_set_collect(s, (LtPattern *) VARDATA(b));
 	return b;
 }
 
@@ -311,13 +306,21 @@ lt_state_deserialize(MemoryContext cxt, bytea *b)
 {
 	Size		len = VARSIZE_ANY_EXHDR(b);
 	Size		n = len / sizeof(LtPattern);
+	const LtPattern *p = (const LtPattern *) VARDATA_ANY(b);
 	LtState    *s;
 
-	if (len % sizeof(LtPattern) != 0)
+	if (len % sizeof(LtPattern) != 0 || n > LT_MAX_SLOTS / 2)
 		elog(ERROR, "corrupt customer pattern state");
 	s = lt_state_new(cxt, n);
-	memcpy(s->p, VARDATA_ANY(b), n * sizeof(LtPattern));
-	s->n = n;
+	for (Size i = 0; i < n; i++)
+	{
+		LtPattern	e;
+
+		memcpy(&e, p + i, sizeof(e));	/* bytea data need not be aligned */
+		if (!(e.w > 0))
+			elog(ERROR, "corrupt customer pattern state");
+		lt_state_add(s, cxt, e.x, e.tx, e.T, e.w);
+	}
 	return s;
 }
 
@@ -327,20 +330,10 @@ lt_state_combine(MemoryContext cxt, LtState *a, LtState *b)
 	if (b == NULL || b->n == 0)
 		return a;
 	if (a == NULL)
-	{
 		a = lt_state_new(cxt, b->n);
-		memcpy(a->p, b->p, b->n * sizeof(LtPattern));
-		a->n = b->n;
-		return a;
-	}
-	{
-		MemoryContext old = MemoryContextSwitchTo(cxt);
-
-		lt_state_reserve(a, b->n);
-		MemoryContextSwitchTo(old);
-	}
-	memcpy(a->p + a->n, b->p, b->n * sizeof(LtPattern));
-	a->n += b->n;
+	for (Size i = 0; i <= b->mask; i++)
+		if (b->tab[i].w != 0.0)
+			lt_state_add(a, cxt, b->tab[i].x, b->tab[i].tx, b->tab[i].T, b->tab[i].w);
 	return a;
 }
 
@@ -369,12 +362,7 @@ crmscm_bgnbd_fit_trans(PG_FUNCTION_ARGS)
 	lt_check_customer(x, tx, T);
 	if (s == NULL)
 		s = lt_state_new(cxt, 1024);
-	{
-		MemoryContext old = MemoryContextSwitchTo(cxt);
-
-		lt_state_add(s, x, tx, T, 1.0);
-		MemoryContextSwitchTo(old);
-	}
+	lt_state_add(s, cxt, x, tx, T, 1.0);
 	PG_RETURN_POINTER(s);
 }
 
@@ -442,6 +430,7 @@ crmscm_bgnbd_fit_final(PG_FUNCTION_ARGS)
 	Datum		values[7];
 	bool		nulls[7] = {0};
 	BgnbdFit	fit;
+	LtPattern  *pat;
 	Size		n;
 	int			rc;
 
@@ -449,9 +438,9 @@ crmscm_bgnbd_fit_final(PG_FUNCTION_ARGS)
 	lt_check_nonempty(s, "bgnbd_fit", "customer");
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	n = lt_patterns_compact(s->p, s->n);
-	s->n = n;
-	rc = bgnbd_fit(s->p, n, &fit, lt_interrupted);
+	pat = MemoryContextAllocHuge(CurrentMemoryContext, mul_size(s->n, sizeof(LtPattern)));
+	n = lt_set_collect(s, pat);
+	rc = bgnbd_fit(pat, n, &fit, lt_interrupted);
 	lt_fit_rc(rc);
 	values[0] = Float8GetDatum(fit.p.r);
 	values[1] = Float8GetDatum(fit.p.alpha);
@@ -493,12 +482,7 @@ crmscm_gamma_gamma_fit_trans(PG_FUNCTION_ARGS)
 	}
 	if (s == NULL)
 		s = lt_state_new(cxt, 1024);
-	{
-		MemoryContext old = MemoryContextSwitchTo(cxt);
-
-		lt_state_add(s, x, m, 0.0, 1.0);
-		MemoryContextSwitchTo(old);
-	}
+	lt_state_add(s, cxt, x, m, 0.0, 1.0);
 	PG_RETURN_POINTER(s);
 }
 
@@ -512,6 +496,7 @@ crmscm_gamma_gamma_fit_final(PG_FUNCTION_ARGS)
 	Datum		values[6];
 	bool		nulls[6] = {0};
 	GgFit		fit;
+	LtPattern  *pat;
 	Size		n;
 	int			rc;
 
@@ -519,9 +504,9 @@ crmscm_gamma_gamma_fit_final(PG_FUNCTION_ARGS)
 	lt_check_nonempty(s, "gamma_gamma_fit", "customer with frequency > 0");
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	n = lt_patterns_compact(s->p, s->n);
-	s->n = n;
-	rc = gg_fit(s->p, n, &fit, lt_interrupted);
+	pat = MemoryContextAllocHuge(CurrentMemoryContext, mul_size(s->n, sizeof(LtPattern)));
+	n = lt_set_collect(s, pat);
+	rc = gg_fit(pat, n, &fit, lt_interrupted);
 	lt_fit_rc(rc);
 	values[0] = Float8GetDatum(fit.p.p);
 	values[1] = Float8GetDatum(fit.p.q);

@@ -27,6 +27,7 @@
  */
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,6 +165,96 @@ lt_patterns_compact(LtPattern *p, size_t n)
 	return out + 1;
 }
 
+static inline uint64_t
+lt_bits(double v)
+{
+	uint64_t	u;
+
+	if (v == 0.0)
+		v = 0.0;				/* -0 and +0 are one pattern */
+	memcpy(&u, &v, sizeof(u));
+	return u;
+}
+
+static inline size_t
+lt_hash3(double x, double tx, double T)
+{
+	uint64_t	h = lt_bits(x) * 0x9E3779B97F4A7C15ULL;
+
+	h ^= lt_bits(tx) + 0x632BE59BD9B4E019ULL + (h << 6) + (h >> 2);
+	h *= 0xC2B2AE3D27D4EB4FULL;
+	h ^= lt_bits(T) + 0x165667B19E3779F9ULL + (h << 6) + (h >> 2);
+	h ^= h >> 31;
+	h *= 0x94D049BB133111EBULL;
+	h ^= h >> 29;
+	return (size_t) h;
+}
+
+int
+lt_set_add(LtPatternSet *s, double x, double tx, double T, double w)
+{
+	size_t		i = lt_hash3(x, tx, T) & s->mask;
+
+	if (x == 0.0)
+		x = 0.0;
+	if (tx == 0.0)
+		tx = 0.0;
+	if (T == 0.0)
+		T = 0.0;
+	for (;;)
+	{
+		LtPattern  *e = &s->tab[i];
+
+		if (e->w == 0.0)
+		{
+			if (2 * (s->n + 1) > s->mask + 1)
+				return 1;
+			e->x = x;
+			e->tx = tx;
+			e->T = T;
+			e->w = w;
+			s->n++;
+			return 0;
+		}
+		if (e->x == x && e->tx == tx && e->T == T)
+		{
+			e->w += w;
+			return 0;
+		}
+		i = (i + 1) & s->mask;
+	}
+}
+
+/* Insert the entries of another table (of slots entries) into s, which has room */
+void
+lt_set_move(LtPatternSet *s, const LtPattern *tab, size_t slots)
+{
+	for (size_t k = 0; k < slots; k++)
+	{
+		size_t		i;
+
+		if (tab[k].w == 0.0)
+			continue;
+		i = lt_hash3(tab[k].x, tab[k].tx, tab[k].T) & s->mask;
+		while (s->tab[i].w != 0.0)
+			i = (i + 1) & s->mask;
+		s->tab[i] = tab[k];
+		s->n++;
+	}
+}
+
+/* The distinct patterns, densely, in out (room for s->n); returns s->n */
+size_t
+lt_set_collect(const LtPatternSet *s, LtPattern *out)
+{
+	size_t		n = 0;
+
+	for (size_t k = 0; k <= s->mask; k++)
+		if (s->tab[k].w != 0.0)
+			out[n++] = s->tab[k];
+	return n;
+}
+
 /* ---------------------------------------------------------------- checks */
 
 LtStatus
@@ -227,38 +318,109 @@ gg_check_params(const GgParams *p)
  *   LL = A1 + A2 + ln(exp(A3) + [x>0] exp(A4))
  * grad (optional) receives dLL/d(r, alpha, a, b).
  */
+#define LT_XCACHE 512
+
+typedef struct BgnbdXTerms
+{
+	double		A12;			/* A1 + A2 */
+	double		d1r;			/* dA1/dr */
+	double		d2a;			/* dA2/da */
+	double		d2b;			/* dA2/db */
+	double		lab;			/* ln(a) - ln(b+x-1) */
+	double		dlab_b;			/* d lab / db */
+} BgnbdXTerms;
+
+typedef struct BgnbdConst
+{
+	double		r,
+				alpha,
+				a,
+				b,
+				lalpha,
+				lgr,
+				lgab,
+				lgb,
+				psir,
+				psiab,
+				psib,
+				la;
+	int			grad;
+} BgnbdConst;
+
+static void
+bgnbd_xterms(const BgnbdConst *k, double x, BgnbdXTerms *t)
+{
+	t->A12 = lgamma(k->r + x) - k->lgr + k->r * k->lalpha
+		+ k->lgab + lgamma(k->b + x) - k->lgb - lgamma(k->a + k->b + x);
+	if (k->grad)
+	{
+		double		psiabx = lt_digamma(k->a + k->b + x);
+
+		t->d1r = lt_digamma(k->r + x) - k->psir + k->lalpha;
+		t->d2a = k->psiab - psiabx;
+		t->d2b = k->psiab + lt_digamma(k->b + x) - k->psib - psiabx;
+	}
+	if (x > 0)
+	{
+		t->lab = k->la - log(k->b + x - 1.0);
+		t->dlab_b = -1.0 / (k->b + x - 1.0);
+	}
+	else
+		t->lab = t->dlab_b = 0.0;
+}
+
+/*
+ * Weighted log-likelihood (FHL 2005 eq. 6, in log space):
+ *   A1 = lnG(r+x) - lnG(r) + r ln(alpha)
+ *   A2 = lnG(a+b) + lnG(b+x) - lnG(b) - lnG(a+b+x)
+ *   A3 = -(r+x) ln(alpha+T)
+ *   A4 = ln(a) - ln(b+x-1) - (r+x) ln(alpha+tx)        (x > 0 only)
+ *   LL = A1 + A2 + ln(exp(A3) + [x>0] exp(A4))
+ * The x-only terms are computed once per distinct frequency (a table for
+ * small ones, the previous pattern's for the rest).  grad (optional)
+ * receives dLL/d(r, alpha, a, b).
+ */
 double
 bgnbd_loglik(const BgnbdParams *p, const LtPattern *pat, size_t n, double *grad)
 {
-	const double r = p->r,
-				alpha = p->alpha,
-				a = p->a,
-				b = p->b;
-	const double lalpha = log(alpha),
-				lgr = lgamma(r),
-				lgab = lgamma(a + b),
-				lgb = lgamma(b),
-				psir = lt_digamma(r),
-				psiab = lt_digamma(a + b),
-				psib = lt_digamma(b),
-				la = log(a);
+	BgnbdConst	k;
+	BgnbdXTerms cache[LT_XCACHE],
+				last;
+	unsigned char have[LT_XCACHE];
+	double		lastx = -1.0;
 	double		ll = 0.0,
 				gr = 0.0,
 				galpha = 0.0,
 				ga = 0.0,
 				gb = 0.0;
-	double		curx = -1.0,
-				A12 = 0.0,
-				d1r = 0,
-				d2a = 0,
-				d2b = 0,
-				lab = 0,
-				dlab_b = 0;
+	const double r = p->r,
+				alpha = p->alpha,
+				a = p->a;
+
+	k.r = p->r;
+	k.alpha = p->alpha;
+	k.a = p->a;
+	k.b = p->b;
+	k.lalpha = log(alpha);
+	k.lgr = lgamma(r);
+	k.lgab = lgamma(a + p->b);
+	k.lgb = lgamma(p->b);
+	k.la = log(a);
+	k.grad = grad != NULL;
+	if (grad)
+	{
+		k.psir = lt_digamma(r);
+		k.psiab = lt_digamma(a + p->b);
+		k.psib = lt_digamma(p->b);
+	}
+	memset(have, 0, sizeof(have));
+	memset(&last, 0, sizeof(last));
 
 	for (size_t i = 0; i < n; i++)
 	{
 		const double x = pat[i].x,
 					w = pat[i].w;
+		const BgnbdXTerms *t;
 		double		rx = r + x,
 					A3,
 					D,
@@ -267,52 +429,65 @@ bgnbd_loglik(const BgnbdParams *p, const LtPattern *pat, size_t n, double *grad)
 					lT,
 					ltx = 0.0;
 
-		if (x != curx)
+		if (x < LT_XCACHE && x == (double) (int) x)
 		{
-			curx = x;
-			A12 = lgamma(rx) - lgr + r * lalpha
-				+ lgab + lgamma(b + x) - lgb - lgamma(a + b + x);
-			if (grad)
-			{
-				double		psiabx = lt_digamma(a + b + x);
+			int			xi = (int) x;
 
-				d1r = lt_digamma(rx) - psir + lalpha;
-				d2a = psiab - psiabx;
-				d2b = psiab + lt_digamma(b + x) - psib - psiabx;
-			}
-			if (x > 0)
+			if (!have[xi])
 			{
-				lab = la - log(b + x - 1.0);
-				dlab_b = -1.0 / (b + x - 1.0);
+				bgnbd_xterms(&k, x, &cache[xi]);
+				have[xi] = 1;
 			}
+			t = &cache[xi];
+		}
+		else
+		{
+			if (x != lastx)
+			{
+				bgnbd_xterms(&k, x, &last);
+				lastx = x;
+			}
+			t = &last;
 		}
 		lT = log(alpha + pat[i].T);
 		A3 = -rx * lT;
 		if (x > 0)
 		{
 			double		A4,
-						m;
+						d,
+						e;
 
 			ltx = log(alpha + pat[i].tx);
-			A4 = lab - rx * ltx;
-			m = A3 > A4 ? A3 : A4;
-			D = m + log(exp(A3 - m) + exp(A4 - m));
-			w3 = exp(A3 - D);
-			w4 = exp(A4 - D);
+			A4 = t->lab - rx * ltx;
+			/* log(exp(A3) + exp(A4)) and the two shares with one exp */
+			d = A4 - A3;
+			e = exp(-fabs(d));
+			if (d > 0)
+			{
+				D = A4 + log1p(e);
+				w3 = e / (1.0 + e);
+				w4 = 1.0 / (1.0 + e);
+			}
+			else
+			{
+				D = A3 + log1p(e);
+				w3 = 1.0 / (1.0 + e);
+				w4 = e / (1.0 + e);
+			}
 		}
 		else
 		{
 			D = A3;
 			w3 = 1.0;
 		}
-		ll += w * (A12 + D);
+		ll += w * (t->A12 + D);
 		if (grad)
 		{
-			gr += w * (d1r - w3 * lT - w4 * ltx);
+			gr += w * (t->d1r - w3 * lT - w4 * ltx);
 			galpha += w * (r / alpha - w3 * rx / (alpha + pat[i].T)
 						   - w4 * rx / (alpha + pat[i].tx));
-			ga += w * (d2a + w4 / a);
-			gb += w * (d2b + w4 * dlab_b);
+			ga += w * (t->d2a + w4 / a);
+			gb += w * (t->d2b + w4 * t->dlab_b);
 		}
 	}
 	if (grad)
@@ -336,6 +511,7 @@ typedef struct LtOpt
 	LtInterruptFn interrupted;
 	int			stopped;
 	int			gg;				/* 0: BG/NBD, 1: Gamma-Gamma */
+	int			evals;			/* likelihood evaluations */
 } LtOpt;
 
 /* parameters from log-parameters */
@@ -358,6 +534,7 @@ lt_evaluate(void *instance, const lbfgsfloatval_t *th, lbfgsfloatval_t *g,
 				ll;
 
 	(void) step;
+	o->evals++;
 	lt_unpack(o, th, par);
 	if (o->gg)
 	{
@@ -430,7 +607,7 @@ lt_minimise(LtOpt *o, double *th, int k, int *conv, int *iters)
 		x[i] = th[i];
 	lbfgs_parameter_init(&prm);
 	prm.linesearch = LBFGS_LINESEARCH_BACKTRACKING_STRONG_WOLFE;
-	prm.epsilon = 1e-10;
+	prm.epsilon = 1e-7;			/* tighter only costs line searches at rounding level */
 	prm.past = 0;
 	prm.max_iterations = 2000;
 	prm.max_linesearch = 60;
@@ -440,7 +617,7 @@ lt_minimise(LtOpt *o, double *th, int k, int *conv, int *iters)
 	lbfgs_free(x);
 	if (o->stopped)
 		return -1;
-	*iters = 0;
+	*iters = o->evals;
 	/* convergence: small gradient of the mean log-likelihood at an interior point */
 	(void) lt_evaluate(o, th, g, k, 0);
 	for (int i = 0; i < k; i++)
@@ -487,6 +664,7 @@ bgnbd_fit(const LtPattern *pat, size_t n, BgnbdFit *out, LtInterruptFn interrupt
 	o.interrupted = interrupted;
 	o.stopped = 0;
 	o.gg = 0;
+	o.evals = 0;
 	th[0] = 0.0;
 	th[1] = log(o.scale);
 	th[2] = 0.0;
@@ -512,8 +690,8 @@ bgnbd_fit(const LtPattern *pat, size_t n, BgnbdFit *out, LtInterruptFn interrupt
 static double
 bgnbd_log_dead_odds(const BgnbdParams *p, double x, double tx, double T)
 {
-	return log(p->a) - log(p->b + x - 1.0)
-		+ (p->r + x) * (log(p->alpha + T) - log(p->alpha + tx));
+	return log(p->a / (p->b + x - 1.0))
+		+ (p->r + x) * log((p->alpha + T) / (p->alpha + tx));
 }
 
 double
@@ -554,7 +732,8 @@ bgnbd_cond_series(const BgnbdParams *p, double t, double x, double T)
 				C = p->a + p->b + x - 1.0,
 				Ap = p->a + p->b - 1.0 - p->r,
 				u = (p->a - 1.0) * L;
-	double		e1 = (u == 0.0) ? 1.0 : expm1(u) / u,
+	const double em1 = expm1(u);
+	double		e1 = (u == 0.0) ? 1.0 : em1 / u,
 				term = Ap * z,
 				sum = term;
 	int			k;
@@ -565,12 +744,12 @@ bgnbd_cond_series(const BgnbdParams *p, double t, double x, double T)
 	{
 		term *= (Ap + k) * (p->a + k - 1.0) / ((C + k) * (k + 1.0)) * z;
 		sum += term;
-		if (fabs(term) <= 1e-17 * fabs(sum) || term == 0.0)
+		if (fabs(term) <= 2e-17 * fabs(sum) || term == 0.0)
 			break;
 	}
 	if (k >= 200000)
 		return NAN;
-	return C * (-L) * e1 - exp(u) * sum;
+	return C * (-L) * e1 - (1.0 + em1) * sum;
 }
 
 /*
@@ -797,6 +976,7 @@ gg_fit(const LtPattern *pat, size_t n, GgFit *out, LtInterruptFn interrupted)
 	o.interrupted = interrupted;
 	o.stopped = 0;
 	o.gg = 1;
+	o.evals = 0;
 	/* start at p = 1, q = 2 and v = mean spend: prior mean of the spend = p v/(q-1) */
 	th[0] = 0.0;
 	th[1] = log(2.0);

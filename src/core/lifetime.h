@@ -75,6 +75,25 @@ extern double lt_incbeta(double x, double one_minus_x, double a, double b);
 /* Patterns: sort by (x, tx, T) and merge equal ones, summing weights; returns the new count */
 extern size_t lt_patterns_compact(LtPattern *p, size_t n);
 
+/*
+ * A set of distinct patterns with weights: open addressing with the entries
+ * in the table (one random access per row), an empty slot has w = 0.  The
+ * caller owns the memory: tab holds mask + 1 (a power of two) zeroed
+ * entries.  lt_set_add returns 1 when the table is half full and the
+ * pattern is new: allocate a zeroed table twice as large, lt_set_move the
+ * old one into it, add again.
+ */
+typedef struct LtPatternSet
+{
+	LtPattern  *tab;
+	size_t		n;
+	size_t		mask;
+} LtPatternSet;
+
+extern int	lt_set_add(LtPatternSet *s, double x, double tx, double T, double w);
+extern void lt_set_move(LtPatternSet *dst, const LtPattern *tab, size_t slots);
+extern size_t lt_set_collect(const LtPatternSet *s, LtPattern *out);
+
 /* Input checks */
 extern LtStatus bgnbd_check_customer(double x, double tx, double T);
 extern LtStatus bgnbd_check_params(const BgnbdParams *p);

@@ -77,6 +77,45 @@ test_patterns(void)
 
 	ok(n == 3, "compact merges identical patterns (5 rows -> 3 patterns)");
 	ok(p[0].x == 0 && p[0].w == 2 && p[2].x == 2 && p[2].w == 3, "weights are summed");
+
+	/* the hash set: 3000 rows over 1000 distinct patterns, grown from 64 slots */
+	{
+		LtPatternSet s;
+		LtPattern  *dense;
+		size_t		slots = 64;
+		int			grown = 0;
+		double		wsum = 0;
+		size_t		n;
+
+		s.tab = calloc(slots, sizeof(LtPattern));
+		s.n = 0;
+		s.mask = slots - 1;
+		for (int i = 0; i < 3000; i++)
+		{
+			int			k = (i * 7) % 1000;
+
+			while (lt_set_add(&s, k % 10, (k / 10) * 0.5, k == 0 ? -0.0 : 60.0, 1.0))
+			{
+				LtPattern  *old = s.tab;
+
+				grown++;
+				slots *= 2;
+				s.tab = calloc(slots, sizeof(LtPattern));
+				s.n = 0;
+				s.mask = slots - 1;
+				lt_set_move(&s, old, slots / 2);
+				free(old);
+			}
+		}
+		dense = malloc(s.n * sizeof(LtPattern));
+		n = lt_set_collect(&s, dense);
+		for (size_t i = 0; i < n; i++)
+			wsum += dense[i].w;
+		ok(n == 1000 && wsum == 3000 && grown == 5, "pattern set: 1000 distinct of 3000 rows, weights kept across growth");
+		ok(lt_set_add(&s, 0, 0, 0.0, 1.0) == 0 && s.n == 1000, "pattern set: -0 and +0 are the same pattern");
+		free(dense);
+		free(s.tab);
+	}
 }
 
 static void
@@ -107,6 +146,22 @@ test_bgnbd(void)
 	ll0 = bgnbd_loglik(&fit.p, bg, ncust, NULL);
 	llw = bgnbd_loglik(&fit.p, work, n, NULL);
 	is_close(llw, ll0, 1e-12, 0, "weighted LL equals the LL over all customers");
+	{
+		/* the per-frequency cache does not depend on the order of the patterns */
+		LtPattern  *rev = malloc(sizeof(LtPattern) * n);
+		double		g1[4],
+					g2[4];
+
+		for (size_t i = 0; i < n; i++)
+			rev[i] = work[n - 1 - i];
+		rev[0].x += 600;		/* and one frequency beyond the cache */
+		work[n - 1].x += 600;
+		is_close(bgnbd_loglik(&fit.p, rev, n, g1), bgnbd_loglik(&fit.p, work, n, g2), 1e-12, 0,
+				 "LL independent of pattern order (cached and uncached frequencies)");
+		is_close(g1[3], g2[3], 1e-10, 1e-10, "gradient independent of pattern order");
+		work[n - 1].x -= 600;
+		free(rev);
+	}
 
 	/* analytic gradient against central differences */
 	p = (BgnbdParams) {0.3, 5.0, 0.7, 2.0};

@@ -1,0 +1,27 @@
+-- Scoring every customer of bench_customers with the fitted bench_model:
+-- P(alive) + expected purchases in 90 days (13 weeks) against the floor of two
+-- trivial built-in functions on the same rows.  Three alternating rounds, best
+-- of each (the machine is shared, noise is large).
+SET max_parallel_workers_per_gather = 0;
+SET jit = off;
+SELECT sum(frequency + recency + t) FROM bench_customers \g /dev/null
+CREATE TEMP TABLE timings (what text, secs float8);
+DO $$
+DECLARE
+	t0 timestamptz;
+	s float8;
+	m crmscm.bgnbd := (SELECT b.m FROM bench_model b);
+BEGIN
+	FOR i IN 1..3 LOOP
+		t0 := clock_timestamp();
+		SELECT sum(crmscm.bgnbd_p_alive(m, frequency, recency, t)
+				 + crmscm.bgnbd_expected(m, 90 / 7.0, frequency, recency, t))
+		  INTO s FROM bench_customers;
+		INSERT INTO timings VALUES ('crmscm', extract(epoch FROM clock_timestamp() - t0));
+		t0 := clock_timestamp();
+		SELECT sum(pg_catalog.float8pl(frequency, recency) + pg_catalog.float8mi(recency, t))
+		  INTO s FROM bench_customers;
+		INSERT INTO timings VALUES ('floor', extract(epoch FROM clock_timestamp() - t0));
+	END LOOP;
+END $$;
+SELECT min(secs) FILTER (WHERE what = 'crmscm'), min(secs) FILTER (WHERE what = 'floor') FROM timings;
