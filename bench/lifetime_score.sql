@@ -10,12 +10,11 @@ DO $$
 DECLARE
 	t0 timestamptz;
 	s float8;
-	m crmscm.bgnbd := (SELECT b.m FROM bench_model b);
 BEGIN
 	FOR i IN 1..3 LOOP
 		t0 := clock_timestamp();
-		SELECT sum(crmscm.bgnbd_p_alive(m, frequency, recency, t)
-				 + crmscm.bgnbd_expected(m, 90 / 7.0, frequency, recency, t))
+		SELECT sum(crmscm.bgnbd_p_alive((SELECT b.m FROM bench_model b), frequency, recency, t)
+				 + crmscm.bgnbd_expected((SELECT b.m FROM bench_model b), 90 / 7.0, frequency, recency, t))
 		  INTO s FROM bench_customers;
 		INSERT INTO timings VALUES ('crmscm', extract(epoch FROM clock_timestamp() - t0));
 		t0 := clock_timestamp();

@@ -128,29 +128,46 @@ lt_interrupted(void)
 
 /* ---------------------------------------------------------------- model arguments */
 
+/* Memo of E[Y(t)]/P(alive) by (t, x, T) for one model: customers share them */
+#define LT_COND_MEMO 4096
+
+typedef struct LtCondMemo
+{
+	double		t;
+	double		x;
+	double		T;
+	double		value;
+} LtCondMemo;
+
 typedef struct LtModelCache
 {
 	Size		len;
 	double		par[4];
+	LtCondMemo *memo;			/* BG/NBD slot only, reset when the model changes */
 	char		data[FLEXIBLE_ARRAY_MEMBER];
 } LtModelCache;
 
 /*
  * Parameters of a crmscm.bgnbd (k = 4: r, alpha, a, b) or crmscm.gamma_gamma
  * (k = 3: p, q, v) argument, validated; cached in fn_extra while the same
- * value comes back (a constant model in a query over many customers).
+ * value comes back (a constant model in a query over many customers).  The
+ * bytes of the datum are compared without detoasting it (a composite read
+ * from a table has a short header; detoasting would copy it on every call).
  */
-static const double *
+static LtModelCache *
 lt_model_arg(FunctionCallInfo fcinfo, int argno, int k, const char *type, int cacheslot)
 {
-	HeapTupleHeader th = PG_GETARG_HEAPTUPLEHEADER(argno);
-	Size		len = HeapTupleHeaderGetDatumLength(th);
+	Datum		raw = PG_GETARG_DATUM(argno);
+	struct varlena *v = (struct varlena *) DatumGetPointer(raw);
 	LtModelCache **slots = (LtModelCache **) fcinfo->flinfo->fn_extra;
 	LtModelCache *c;
+	HeapTupleHeader th;
 	Oid			tupType;
 	int32		tupTypmod;
 	TupleDesc	tupdesc;
 	HeapTupleData tuple;
+	const char *payload = NULL;
+	Size		plen = 0;
 	static const char *const bgnames[] = {"r", "alpha", "a", "b"};
 	static const char *const ggnames[] = {"p", "q", "v"};
 
@@ -160,30 +177,46 @@ lt_model_arg(FunctionCallInfo fcinfo, int argno, int k, const char *type, int ca
 		fcinfo->flinfo->fn_extra = slots;
 	}
 	c = slots[cacheslot];
-	if (c && c->len == len && memcmp(c->data, th, len) == 0)
-		return c->par;
+	if (!VARATT_IS_EXTENDED(v) || VARATT_IS_SHORT(v))
+	{
+		payload = VARDATA_ANY(v);
+		plen = VARSIZE_ANY_EXHDR(v);
+		if (c && c->len == plen && memcmp(c->data, payload, plen) == 0)
+			return c;
+	}
 
+	th = DatumGetHeapTupleHeader(raw);
+	if (payload == NULL)
+	{
+		payload = VARDATA(th);
+		plen = VARSIZE(th) - VARHDRSZ;
+	}
 	tupType = HeapTupleHeaderGetTypeId(th);
 	tupTypmod = HeapTupleHeaderGetTypMod(th);
 	tupdesc = lookup_rowtype_tupdesc(tupType, tupTypmod);
-	tuple.t_len = len;
+	tuple.t_len = HeapTupleHeaderGetDatumLength(th);
 	ItemPointerSetInvalid(&(tuple.t_self));
 	tuple.t_tableOid = InvalidOid;
 	tuple.t_data = th;
 
-	if (c == NULL || c->len < len)
+	if (c == NULL || c->len < plen)
 	{
+		LtCondMemo *memo = c ? c->memo : NULL;
+
 		if (c)
 			pfree(c);
-		c = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, offsetof(LtModelCache, data) + len);
+		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, offsetof(LtModelCache, data) + plen);
+		c->memo = memo;
 		slots[cacheslot] = c;
 	}
 	c->len = 0;
+	if (c->memo)
+		memset(c->memo, 0, sizeof(LtCondMemo) * LT_COND_MEMO);
 	for (int i = 0; i < k; i++)
 	{
 		bool		isnull;
 		Datum		d;
-		double		v;
+		double		val;
 		const char *name = k == 4 ? bgnames[i] : ggnames[i];
 
 		if (i >= tupdesc->natts || TupleDescAttr(tupdesc, i)->atttypid != FLOAT8OID)
@@ -195,23 +228,23 @@ lt_model_arg(FunctionCallInfo fcinfo, int argno, int k, const char *type, int ca
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("%s parameter %s must not be NULL", type, name)));
-		v = DatumGetFloat8(d);
-		if (!isfinite(v) || !(v > 0))
+		val = DatumGetFloat8(d);
+		if (!isfinite(val) || !(val > 0))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s parameter %s must be positive and finite: %g", type, name, v)));
-		c->par[i] = v;
+					 errmsg("%s parameter %s must be positive and finite: %g", type, name, val)));
+		c->par[i] = val;
 	}
 	ReleaseTupleDesc(tupdesc);
-	memcpy(c->data, th, len);
-	c->len = len;
-	return c->par;
+	memcpy(c->data, payload, plen);
+	c->len = plen;
+	return c;
 }
 
 static inline BgnbdParams
 lt_bgnbd_arg(FunctionCallInfo fcinfo, int argno)
 {
-	const double *p = lt_model_arg(fcinfo, argno, 4, "bgnbd", 0);
+	const double *p = lt_model_arg(fcinfo, argno, 4, "bgnbd", 0)->par;
 	BgnbdParams b = {p[0], p[1], p[2], p[3]};
 
 	return b;
@@ -220,7 +253,7 @@ lt_bgnbd_arg(FunctionCallInfo fcinfo, int argno)
 static inline GgParams
 lt_gg_arg(FunctionCallInfo fcinfo, int argno)
 {
-	const double *p = lt_model_arg(fcinfo, argno, 3, "gamma_gamma", 1);
+	const double *p = lt_model_arg(fcinfo, argno, 3, "gamma_gamma", 1)->par;
 	GgParams g = {p[0], p[1], p[2]};
 
 	return g;
@@ -733,15 +766,49 @@ PG_FUNCTION_INFO_V1(crmscm_bgnbd_expected);
 Datum
 crmscm_bgnbd_expected(PG_FUNCTION_ARGS)
 {
-	BgnbdParams p = lt_bgnbd_arg(fcinfo, 0);
+	LtModelCache *c = lt_model_arg(fcinfo, 0, 4, "bgnbd", 0);
+	BgnbdParams p = {c->par[0], c->par[1], c->par[2], c->par[3]};
 	double		t = PG_GETARG_FLOAT8(1),
 				x = PG_GETARG_FLOAT8(2),
 				tx = PG_GETARG_FLOAT8(3),
-				T = PG_GETARG_FLOAT8(4);
+				T = PG_GETARG_FLOAT8(4),
+				pa;
+	LtCondMemo *m;
+	uint64		h;
 
 	lt_check_horizon(t, "horizon");
 	lt_check_customer_pred(x, tx, T);
-	PG_RETURN_FLOAT8(bgnbd_expected(&p, t, x, tx, T));
+	if (t == 0.0)
+		PG_RETURN_FLOAT8(0.0);
+	pa = bgnbd_p_alive(&p, x, tx, T);
+	if (pa == 0.0)
+		PG_RETURN_FLOAT8(0.0);
+
+	/* the hypergeometric part depends on (t, x, T) only: memoise it */
+	if (c->memo == NULL)
+		c->memo = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(LtCondMemo) * LT_COND_MEMO);
+	{
+		uint64		bx,
+					bT,
+					bt;
+
+		memcpy(&bx, &x, sizeof(bx));
+		memcpy(&bT, &T, sizeof(bT));
+		memcpy(&bt, &t, sizeof(bt));
+		h = (bx * UINT64CONST(0x9E3779B97F4A7C15)) ^ (bT * UINT64CONST(0xC2B2AE3D27D4EB4F)) ^ bt;
+		h ^= h >> 29;
+		h *= UINT64CONST(0x94D049BB133111EB);
+		h ^= h >> 32;
+	}
+	m = &c->memo[h % LT_COND_MEMO];
+	if (!(m->value > 0 && m->t == t && m->x == x && m->T == T))
+	{
+		m->t = t;
+		m->x = x;
+		m->T = T;
+		m->value = bgnbd_cond(&p, t, x, T);
+	}
+	PG_RETURN_FLOAT8(pa * m->value);
 }
 
 /* Expected purchases of a new customer in horizon */

@@ -268,8 +268,8 @@ bgnbd_check_customer(double x, double tx, double T)
 		return LT_RECENCY_GT_T;
 	if (x == 0 && tx > 0)
 		return LT_ZERO_FREQ_RECENCY;
-	if (x != floor(x))
-		return LT_NOT_WHOLE;
+	if (x >= 9007199254740992.0 ? 0 : x != (double) (long long) x)
+		return LT_NOT_WHOLE;	/* whole numbers beyond 2^53 are all whole */
 	return LT_OK;
 }
 
@@ -740,11 +740,20 @@ bgnbd_cond_series(const BgnbdParams *p, double t, double x, double T)
 
 	if (z > 0.98)
 		return NAN;
-	for (k = 1; k < 200000; k++)
+	/* two terms per division: t_{k+1} = t_k N_k / D_k, N_k = (A'+k)(a+k-1) z, D_k = (C+k)(k+1) */
+	for (k = 1; k < 200000; k += 2)
 	{
-		term *= (Ap + k) * (p->a + k - 1.0) / ((C + k) * (k + 1.0)) * z;
-		sum += term;
-		if (fabs(term) <= 2e-17 * fabs(sum) || term == 0.0)
+		double		n1 = (Ap + k) * (p->a + k - 1.0) * z,
+					d1 = (C + k) * (k + 1.0),
+					n2 = (Ap + k + 1.0) * (p->a + k) * z,
+					d2 = (C + k + 1.0) * (k + 2.0),
+					inv = 1.0 / (d1 * d2),
+					t1 = term * n1 * d2 * inv,
+					t2 = term * n1 * n2 * inv;
+
+		sum += t1 + t2;
+		term = t2;
+		if (fabs(t2) <= 2e-17 * fabs(sum) || t2 == 0.0)
 			break;
 	}
 	if (k >= 200000)
@@ -823,7 +832,7 @@ bgnbd_cond_quad(const BgnbdParams *p, double t, double x, double T)
 	return sum;
 }
 
-static double
+double
 bgnbd_cond(const BgnbdParams *p, double t, double x, double T)
 {
 	double		v = bgnbd_cond_series(p, t, x, T);

@@ -105,6 +105,8 @@ extern double bgnbd_loglik(const BgnbdParams *p, const LtPattern *pat, size_t n,
 extern int	bgnbd_fit(const LtPattern *pat, size_t n, BgnbdFit *out, LtInterruptFn interrupted);
 extern double bgnbd_p_alive(const BgnbdParams *p, double x, double tx, double T);
 extern double bgnbd_expected(const BgnbdParams *p, double t, double x, double tx, double T);
+/* E[Y(t)] / P(alive): depends on (t, x, T) only, not on the recency */
+extern double bgnbd_cond(const BgnbdParams *p, double t, double x, double T);
 extern double bgnbd_expected_quad(const BgnbdParams *p, double t, double x, double tx, double T);
 extern double bgnbd_expected_new(const BgnbdParams *p, double t);
 extern double bgnbd_prob_n(const BgnbdParams *p, double n, double t);
