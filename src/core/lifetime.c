@@ -462,15 +462,17 @@ bgnbd_loglik(const BgnbdParams *p, const LtPattern *pat, size_t n, double *grad)
 			/* log(exp(A3) + exp(A4)) and the two shares with one exp */
 			d = A4 - A3;
 			e = exp(-fabs(d));
+			/* log(1 + e) rather than log1p: e <= 1 and D is a sum of large
+			 * terms, so the absolute error (below 2^-53) is all that matters */
 			if (d > 0)
 			{
-				D = A4 + log1p(e);
+				D = A4 + log(1.0 + e);
 				w3 = e / (1.0 + e);
 				w4 = 1.0 / (1.0 + e);
 			}
 			else
 			{
-				D = A3 + log1p(e);
+				D = A3 + log(1.0 + e);
 				w3 = 1.0 / (1.0 + e);
 				w4 = e / (1.0 + e);
 			}

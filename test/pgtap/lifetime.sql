@@ -10,7 +10,7 @@
 --    implements the published formulas independently (SciPy MLE, mpmath hyp2f1 at 30
 --    digits, the finite sum of FHL eq. 8, lifetimes' CLV loop).
 \i test/setup.sql
-SELECT plan(84);
+SELECT plan(86);
 
 CREATE TEMP TABLE elog (masterid int, sampleid int, date text, cds int, sales float8);
 \copy elog FROM 'data/cdnow/cdnowElog.csv' WITH (FORMAT csv, HEADER true)
@@ -18,6 +18,11 @@ CREATE TEMP TABLE cbs (id int, x float8, t_x float8, t float8, zbar float8);
 \copy cbs FROM 'data/cdnow/cdnow_customers_summary_with_transactions.csv' WITH (FORMAT csv, HEADER true)
 CREATE TEMP TABLE ref (name text PRIMARY KEY, value float8);
 \copy ref FROM 'test/data/lifetime/reference.csv' WITH (FORMAT csv, HEADER true)
+-- single evaluations (each its own query, so its own function cache) for the memo test
+CREATE FUNCTION pg_temp.e1a() RETURNS float8 LANGUAGE sql AS $$ SELECT crmscm.bgnbd_expected(crmscm.bgnbd_model(0.2426, 4.4135, 0.7929, 2.4258), 39, 2, 30, 38.86) $$;
+CREATE FUNCTION pg_temp.e1b() RETURNS float8 LANGUAGE sql AS $$ SELECT crmscm.bgnbd_expected(crmscm.bgnbd_model(0.2426, 4.4135, 0.7929, 2.4258), 39, 2, 10, 38.86) $$;
+CREATE FUNCTION pg_temp.e2a() RETURNS float8 LANGUAGE sql AS $$ SELECT crmscm.bgnbd_expected(crmscm.bgnbd_model(0.5, 2, 1.5, 3), 39, 2, 30, 38.86) $$;
+CREATE FUNCTION pg_temp.e2b() RETURNS float8 LANGUAGE sql AS $$ SELECT crmscm.bgnbd_expected(crmscm.bgnbd_model(0.5, 2, 1.5, 3), 39, 2, 10, 38.86) $$;
 -- fixed parameters for the comparisons with reference.py: the BTYD vignette's estimates
 CREATE FUNCTION pg_temp.fix() RETURNS crmscm.bgnbd LANGUAGE sql AS $$ SELECT crmscm.bgnbd_model(0.2425982, 4.4136842, 0.7929899, 2.4261337) $$;
 CREATE FUNCTION pg_temp.ref(text) RETURNS float8 LANGUAGE sql AS $$ SELECT value FROM ref WHERE name = $1 $$;
@@ -99,6 +104,17 @@ SELECT ok(abs(bgnbd_expected(bgnbd_model(0.2429, 4.4324, 0.2856, 0.6585), 39, 3,
 SELECT ok(bgnbd_expected(bgnbd_model(0.25, 4, 0.8, 2.4), 52, 1e6, 99, 100) >= 0
       AND bgnbd_expected(bgnbd_model(0.25, 4, 0.8, 2.4), 1e8, 5, 30, 40) > 0,
           'huge frequency and horizon: finite');
+
+-- the per-query memo of the hypergeometric part never mixes models or customers:
+-- one query over two models and two recencies equals four separate evaluations
+SELECT ok(bool_and(e = single), 'bgnbd_expected memo: same values within one query as alone')
+  FROM (SELECT bgnbd_expected(mm, 39, 2, rec, 38.86) AS e,
+               CASE WHEN k = 1 THEN CASE WHEN rec = 30 THEN pg_temp.e1a() ELSE pg_temp.e1b() END
+                    ELSE CASE WHEN rec = 30 THEN pg_temp.e2a() ELSE pg_temp.e2b() END END AS single
+          FROM (VALUES (1, bgnbd_model(0.2426, 4.4135, 0.7929, 2.4258)), (2, bgnbd_model(0.5, 2, 1.5, 3)),
+                       (1, bgnbd_model(0.2426, 4.4135, 0.7929, 2.4258))) v(k, mm),
+               (VALUES (30::float8), (10)) r(rec)) s;
+SELECT ok(pg_temp.e1a() <> pg_temp.e2a() AND pg_temp.e1a() <> pg_temp.e1b(), 'bgnbd_expected memo test is not vacuous');
 
 -- Gamma-Gamma
 SELECT ok((SELECT (gg).converged AND (gg).n = 946 FROM m), 'gamma_gamma_fit converged on the 946 repeat buyers');
