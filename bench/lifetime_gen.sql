@@ -47,6 +47,7 @@ BEGIN
 	tx := round(tx * 7) / 7;                        -- recorded to the day
 END $$;
 
+SET client_min_messages = warning;
 DROP TABLE IF EXISTS bench_customers;
 CREATE TABLE bench_customers AS
 SELECT i AS customer_id, c.x AS frequency, c.tx AS recency, s.big_t AS t

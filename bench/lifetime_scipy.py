@@ -7,8 +7,8 @@ gradient, minimised by L-BFGS-B over log-parameters.  Usage:
 
     lifetime_scipy.py customers.csv        (columns frequency,recency,t; no header)
 
-Prints: seconds for the fit over all rows, the parameters, then the same fit
-over the distinct (frequency, recency, t) patterns with weights.
+Prints: best of two fits over all rows (wall and CPU seconds), the parameters,
+then the same fit over the distinct (frequency, recency, t) patterns with weights.
 """
 import sys
 import time
@@ -50,19 +50,21 @@ def make(x, tx, T, w):
 
 def fit(x, tx, T, w):
     th0 = np.array([0.0, np.log(np.average(T, weights=w)), 0.0, 0.0])
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     res = minimize(make(x, tx, T, w), th0, jac=True, method="L-BFGS-B",
                    options={"gtol": 1e-10, "ftol": 1e-15, "maxiter": 2000})
-    return time.perf_counter() - t0, np.exp(res.x), -res.fun * w.sum(), res.nit
+    return (time.perf_counter() - t0, time.process_time() - c0), np.exp(res.x), -res.fun * w.sum(), res.nit
 
 
 x, tx, T = data[:, 0], data[:, 1], data[:, 2]
-secs, p, ll, nit = fit(x, tx, T, np.ones_like(x))
-print("scipy_all_rows_seconds %.3f" % secs)
+runs = [fit(x, tx, T, np.ones_like(x)) for _ in range(2)]
+secs, p, ll, nit = runs[0]
+print("scipy_all_rows_seconds %.3f" % min(r[0][0] for r in runs))
+print("scipy_all_rows_cpu %.3f" % min(r[0][1] for r in runs))
 print("scipy_params %.6f %.6f %.6f %.6f ll %.4f iterations %d rows %d" % (p[0], p[1], p[2], p[3], ll, nit, len(x)))
 t0 = time.perf_counter()
 u, w = np.unique(data, axis=0, return_counts=True)
 secs, p, ll, nit = fit(u[:, 0], u[:, 1], u[:, 2], w.astype(float))
-secs += time.perf_counter() - t0
+secs = secs[0] + time.perf_counter() - t0
 print("scipy_patterns_seconds %.3f" % secs)
 print("scipy_patterns_params %.6f %.6f %.6f %.6f ll %.4f patterns %d" % (p[0], p[1], p[2], p[3], ll, len(u)))
