@@ -58,6 +58,23 @@ lt_digamma(double x)
 		- f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (1.0 / 240 - f * (1.0 / 132)))));
 }
 
+/* Trigamma psi'(x) for x > 0: recurrence up to x >= 10, then the asymptotic series */
+static double
+lt_trigamma(double x)
+{
+	double		r = 0.0,
+				f;
+
+	while (x < 10.0)
+	{
+		r += 1.0 / (x * x);
+		x += 1.0;
+	}
+	f = 1.0 / (x * x);
+	return r + 1.0 / x + f / 2.0
+		+ f / x * (1.0 / 6 - f * (1.0 / 30 - f * (1.0 / 42 - f * (1.0 / 30))));
+}
+
 static inline double
 lt_lbeta(double a, double b)
 {
@@ -328,6 +345,9 @@ typedef struct BgnbdXTerms
 	double		d2b;			/* dA2/db */
 	double		lab;			/* ln(a) - ln(b+x-1) */
 	double		dlab_b;			/* d lab / db */
+	double		h1rr;			/* d2A1/dr2 */
+	double		h2aa;			/* d2A2/da2 = d2A2/dadb */
+	double		h2bb;			/* d2A2/db2 */
 } BgnbdXTerms;
 
 typedef struct BgnbdConst
@@ -343,8 +363,12 @@ typedef struct BgnbdConst
 				psir,
 				psiab,
 				psib,
-				la;
+				la,
+				tgr,
+				tgab,
+				tgb;
 	int			grad;
+	int			hess;
 } BgnbdConst;
 
 static void
@@ -359,6 +383,14 @@ bgnbd_xterms(const BgnbdConst *k, double x, BgnbdXTerms *t)
 		t->d1r = lt_digamma(k->r + x) - k->psir + k->lalpha;
 		t->d2a = k->psiab - psiabx;
 		t->d2b = k->psiab + lt_digamma(k->b + x) - k->psib - psiabx;
+	}
+	if (k->hess)
+	{
+		double		tgabx = lt_trigamma(k->a + k->b + x);
+
+		t->h1rr = lt_trigamma(k->r + x) - k->tgr;
+		t->h2aa = k->tgab - tgabx;
+		t->h2bb = k->tgab + lt_trigamma(k->b + x) - k->tgb - tgabx;
 	}
 	if (x > 0)
 	{
@@ -380,10 +412,31 @@ bgnbd_xterms(const BgnbdConst *k, double x, BgnbdXTerms *t)
  * small ones, the previous pattern's for the rest).  grad (optional)
  * receives dLL/d(r, alpha, a, b).
  */
+static double bgnbd_loglik_full(const BgnbdParams *p, const LtPattern *pat, size_t n,
+								double *grad, double *hess);
+
 double
 bgnbd_loglik(const BgnbdParams *p, const LtPattern *pat, size_t n, double *grad)
 {
+	return bgnbd_loglik_full(p, pat, n, grad, NULL);
+}
+
+double
+bgnbd_loglik_hess(const BgnbdParams *p, const LtPattern *pat, size_t n, double *grad, double *hess)
+{
+	return bgnbd_loglik_full(p, pat, n, grad, hess);
+}
+
+/*
+ * hess (optional, needs grad) receives the 4 x 4 matrix of second derivatives
+ * in (r, alpha, a, b):  d2D = w3 H3 + w4 H4 + w3 w4 (g4 - g3)(g4 - g3)'
+ * where g3, g4 and H3, H4 are the derivatives of A3 and A4.
+ */
+static double
+bgnbd_loglik_full(const BgnbdParams *p, const LtPattern *pat, size_t n, double *grad, double *hess)
+{
 	BgnbdConst	k;
+	double		H[4][4] = {{0}};
 	BgnbdXTerms cache[LT_XCACHE],
 				last;
 	unsigned char have[LT_XCACHE];
@@ -407,11 +460,18 @@ bgnbd_loglik(const BgnbdParams *p, const LtPattern *pat, size_t n, double *grad)
 	k.lgb = lgamma(p->b);
 	k.la = log(a);
 	k.grad = grad != NULL;
+	k.hess = hess != NULL;
 	if (grad)
 	{
 		k.psir = lt_digamma(r);
 		k.psiab = lt_digamma(a + p->b);
 		k.psib = lt_digamma(p->b);
+	}
+	if (hess)
+	{
+		k.tgr = lt_trigamma(r);
+		k.tgab = lt_trigamma(a + p->b);
+		k.tgb = lt_trigamma(p->b);
 	}
 	memset(have, 0, sizeof(have));
 	memset(&last, 0, sizeof(last));
@@ -491,6 +551,46 @@ bgnbd_loglik(const BgnbdParams *p, const LtPattern *pat, size_t n, double *grad)
 			ga += w * (t->d2a + w4 / a);
 			gb += w * (t->d2b + w4 * t->dlab_b);
 		}
+		if (hess)
+		{
+			double		iT = 1.0 / (alpha + pat[i].T),
+						itx = 1.0 / (alpha + pat[i].tx),
+						dg[4],
+						c = w * w3 * w4;
+
+			/* A1, A2 */
+			H[0][0] += w * t->h1rr;
+			H[0][1] += w / alpha;
+			H[1][1] -= w * r / (alpha * alpha);
+			H[2][2] += w * t->h2aa;
+			H[2][3] += w * t->h2aa;
+			H[3][3] += w * t->h2bb;
+			/* w3 H3 */
+			H[0][1] -= w * w3 * iT;
+			H[1][1] += w * w3 * rx * iT * iT;
+			if (x > 0)
+			{
+				/* w4 H4 */
+				H[0][1] -= w * w4 * itx;
+				H[1][1] += w * w4 * rx * itx * itx;
+				H[2][2] -= w * w4 / (a * a);
+				H[3][3] += w * w4 * t->dlab_b * t->dlab_b;
+				/* w3 w4 (g4 - g3)(g4 - g3)' */
+				dg[0] = lT - ltx;
+				dg[1] = rx * (iT - itx);
+				dg[2] = 1.0 / a;
+				dg[3] = t->dlab_b;
+				for (int u = 0; u < 4; u++)
+					for (int v = u; v < 4; v++)
+						H[u][v] += c * dg[u] * dg[v];
+			}
+		}
+	}
+	if (hess)
+	{
+		for (int u = 0; u < 4; u++)
+			for (int v = 0; v < 4; v++)
+				hess[u * 4 + v] = u <= v ? H[u][v] : H[v][u];
 	}
 	if (grad)
 	{
@@ -514,6 +614,7 @@ typedef struct LtOpt
 	int			stopped;
 	int			gg;				/* 0: BG/NBD, 1: Gamma-Gamma */
 	int			evals;			/* likelihood evaluations */
+	double		epsilon;		/* L-BFGS gradient tolerance */
 } LtOpt;
 
 /* parameters from log-parameters */
@@ -609,7 +710,7 @@ lt_minimise(LtOpt *o, double *th, int k, int *conv, int *iters)
 		x[i] = th[i];
 	lbfgs_parameter_init(&prm);
 	prm.linesearch = LBFGS_LINESEARCH_BACKTRACKING_STRONG_WOLFE;
-	prm.epsilon = 1e-7;			/* tighter only costs line searches at rounding level */
+	prm.epsilon = o->epsilon > 0 ? o->epsilon : 1e-7;	/* tighter only costs line searches */
 	prm.past = 0;
 	prm.max_iterations = 2000;
 	prm.max_linesearch = 60;
@@ -632,6 +733,145 @@ lt_minimise(LtOpt *o, double *th, int k, int *conv, int *iters)
 	*conv = (ret >= 0 || ret == LBFGSERR_ROUNDING_ERROR || ret == LBFGSERR_MAXIMUMLINESEARCH
 			 || ret == LBFGSERR_MINIMUMSTEP)
 		&& gmax < 1e-6 && inside;
+	return 0;
+}
+
+/*
+ * Newton's method on log-parameters with the analytic Hessian, from a point
+ * close to the maximum; a step is halved until the likelihood does not
+ * decrease.  Returns 1 with *conv set when the mean gradient vanished,
+ * 0 when the Hessian is not negative definite or no progress is made.
+ */
+static int
+bgnbd_newton(LtOpt *o, double *th, int *conv)
+{
+	double		g[4],
+				H[16],
+				ll;
+	BgnbdParams p0 = {exp(th[0]), exp(th[1]), exp(th[2]), exp(th[3])};
+
+	ll = bgnbd_loglik_full(&p0, o->pat, o->n, g, H);
+	o->evals++;
+	if (!isfinite(ll))
+		return 0;
+	for (int it = 0; it < 50; it++)
+	{
+		double		par[4] = {exp(th[0]), exp(th[1]), exp(th[2]), exp(th[3])},
+					A[4][4],
+					A0[4][4],
+					gt[4],
+					step[4],
+					gmax = 0.0,
+					smax = 0.0,
+					lam;
+		int			ok = 0;
+
+		if (o->interrupted && o->interrupted())
+		{
+			o->stopped = 1;
+			return 0;
+		}
+		/* gradient and Hessian in log-parameters, per customer */
+		for (int u = 0; u < 4; u++)
+		{
+			gt[u] = par[u] * g[u] / o->wsum;
+			if (fabs(gt[u]) > gmax)
+				gmax = fabs(gt[u]);
+			for (int v = 0; v < 4; v++)
+				A0[u][v] = -(par[u] * par[v] * H[u * 4 + v] + (u == v ? par[u] * g[u] : 0.0)) / o->wsum;
+		}
+		if (gmax < 1e-9)
+		{
+			*conv = 1;
+			for (int u = 0; u < 4; u++)
+				if (!(fabs(th[u]) < 15.0))
+					*conv = 0;
+			return 1;
+		}
+
+		/*
+		 * Solve (A + mu I) step = gt by Cholesky; mu = 0 when A is positive
+		 * definite, else raised until it is (Levenberg-Marquardt).
+		 */
+		for (double mu = 0.0; !ok; mu = mu > 0 ? mu * 4 : 1e-4 * (fabs(A0[0][0]) + fabs(A0[1][1]) + fabs(A0[2][2]) + fabs(A0[3][3]) + 1e-300))
+		{
+			if (mu > 1e12)
+				return 0;
+			memcpy(A, A0, sizeof(A0));
+			for (int u = 0; u < 4; u++)
+				A[u][u] += mu;
+			ok = 1;
+			for (int j = 0; j < 4 && ok; j++)
+			{
+				double		d = A[j][j];
+
+				for (int m = 0; m < j; m++)
+					d -= A[j][m] * A[j][m];
+				if (!(d > 0))
+				{
+					ok = 0;
+					break;
+				}
+				A[j][j] = sqrt(d);
+				for (int i = j + 1; i < 4; i++)
+				{
+					double		e = A[i][j];
+
+					for (int m = 0; m < j; m++)
+						e -= A[i][m] * A[j][m];
+					A[i][j] = e / A[j][j];
+				}
+			}
+		}
+		for (int i = 0; i < 4; i++)
+		{
+			double		e = gt[i];
+
+			for (int m = 0; m < i; m++)
+				e -= A[i][m] * step[m];
+			step[i] = e / A[i][i];
+		}
+		for (int i = 3; i >= 0; i--)
+		{
+			double		e = step[i];
+
+			for (int m = i + 1; m < 4; m++)
+				e -= A[m][i] * step[m];
+			step[i] = e / A[i][i];
+		}
+		/* at most a factor e^2 on any parameter per step */
+		for (int u = 0; u < 4; u++)
+			if (fabs(step[u]) > smax)
+				smax = fabs(step[u]);
+		if (smax > 2.0)
+			for (int u = 0; u < 4; u++)
+				step[u] *= 2.0 / smax;
+		/* backtrack until the likelihood does not decrease; keep its derivatives */
+		for (lam = 1.0; lam > 1e-6; lam /= 2)
+		{
+			double		tn[4],
+						gn[4],
+						Hn[16],
+						lln;
+			BgnbdParams q;
+
+			for (int u = 0; u < 4; u++)
+				tn[u] = th[u] + lam * step[u];
+			q = (BgnbdParams) {exp(tn[0]), exp(tn[1]), exp(tn[2]), exp(tn[3])};
+			lln = bgnbd_loglik_full(&q, o->pat, o->n, gn, Hn);
+			o->evals++;
+			if (isfinite(lln) && lln >= ll - 1e-12 * fabs(ll))
+			{
+				memcpy(th, tn, sizeof(tn));
+				memcpy(g, gn, sizeof(gn));
+				memcpy(H, Hn, sizeof(Hn));
+				ll = lln;
+				break;
+			}
+		}
+		if (lam <= 1e-6)
+			return 0;
+	}
 	return 0;
 }
 
@@ -671,9 +911,21 @@ bgnbd_fit(const LtPattern *pat, size_t n, BgnbdFit *out, LtInterruptFn interrupt
 	th[1] = log(o.scale);
 	th[2] = 0.0;
 	th[3] = 0.0;
-	rc = lt_minimise(&o, th, 4, &conv, &iters);
-	if (rc != 0)
-		return rc;
+	/* Newton's method with the analytic Hessian; L-BFGS when it fails */
+	if (!bgnbd_newton(&o, th, &conv))
+	{
+		if (o.stopped)
+			return -1;
+		th[0] = 0.0;
+		th[1] = log(o.scale);
+		th[2] = 0.0;
+		th[3] = 0.0;
+		o.epsilon = 1e-7;		/* Newton failed: L-BFGS all the way */
+		rc = lt_minimise(&o, th, 4, &conv, &iters);
+		if (rc != 0)
+			return rc;
+	}
+	iters = o.evals;
 	p.r = exp(th[0]);
 	p.alpha = exp(th[1]);
 	p.a = exp(th[2]);
@@ -988,6 +1240,7 @@ gg_fit(const LtPattern *pat, size_t n, GgFit *out, LtInterruptFn interrupted)
 	o.stopped = 0;
 	o.gg = 1;
 	o.evals = 0;
+	o.epsilon = 1e-7;
 	/* start at p = 1, q = 2 and v = mean spend: prior mean of the spend = p v/(q-1) */
 	th[0] = 0.0;
 	th[1] = log(2.0);

@@ -102,6 +102,8 @@ extern LtStatus gg_check_params(const GgParams *p);
 
 /* BG/NBD */
 extern double bgnbd_loglik(const BgnbdParams *p, const LtPattern *pat, size_t n, double *grad);
+/* also the 4 x 4 Hessian in (r, alpha, a, b), row-major; grad and hess required */
+extern double bgnbd_loglik_hess(const BgnbdParams *p, const LtPattern *pat, size_t n, double *grad, double *hess);
 extern int	bgnbd_fit(const LtPattern *pat, size_t n, BgnbdFit *out, LtInterruptFn interrupted);
 extern double bgnbd_p_alive(const BgnbdParams *p, double x, double tx, double T);
 extern double bgnbd_expected(const BgnbdParams *p, double t, double x, double tx, double T);

@@ -182,6 +182,44 @@ test_bgnbd(void)
 		is_close(g[i], fd, 1e-5, 1e-4, name);
 	}
 
+	/* analytic Hessian against central differences of the analytic gradient */
+	{
+		double		H[16],
+					g0[4],
+					gp[4],
+					gm[4];
+
+		p = (BgnbdParams) {0.3, 5.0, 0.7, 2.0};
+		bgnbd_loglik_hess(&p, work, n, g0, H);
+		for (int j = 0; j < 4; j++)
+		{
+			double		h = 1e-6 * ((double *) &p)[j];
+			char		name[80];
+			double		maxerr = 0,
+						maxh = 0;
+
+			q = p;
+			((double *) &q)[j] += h;
+			bgnbd_loglik(&q, work, n, gp);
+			q = p;
+			((double *) &q)[j] -= h;
+			bgnbd_loglik(&q, work, n, gm);
+			for (int i = 0; i < 4; i++)
+			{
+				double		fd = (gp[i] - gm[i]) / (2 * h);
+
+				if (fabs(fd - H[i * 4 + j]) > maxerr)
+					maxerr = fabs(fd - H[i * 4 + j]);
+				if (fabs(fd) > maxh)
+					maxh = fabs(fd);
+			}
+			snprintf(name, sizeof(name), "BG/NBD Hessian column %d = finite differences of the gradient", j);
+			ok(maxerr <= 1e-5 * maxh + 1e-3, name);
+			if (maxerr > 1e-5 * maxh + 1e-3)
+				printf("#   max error %g, max entry %g\n", maxerr, maxh);
+		}
+	}
+
 	p = fit.p;
 	/* lifetimes test_estimation.py, BetaGeoFitter on the CDNOW summary */
 	is_close(bgnbd_expected(&p, 39, 2, 30.43, 38.86), 1.226, 0, 0.001,
