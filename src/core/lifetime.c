@@ -207,10 +207,22 @@ lt_hash3(double x, double tx, double T)
 	return (size_t) h;
 }
 
+size_t
+lt_pattern_hash(double x, double tx, double T)
+{
+	return lt_hash3(x, tx, T);
+}
+
 int
 lt_set_add(LtPatternSet *s, double x, double tx, double T, double w)
 {
-	size_t		i = lt_hash3(x, tx, T) & s->mask;
+	return lt_set_add_hashed(s, lt_hash3(x, tx, T), x, tx, T, w);
+}
+
+int
+lt_set_add_hashed(LtPatternSet *s, size_t h, double x, double tx, double T, double w)
+{
+	size_t		i = h & s->mask;
 
 	if (x == 0.0)
 		x = 0.0;
@@ -246,17 +258,46 @@ lt_set_add(LtPatternSet *s, double x, double tx, double T, double w)
 void
 lt_set_move(LtPatternSet *s, const LtPattern *tab, size_t slots)
 {
-	for (size_t k = 0; k < slots; k++)
+	/* a ring of the next entries' hashes, their slots prefetched (memory-bound) */
+	enum
 	{
-		size_t		i;
+		AHEAD = 8
+	};
+	size_t		ring[AHEAD],
+				src[AHEAD],
+				head = 0,
+				cnt = 0,
+				k = 0;
 
-		if (tab[k].w == 0.0)
-			continue;
-		i = lt_hash3(tab[k].x, tab[k].tx, tab[k].T) & s->mask;
-		while (s->tab[i].w != 0.0)
-			i = (i + 1) & s->mask;
-		s->tab[i] = tab[k];
-		s->n++;
+	for (;;)
+	{
+		while (cnt < AHEAD && k < slots)
+		{
+			if (tab[k].w != 0.0)
+			{
+				size_t		h = lt_hash3(tab[k].x, tab[k].tx, tab[k].T);
+
+#if defined(__GNUC__)
+				__builtin_prefetch(&s->tab[h & s->mask]);
+#endif
+				ring[(head + cnt) % AHEAD] = h;
+				src[(head + cnt) % AHEAD] = k;
+				cnt++;
+			}
+			k++;
+		}
+		if (cnt == 0)
+			break;
+		{
+			size_t		i = ring[head] & s->mask;
+
+			while (s->tab[i].w != 0.0)
+				i = (i + 1) & s->mask;
+			s->tab[i] = tab[src[head]];
+			s->n++;
+			head = (head + 1) % AHEAD;
+			cnt--;
+		}
 	}
 }
 

@@ -91,6 +91,9 @@ typedef struct LtPatternSet
 } LtPatternSet;
 
 extern int	lt_set_add(LtPatternSet *s, double x, double tx, double T, double w);
+/* the same with the pattern's hash computed beforehand (to prefetch its slot) */
+extern size_t lt_pattern_hash(double x, double tx, double T);
+extern int	lt_set_add_hashed(LtPatternSet *s, size_t h, double x, double tx, double T, double w);
 extern void lt_set_move(LtPatternSet *dst, const LtPattern *tab, size_t slots);
 extern size_t lt_set_collect(const LtPatternSet *s, LtPattern *out);
 
