@@ -12,7 +12,8 @@ pkgs=(make gcc clang libclang-rt-14-dev
       sqlsmith)                       # test/scripts/sqlsmith_short.sh, bench/sqlsmith.sh
 if [ "${1:-}" = bench ]; then
 	pkgs+=(postgresql-15-postgis-3 postgresql-15-pgrouting
-	       python3-numpy python3-scipy python3-sklearn python3-statsmodels)
+	       python3-numpy python3-scipy python3-sklearn python3-statsmodels
+	       python3-mpmath)
 fi
 
 missing=()

@@ -1,0 +1,191 @@
+-- Customer lifetime: RFM summaries, BG/NBD, Gamma-Gamma and CLV (SPEC §5).
+-- Math in src/core/lifetime.c, SQL face in src/lifetime.c.
+
+CREATE TYPE @extschema@.rfm AS (
+	frequency int,
+	recency float8,
+	t float8,
+	monetary float8
+);
+COMMENT ON TYPE @extschema@.rfm IS
+	'RFM summary of one customer in days: repeat purchase days, last - first purchase day, as_of - first purchase day, mean spend of the repeat days';
+
+CREATE TYPE @extschema@.bgnbd AS (
+	r float8,
+	alpha float8,
+	a float8,
+	b float8,
+	log_likelihood float8,
+	n bigint,
+	converged boolean
+);
+COMMENT ON TYPE @extschema@.bgnbd IS
+	'BG/NBD model (Fader, Hardie & Lee 2005): purchase rate ~ Gamma(r, alpha), dropout probability ~ Beta(a, b); alpha in the time unit of the fit';
+
+CREATE TYPE @extschema@.gamma_gamma AS (
+	p float8,
+	q float8,
+	v float8,
+	log_likelihood float8,
+	n bigint,
+	converged boolean
+);
+COMMENT ON TYPE @extschema@.gamma_gamma IS
+	'Gamma-Gamma spend model (Fader, Hardie & Lee 2005; Hardie note 025): spend per transaction ~ Gamma(p, nu), nu ~ Gamma(q, v)';
+
+CREATE FUNCTION @extschema@.bgnbd_model(r float8, alpha float8, a float8, b float8)
+	RETURNS @extschema@.bgnbd
+	LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	RETURN ROW(r, alpha, a, b, NULL, NULL, NULL)::@extschema@.bgnbd;
+COMMENT ON FUNCTION @extschema@.bgnbd_model(float8, float8, float8, float8) IS
+	'A BG/NBD model from known parameters (log_likelihood, n and converged NULL)';
+
+CREATE FUNCTION @extschema@.gamma_gamma_model(p float8, q float8, v float8)
+	RETURNS @extschema@.gamma_gamma
+	LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	RETURN ROW(p, q, v, NULL, NULL, NULL)::@extschema@.gamma_gamma;
+COMMENT ON FUNCTION @extschema@.gamma_gamma_model(float8, float8, float8) IS
+	'A Gamma-Gamma model from known parameters (log_likelihood, n and converged NULL)';
+
+-- rfm_summary(ordered_at, amount, as_of) ------------------------------------
+
+CREATE FUNCTION @extschema@.rfm_summary_trans(internal, date, float8, date) RETURNS internal
+	AS 'MODULE_PATHNAME', $$crmscm_rfm_trans$$ LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION @extschema@.rfm_summary_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', $$crmscm_rfm_combine$$ LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION @extschema@.rfm_summary_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME', $$crmscm_rfm_serialize$$ LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.rfm_summary_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', $$crmscm_rfm_deserialize$$ LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.rfm_summary_final(internal) RETURNS @extschema@.rfm
+	AS 'MODULE_PATHNAME', $$crmscm_rfm_final$$ LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.rfm_summary_trans(internal, date, float8, date) IS 'Transition function of rfm_summary';
+COMMENT ON FUNCTION @extschema@.rfm_summary_combine(internal, internal) IS 'Combine function of rfm_summary (parallel aggregation)';
+COMMENT ON FUNCTION @extschema@.rfm_summary_serialize(internal) IS 'Serialization function of rfm_summary';
+COMMENT ON FUNCTION @extschema@.rfm_summary_deserialize(bytea, internal) IS 'Deserialization function of rfm_summary';
+COMMENT ON FUNCTION @extschema@.rfm_summary_final(internal) IS 'Final function of rfm_summary';
+
+CREATE AGGREGATE @extschema@.rfm_summary(ordered_at date, amount float8, as_of date) (
+	SFUNC = @extschema@.rfm_summary_trans,
+	STYPE = internal,
+	FINALFUNC = @extschema@.rfm_summary_final,
+	COMBINEFUNC = @extschema@.rfm_summary_combine,
+	SERIALFUNC = @extschema@.rfm_summary_serialize,
+	DESERIALFUNC = @extschema@.rfm_summary_deserialize,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.rfm_summary(date, float8, date) IS
+	'RFM summary in days as the lifetimes library: same-day purchases merged; frequency = purchase days - 1, recency = last - first day, t = as_of - first day, monetary = mean of the repeat days'' totals (0 when frequency is 0); purchases after as_of ignored; NULL without purchases';
+
+-- bgnbd_fit(frequency, recency, t) ------------------------------------------
+
+CREATE FUNCTION @extschema@.bgnbd_fit_trans(internal, float8, float8, float8) RETURNS internal
+	AS 'MODULE_PATHNAME', $$crmscm_bgnbd_fit_trans$$ LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION @extschema@.lifetime_patterns_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', $$crmscm_lt_combine$$ LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION @extschema@.lifetime_patterns_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME', $$crmscm_lt_serialize$$ LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.lifetime_patterns_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', $$crmscm_lt_deserialize$$ LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.bgnbd_fit_final(internal) RETURNS @extschema@.bgnbd
+	AS 'MODULE_PATHNAME', $$crmscm_bgnbd_fit_final$$ LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bgnbd_fit_trans(internal, float8, float8, float8) IS 'Transition function of bgnbd_fit';
+COMMENT ON FUNCTION @extschema@.lifetime_patterns_combine(internal, internal) IS 'Combine function of bgnbd_fit and gamma_gamma_fit (parallel aggregation)';
+COMMENT ON FUNCTION @extschema@.lifetime_patterns_serialize(internal) IS 'Serialization function of bgnbd_fit and gamma_gamma_fit';
+COMMENT ON FUNCTION @extschema@.lifetime_patterns_deserialize(bytea, internal) IS 'Deserialization function of bgnbd_fit and gamma_gamma_fit';
+COMMENT ON FUNCTION @extschema@.bgnbd_fit_final(internal) IS 'Final function of bgnbd_fit: maximum likelihood';
+
+CREATE AGGREGATE @extschema@.bgnbd_fit(frequency float8, recency float8, t float8) (
+	SFUNC = @extschema@.bgnbd_fit_trans,
+	STYPE = internal,
+	FINALFUNC = @extschema@.bgnbd_fit_final,
+	COMBINEFUNC = @extschema@.lifetime_patterns_combine,
+	SERIALFUNC = @extschema@.lifetime_patterns_serialize,
+	DESERIALFUNC = @extschema@.lifetime_patterns_deserialize,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.bgnbd_fit(float8, float8, float8) IS
+	'Maximum likelihood BG/NBD model (L-BFGS on log-parameters, analytic gradient); identical (frequency, recency, t) are fitted once with a weight; converged = false when there is no interior maximum (e.g. no repeat purchase); rows with a NULL are skipped; empty input is an error';
+
+-- gamma_gamma_fit(frequency, monetary) ---------------------------------------
+
+CREATE FUNCTION @extschema@.gamma_gamma_fit_trans(internal, float8, float8) RETURNS internal
+	AS 'MODULE_PATHNAME', $$crmscm_gamma_gamma_fit_trans$$ LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION @extschema@.gamma_gamma_fit_final(internal) RETURNS @extschema@.gamma_gamma
+	AS 'MODULE_PATHNAME', $$crmscm_gamma_gamma_fit_final$$ LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.gamma_gamma_fit_trans(internal, float8, float8) IS 'Transition function of gamma_gamma_fit';
+COMMENT ON FUNCTION @extschema@.gamma_gamma_fit_final(internal) IS 'Final function of gamma_gamma_fit: maximum likelihood';
+
+CREATE AGGREGATE @extschema@.gamma_gamma_fit(frequency float8, monetary float8) (
+	SFUNC = @extschema@.gamma_gamma_fit_trans,
+	STYPE = internal,
+	FINALFUNC = @extschema@.gamma_gamma_fit_final,
+	COMBINEFUNC = @extschema@.lifetime_patterns_combine,
+	SERIALFUNC = @extschema@.lifetime_patterns_serialize,
+	DESERIALFUNC = @extschema@.lifetime_patterns_deserialize,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.gamma_gamma_fit(float8, float8) IS
+	'Maximum likelihood Gamma-Gamma spend model over customers with frequency > 0 (others are skipped); monetary = mean spend of the repeat purchases';
+
+-- predictions ----------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.bgnbd_p_alive(model @extschema@.bgnbd, frequency float8, recency float8, t float8)
+	RETURNS float8
+	AS 'MODULE_PATHNAME', $$crmscm_bgnbd_p_alive$$ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bgnbd_p_alive(@extschema@.bgnbd, float8, float8, float8) IS
+	'Probability that a customer with (frequency, recency, t) is still active (1 when frequency is 0)';
+
+CREATE FUNCTION @extschema@.bgnbd_expected(model @extschema@.bgnbd, horizon float8, frequency float8, recency float8, t float8)
+	RETURNS float8
+	AS 'MODULE_PATHNAME', $$crmscm_bgnbd_expected$$ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bgnbd_expected(@extschema@.bgnbd, float8, float8, float8, float8) IS
+	'Expected purchases in the next horizon of a customer with (frequency, recency, t), FHL 2005 eq. 10; finite for all parameters';
+
+CREATE FUNCTION @extschema@.bgnbd_expected_new(model @extschema@.bgnbd, horizon float8)
+	RETURNS float8
+	AS 'MODULE_PATHNAME', $$crmscm_bgnbd_expected_new$$ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bgnbd_expected_new(@extschema@.bgnbd, float8) IS
+	'Expected repeat purchases of a new customer in horizon, FHL 2005 eq. 9';
+
+CREATE FUNCTION @extschema@.bgnbd_prob_n(model @extschema@.bgnbd, n int, horizon float8)
+	RETURNS float8
+	AS 'MODULE_PATHNAME', $$crmscm_bgnbd_prob_n$$ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bgnbd_prob_n(@extschema@.bgnbd, int, float8) IS
+	'Probability that a new customer makes exactly n repeat purchases in horizon, FHL 2005 eq. 8';
+
+CREATE FUNCTION @extschema@.gamma_gamma_expected(model @extschema@.gamma_gamma, frequency float8, monetary float8)
+	RETURNS float8
+	AS 'MODULE_PATHNAME', $$crmscm_gamma_gamma_expected$$ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.gamma_gamma_expected(@extschema@.gamma_gamma, float8, float8) IS
+	'Expected spend per transaction: p (v + frequency * monetary) / (p * frequency + q - 1)';
+
+CREATE FUNCTION @extschema@.clv(bgnbd @extschema@.bgnbd, gamma_gamma @extschema@.gamma_gamma,
+		frequency float8, recency float8, t float8, monetary float8,
+		months int, monthly_discount float8, units_per_month float8)
+	RETURNS float8
+	AS 'MODULE_PATHNAME', $$crmscm_clv$$ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.clv(@extschema@.bgnbd, @extschema@.gamma_gamma, float8, float8, float8, float8, int, float8, float8) IS
+	'Customer lifetime value: sum over months i of expected spend * (E[purchases by i months] - E[purchases by i-1 months]) / (1 + monthly_discount)^i; units_per_month = model time units per month (4.345 for weeks, 30 for days)';
+
+-- lifecycle stage -------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.lifetime_stage(purchase_days int, last_order_day date, orders_placed int,
+		as_of date, at_risk_days int DEFAULT 180, churn_days int DEFAULT 365, p_alive float8 DEFAULT NULL)
+	RETURNS text
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	RETURN CASE
+		WHEN COALESCE(purchase_days, 0) OPERATOR(pg_catalog.=) 0 THEN
+			CASE WHEN COALESCE(orders_placed, 0) OPERATOR(pg_catalog.>) 0 THEN 'prospect' ELSE 'lead' END
+		WHEN (as_of OPERATOR(pg_catalog.-) last_order_day) OPERATOR(pg_catalog.>) churn_days
+			OR p_alive OPERATOR(pg_catalog.<) 0.1 THEN 'churned'
+		WHEN (as_of OPERATOR(pg_catalog.-) last_order_day) OPERATOR(pg_catalog.>) at_risk_days
+			OR p_alive OPERATOR(pg_catalog.<) 0.5 THEN 'at_risk'
+		WHEN purchase_days OPERATOR(pg_catalog.>=) 2 THEN 'repeat'
+		ELSE 'customer'
+	END;
+COMMENT ON FUNCTION @extschema@.lifetime_stage(int, date, int, date, int, int, float8) IS
+	'Lifecycle stage on as_of, first rule that holds: lead (no order at all), prospect (orders but no purchase), churned (no purchase for more than churn_days, or P(alive) < 0.1), at_risk (more than at_risk_days, or P(alive) < 0.5), repeat (2+ purchase days), customer (1 purchase day); p_alive NULL = rules on days only';

@@ -1,0 +1,69 @@
+-- Customer lifetime bookkeeping and stored models (SPEC §5).  Kept by the
+-- triggers of 340_lifetime_triggers.sql; conventions: doc/conventions.md.
+
+CREATE TABLE @extschema@.customer_lifetime (
+	tenant_id bigint NOT NULL DEFAULT @extschema@.current_tenant(),
+	customer_id bigint NOT NULL,
+	first_order_day date,
+	last_order_day date,
+	order_days int NOT NULL DEFAULT 0 CHECK (order_days >= 0),
+	orders int NOT NULL DEFAULT 0 CHECK (orders >= 0),
+	orders_placed int NOT NULL DEFAULT 0 CHECK (orders_placed >= 0),
+	revenue numeric NOT NULL DEFAULT 0,
+	repeat_revenue numeric NOT NULL DEFAULT 0,
+	shipped_revenue numeric NOT NULL DEFAULT 0,
+	stage text NOT NULL DEFAULT 'lead'
+		CHECK (stage IN ('lead', 'prospect', 'customer', 'repeat', 'at_risk', 'churned')),
+	stage_as_of date,
+	updated_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (tenant_id, customer_id),
+	FOREIGN KEY (tenant_id, customer_id) REFERENCES @extschema@.customers (tenant_id, customer_id) ON DELETE CASCADE
+);
+COMMENT ON TABLE @extschema@.customer_lifetime IS
+	'Purchase history summary per customer, kept current by triggers on sales orders and lines (at commit)';
+COMMENT ON COLUMN @extschema@.customer_lifetime.tenant_id IS 'Tenant owning the row';
+COMMENT ON COLUMN @extschema@.customer_lifetime.customer_id IS 'Customer';
+COMMENT ON COLUMN @extschema@.customer_lifetime.first_order_day IS 'First purchase day (UTC calendar day of ordered_at)';
+COMMENT ON COLUMN @extschema@.customer_lifetime.last_order_day IS 'Last purchase day (UTC)';
+COMMENT ON COLUMN @extschema@.customer_lifetime.order_days IS 'Distinct purchase days (frequency + 1)';
+COMMENT ON COLUMN @extschema@.customer_lifetime.orders IS 'Purchases: confirmed orders with a line not cancelled, closed orders with a shipped line';
+COMMENT ON COLUMN @extschema@.customer_lifetime.orders_placed IS 'Sales orders of any status, purchases or not';
+COMMENT ON COLUMN @extschema@.customer_lifetime.revenue IS 'Purchase value: qty * unit_price of lines not cancelled (confirmed orders), qty_shipped * unit_price of shipped lines (closed orders)';
+COMMENT ON COLUMN @extschema@.customer_lifetime.repeat_revenue IS 'Revenue of the purchase days after the first (the spend the Gamma-Gamma model uses)';
+COMMENT ON COLUMN @extschema@.customer_lifetime.shipped_revenue IS 'qty_shipped * unit_price over the purchases';
+COMMENT ON COLUMN @extschema@.customer_lifetime.stage IS 'Lifecycle stage on stage_as_of, see crmscm.lifetime_stage()';
+COMMENT ON COLUMN @extschema@.customer_lifetime.stage_as_of IS 'Day the stage was computed for';
+COMMENT ON COLUMN @extschema@.customer_lifetime.updated_at IS 'When the row was last recomputed';
+
+CREATE TABLE @extschema@.lifetime_models (
+	tenant_id bigint NOT NULL DEFAULT @extschema@.current_tenant(),
+	as_of date,
+	unit_days float8 NOT NULL DEFAULT 7 CHECK (unit_days > 0),
+	units_per_month float8 NOT NULL DEFAULT 4.345 CHECK (units_per_month > 0),
+	monthly_discount float8 NOT NULL DEFAULT 0.01 CHECK (monthly_discount >= 0),
+	at_risk_days int NOT NULL DEFAULT 180 CHECK (at_risk_days >= 0),
+	churn_days int NOT NULL DEFAULT 365 CHECK (churn_days >= 0),
+	bgnbd @extschema@.bgnbd,
+	gamma_gamma @extschema@.gamma_gamma,
+	customers bigint,
+	repeat_customers bigint,
+	fitted_at timestamptz,
+	PRIMARY KEY (tenant_id)
+);
+COMMENT ON TABLE @extschema@.lifetime_models IS
+	'Per tenant: BG/NBD and Gamma-Gamma models fitted by crmscm.refit_models() and the settings of crmscm.customer_360';
+COMMENT ON COLUMN @extschema@.lifetime_models.tenant_id IS 'Tenant owning the row';
+COMMENT ON COLUMN @extschema@.lifetime_models.as_of IS 'End of the observation period of the fit; NULL: evaluate customers on the current date';
+COMMENT ON COLUMN @extschema@.lifetime_models.unit_days IS 'Days per model time unit (7: the models are in weeks)';
+COMMENT ON COLUMN @extschema@.lifetime_models.units_per_month IS 'Model time units per month for CLV (4.345 weeks)';
+COMMENT ON COLUMN @extschema@.lifetime_models.monthly_discount IS 'Monthly discount rate for CLV';
+COMMENT ON COLUMN @extschema@.lifetime_models.at_risk_days IS 'Days without purchase after which a customer is at_risk';
+COMMENT ON COLUMN @extschema@.lifetime_models.churn_days IS 'Days without purchase after which a customer is churned';
+COMMENT ON COLUMN @extschema@.lifetime_models.bgnbd IS 'Fitted BG/NBD model (time unit unit_days)';
+COMMENT ON COLUMN @extschema@.lifetime_models.gamma_gamma IS 'Fitted Gamma-Gamma spend model';
+COMMENT ON COLUMN @extschema@.lifetime_models.customers IS 'Customers with a purchase up to as_of in the fit';
+COMMENT ON COLUMN @extschema@.lifetime_models.repeat_customers IS 'Of which with repeat purchases (Gamma-Gamma fit)';
+COMMENT ON COLUMN @extschema@.lifetime_models.fitted_at IS 'When the models were fitted';
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.customer_lifetime', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.lifetime_models', '');
