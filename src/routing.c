@@ -513,10 +513,20 @@ run_vrp(int n, const double *c, const double *dem, double capacity, int maxv, do
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(ctx);
 	if (st == VRP_INFEASIBLE)
+	{
+		double		sum = 0;
+
+		for (int i = 1; i < n; i++)
+			sum += dem[i];
+		if (sum > (double) maxv * capacity)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("total demand %g exceeds max_vehicles * capacity = %d * %g", sum, maxv, capacity)));
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("demand cannot be served by %d vehicles of capacity %g", maxv, capacity),
-				 errdetail("No packing of the demands into at most %d vehicles was found.", maxv)));
+				 errmsg("demand does not fit into max_vehicles = %d vehicles of capacity %g", maxv, capacity),
+				 errdetail("The search found no packing of the demands into that many vehicles.")));
+	}
 	if (st != VRP_OK)
 		elog(ERROR, "vrp_solve failed with status %d", (int) st);
 	return r;
