@@ -42,6 +42,13 @@ typedef struct TspCtx
 	double		deadline;		/* seconds, monotonic; 0 = none */
 	int			stopped;		/* time cap reached */
 	long		checks;
+	/* undo log of tour writes during one ILS round: (position, old node) */
+	int		   *ulog_p;
+	int		   *ulog_v;
+	int			ulen;
+	int			ucap;
+	int			logging;
+	int			overflow;		/* log full: fall back to copying */
 } TspCtx;
 
 /* ---------- memory, interrupts, time ---------- */
@@ -363,6 +370,25 @@ tsp_construct(TspCtx *x, int s)
 
 /* ---------- tour operations ---------- */
 
+/* Write node v at position p, logging the old node for undo. */
+static inline void
+tsp_set(TspCtx *x, int p, int v)
+{
+	if (x->logging && !x->overflow)
+	{
+		if (x->ulen < x->ucap)
+		{
+			x->ulog_p[x->ulen] = p;
+			x->ulog_v[x->ulen] = x->tour[p];
+			x->ulen++;
+		}
+		else
+			x->overflow = 1;
+	}
+	x->tour[p] = v;
+	x->pos[v] = p;
+}
+
 #define SUCC(x, v) ((x)->tour[(x)->pos[v] + 1 == (x)->n ? 0 : (x)->pos[v] + 1])
 #define PRED(x, v) ((x)->tour[(x)->pos[v] == 0 ? (x)->n - 1 : (x)->pos[v] - 1])
 
@@ -388,10 +414,8 @@ tsp_reverse(TspCtx *x, int i, int j)
 		int			a = x->tour[i],
 					b = x->tour[j];
 
-		x->tour[i] = b;
-		x->pos[b] = i;
-		x->tour[j] = a;
-		x->pos[a] = j;
+		tsp_set(x, i, b);
+		tsp_set(x, j, a);
 		if (++i == n)
 			i = 0;
 		if (--j < 0)
@@ -414,8 +438,7 @@ tsp_swap_blocks(TspCtx *x, int p, int la, int lb)
 	{
 		int			pp = (p + q) % n;
 
-		x->tour[pp] = x->tmp[q];
-		x->pos[x->tmp[q]] = pp;
+		tsp_set(x, pp, x->tmp[q]);
 	}
 }
 
@@ -639,8 +662,7 @@ tsp_kick(TspCtx *x)
 			{
 				int			pp = (q + i) % n;
 
-				x->tour[pp] = x->tmp[i];
-				x->pos[x->tmp[i]] = pp;
+				tsp_set(x, pp, x->tmp[i]);
 			}
 			{
 				int			ncut[4] = {0, ld, ld + lc, lb + lc + ld};
@@ -655,6 +677,39 @@ tsp_kick(TspCtx *x)
 		return 1;
 	}
 	return 0;
+}
+
+/* The round is accepted: bring best[] up to date. */
+static void
+tsp_commit(TspCtx *x, int *best)
+{
+	if (x->overflow)
+		memcpy(best, x->tour, (size_t) x->n * sizeof(int));
+	else
+		for (int i = 0; i < x->ulen; i++)
+			best[x->ulog_p[i]] = x->tour[x->ulog_p[i]];
+	x->ulen = 0;
+	x->overflow = 0;
+}
+
+/* The round is rejected: undo its writes (or copy best back). */
+static void
+tsp_rollback(TspCtx *x, const int *best)
+{
+	if (x->overflow)
+	{
+		memcpy(x->tour, best, (size_t) x->n * sizeof(int));
+		for (int i = 0; i < x->n; i++)
+			x->pos[x->tour[i]] = i;
+	}
+	else
+		for (int i = x->ulen - 1; i >= 0; i--)
+		{
+			x->tour[x->ulog_p[i]] = x->ulog_v[i];
+			x->pos[x->ulog_v[i]] = x->ulog_p[i];
+		}
+	x->ulen = 0;
+	x->overflow = 0;
 }
 
 /* ---------- driver ---------- */
@@ -722,8 +777,11 @@ tsp_solve(int n, const double *cost, const TspOptions *opt, const TspEnv *env,
 	best = tsp_alloc(env, (size_t) n * sizeof(int));
 	x.nout = tsp_alloc(env, (size_t) n * x.k * sizeof(int));
 	x.nin = x.sym ? NULL : tsp_alloc(env, (size_t) n * x.k * sizeof(int));
+	x.ucap = 8 * n + 4096;
+	x.ulog_p = tsp_alloc(env, (size_t) x.ucap * sizeof(int));
+	x.ulog_v = tsp_alloc(env, (size_t) x.ucap * sizeof(int));
 	if (!x.tour || !x.pos || !x.tmp || !x.queue || !x.inq || !best || !x.nout ||
-		(!x.sym && !x.nin))
+		(!x.sym && !x.nin) || !x.ulog_p || !x.ulog_v)
 	{
 		st = TSP_ENOMEM;
 		goto done;
@@ -768,6 +826,9 @@ tsp_solve(int n, const double *cost, const TspOptions *opt, const TspEnv *env,
 		}
 		cur = x.len = tsp_tour_len(&x);
 		memcpy(best, x.tour, (size_t) n * sizeof(int));
+		x.logging = 1;
+		x.ulen = 0;
+		x.overflow = 0;
 		for (iters = 0; iters < maxit && since < stall && !x.stopped; iters++)
 		{
 			double		len;
@@ -797,22 +858,21 @@ tsp_solve(int n, const double *cost, const TspOptions *opt, const TspEnv *env,
 			{
 				cur = len;
 				since = 0;
-				memcpy(best, x.tour, (size_t) n * sizeof(int));
+				tsp_commit(&x, best);
 			}
 			else
 			{
 				since++;
 				if (len <= cur + x.eps)
-					memcpy(best, x.tour, (size_t) n * sizeof(int));
+					tsp_commit(&x, best);
 				else
 				{
 					x.len = cur;
-					memcpy(x.tour, best, (size_t) n * sizeof(int));
-					for (int i = 0; i < n; i++)
-						x.pos[x.tour[i]] = i;
+					tsp_rollback(&x, best);
 				}
 			}
 		}
+		x.logging = 0;
 		/* a time-capped local search may have stopped mid-way; best is the
 		 * last accepted tour */
 		memcpy(x.tour, best, (size_t) n * sizeof(int));
@@ -847,5 +907,7 @@ done:
 	tsp_free(env, best);
 	tsp_free(env, x.nout);
 	tsp_free(env, x.nin);
+	tsp_free(env, x.ulog_p);
+	tsp_free(env, x.ulog_v);
 	return st;
 }
