@@ -3,7 +3,8 @@
  *
  * References: exact optima by brute force over all permutations (computed
  * here, independently of the solver); TSPLIB optima 426 (eil51), 7542
- * (berlin52), 21282 (kroA100) from TSPLIB95 (test/data/tsplib/README.md).
+ * (berlin52), 21282 (kroA100) from TSPLIB95 (test/data/tsplib/README.md);
+ * asymmetric ftv33 optimum 1286 (TSPLIB95, test/data/atsp/README.md).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -234,6 +235,55 @@ tsplib(const char *name, double optimum)
 	tsplib_free(&ins);
 }
 
+/* ftv33: explicit full matrix, asymmetric */
+static void
+atsp_ftv33(void)
+{
+	FILE	   *f = fopen("../data/atsp/ftv33.atsp", "r");
+	char		line[512];
+	int			n = 34,
+				k = 0,
+				in = 0;
+	double		c[34 * 34];
+	int			order[34];
+	double		len;
+	TspOptions	opt;
+	char		msg[200];
+
+	if (!f)
+	{
+		ok(0, "ftv33.atsp readable");
+		return;
+	}
+	while (fgets(line, sizeof(line), f))
+	{
+		char	   *p = line,
+				   *end;
+
+		if (strncmp(line, "EDGE_WEIGHT_SECTION", 19) == 0)
+		{
+			in = 1;
+			continue;
+		}
+		if (!in || strncmp(line, "EOF", 3) == 0)
+			continue;
+		for (double v = strtod(p, &end); end != p && k < n * n; v = strtod(p, &end))
+		{
+			c[k++] = v;
+			p = end;
+		}
+	}
+	fclose(f);
+	ok(k == n * n && !tsp_is_symmetric(n, c), "ftv33: 34 x 34 asymmetric matrix read");
+	for (int i = 0; i < n; i++)
+		c[i * n + i] = 0;
+	tsp_default_options(&opt);
+	tsp_solve(n, c, &opt, NULL, order, &len, NULL);
+	printf("# ftv33 (asymmetric): length %.0f, optimum 1286, gap %.2f%%\n", len, 100 * (len / 1286 - 1));
+	snprintf(msg, sizeof(msg), "ftv33: asymmetric tour (Or-3opt ILS) within 2%% of the optimum 1286");
+	ok(valid_order(n, order, 0, -1) && len >= 1286 && len <= 1286 * 1.02, msg);
+}
+
 static void
 cancel_and_cap(void)
 {
@@ -285,6 +335,7 @@ main(void)
 	tsplib("eil51", 426);
 	tsplib("berlin52", 7542);
 	tsplib("kroA100", 21282);
+	atsp_ftv33();
 	cancel_and_cap();
 	return done_testing();
 }
