@@ -4,7 +4,7 @@
 -- test/data/*/README.md; small cases against brute force written in SQL here
 -- (recursive CTE over all orders), independent of the C search.
 \i test/setup.sql
-SELECT plan(85);
+SELECT plan(86);
 
 -- ---------- instance files -> tables ----------
 CREATE TEMP TABLE raw (line text);
@@ -233,6 +233,18 @@ SELECT ok(abs(cost_share - ((route_km * 0.5 + route_km / 50 * 20) * detour_km
                            / (SELECT sum(detour_km) FROM dc d2 WHERE d2.warehouse_id = dc.warehouse_id) + 5 + 10 / 60.0 * 20)) < 1e-9,
           'order ' || order_id || ': share = driving cost * detour / sum of detours + own stop and service cost')
   FROM dc WHERE order_id IN (901, 907) ORDER BY order_id;
+
+-- another tenant's order next to Hamburg rides on its own tenant's route
+SET LOCAL crmscm.tenant_id = 2;
+INSERT INTO warehouses (warehouse_id, name, location) VALUES (911, 'Hamburg of tenant 2', '(53.55,9.99)');
+INSERT INTO items (item_id, sku, name) VALUES (911, 'R-2', 'route test item');
+INSERT INTO customers (customer_id, name) VALUES (911, 'tenant 2 customer');
+INSERT INTO sales_orders (order_id, customer_id, status, ship_to) VALUES (911, 911, 'confirmed', '(53.6,10.0)');
+INSERT INTO sales_order_lines (order_id, line_no, item_id, qty) VALUES (911, 1, 911, 1);
+SET LOCAL crmscm.tenant_id = 1;
+SELECT ok((SELECT tenant_id = 2 AND warehouse_id = 911 AND route_stops = 1 FROM delivery_costs WHERE order_id = 911)
+          AND (SELECT max(route_stops) = 2 FROM delivery_costs WHERE tenant_id = 1 AND warehouse_id = 901),
+          'routes are per tenant: tenant 2''s order is on its own route, tenant 1''s Hamburg route still has 2 stops');
 
 SELECT * FROM finish();
 ROLLBACK;

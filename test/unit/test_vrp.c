@@ -208,6 +208,14 @@ small_exact(void)
 			for (int i = 0; i < n; i++)
 				for (int j = 0; j < n; j++)
 					c[i * n + j] = (int) (sqrt((px[i] - px[j]) * (px[i] - px[j]) + (py[i] - py[j]) * (py[i] - py[j])) + 0.5);
+			if (rep % 2)		/* asymmetric half: add a one-way surcharge */
+				for (int i = 0; i < n; i++)
+					for (int j = 0; j < n; j++)
+					{
+						rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+						if (i != j)
+							c[i * n + j] += (double) ((rng >> 40) % 20);
+					}
 			for (int i = 0; i < n - 1; i++)
 				perm[i] = i + 1;
 			ex_best = INFINITY;
@@ -223,9 +231,9 @@ small_exact(void)
 				printf("# n=%d got %g want %g\n", n, total, ex_best);
 			}
 		}
-	printf("# %d random CVRP instances of 2..7 customers\n", cases);
+	printf("# %d random CVRP instances of 2..7 customers, half of them asymmetric\n", cases);
 	ok(badvalid == 0, "small CVRP: valid solutions");
-	ok(bad == 0, "small CVRP: cost equals the exhaustive optimum");
+	ok(bad == 0, "small CVRP (symmetric and asymmetric): cost equals the exhaustive optimum");
 }
 
 static void
