@@ -75,6 +75,10 @@ check_cost(double v, const char *what, int i, int j)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s[%d][%d] must not be negative, got %g", what, i, j, v)));
+	if (v > TSP_MAX_COST)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s[%d][%d] = %g is above the largest cost allowed, %g", what, i, j, v, TSP_MAX_COST)));
 }
 
 /* A square float8[][] cost matrix without NULLs, NaN or negative values;

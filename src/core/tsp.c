@@ -730,6 +730,9 @@ tsp_solve(int n, const double *cost, const TspOptions *opt, const TspEnv *env,
 		e < -1 || e >= n || (e >= 0 && e == s && n > 1))
 		return TSP_EINVAL;
 	closed = e < 0;
+	for (size_t i = 0; i < (size_t) n * n; i++)
+		if (!(cost[i] >= 0 && cost[i] <= TSP_MAX_COST) && i % (n + 1) != 0)
+			return TSP_EINVAL;
 	if (iterations)
 		*iterations = 0;
 	if (n <= 2 || (n == 3 && !closed))
@@ -758,7 +761,7 @@ tsp_solve(int n, const double *cost, const TspOptions *opt, const TspEnv *env,
 		double		maxc = 0;
 
 		for (size_t i = 0; i < (size_t) n * n; i++)
-			if (cost[i] > maxc)
+			if (cost[i] > maxc && i % (n + 1) != 0)
 				maxc = cost[i];
 		x.eps = 1e-12 * (maxc > 0 ? maxc : 1);
 		if (!closed)

@@ -32,6 +32,10 @@
  * 200 MB of doubles. */
 #define TSP_MAX_NODES 5000
 
+/* Largest cost accepted: keeps sums of 5000 edges, and the forcing weight
+ * of open paths, far from overflow. */
+#define TSP_MAX_COST 1e15
+
 /* Instances up to this many nodes are solved exactly (Held-Karp). */
 #define TSP_EXACT_MAX_N 12
 
@@ -71,7 +75,7 @@ extern long tsp_default_iterations(int n);
 
 /*
  * Solve.  cost is n*n row-major, cost[i*n + j] the cost of going from i to
- * j; finite and >= 0 (the caller validates).  On TSP_OK order[0..n-1] holds
+ * j; finite, in [0, TSP_MAX_COST] (else TSP_EINVAL).  On TSP_OK order[0..n-1] holds
  * the visiting order starting at opt->start (closed: start not repeated;
  * open: order[n-1] == opt->end) and *length its cost (closed tours include
  * the way back).  *iterations (may be NULL) receives the kicks done.

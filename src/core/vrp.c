@@ -69,7 +69,11 @@ typedef struct Vrp
 static inline double
 D(const Vrp *x, int u, int v)
 {
-	return x->c[(size_t) NID(x, u) * x->n + NID(x, v)];
+	int			a = NID(x, u),
+				b = NID(x, v);
+
+	/* the diagonal is never a cost (an empty route costs nothing) */
+	return a == b ? 0.0 : x->c[(size_t) a * x->n + b];
 }
 
 static void *
@@ -1003,6 +1007,9 @@ vrp_solve(int n, const double *cost, const double *demand, double capacity,
 	for (int i = 1; i < n; i++)
 		if (!(demand[i] >= 0) || demand[i] > capacity)
 			return VRP_EINVAL;
+	for (size_t i = 0; i < (size_t) n * n; i++)
+		if (!(cost[i] >= 0 && cost[i] <= TSP_MAX_COST) && i % (n + 1) != 0)
+			return VRP_EINVAL;
 	memset(&x, 0, sizeof(x));
 	x.n = n;
 	x.M = max_vehicles > 0 && max_vehicles < n - 1 ? max_vehicles : n - 1;
@@ -1016,7 +1023,7 @@ vrp_solve(int n, const double *cost, const double *demand, double capacity,
 	x.rng = opt->seed;
 	x.k = n - 2 < VRP_NBR_K ? n - 2 : VRP_NBR_K;
 	for (size_t i = 0; i < (size_t) n * n; i++)
-		if (cost[i] > maxc)
+		if (cost[i] > maxc && i % (n + 1) != 0)
 			maxc = cost[i];
 	x.eps = 1e-12 * (maxc > 0 ? maxc : 1);
 	if (opt->time_limit_ms > 0)

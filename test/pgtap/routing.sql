@@ -4,7 +4,7 @@
 -- test/data/*/README.md; small cases against brute force written in SQL here
 -- (recursive CTE over all orders), independent of the C search.
 \i test/setup.sql
-SELECT plan(86);
+SELECT plan(87);
 
 -- ---------- instance files -> tables ----------
 CREATE TEMP TABLE raw (line text);
@@ -163,6 +163,7 @@ SELECT throws_ok(q, code, NULL, descr) FROM (VALUES
   ($$SELECT crmscm.tsp_tour('{{0,1},{1,NaN}}'::float8[])$$, '22003', 'NaN cost'),
   ($$SELECT crmscm.tsp_tour('{{0,1},{1,Infinity}}'::float8[])$$, '22003', 'infinite cost'),
   ($$SELECT crmscm.tsp_tour('{{0,-1},{1,0}}'::float8[])$$, '22023', 'negative cost'),
+  ($$SELECT crmscm.tsp_tour('{{0,1e16},{1,0}}'::float8[])$$, '22003', 'cost above 1e15'),
   ($$SELECT crmscm.tsp_tour('{{0,1,2},{1,0,2}}'::float8[])$$, '2202E', 'non-square matrix'),
   ($$SELECT crmscm.tsp_tour('{0,1,2}'::float8[])$$, '2202E', 'one-dimensional matrix'),
   ($$SELECT crmscm.tsp_tour('{{0,NULL},{1,0}}'::float8[])$$, '22004', 'NULL element'),
