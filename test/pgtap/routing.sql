@@ -4,7 +4,7 @@
 -- test/data/*/README.md; small cases against brute force written in SQL here
 -- (recursive CTE over all orders), independent of the C search.
 \i test/setup.sql
-SELECT plan(87);
+SELECT plan(88);
 
 -- ---------- instance files -> tables ----------
 CREATE TEMP TABLE raw (line text);
@@ -129,6 +129,17 @@ SELECT ok((rc).stop_order = '{1,3,2}' AND abs((rc).distance_km - 3 * pi() * 6371
 SELECT ok((rc).stop_order = '{}' AND (rc).distance_km = 0 AND (rc).cost = 0, 'route_cost: no stops, no cost')
   FROM (SELECT route_cost('(0,0)', '{}'::geopoint[]) rc) s;
 SELECT is(route_cost(NULL, '{}'::geopoint[]), NULL, 'route_cost: NULL depot gives NULL');
+-- 16 real cities (data/cities.csv): route_cost from Hamburg equals the exact
+-- optimum computed by Held-Karp in Python (test/data/routes/reference.py)
+CREATE TEMP TABLE eu (name text, country text, lat float8, lon float8);
+\copy eu FROM 'data/cities.csv' WITH (FORMAT csv, HEADER true)
+CREATE TEMP TABLE eu_ref (km float8);
+\copy eu_ref FROM 'test/data/routes/hamburg_tour_km.txt'
+SELECT ok(abs((route_cost((SELECT geopoint(lat, lon) FROM eu WHERE name = 'Hamburg'),
+                          (SELECT array_agg(geopoint(lat, lon) ORDER BY name) FROM eu WHERE name <> 'Hamburg'))).distance_km
+              - km) < 1e-6,
+          'route_cost Hamburg + 15 cities: ' || round(km::numeric, 3) || ' km, the Held-Karp optimum')
+  FROM eu_ref;
 
 -- ---------- CVRPLIB: vrp_routes ----------
 CREATE TEMP TABLE vrp_res AS
