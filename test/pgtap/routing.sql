@@ -202,8 +202,10 @@ SELECT throws_ok(q, code, NULL, descr) FROM (VALUES
 ) v(q, code, descr);
 
 -- ---------- delivery_costs ----------
--- reservation and inventory rows are inserted directly (the reservation
--- triggers are another issue's work)
+-- reservation and inventory rows are inserted directly, with triggers off
+-- (session_replication_role = replica), so that the scenario is the same
+-- with or without the order model's reservation triggers
+SET LOCAL session_replication_role = replica;
 INSERT INTO warehouses (warehouse_id, name, location) VALUES
   (901, 'Hamburg', '(53.55,9.99)'), (902, 'Munich', '(48.14,11.58)'), (903, 'Unplaced', NULL);
 INSERT INTO items (item_id, sku, name) VALUES (901, 'R-1', 'route test item');
@@ -221,6 +223,7 @@ INSERT INTO sales_order_lines (order_id, line_no, item_id, qty, warehouse_id) VA
   (901, 1, 901, 1, NULL), (902, 1, 901, 1, NULL), (903, 1, 901, 1, 902), (904, 1, 901, 2, NULL),
   (905, 1, 901, 1, NULL), (906, 1, 901, 1, NULL), (907, 1, 901, 1, NULL);
 INSERT INTO reservations (order_id, line_no, item_id, warehouse_id, qty) VALUES (904, 1, 901, 902, 2);
+SET LOCAL session_replication_role = origin;
 SET LOCAL crmscm.delivery_cost_per_km = 0.5;
 SET LOCAL crmscm.delivery_cost_per_stop = 5;
 SET LOCAL crmscm.delivery_cost_per_hour = 20;
@@ -248,11 +251,13 @@ SELECT ok(abs(cost_share - ((route_km * 0.5 + route_km / 50 * 20) * detour_km
 
 -- another tenant's order next to Hamburg rides on its own tenant's route
 SET LOCAL crmscm.tenant_id = 2;
+SET LOCAL session_replication_role = replica;
 INSERT INTO warehouses (warehouse_id, name, location) VALUES (911, 'Hamburg of tenant 2', '(53.55,9.99)');
 INSERT INTO items (item_id, sku, name) VALUES (911, 'R-2', 'route test item');
 INSERT INTO customers (customer_id, name) VALUES (911, 'tenant 2 customer');
 INSERT INTO sales_orders (order_id, customer_id, status, ship_to) VALUES (911, 911, 'confirmed', '(53.6,10.0)');
 INSERT INTO sales_order_lines (order_id, line_no, item_id, qty) VALUES (911, 1, 911, 1);
+SET LOCAL session_replication_role = origin;
 SET LOCAL crmscm.tenant_id = 1;
 SELECT ok((SELECT tenant_id = 2 AND warehouse_id = 911 AND route_stops = 1 FROM delivery_costs WHERE order_id = 911)
           AND (SELECT max(route_stops) = 2 FROM delivery_costs WHERE tenant_id = 1 AND warehouse_id = 901),
