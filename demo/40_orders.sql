@@ -35,7 +35,8 @@ BEGIN
 	FOR o IN 1 .. 36 LOOP
 		c := (o * 5) % 12 + 1;
 		INSERT INTO crmscm.sales_orders (order_id, customer_id, status, ship_to, priority)
-		SELECT o, c, 'confirmed', location, priority FROM crmscm.customers WHERE customer_id = c;
+		SELECT o, c, 'confirmed', location, priority FROM crmscm.customers
+		 WHERE tenant_id = 40 AND customer_id = c;
 		INSERT INTO crmscm.sales_order_lines (order_id, line_no, item_id, qty, unit_price)
 		SELECT o, l, (o * 7 + l * 3) % 6 + 1, (o + l) % 3 + 1, 0
 		  FROM generate_series(1, (o % 3) + 1) l;

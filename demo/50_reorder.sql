@@ -9,6 +9,7 @@
 SET client_min_messages = warning;
 SET search_path = crmscm, public;
 SET TimeZone = 'UTC';
+SET crmscm.tenant_id = 50;            -- a tenant of its own for this demo
 
 \echo
 \echo '== Reorder points: the formulas (Snyder & Shen; stockpyl test values)'
@@ -69,7 +70,7 @@ SELECT o.order_id, row_number() OVER (PARTITION BY o.order_id ORDER BY x.item_id
   FROM (SELECT day, item_id, u1, greatest(1, size + (u2 % (2 * spread + 1)) - spread) AS qty
           FROM r_draws WHERE u1 < p) x
   JOIN r_orders o ON o.day = x.day
-  JOIN items it ON it.item_id = x.item_id
+  JOIN items it ON it.tenant_id = current_tenant() AND it.item_id = x.item_id
   JOIN warehouses w ON w.name = CASE WHEN x.u1 % 3 = 0 THEN 'R-Munich' ELSE 'R-Hamburg' END;
 
 -- stock: inventory rows, and receipts through the stock-move API (the
@@ -96,9 +97,10 @@ SELECT i.sku, i.name,
   FROM (SELECT l.item_id,
                demand_class(o.ordered_at::date, l.qty::float8, current_date - 365, current_date - 1) AS p
           FROM sales_orders o JOIN sales_order_lines l USING (tenant_id, order_id)
-          JOIN items i ON i.item_id = l.item_id AND i.sku LIKE 'R-%'
+          JOIN items i ON i.tenant_id = l.tenant_id AND i.item_id = l.item_id AND i.sku LIKE 'R-%'
+         WHERE o.tenant_id = current_tenant()
          GROUP BY l.item_id) d
-  JOIN items i USING (item_id)
+  JOIN items i ON i.tenant_id = current_tenant() AND i.item_id = d.item_id
  ORDER BY i.sku;
 
 \echo
@@ -108,14 +110,14 @@ SELECT sku, w.name AS warehouse, abc_class AS abc, on_hand, inventory_position A
        demand_class AS class, lead_time_days AS lead, service_level AS sl,
        round(safety_stock::numeric, 1) AS "safety stock", round(reorder_point::numeric, 1) AS "reorder point",
        round(eoq::numeric, 1) AS eoq, order_qty AS lot, reorder_now AS "order?", suggested_qty AS qty
-  FROM reorder_suggestions s JOIN warehouses w USING (warehouse_id)
+  FROM reorder_suggestions s JOIN warehouses w USING (tenant_id, warehouse_id)
  WHERE sku LIKE 'R-%'
  ORDER BY sku, w.name;
 
 \echo
 \echo '== Why (first five to order)'
 SELECT sku || ' @ ' || w.name AS "item @ warehouse", reason
-  FROM reorder_suggestions s JOIN warehouses w USING (warehouse_id)
+  FROM reorder_suggestions s JOIN warehouses w USING (tenant_id, warehouse_id)
  WHERE sku LIKE 'R-%' AND reorder_now
  ORDER BY abc_class, sku, w.name LIMIT 5;
 
@@ -123,7 +125,9 @@ SELECT sku || ' @ ' || w.name AS "item @ warehouse", reason
 \echo '== crmscm.replenish(): draft purchase orders'
 SELECT r.po_id, w.name AS warehouse, r.line_no, i.sku, r.qty, r.expected_at
   FROM replenish('R-Office Supplies GmbH') r
-  JOIN items i USING (item_id) JOIN warehouses w USING (warehouse_id)
+  JOIN items i ON i.tenant_id = current_tenant() AND i.item_id = r.item_id
+  JOIN warehouses w ON w.tenant_id = current_tenant() AND w.warehouse_id = r.warehouse_id
  WHERE i.sku LIKE 'R-%'
  ORDER BY r.po_id, r.line_no;
 SELECT count(*) AS "to order after replenish()" FROM reorder_suggestions WHERE sku LIKE 'R-%' AND reorder_now;
+RESET crmscm.tenant_id;
