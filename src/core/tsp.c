@@ -53,7 +53,7 @@ typedef struct TspCtx
 
 /* ---------- memory, interrupts, time ---------- */
 
-static void *
+void *
 tsp_alloc(const TspEnv *env, size_t size)
 {
 	if (env && env->alloc)
@@ -61,7 +61,7 @@ tsp_alloc(const TspEnv *env, size_t size)
 	return malloc(size);
 }
 
-static void
+void
 tsp_free(const TspEnv *env, void *p)
 {
 	if (p == NULL)
@@ -72,7 +72,7 @@ tsp_free(const TspEnv *env, void *p)
 		free(p);
 }
 
-static double
+double
 tsp_now(void)
 {
 	struct timespec ts;
@@ -96,12 +96,7 @@ tsp_poll(TspCtx *x)
 static inline uint64_t
 tsp_rand(TspCtx *x)
 {
-	/* splitmix64 */
-	uint64_t	z = (x->rng += 0x9E3779B97F4A7C15ULL);
-
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-	return z ^ (z >> 31);
+	return tsp_splitmix64(&x->rng);
 }
 
 static inline int

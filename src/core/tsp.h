@@ -27,6 +27,7 @@
 #define CRMSCM_TSP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Largest instance accepted (nodes).  A full cost matrix of this size is
  * 200 MB of doubles. */
@@ -68,6 +69,25 @@ typedef enum TspStatus
 } TspStatus;
 
 /* Fill in the defaults: start 0, closed, no time cap, default budget. */
+/* Memory through the caller's allocator when it has one, else malloc/free;
+ * shared with vrp.c. */
+extern void *tsp_alloc(const TspEnv *env, size_t size);
+extern void tsp_free(const TspEnv *env, void *p);
+
+/* Monotonic clock in seconds, for time caps. */
+extern double tsp_now(void);
+
+/* splitmix64: the deterministic generator of the searches */
+static inline uint64_t
+tsp_splitmix64(uint64_t *state)
+{
+	uint64_t	z = (*state += 0x9E3779B97F4A7C15ULL);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	return z ^ (z >> 31);
+}
+
 extern void tsp_default_options(TspOptions *opt);
 
 /* Default iteration budget for n nodes. */

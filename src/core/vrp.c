@@ -76,40 +76,12 @@ D(const Vrp *x, int u, int v)
 	return a == b ? 0.0 : x->c[(size_t) a * x->n + b];
 }
 
-static void *
-vrp_alloc(const TspEnv *env, size_t size)
-{
-	if (env && env->alloc)
-		return env->alloc(size, env->arg);
-	return malloc(size);
-}
-
-static void
-vrp_free(const TspEnv *env, void *p)
-{
-	if (p == NULL)
-		return;
-	if (env && env->dealloc)
-		env->dealloc(p, env->arg);
-	else if (!(env && env->alloc))
-		free(p);
-}
-
-static double
-vrp_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static int
 vrp_poll(Vrp *x)
 {
 	if (x->env && x->env->interrupt && x->env->interrupt(x->env->arg))
 		return 1;
-	if (x->deadline > 0 && vrp_now() > x->deadline)
+	if (x->deadline > 0 && tsp_now() > x->deadline)
 		x->stopped = 1;
 	return 0;
 }
@@ -117,11 +89,7 @@ vrp_poll(Vrp *x)
 static inline uint64_t
 vrp_rand(Vrp *x)
 {
-	uint64_t	z = (x->rng += 0x9E3779B97F4A7C15ULL);
-
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-	return z ^ (z >> 31);
+	return tsp_splitmix64(&x->rng);
 }
 
 static inline int
@@ -667,13 +635,13 @@ vrp_construct(Vrp *x)
 	int			slot = 0;
 	VrpStatus	st = VRP_OK;
 
-	w.snext = vrp_alloc(x->env, n * sizeof(int));
-	w.sprev = vrp_alloc(x->env, n * sizeof(int));
-	w.rid = vrp_alloc(x->env, n * sizeof(int));
-	w.head = vrp_alloc(x->env, n * sizeof(int));
-	w.tail = vrp_alloc(x->env, n * sizeof(int));
-	w.rload = vrp_alloc(x->env, n * sizeof(double));
-	sv = vrp_alloc(x->env, (size_t) n * (x->k > 0 ? x->k : 1) * sizeof(VrpSaving));
+	w.snext = tsp_alloc(x->env, n * sizeof(int));
+	w.sprev = tsp_alloc(x->env, n * sizeof(int));
+	w.rid = tsp_alloc(x->env, n * sizeof(int));
+	w.head = tsp_alloc(x->env, n * sizeof(int));
+	w.tail = tsp_alloc(x->env, n * sizeof(int));
+	w.rload = tsp_alloc(x->env, n * sizeof(double));
+	sv = tsp_alloc(x->env, (size_t) n * (x->k > 0 ? x->k : 1) * sizeof(VrpSaving));
 	if (!w.snext || !w.sprev || !w.rid || !w.head || !w.tail || !w.rload || !sv)
 	{
 		st = VRP_ENOMEM;
@@ -805,13 +773,13 @@ vrp_construct(Vrp *x)
 	}
 	x->total = vrp_total(x);
 out:
-	vrp_free(x->env, w.snext);
-	vrp_free(x->env, w.sprev);
-	vrp_free(x->env, w.rid);
-	vrp_free(x->env, w.head);
-	vrp_free(x->env, w.tail);
-	vrp_free(x->env, w.rload);
-	vrp_free(x->env, sv);
+	tsp_free(x->env, w.snext);
+	tsp_free(x->env, w.sprev);
+	tsp_free(x->env, w.rid);
+	tsp_free(x->env, w.head);
+	tsp_free(x->env, w.tail);
+	tsp_free(x->env, w.rload);
+	tsp_free(x->env, sv);
 	return st;
 }
 
@@ -826,7 +794,7 @@ vrp_neighbours(Vrp *x)
 
 	if (k == 0)
 		return 0;
-	key = vrp_alloc(x->env, (size_t) k * sizeof(double));
+	key = tsp_alloc(x->env, (size_t) k * sizeof(double));
 	if (!key)
 		return -1;
 	for (int i = 1; i < n; i++)
@@ -836,7 +804,7 @@ vrp_neighbours(Vrp *x)
 
 		if ((i & 63) == 0 && vrp_poll(x))
 		{
-			vrp_free(x->env, key);
+			tsp_free(x->env, key);
 			return 1;
 		}
 		for (int j = 1; j < n; j++)
@@ -860,7 +828,7 @@ vrp_neighbours(Vrp *x)
 			l[p] = j;
 		}
 	}
-	vrp_free(x->env, key);
+	tsp_free(x->env, key);
 	return 0;
 }
 
@@ -919,8 +887,8 @@ static VrpStatus
 vrp_resequence(Vrp *x)
 {
 	int			n = x->n;
-	int		   *ids = vrp_alloc(x->env, (size_t) n * sizeof(int));
-	int		   *ord = vrp_alloc(x->env, (size_t) n * sizeof(int));
+	int		   *ids = tsp_alloc(x->env, (size_t) n * sizeof(int));
+	int		   *ord = tsp_alloc(x->env, (size_t) n * sizeof(int));
 	double	   *sub = NULL;
 	VrpStatus	st = VRP_OK;
 
@@ -943,7 +911,7 @@ vrp_resequence(Vrp *x)
 		ids[i++] = 0;
 		for (int v = x->next[S(x, r)]; v != E(x, r); v = x->next[v])
 			ids[i++] = v;
-		sub = vrp_alloc(x->env, (size_t) m * m * sizeof(double));
+		sub = tsp_alloc(x->env, (size_t) m * m * sizeof(double));
 		if (!sub)
 		{
 			st = VRP_ENOMEM;
@@ -979,13 +947,13 @@ vrp_resequence(Vrp *x)
 			}
 			vrp_refresh(x, r);
 		}
-		vrp_free(x->env, sub);
+		tsp_free(x->env, sub);
 		sub = NULL;
 	}
 out:
-	vrp_free(x->env, sub);
-	vrp_free(x->env, ids);
-	vrp_free(x->env, ord);
+	tsp_free(x->env, sub);
+	tsp_free(x->env, ids);
+	tsp_free(x->env, ord);
 	return st;
 }
 
@@ -1027,7 +995,7 @@ vrp_solve(int n, const double *cost, const double *demand, double capacity,
 			maxc = cost[i];
 	x.eps = 1e-12 * (maxc > 0 ? maxc : 1);
 	if (opt->time_limit_ms > 0)
-		x.deadline = vrp_now() + opt->time_limit_ms / 1000.0;
+		x.deadline = tsp_now() + opt->time_limit_ms / 1000.0;
 	{
 		double		sum = 0;
 
@@ -1037,7 +1005,7 @@ vrp_solve(int n, const double *cost, const double *demand, double capacity,
 			return VRP_INFEASIBLE;
 	}
 
-#define VA(p, cnt, type) ((p) = vrp_alloc(env, (size_t) (cnt) * sizeof(type)))
+#define VA(p, cnt, type) ((p) = tsp_alloc(env, (size_t) (cnt) * sizeof(type)))
 	if (!VA(x.nb, (size_t) n * (x.k > 0 ? x.k : 1), int) ||
 		!VA(x.next, x.V, int) || !VA(x.prev, x.V, int) ||
 		!VA(x.route, x.V, int) || !VA(x.idx, x.V, int) || !VA(x.pl, x.V, double) ||
@@ -1156,23 +1124,23 @@ vrp_solve(int n, const double *cost, const double *demand, double capacity,
 	}
 
 done:
-	vrp_free(env, x.nb);
-	vrp_free(env, x.next);
-	vrp_free(env, x.prev);
-	vrp_free(env, x.route);
-	vrp_free(env, x.idx);
-	vrp_free(env, x.pl);
-	vrp_free(env, x.load);
-	vrp_free(env, x.cnt);
-	vrp_free(env, x.bnext);
-	vrp_free(env, x.bprev);
-	vrp_free(env, x.broute);
-	vrp_free(env, x.bidx);
-	vrp_free(env, x.bpl);
-	vrp_free(env, x.bload);
-	vrp_free(env, x.bcnt);
-	vrp_free(env, x.queue);
-	vrp_free(env, x.inq);
-	vrp_free(env, x.tmp);
+	tsp_free(env, x.nb);
+	tsp_free(env, x.next);
+	tsp_free(env, x.prev);
+	tsp_free(env, x.route);
+	tsp_free(env, x.idx);
+	tsp_free(env, x.pl);
+	tsp_free(env, x.load);
+	tsp_free(env, x.cnt);
+	tsp_free(env, x.bnext);
+	tsp_free(env, x.bprev);
+	tsp_free(env, x.broute);
+	tsp_free(env, x.bidx);
+	tsp_free(env, x.bpl);
+	tsp_free(env, x.bload);
+	tsp_free(env, x.bcnt);
+	tsp_free(env, x.queue);
+	tsp_free(env, x.inq);
+	tsp_free(env, x.tmp);
 	return st;
 }
