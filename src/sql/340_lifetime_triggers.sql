@@ -68,7 +68,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION @extschema@.lifetime_touch(bigint, bigint) IS
-	'Internal: lock and recompute one customer''s customer_lifetime row (called by the deferred triggers)';
+	'Internal: lock and recompute one customer''s customer_lifetime row (called by the deferred triggers); a NULL p_tenant or p_customer does nothing';
 REVOKE ALL ON FUNCTION @extschema@.lifetime_touch(bigint, bigint) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.customer_lifetime_order_trigger() RETURNS trigger
@@ -206,7 +206,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION @extschema@.refresh_customer_lifetime(date) IS
-	'Recompute every customer_lifetime row of the current tenant from its orders, stages as of as_of; returns the rows updated';
+	'Recompute every customer_lifetime row of the current tenant from its orders, stages as of as_of; returns the rows updated; a NULL as_of is an error (22004)';
 
 -- Fit and store the tenant's models ------------------------------------------
 
