@@ -175,17 +175,31 @@ COMMENT ON FUNCTION @extschema@.clv(@extschema@.bgnbd, @extschema@.gamma_gamma, 
 CREATE FUNCTION @extschema@.lifetime_stage(purchase_days int, last_order_day date, orders_placed int,
 		as_of date, at_risk_days int DEFAULT 180, churn_days int DEFAULT 365, p_alive float8 DEFAULT NULL)
 	RETURNS text
-	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	-- counts and day thresholds are never negative (the columns they come
+	-- from have CHECKs), a probability is in [0, 1]
+	IF purchase_days < 0 OR orders_placed < 0 OR at_risk_days < 0 OR churn_days < 0 THEN
+		RAISE EXCEPTION 'lifetime_stage: purchase_days %, orders_placed %, at_risk_days % and churn_days % must not be negative',
+			purchase_days, orders_placed, at_risk_days, churn_days USING ERRCODE = '22023';
+	END IF;
+	IF p_alive = 'NaN'::float8 THEN
+		RAISE EXCEPTION 'lifetime_stage: p_alive must not be NaN' USING ERRCODE = '22003';
+	END IF;
+	IF p_alive < 0 OR p_alive > 1 THEN
+		RAISE EXCEPTION 'lifetime_stage: p_alive % is out of range [0, 1]', p_alive USING ERRCODE = '22023';
+	END IF;
 	RETURN CASE
-		WHEN COALESCE(purchase_days, 0) OPERATOR(pg_catalog.=) 0 THEN
-			CASE WHEN COALESCE(orders_placed, 0) OPERATOR(pg_catalog.>) 0 THEN 'prospect' ELSE 'lead' END
-		WHEN (as_of OPERATOR(pg_catalog.-) last_order_day) OPERATOR(pg_catalog.>) churn_days
-			OR p_alive OPERATOR(pg_catalog.<) 0.1 THEN 'churned'
-		WHEN (as_of OPERATOR(pg_catalog.-) last_order_day) OPERATOR(pg_catalog.>) at_risk_days
-			OR p_alive OPERATOR(pg_catalog.<) 0.5 THEN 'at_risk'
-		WHEN purchase_days OPERATOR(pg_catalog.>=) 2 THEN 'repeat'
+		WHEN COALESCE(purchase_days, 0) = 0 THEN
+			CASE WHEN COALESCE(orders_placed, 0) > 0 THEN 'prospect' ELSE 'lead' END
+		WHEN (as_of - last_order_day) > churn_days OR p_alive < 0.1 THEN 'churned'
+		WHEN (as_of - last_order_day) > at_risk_days OR p_alive < 0.5 THEN 'at_risk'
+		WHEN purchase_days >= 2 THEN 'repeat'
 		ELSE 'customer'
 	END;
+END
+$$;
 COMMENT ON FUNCTION @extschema@.lifetime_stage(int, date, int, date, int, int, float8) IS
-	'Lifecycle stage on as_of, first rule that holds: lead (no order at all), prospect (orders but no purchase), churned (no purchase for more than churn_days, or P(alive) < 0.1), at_risk (more than at_risk_days, or P(alive) < 0.5), repeat (2+ purchase days), customer (1 purchase day); p_alive NULL = rules on days only';
+	'Lifecycle stage on as_of, first rule that holds: lead (no order at all), prospect (orders but no purchase), churned (no purchase for more than churn_days, or P(alive) < 0.1), at_risk (more than at_risk_days, or P(alive) < 0.5), repeat (2+ purchase days), customer (1 purchase day); p_alive NULL = rules on days only, NULL purchase_days or orders_placed count as 0, a NULL as_of, last_order_day or threshold skips the rules that need it; negative counts or thresholds and p_alive outside [0, 1] are errors (22023, NaN 22003)';

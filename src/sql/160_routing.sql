@@ -19,7 +19,7 @@ CREATE FUNCTION @extschema@.tsp_tour(points @extschema@.geopoint[], start_index 
 	AS 'MODULE_PATHNAME', $$crmscm_tsp_tour_geo$$
 	LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.tsp_tour(@extschema@.geopoint[], int, int, int) IS
-	'Visiting order (1-based indices into points) minimising the great-circle distance (distance_km); start_index, end_index and time_limit_ms as for the matrix form';
+	'Visiting order (1-based indices into points) minimising the great-circle distance (distance_km); start_index, end_index and time_limit_ms as for the matrix form: NULL points give NULL, a NULL start_index is an error (22004), end_index NULL = closed tour, time_limit_ms NULL = no cap';
 
 CREATE FUNCTION @extschema@.tour_cost(matrix float8[], tour int[], closed boolean DEFAULT true)
 	RETURNS float8
@@ -72,4 +72,4 @@ CREATE FUNCTION @extschema@.vrp_routes(depot @extschema@.geopoint, stops @extsch
 	AS 'MODULE_PATHNAME', $$crmscm_vrp_routes_geo$$
 	LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL SAFE ROWS 10;
 COMMENT ON FUNCTION @extschema@.vrp_routes(@extschema@.geopoint, @extschema@.geopoint[], float8[], float8, int, int) IS
-	'Capacitated vehicle routes from depot to geopoint stops by great-circle km: demand has one element per stop; one row per vehicle with its stops (1-based indices into stops), load and cost in km';
+	'Capacitated vehicle routes from depot to geopoint stops by great-circle km: demand has one element per stop; one row per vehicle with its stops (1-based indices into stops), load and cost in km; a NULL depot, stops, demand or capacity is an error (22004), max_vehicles NULL = no limit, time_limit_ms NULL = no cap';

@@ -10,6 +10,13 @@ DECLARE
 	m @extschema@.lead_model;
 	id bigint;
 BEGIN
+	IF lead_model_train.name IS NULL OR lead_model_train.l2 IS NULL THEN
+		RAISE EXCEPTION 'lead_model_train: name and l2 must not be NULL' USING ERRCODE = '22004';
+	END IF;
+	IF NOT (lead_model_train.l2 >= 0 AND lead_model_train.l2 < 'Infinity'::float8) THEN
+		RAISE EXCEPTION 'lead_model_train: l2 must be a finite number >= 0, not %', lead_model_train.l2
+			USING ERRCODE = '22023';
+	END IF;
 	SELECT @extschema@.lead_model_fit(l.stage OPERATOR(pg_catalog.=) 'won', l.features, lead_model_train.l2)
 	  INTO m
 	  FROM @extschema@.leads l
@@ -29,4 +36,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.lead_model_train(text, text[], float8) IS
-	'Fit a model on the current tenant''s won/lost leads, store it in lead_models as the active model, return its id';
+	'Fit a model on the current tenant''s won/lost leads, store it in lead_models as the active model, return its id; a NULL name or l2 is an error (22004), a NULL feature_names stores the model without feature names';

@@ -813,15 +813,9 @@ CREATE TRIGGER customers_guard BEFORE UPDATE ON @extschema@.customers
 -- raising qty_received writes the receipt move.
 -- ---------------------------------------------------------------------
 
-CREATE FUNCTION @extschema@._po_open(p_qty numeric, p_received numeric) RETURNS numeric
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-	RETURN greatest(p_qty - p_received, 0);
-END
-$$;
-COMMENT ON FUNCTION @extschema@._po_open(numeric, numeric) IS
-	'Internal: open quantity of a purchase order line, never negative';
+-- The open quantity of a line is greatest(qty - qty_received, 0), written out
+-- where it is needed (no helper function: an IMMUTABLE one would be
+-- executable by PUBLIC under apply_security(), and internals must not be).
 
 CREATE FUNCTION @extschema@._add_on_order(p_tenant bigint, p_item bigint, p_wh bigint, p_delta numeric)
 RETURNS void LANGUAGE plpgsql
@@ -910,11 +904,11 @@ BEGIN
 	END IF;
 	IF TG_OP IN ('UPDATE', 'DELETE') THEN
 		PERFORM @extschema@._add_on_order(OLD.tenant_id, OLD.item_id, OLD.warehouse_id,
-		                                  -@extschema@._po_open(OLD.qty, OLD.qty_received));
+		                                  -greatest(OLD.qty - OLD.qty_received, 0));
 	END IF;
 	IF TG_OP IN ('UPDATE', 'INSERT') THEN
 		PERFORM @extschema@._add_on_order(NEW.tenant_id, NEW.item_id, NEW.warehouse_id,
-		                                  @extschema@._po_open(NEW.qty, NEW.qty_received));
+		                                  greatest(NEW.qty - NEW.qty_received, 0));
 	END IF;
 	RETURN NULL;
 END
@@ -954,7 +948,7 @@ BEGIN
 		RETURN NULL;
 	END IF;
 	FOR r IN
-		SELECT l.tenant_id, l.item_id, l.warehouse_id, sum(@extschema@._po_open(l.qty, l.qty_received)) AS open_qty
+		SELECT l.tenant_id, l.item_id, l.warehouse_id, sum(greatest(l.qty - l.qty_received, 0)) AS open_qty
 		  FROM @extschema@.purchase_order_lines l
 		 WHERE l.tenant_id = NEW.tenant_id AND l.po_id = NEW.po_id
 		 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
@@ -1084,7 +1078,7 @@ BEGIN
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'purchase order line %/% does not exist', p_po_id, p_line_no USING ERRCODE = 'foreign_key_violation';
 	END IF;
-	v_qty := coalesce(p_qty, @extschema@._po_open(l.qty, l.qty_received));
+	v_qty := coalesce(p_qty, greatest(l.qty - l.qty_received, 0));
 	IF v_qty = 0 THEN
 		RETURN 0;
 	END IF;
@@ -1168,7 +1162,7 @@ SET search_path = pg_catalog, pg_temp AS $$
 	SELECT 'on_order = open qty of ordered purchase orders', i.tenant_id, i.item_id, i.warehouse_id, NULL, NULL,
 	       format('on_order %s, open purchase quantity %s', i.on_order, coalesce(p.s, 0))
 	  FROM @extschema@.inventory i
-	  LEFT JOIN (SELECT l.tenant_id, l.item_id, l.warehouse_id, sum(@extschema@._po_open(l.qty, l.qty_received)) AS s
+	  LEFT JOIN (SELECT l.tenant_id, l.item_id, l.warehouse_id, sum(greatest(l.qty - l.qty_received, 0)) AS s
 	               FROM @extschema@.purchase_order_lines l
 	               JOIN @extschema@.purchase_orders o ON o.tenant_id = l.tenant_id AND o.po_id = l.po_id
 	              WHERE o.status = 'ordered' GROUP BY 1, 2, 3) p

@@ -68,7 +68,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION @extschema@.lifetime_touch(bigint, bigint) IS
-	'Internal: lock and recompute one customer''s customer_lifetime row (called by the deferred triggers)';
+	'Internal: lock and recompute one customer''s customer_lifetime row (called by the deferred triggers); a NULL p_tenant or p_customer does nothing';
 REVOKE ALL ON FUNCTION @extschema@.lifetime_touch(bigint, bigint) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.customer_lifetime_order_trigger() RETURNS trigger
@@ -158,6 +158,10 @@ BEGIN
 	IF refresh_customer_lifetime.as_of IS NULL THEN
 		RAISE EXCEPTION 'as_of must not be NULL' USING ERRCODE = '22004';
 	END IF;
+	IF NOT pg_catalog.isfinite(refresh_customer_lifetime.as_of) THEN
+		RAISE EXCEPTION 'as_of must be a finite date, got %', refresh_customer_lifetime.as_of
+			USING ERRCODE = '22023';
+	END IF;
 	INSERT INTO @extschema@.customer_lifetime (tenant_id, customer_id)
 	SELECT c.tenant_id, c.customer_id FROM @extschema@.customers c WHERE c.tenant_id = v_tenant
 	ON CONFLICT DO NOTHING;
@@ -206,7 +210,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION @extschema@.refresh_customer_lifetime(date) IS
-	'Recompute every customer_lifetime row of the current tenant from its orders, stages as of as_of; returns the rows updated';
+	'Recompute every customer_lifetime row of the current tenant from its orders, stages as of as_of; returns the rows updated; a NULL as_of is an error (22004), an infinite one too (22023)';
 
 -- Fit and store the tenant's models ------------------------------------------
 
@@ -223,6 +227,9 @@ DECLARE
 	v_bg @extschema@.bgnbd;
 	v_gg @extschema@.gamma_gamma;
 BEGIN
+	IF NOT pg_catalog.isfinite(v_day) THEN
+		RAISE EXCEPTION 'as_of must be a finite date, got %', v_day USING ERRCODE = '22023';
+	END IF;
 	INSERT INTO @extschema@.lifetime_models (tenant_id) VALUES (v_tenant) ON CONFLICT DO NOTHING;
 	SELECT * INTO v_model FROM @extschema@.lifetime_models WHERE tenant_id = v_tenant FOR UPDATE;
 
@@ -263,4 +270,4 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION @extschema@.refit_models(date) IS
-	'Fit the current tenant''s BG/NBD (time unit lifetime_models.unit_days) and Gamma-Gamma models on its purchases up to as_of (NULL: today, and customer_360 then evaluates on the current date) and store them in lifetime_models';
+	'Fit the current tenant''s BG/NBD (time unit lifetime_models.unit_days) and Gamma-Gamma models on its purchases up to as_of (NULL: today, and customer_360 then evaluates on the current date) and store them in lifetime_models; an infinite as_of is an error (22023)';

@@ -44,7 +44,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.abc_classes(float8, float8) IS
-	'ABC class per item of the current tenant by revenue (qty * unit_price of confirmed/closed, not cancelled lines) in the demand window: A up to a_share of the cumulative revenue, B up to b_share, C the rest and items without revenue';
+	'ABC class per item of the current tenant by revenue (qty * unit_price of confirmed/closed, not cancelled lines) in the demand window: A up to a_share of the cumulative revenue, B up to b_share, C the rest and items without revenue; a NULL share is an error (22023, like any share outside 0 < a_share <= b_share <= 1)';
 
 CREATE FUNCTION @extschema@.replenish(supplier text DEFAULT NULL)
 	RETURNS TABLE (po_id bigint, line_no int, item_id bigint, warehouse_id bigint, qty numeric,
@@ -96,4 +96,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.replenish(text) IS
-	'Turns crmscm.reorder_suggestions (reorder_now) of the current tenant into draft purchase orders, one per warehouse, and returns their lines; serialised per tenant, so concurrent calls never order twice';
+	'Turns crmscm.reorder_suggestions (reorder_now) of the current tenant into draft purchase orders, one per warehouse, and returns their lines; serialised per tenant, so concurrent calls never order twice; supplier NULL (the default) leaves the purchase orders'' supplier NULL';

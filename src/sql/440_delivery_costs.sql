@@ -25,7 +25,7 @@ CREATE FUNCTION @extschema@.delivery_setting(name text, default_value float8)
 		NULLIF(pg_catalog.current_setting('crmscm.delivery_' OPERATOR(pg_catalog.||) $1, true), '')::float8,
 		$2)$$;
 COMMENT ON FUNCTION @extschema@.delivery_setting(text, float8) IS
-	'Value of the setting crmscm.delivery_<name> as float8, default_value when unset (used by crmscm.delivery_costs)';
+	'Value of the setting crmscm.delivery_<name> as float8, default_value when unset (used by crmscm.delivery_costs); a NULL name also gives default_value, a NULL default_value gives NULL when the setting is unset; a setting that is not a number is an error (22P02)';
 
 CREATE VIEW @extschema@.delivery_costs AS
 WITH params AS (

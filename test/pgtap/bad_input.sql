@@ -5,7 +5,7 @@
 -- Here: geopoint_recv (binary input, reached through COPY ... BINARY) and
 -- NULL handling (STRICT or documented) of every function taking arguments.
 \i test/setup.sql
-SELECT plan(6);
+SELECT plan(7);
 
 -- Binary COPY files written by printf: the 19-byte header, one tuple of one
 -- field, the trailer (PostgreSQL docs, "COPY: Binary Format").
@@ -27,12 +27,29 @@ SELECT throws_ok(pg_temp.copy_bin('\000\000\000\030\000\000\000\000\000\000\000\
 				 '22P03', NULL, 'binary input: 24 bytes instead of 16 is refused');
 
 -- SPEC §10: "NULL handling is declared (STRICT) or documented": every
--- function with arguments is STRICT, or its COMMENT says what NULL means
+-- function with arguments is STRICT, or its COMMENT says what NULL means.
+-- Not API, so not checked here: trigger functions, aggregate support
+-- functions (an argument or result of type internal: they cannot be called
+-- from SQL, and a transition function must see NULL states), and the
+-- underscore-prefixed internals of the order model (called by its
+-- triggers; the next test checks nobody outside can call them).
 SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL,
 		  'every crmscm function with arguments is STRICT or documents NULL in its comment')
   FROM pg_proc p
  WHERE p.pronamespace = 'crmscm'::regnamespace AND p.pronargs > 0 AND NOT p.proisstrict
    AND p.prokind IN ('f', 'p') AND p.prorettype <> 'trigger'::regtype
+   AND p.proname !~ '^_'
+   AND p.prorettype <> 'internal'::regtype
+   AND NOT 'internal'::regtype = ANY (p.proargtypes::oid[])
    AND coalesce(obj_description(p.oid, 'pg_proc'), '') !~* 'null';
+
+-- The internals are not API: PUBLIC has no EXECUTE on them (proacl NULL
+-- means the default ACL, which grants EXECUTE to PUBLIC)
+SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL,
+		  'no underscore-prefixed crmscm function is executable by PUBLIC')
+  FROM pg_proc p
+ WHERE p.pronamespace = 'crmscm'::regnamespace AND p.proname ~ '^_'
+   AND EXISTS (SELECT FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+			   WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE');
 SELECT * FROM finish();
 ROLLBACK;
