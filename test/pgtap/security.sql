@@ -35,7 +35,7 @@ CREATE TEMP TABLE fns AS
 	SELECT p.oid::regprocedure AS fn, f.* FROM pg_proc p JOIN fn_rights f ON f.name = p.proname
 	WHERE p.pronamespace = 'crmscm'::regnamespace;
 
-SELECT plan(38 + 5 * (SELECT count(*)::int FROM tabs) + 4 * (SELECT count(*)::int FROM views)
+SELECT plan(39 + 5 * (SELECT count(*)::int FROM tabs) + 4 * (SELECT count(*)::int FROM views)
 		   + 1 * (SELECT count(*)::int FROM fns));
 
 -- the roles
@@ -96,6 +96,8 @@ SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL,
  WHERE p.pronamespace = 'crmscm'::regnamespace
    AND has_function_privilege('crmscm_reader', p.oid, 'EXECUTE')
    AND (p.prosecdef OR p.proname IN (SELECT name FROM fn_rights WHERE NOT reader));
+SELECT is(array_agg(name ORDER BY name), NULL, 'every function of the list above exists')
+  FROM fn_rights WHERE name NOT IN (SELECT name FROM fns);
 SELECT is(ARRAY[has_function_privilege('crmscm_reader', fn, 'EXECUTE'),
 				has_function_privilege('crmscm_writer', fn, 'EXECUTE'),
 				has_function_privilege('crmscm_admin', fn, 'EXECUTE')],
