@@ -80,16 +80,28 @@ DECLARE
 	writer_tables constant text[] := ARRAY[
 		'customers', 'sales_orders', 'sales_order_lines', 'stock_moves',
 		'purchase_orders', 'purchase_order_lines', 'leads', 'lead_events'];
-	-- Functions only crmscm_admin may call: model refits, settings.  Every
-	-- function whose name starts with 'refit' counts as listed.
-	admin_functions constant text[] := ARRAY['refit_models', 'replenish'];
+	-- Functions only crmscm_admin may call: model fits, recomputing derived
+	-- tables, automatic purchasing.  Every function whose name starts with
+	-- 'refit' counts as listed.
+	admin_functions constant text[] := ARRAY['refit_models', 'replenish', 'lead_model_train',
+		'refresh_customer_lifetime'];
 	-- Functions only the extension owner (a superuser) may call: they change
 	-- the schema itself.
 	owner_functions constant text[] := ARRAY['apply_security', 'distribute'];
+	-- Internal helpers nobody may call directly: they take a tenant as an
+	-- argument (called by SECURITY DEFINER triggers and API functions, which
+	-- run as the owner).  Every function whose name starts with '_' counts as
+	-- listed, unless IMMUTABLE and not SECURITY DEFINER (pure arithmetic that
+	-- touches no table, e.g. _po_open, which check_inventory() uses).
+	internal_functions constant text[] := ARRAY['lifetime_touch'];
 	-- Functions every role may call although not IMMUTABLE.
 	public_functions constant text[] := ARRAY['current_tenant', 'tenant_permitted'];
-	-- Functions for writers although not VOLATILE (none so far).
-	writer_functions constant text[] := ARRAY[]::text[];
+	-- Functions for writers although not VOLATILE: they read the tables with
+	-- the caller's rights, which readers do not have (readers: views).
+	writer_functions constant text[] := ARRAY['available_to_promise', 'check_inventory', 'abc_classes'];
+	-- Functions for readers although VOLATILE: pure computations that touch
+	-- no table (VOLATILE only because a time limit can cut the search short).
+	reader_functions constant text[] := ARRAY['tsp_tour', 'vrp_routes', 'route_cost'];
 	nsp constant oid := '@extschema@'::regnamespace;
 	r record;
 	target text;
@@ -144,7 +156,9 @@ BEGIN
 	-- Views: readers SELECT them.  A view reads its tables with its owner's
 	-- rights, and the owner (the superuser who ran CREATE EXTENSION) bypasses
 	-- row-level security; so the views are handed to crmscm_admin, a role the
-	-- tenant policies apply to.  Readers need no right on the tables.
+	-- tenant policies apply to.  Readers need no right on the tables; so no
+	-- view may be security_invoker (it would read with the reader's rights,
+	-- which are none): the option is reset.
 	FOR r IN
 		SELECT c.oid::regclass AS v, c.relkind FROM pg_catalog.pg_class c
 		WHERE c.relnamespace OPERATOR(pg_catalog.=) nsp
@@ -153,6 +167,7 @@ BEGIN
 		EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC, crmscm_reader, crmscm_writer, crmscm_admin', r.v);
 		IF r.relkind OPERATOR(pg_catalog.=) 'v' THEN
 			EXECUTE pg_catalog.format('ALTER VIEW %s OWNER TO crmscm_admin', r.v);
+			EXECUTE pg_catalog.format('ALTER VIEW %s RESET (security_invoker)', r.v);
 			EXECUTE pg_catalog.format('GRANT SELECT ON %s TO crmscm_reader', r.v);
 		ELSE
 			-- a materialized view stores rows of every tenant, beyond any policy
@@ -164,11 +179,15 @@ BEGIN
 	-- only for IMMUTABLE non-definer functions (type I/O, operators, math:
 	-- they touch no table).  Then, first match wins:
 	--   owner_functions                    -> nobody but the owner
+	--   internal_functions, '\_%' (unless  -> nobody
+	--     IMMUTABLE and not definer)
 	--   admin_functions, 'refit%'          -> crmscm_admin
 	--   public_functions                   -> PUBLIC
 	--   trigger functions                  -> nobody (triggers fire without EXECUTE)
-	--   writer_functions, VOLATILE          -> crmscm_writer
-	--   SECURITY DEFINER, STABLE            -> crmscm_reader
+	--   writer_functions, VOLATILE         -> crmscm_writer
+	--     (reader_functions excepted)
+	--   reader_functions, SECURITY DEFINER,
+	--     STABLE                           -> crmscm_reader
 	--   IMMUTABLE                          -> PUBLIC
 	FOR r IN
 		SELECT p.oid::regprocedure AS fn, p.proname, p.provolatile, p.prosecdef,
@@ -179,10 +198,14 @@ BEGIN
 	LOOP
 		target := CASE
 			WHEN r.proname OPERATOR(pg_catalog.=) ANY (owner_functions) THEN NULL
+			WHEN r.proname OPERATOR(pg_catalog.=) ANY (internal_functions)
+			  OR (r.proname OPERATOR(pg_catalog.~~) E'\\_%'
+				  AND (r.provolatile OPERATOR(pg_catalog.<>) 'i' OR r.prosecdef)) THEN NULL
 			WHEN r.proname OPERATOR(pg_catalog.=) ANY (admin_functions)
 			  OR r.proname OPERATOR(pg_catalog.~~) 'refit%' THEN 'crmscm_admin'
 			WHEN r.proname OPERATOR(pg_catalog.=) ANY (public_functions) THEN 'PUBLIC'
 			WHEN r.trig THEN NULL
+			WHEN r.proname OPERATOR(pg_catalog.=) ANY (reader_functions) THEN 'crmscm_reader'
 			WHEN r.proname OPERATOR(pg_catalog.=) ANY (writer_functions)
 			  OR r.provolatile OPERATOR(pg_catalog.=) 'v' THEN 'crmscm_writer'
 			WHEN r.prosecdef OR r.provolatile OPERATOR(pg_catalog.=) 's' THEN 'crmscm_reader'
