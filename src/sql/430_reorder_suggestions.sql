@@ -244,13 +244,5 @@ COMMENT ON COLUMN @extschema@.reorder_suggestions.reorder_now IS 'inventory_posi
 COMMENT ON COLUMN @extschema@.reorder_suggestions.suggested_qty IS 'When reorder_now: the smallest multiple of order_qty that lifts the inventory position above the reorder point; else 0';
 COMMENT ON COLUMN @extschema@.reorder_suggestions.reason IS 'Why: the figures behind the decision in words';
 
--- Read the tables with the caller's rights, so that row-level security of
--- the caller applies through the view (PostgreSQL 15+; older servers run
--- views with the owner's rights).
-DO $$
-BEGIN
-	IF pg_catalog.current_setting('server_version_num')::int >= 150000 THEN
-		EXECUTE 'ALTER VIEW @extschema@.reorder_suggestions SET (security_invoker = true)';
-	END IF;
-END
-$$;
+-- Row-level security applies through this view because apply_security()
+-- (900_security.sql) makes crmscm_admin, a non-superuser, its owner.

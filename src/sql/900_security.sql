@@ -92,7 +92,7 @@ DECLARE
 	-- argument (called by SECURITY DEFINER triggers and API functions, which
 	-- run as the owner).  Every function whose name starts with '_' counts as
 	-- listed, unless IMMUTABLE and not SECURITY DEFINER (pure arithmetic that
-	-- touches no table, e.g. _po_open, which check_inventory() uses).
+	-- touches no table).
 	internal_functions constant text[] := ARRAY['lifetime_touch'];
 	-- Functions every role may call although not IMMUTABLE.
 	public_functions constant text[] := ARRAY['current_tenant', 'tenant_permitted'];
