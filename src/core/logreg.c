@@ -40,6 +40,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 
 #define LR_STOP_EVERY 65536
 
@@ -58,13 +61,29 @@ lr_sigmoid(double eta)
 	}
 }
 
-/* log(1 + exp(eta)) without overflow */
+/*
+ * lr_sigmoid(eta), and in *l1pe log(1 + exp(eta)) without overflow, from one
+ * exp(-|eta|): the same operations as lr_sigmoid and as computing
+ * eta + log1p(exp(-eta)) for eta > 0, log1p(exp(eta)) otherwise, so bit for
+ * bit the same results with one exp instead of two.
+ */
 static inline double
-log1pexp(double eta)
+sigmoid_log1pexp(double eta, double *l1pe)
 {
-	if (eta > 0)
-		return eta + log1p(exp(-eta));
-	return log1p(exp(eta));
+	if (eta >= 0)
+	{
+		double		e = exp(-eta);
+
+		*l1pe = eta > 0 ? eta + log1p(e) : log1p(e);
+		return 1.0 / (1.0 + e);
+	}
+	else
+	{
+		double		e = exp(eta);
+
+		*l1pe = log1p(e);
+		return e / (1.0 + e);
+	}
 }
 
 double
@@ -259,6 +278,41 @@ extreme_eigenvalues(double *A, int n, double *vmin, double *vmax, double *work)
 
 /* ------------------------------------------------------ logistic regression */
 
+/*
+ * Fresh memory costs a page fault per 4 kB page, which on a virtual machine
+ * took as long as the Newton passes themselves.  Where transparent huge pages
+ * are given on request (Linux "madvise" mode), ask for them on the 2 MB
+ * aligned part of a big buffer before it is first written.  Advisory only.
+ */
+#define LR_HUGE_PAGE ((uintptr_t) 2 * 1024 * 1024)
+
+void
+lr_advise_huge(void *ptr, size_t size)
+{
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+	uintptr_t	start = ((uintptr_t) ptr + LR_HUGE_PAGE - 1) & ~(LR_HUGE_PAGE - 1),
+				end = ((uintptr_t) ptr + size) & ~(LR_HUGE_PAGE - 1);
+
+	if (size >= LR_HUGE_PAGE && end > start)
+		(void) madvise((void *) start, end - start, MADV_HUGEPAGE);
+#endif
+}
+
+/* malloc for the big work arrays (the sparse copy of the data); free() */
+static void *
+lr_big_alloc(size_t size)
+{
+	void	   *ptr = NULL;
+
+	if (size < LR_HUGE_PAGE)
+		return malloc(size);
+	/* aligned, so that every 2 MB of it can be a huge page */
+	if (posix_memalign(&ptr, (size_t) LR_HUGE_PAGE, size) != 0)
+		return NULL;
+	lr_advise_huge(ptr, size);
+	return ptr;
+}
+
 typedef struct LrWork
 {
 	int			q;				/* kept columns + intercept */
@@ -298,10 +352,10 @@ lr_csr_alloc(LrWork *w, int64_t n, int p, const int64_t *zeros)
 		nnz += w->center[j] == 0 ? n - zeros[j] : n;
 	if (p < 1 || 2 * nnz > n * (int64_t) p)
 		return 0;
-	w->rowptr = malloc(sizeof(int64_t) * (size_t) (n + 1));
-	w->col = malloc(sizeof(int) * (size_t) (nnz > 0 ? nnz : 1));
-	w->val = malloc(sizeof(double) * (size_t) (nnz > 0 ? nnz : 1));
-	w->ys = malloc((size_t) n);
+	w->rowptr = lr_big_alloc(sizeof(int64_t) * (size_t) (n + 1));
+	w->col = lr_big_alloc(sizeof(int) * (size_t) (nnz > 0 ? nnz : 1));
+	w->val = lr_big_alloc(sizeof(double) * (size_t) (nnz > 0 ? nnz : 1));
+	w->ys = lr_big_alloc((size_t) n);
 	if (!w->rowptr || !w->col || !w->val || !w->ys)
 	{
 		free(w->rowptr);
@@ -396,17 +450,18 @@ lr_pass_csr(const LrWork *w, const double *gamma, const LrOptions *opt,
 						t = w->rowptr[i + 1];
 			double		eta = gamma[0],
 						pr,
+						l1pe,
 						wt,
 						r;
 
 			for (int64_t k = s; k < t; k++)
 				eta += gamma[w->col[k]] * w->val[k];
-			pr = lr_sigmoid(eta);
+			pr = sigmoid_log1pexp(eta, &l1pe);
 			if (pr < LR_SEPARATION_EPS || pr > 1 - LR_SEPARATION_EPS)
 				ext++;
 			wt = pr * (1 - pr);
 			r = (w->ys[i] ? 1.0 : 0.0) - pr;
-			llc += (w->ys[i] ? eta : 0.0) - log1pexp(eta);
+			llc += (w->ys[i] ? eta : 0.0) - l1pe;
 			w->gc[0] += r;
 			w->Hc[0] += wt;
 			for (int64_t k = s; k < t; k++)
@@ -479,6 +534,7 @@ lr_pass(const LrRows *rows, const LrWork *w, const double *gamma, const LrOption
 			const double *x = ch->x + i * p;
 			double		eta = gamma[0],
 						pr,
+						l1pe,
 						wt,
 						r;
 
@@ -500,12 +556,12 @@ lr_pass(const LrRows *rows, const LrWork *w, const double *gamma, const LrOption
 					eta += gamma[k] * v;
 				}
 			}
-			pr = lr_sigmoid(eta);
+			pr = sigmoid_log1pexp(eta, &l1pe);
 			if (pr < LR_SEPARATION_EPS || pr > 1 - LR_SEPARATION_EPS)
 				ext++;
 			wt = pr * (1 - pr);
 			r = (ch->y[i] ? 1.0 : 0.0) - pr;
-			llc += (ch->y[i] ? eta : 0.0) - log1pexp(eta);
+			llc += (ch->y[i] ? eta : 0.0) - l1pe;
 			if (nz == q)
 			{
 				/* dense row: contiguous loops the compiler vectorises */
