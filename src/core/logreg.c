@@ -437,6 +437,39 @@ lr_pass_csr(const LrWork *w, const double *gamma, const LrOptions *opt,
 	double		ll = 0;
 	int64_t		ext = 0;
 
+	int			nd = 1,
+				ns;
+	int		   *slot = malloc(sizeof(int) * (size_t) q),
+			   *dcol = malloc(sizeof(int) * (size_t) q),
+			   *sp = malloc(sizeof(int) * (size_t) q);
+	double	   *spv = malloc(sizeof(double) * (size_t) q),
+			   *zd = malloc(sizeof(double) * (size_t) q),
+			   *Hd = malloc(sizeof(double) * (size_t) q * q),
+			   *Hx = malloc(sizeof(double) * (size_t) q * q);
+	LrStatus	st = LR_OK;
+
+	if (!slot || !dcol || !sp || !spv || !zd || !Hd || !Hx)
+	{
+		st = LR_NO_MEMORY;
+		goto out;
+	}
+	/*
+	 * Dense slots: the intercept and the centred columns, present in (almost)
+	 * every row.  Their block of the Hessian and their cross terms with each
+	 * sparse entry are contiguous loops the compiler vectorises; only the
+	 * sparse x sparse pairs are scattered.
+	 */
+	slot[0] = 0;
+	dcol[0] = 0;
+	for (int k = 1; k < q; k++)
+	{
+		slot[k] = -1;
+		if (w->center[w->idx[k - 1]] != 0)
+		{
+			slot[k] = nd;
+			dcol[nd++] = k;
+		}
+	}
 	for (int64_t i0 = 0; i0 < w->n; i0 += LR_CSR_BLOCK)
 	{
 		int64_t		i1 = i0 + LR_CSR_BLOCK < w->n ? i0 + LR_CSR_BLOCK : w->n;
@@ -444,6 +477,8 @@ lr_pass_csr(const LrWork *w, const double *gamma, const LrOptions *opt,
 
 		memset(w->gc, 0, sizeof(double) * q);
 		memset(w->Hc, 0, sizeof(double) * (size_t) q * q);
+		memset(Hd, 0, sizeof(double) * (size_t) nd * nd);
+		memset(Hx, 0, sizeof(double) * (size_t) q * nd);
 		for (int64_t i = i0; i < i1; i++)
 		{
 			int64_t		s = w->rowptr[i],
@@ -454,27 +489,50 @@ lr_pass_csr(const LrWork *w, const double *gamma, const LrOptions *opt,
 						wt,
 						r;
 
+			zd[0] = 1.0;
+			for (int a = 1; a < nd; a++)
+				zd[a] = 0.0;
+			ns = 0;
 			for (int64_t k = s; k < t; k++)
-				eta += gamma[w->col[k]] * w->val[k];
+			{
+				int			c = w->col[k];
+				double		v = w->val[k];
+
+				eta += gamma[c] * v;
+				if (slot[c] >= 0)
+					zd[slot[c]] = v;
+				else
+				{
+					sp[ns] = c;
+					spv[ns++] = v;
+				}
+			}
 			pr = sigmoid_log1pexp(eta, &l1pe);
 			if (pr < LR_SEPARATION_EPS || pr > 1 - LR_SEPARATION_EPS)
 				ext++;
 			wt = pr * (1 - pr);
 			r = (w->ys[i] ? 1.0 : 0.0) - pr;
 			llc += (w->ys[i] ? eta : 0.0) - l1pe;
-			w->gc[0] += r;
-			w->Hc[0] += wt;
-			for (int64_t k = s; k < t; k++)
+			for (int a = 0; a < nd; a++)
 			{
-				int			a = w->col[k];
-				double		za = w->val[k];
-				double		wa = wt * za;
-				double	   *Hr = w->Hc + (size_t) a * q;
+				double		wa = wt * zd[a];
+				double	   *restrict Hr = Hd + (size_t) a * nd;
 
-				w->gc[a] += r * za;
-				w->Hc[a] += wa;		/* row 0 (intercept), column a */
-				for (int64_t l = k; l < t; l++)
-					Hr[w->col[l]] += wa * w->val[l];
+				w->gc[dcol[a]] += r * zd[a];
+				for (int b = a; b < nd; b++)
+					Hr[b] += wa * zd[b];
+			}
+			for (int l = 0; l < ns; l++)
+			{
+				double		ws = wt * spv[l];
+				double	   *restrict Hr = Hx + (size_t) sp[l] * nd;
+				double	   *Hs = w->Hc + (size_t) sp[l] * q;
+
+				w->gc[sp[l]] += r * spv[l];
+				for (int a = 0; a < nd; a++)
+					Hr[a] += ws * zd[a];
+				for (int m = l; m < ns; m++)
+					Hs[sp[m]] += ws * spv[m];
 			}
 		}
 		ll += llc;
@@ -482,14 +540,39 @@ lr_pass_csr(const LrWork *w, const double *gamma, const LrOptions *opt,
 		{
 			g[a] += w->gc[a];
 			for (int b = a; b < q; b++)
-				H[a * q + b] += w->Hc[a * q + b];
+				H[a * q + b] += w->Hc[a * q + b];	/* sparse x sparse */
 		}
+		for (int a = 0; a < nd; a++)
+			for (int b = a; b < nd; b++)
+				H[dcol[a] * q + dcol[b]] += Hd[a * nd + b];
+		for (int k = 1; k < q; k++)
+			if (slot[k] < 0)
+				for (int a = 0; a < nd; a++)
+				{
+					int			c = dcol[a];
+
+					if (c < k)
+						H[c * q + k] += Hx[k * nd + a];
+					else
+						H[k * q + c] += Hx[k * nd + a];
+				}
 		if (opt->should_stop && opt->should_stop(opt->stop_arg))
-			return LR_INTERRUPTED;
+		{
+			st = LR_INTERRUPTED;
+			goto out;
+		}
 	}
 	*ll_out = ll;
 	*extreme = ext;
-	return LR_OK;
+out:
+	free(slot);
+	free(dcol);
+	free(sp);
+	free(spv);
+	free(zd);
+	free(Hd);
+	free(Hx);
+	return st;
 }
 
 /*
