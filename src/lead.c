@@ -325,6 +325,8 @@ fit_state_room(LeadFitState *s, int64 k)
 	c->n = 0;
 	c->cap = cap;
 	c->x = (double *) MemoryContextAllocHuge(CurrentMemoryContext, Max(cap * sizeof(double) * s->p, 1));
+	/* the big chunks: fewer page faults while they fill (see logreg.c) */
+	lr_advise_huge(c->x, cap * sizeof(double) * s->p);
 	c->y = (unsigned char *) MemoryContextAllocHuge(CurrentMemoryContext, cap);
 	return c;
 }

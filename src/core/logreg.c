@@ -40,6 +40,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 
 #define LR_STOP_EVERY 65536
 
@@ -58,13 +61,29 @@ lr_sigmoid(double eta)
 	}
 }
 
-/* log(1 + exp(eta)) without overflow */
+/*
+ * lr_sigmoid(eta), and in *l1pe log(1 + exp(eta)) without overflow, from one
+ * exp(-|eta|): the same operations as lr_sigmoid and as computing
+ * eta + log1p(exp(-eta)) for eta > 0, log1p(exp(eta)) otherwise, so bit for
+ * bit the same results with one exp instead of two.
+ */
 static inline double
-log1pexp(double eta)
+sigmoid_log1pexp(double eta, double *l1pe)
 {
-	if (eta > 0)
-		return eta + log1p(exp(-eta));
-	return log1p(exp(eta));
+	if (eta >= 0)
+	{
+		double		e = exp(-eta);
+
+		*l1pe = eta > 0 ? eta + log1p(e) : log1p(e);
+		return 1.0 / (1.0 + e);
+	}
+	else
+	{
+		double		e = exp(eta);
+
+		*l1pe = log1p(e);
+		return e / (1.0 + e);
+	}
 }
 
 double
@@ -259,6 +278,41 @@ extreme_eigenvalues(double *A, int n, double *vmin, double *vmax, double *work)
 
 /* ------------------------------------------------------ logistic regression */
 
+/*
+ * Fresh memory costs a page fault per 4 kB page, which on a virtual machine
+ * took as long as the Newton passes themselves.  Where transparent huge pages
+ * are given on request (Linux "madvise" mode), ask for them on the 2 MB
+ * aligned part of a big buffer before it is first written.  Advisory only.
+ */
+#define LR_HUGE_PAGE ((uintptr_t) 2 * 1024 * 1024)
+
+void
+lr_advise_huge(void *ptr, size_t size)
+{
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+	uintptr_t	start = ((uintptr_t) ptr + LR_HUGE_PAGE - 1) & ~(LR_HUGE_PAGE - 1),
+				end = ((uintptr_t) ptr + size) & ~(LR_HUGE_PAGE - 1);
+
+	if (size >= LR_HUGE_PAGE && end > start)
+		(void) madvise((void *) start, end - start, MADV_HUGEPAGE);
+#endif
+}
+
+/* malloc for the big work arrays (the sparse copy of the data); free() */
+static void *
+lr_big_alloc(size_t size)
+{
+	void	   *ptr = NULL;
+
+	if (size < LR_HUGE_PAGE)
+		return malloc(size);
+	/* aligned, so that every 2 MB of it can be a huge page */
+	if (posix_memalign(&ptr, (size_t) LR_HUGE_PAGE, size) != 0)
+		return NULL;
+	lr_advise_huge(ptr, size);
+	return ptr;
+}
+
 typedef struct LrWork
 {
 	int			q;				/* kept columns + intercept */
@@ -298,10 +352,10 @@ lr_csr_alloc(LrWork *w, int64_t n, int p, const int64_t *zeros)
 		nnz += w->center[j] == 0 ? n - zeros[j] : n;
 	if (p < 1 || 2 * nnz > n * (int64_t) p)
 		return 0;
-	w->rowptr = malloc(sizeof(int64_t) * (size_t) (n + 1));
-	w->col = malloc(sizeof(int) * (size_t) (nnz > 0 ? nnz : 1));
-	w->val = malloc(sizeof(double) * (size_t) (nnz > 0 ? nnz : 1));
-	w->ys = malloc((size_t) n);
+	w->rowptr = lr_big_alloc(sizeof(int64_t) * (size_t) (n + 1));
+	w->col = lr_big_alloc(sizeof(int) * (size_t) (nnz > 0 ? nnz : 1));
+	w->val = lr_big_alloc(sizeof(double) * (size_t) (nnz > 0 ? nnz : 1));
+	w->ys = lr_big_alloc((size_t) n);
 	if (!w->rowptr || !w->col || !w->val || !w->ys)
 	{
 		free(w->rowptr);
@@ -383,6 +437,39 @@ lr_pass_csr(const LrWork *w, const double *gamma, const LrOptions *opt,
 	double		ll = 0;
 	int64_t		ext = 0;
 
+	int			nd = 1,
+				ns;
+	int		   *slot = malloc(sizeof(int) * (size_t) q),
+			   *dcol = malloc(sizeof(int) * (size_t) q),
+			   *sp = malloc(sizeof(int) * (size_t) q);
+	double	   *spv = malloc(sizeof(double) * (size_t) q),
+			   *zd = malloc(sizeof(double) * (size_t) q),
+			   *Hd = malloc(sizeof(double) * (size_t) q * q),
+			   *Hx = malloc(sizeof(double) * (size_t) q * q);
+	LrStatus	st = LR_OK;
+
+	if (!slot || !dcol || !sp || !spv || !zd || !Hd || !Hx)
+	{
+		st = LR_NO_MEMORY;
+		goto out;
+	}
+	/*
+	 * Dense slots: the intercept and the centred columns, present in (almost)
+	 * every row.  Their block of the Hessian and their cross terms with each
+	 * sparse entry are contiguous loops the compiler vectorises; only the
+	 * sparse x sparse pairs are scattered.
+	 */
+	slot[0] = 0;
+	dcol[0] = 0;
+	for (int k = 1; k < q; k++)
+	{
+		slot[k] = -1;
+		if (w->center[w->idx[k - 1]] != 0)
+		{
+			slot[k] = nd;
+			dcol[nd++] = k;
+		}
+	}
 	for (int64_t i0 = 0; i0 < w->n; i0 += LR_CSR_BLOCK)
 	{
 		int64_t		i1 = i0 + LR_CSR_BLOCK < w->n ? i0 + LR_CSR_BLOCK : w->n;
@@ -390,36 +477,62 @@ lr_pass_csr(const LrWork *w, const double *gamma, const LrOptions *opt,
 
 		memset(w->gc, 0, sizeof(double) * q);
 		memset(w->Hc, 0, sizeof(double) * (size_t) q * q);
+		memset(Hd, 0, sizeof(double) * (size_t) nd * nd);
+		memset(Hx, 0, sizeof(double) * (size_t) q * nd);
 		for (int64_t i = i0; i < i1; i++)
 		{
 			int64_t		s = w->rowptr[i],
 						t = w->rowptr[i + 1];
 			double		eta = gamma[0],
 						pr,
+						l1pe,
 						wt,
 						r;
 
+			zd[0] = 1.0;
+			for (int a = 1; a < nd; a++)
+				zd[a] = 0.0;
+			ns = 0;
 			for (int64_t k = s; k < t; k++)
-				eta += gamma[w->col[k]] * w->val[k];
-			pr = lr_sigmoid(eta);
+			{
+				int			c = w->col[k];
+				double		v = w->val[k];
+
+				eta += gamma[c] * v;
+				if (slot[c] >= 0)
+					zd[slot[c]] = v;
+				else
+				{
+					sp[ns] = c;
+					spv[ns++] = v;
+				}
+			}
+			pr = sigmoid_log1pexp(eta, &l1pe);
 			if (pr < LR_SEPARATION_EPS || pr > 1 - LR_SEPARATION_EPS)
 				ext++;
 			wt = pr * (1 - pr);
 			r = (w->ys[i] ? 1.0 : 0.0) - pr;
-			llc += (w->ys[i] ? eta : 0.0) - log1pexp(eta);
-			w->gc[0] += r;
-			w->Hc[0] += wt;
-			for (int64_t k = s; k < t; k++)
+			llc += (w->ys[i] ? eta : 0.0) - l1pe;
+			for (int a = 0; a < nd; a++)
 			{
-				int			a = w->col[k];
-				double		za = w->val[k];
-				double		wa = wt * za;
-				double	   *Hr = w->Hc + (size_t) a * q;
+				double		wa = wt * zd[a];
+				double	   *restrict Hr = Hd + (size_t) a * nd;
 
-				w->gc[a] += r * za;
-				w->Hc[a] += wa;		/* row 0 (intercept), column a */
-				for (int64_t l = k; l < t; l++)
-					Hr[w->col[l]] += wa * w->val[l];
+				w->gc[dcol[a]] += r * zd[a];
+				for (int b = a; b < nd; b++)
+					Hr[b] += wa * zd[b];
+			}
+			for (int l = 0; l < ns; l++)
+			{
+				double		ws = wt * spv[l];
+				double	   *restrict Hr = Hx + (size_t) sp[l] * nd;
+				double	   *Hs = w->Hc + (size_t) sp[l] * q;
+
+				w->gc[sp[l]] += r * spv[l];
+				for (int a = 0; a < nd; a++)
+					Hr[a] += ws * zd[a];
+				for (int m = l; m < ns; m++)
+					Hs[sp[m]] += ws * spv[m];
 			}
 		}
 		ll += llc;
@@ -427,14 +540,39 @@ lr_pass_csr(const LrWork *w, const double *gamma, const LrOptions *opt,
 		{
 			g[a] += w->gc[a];
 			for (int b = a; b < q; b++)
-				H[a * q + b] += w->Hc[a * q + b];
+				H[a * q + b] += w->Hc[a * q + b];	/* sparse x sparse */
 		}
+		for (int a = 0; a < nd; a++)
+			for (int b = a; b < nd; b++)
+				H[dcol[a] * q + dcol[b]] += Hd[a * nd + b];
+		for (int k = 1; k < q; k++)
+			if (slot[k] < 0)
+				for (int a = 0; a < nd; a++)
+				{
+					int			c = dcol[a];
+
+					if (c < k)
+						H[c * q + k] += Hx[k * nd + a];
+					else
+						H[k * q + c] += Hx[k * nd + a];
+				}
 		if (opt->should_stop && opt->should_stop(opt->stop_arg))
-			return LR_INTERRUPTED;
+		{
+			st = LR_INTERRUPTED;
+			goto out;
+		}
 	}
 	*ll_out = ll;
 	*extreme = ext;
-	return LR_OK;
+out:
+	free(slot);
+	free(dcol);
+	free(sp);
+	free(spv);
+	free(zd);
+	free(Hd);
+	free(Hx);
+	return st;
 }
 
 /*
@@ -479,6 +617,7 @@ lr_pass(const LrRows *rows, const LrWork *w, const double *gamma, const LrOption
 			const double *x = ch->x + i * p;
 			double		eta = gamma[0],
 						pr,
+						l1pe,
 						wt,
 						r;
 
@@ -500,12 +639,12 @@ lr_pass(const LrRows *rows, const LrWork *w, const double *gamma, const LrOption
 					eta += gamma[k] * v;
 				}
 			}
-			pr = lr_sigmoid(eta);
+			pr = sigmoid_log1pexp(eta, &l1pe);
 			if (pr < LR_SEPARATION_EPS || pr > 1 - LR_SEPARATION_EPS)
 				ext++;
 			wt = pr * (1 - pr);
 			r = (ch->y[i] ? 1.0 : 0.0) - pr;
-			llc += (ch->y[i] ? eta : 0.0) - log1pexp(eta);
+			llc += (ch->y[i] ? eta : 0.0) - l1pe;
 			if (nz == q)
 			{
 				/* dense row: contiguous loops the compiler vectorises */

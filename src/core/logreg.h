@@ -97,6 +97,12 @@ typedef struct LrModel
 /* Fit.  out->coef and out->std_err must hold p + 1 doubles each. */
 extern LrStatus lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out);
 
+/*
+ * Hint that a big, not yet written buffer should get transparent huge pages
+ * (fewer page faults); a no-op where unsupported.
+ */
+extern void lr_advise_huge(void *ptr, size_t size);
+
 /* Linear predictor and probability of a feature vector of length m->p. */
 extern double lr_log_odds(const LrModel *m, const double *x);
 extern double lr_sigmoid(double eta);
