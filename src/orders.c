@@ -15,6 +15,7 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/guc.h"
@@ -82,6 +83,18 @@ crmscm_guard(PG_FUNCTION_ARGS)
 	rel = trigdata->tg_relation;
 	desc = RelationGetDescr(rel);
 	internal = crmscm_internal_write();
+
+	/*
+	 * The setting is a plain custom GUC that anyone can SET; it only counts
+	 * when the statement runs with the table owner's rights, i.e. inside
+	 * crmscm's SECURITY DEFINER functions.  Anyone else setting it would
+	 * switch off the bookkeeping of their own tenant.
+	 */
+	if (internal && !superuser() && GetUserId() != rel->rd_rel->relowner)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("setting \"%s\" is reserved for crmscm's own functions", INTERNAL_SETTING),
+				 errhint("Use the documented API: order lines, crmscm.ship(), crmscm.receive(), stock moves.")));
 
 	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 	{

@@ -792,6 +792,11 @@ CREATE TRIGGER stock_moves_append_only
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._moves_immutable();
 
 -- inventory quantities only through moves, orders and purchase orders
+-- stock moves by anyone but crmscm's own functions must not carry the
+-- internal flag (which would skip applying them to inventory)
+CREATE TRIGGER stock_moves_guard
+	BEFORE INSERT ON @extschema@.stock_moves
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._guard();
 CREATE TRIGGER inventory_guard
 	BEFORE INSERT OR UPDATE ON @extschema@.inventory
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._guard('on_hand', 'reserved', 'on_order', 'item_id', 'warehouse_id');
