@@ -68,8 +68,16 @@ static int	lt_n = 0;
 static int	lt_cap = 0;
 static bool lt_callbacks = false;
 
-/* the prepared call of _lifetime_apply, per schema */
-static SPIPlanPtr lt_plan = NULL;
+/*
+ * Prepared statements, per schema: the call of _lifetime_apply (the general
+ * path), and the three statements of the fast path.
+ */
+#define LT_PLAN_APPLY 0
+#define LT_PLAN_ORDER 1
+#define LT_PLAN_CUSTOMER 2
+#define LT_PLAN_DAY 3
+#define LT_NPLANS 4
+static SPIPlanPtr lt_plans[LT_NPLANS];
 static Oid	lt_plan_nsp = InvalidOid;
 
 static void
@@ -305,6 +313,125 @@ lt_array(Datum *vals, bool *nulls, int n, Oid elemtype)
 	return construct_md_array(vals, nulls, 1, dims, lbs, elemtype, typlen, typbyval, typalign);
 }
 
+/* the amount a line counts for in an order of status o (see customer_purchases) */
+#define LT_Q(st) "((o.status = 'confirmed' AND " st " <> 'cancelled') OR (o.status = 'closed' AND " st " = 'shipped'))"
+#define LT_AMOUNT(st, q, sh, p) "CASE WHEN o.status = 'confirmed' AND " st " <> 'cancelled' THEN " q " * " p \
+	" WHEN o.status = 'closed' AND " st " = 'shipped' THEN " sh " * " p " ELSE 0 END"
+#define LT_SHIPPED(st, sh, p) "CASE WHEN " LT_Q(st) " THEN " sh " * " p " ELSE 0 END"
+
+static void
+lt_prepare(Oid nsp, Oid *argtypes)
+{
+	const char *q;
+	char	   *nspname;
+	StringInfoData sql;
+	Oid			oargtypes[2 + 2 * LT_NCOLS];
+	Oid			cargtypes[5] = {INT8OID, INT8OID, DATEOID, NUMERICOID, NUMERICOID};
+	int			i,
+				k;
+
+	if (lt_plan_nsp == nsp && lt_plans[0] != NULL)
+		return;
+	nspname = get_namespace_name(nsp);
+	if (nspname == NULL)
+		elog(ERROR, "crmscm lifetime bookkeeping: schema %u not found", nsp);
+	q = quote_identifier(nspname);
+	for (i = 0; i < LT_NPLANS; i++)
+	{
+		if (lt_plans[i] != NULL)
+			SPI_freeplan(lt_plans[i]);
+		lt_plans[i] = NULL;
+	}
+	lt_plan_nsp = InvalidOid;
+
+	initStringInfo(&sql);
+	for (i = 0; i < LT_NPLANS; i++)
+	{
+		SPIPlanPtr	plan;
+
+		resetStringInfo(&sql);
+		switch (i)
+		{
+			case LT_PLAN_APPLY:
+				appendStringInfo(&sql, "SELECT %s._lifetime_apply($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", q);
+				plan = SPI_prepare(sql.data, 3 + 2 * LT_NCOLS, argtypes);
+				break;
+			case LT_PLAN_ORDER:
+
+				/*
+				 * The order's booking, if it still matches the order (else a
+				 * concurrent recount changed it: general path), plus the
+				 * line deltas under the order's status.
+				 */
+				appendStringInfo(&sql,
+								 "UPDATE %s.sales_order_totals st"
+								 "   SET purchase_lines = st.purchase_lines OPERATOR(pg_catalog.+) d.dl,"
+								 "       amount = st.amount OPERATOR(pg_catalog.+) d.da,"
+								 "       shipped_amount = st.shipped_amount OPERATOR(pg_catalog.+) d.dsh"
+								 "  FROM %s.sales_orders o,"
+								 "       LATERAL (SELECT pg_catalog.sum((CASE WHEN " LT_Q("u.nst") " THEN 1 ELSE 0 END)"
+								 "                    OPERATOR(pg_catalog.-) (CASE WHEN " LT_Q("u.ost") " THEN 1 ELSE 0 END))::pg_catalog.int4 AS dl,"
+								 "                  pg_catalog.sum((" LT_AMOUNT("u.nst", "u.nq", "u.nsh", "u.np") ")"
+								 "                    OPERATOR(pg_catalog.-) (" LT_AMOUNT("u.ost", "u.oq", "u.osh", "u.op") ")) AS da,"
+								 "                  pg_catalog.sum((" LT_SHIPPED("u.nst", "u.nsh", "u.np") ")"
+								 "                    OPERATOR(pg_catalog.-) (" LT_SHIPPED("u.ost", "u.osh", "u.op") ")) AS dsh"
+								 "                 FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
+								 "                      pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8),"
+								 "                      pg_catalog.unnest($9), pg_catalog.unnest($10))"
+								 "                      AS u(oq, osh, op, ost, nq, nsh, np, nst)) d"
+								 " WHERE st.tenant_id OPERATOR(pg_catalog.=) $1 AND st.order_id OPERATOR(pg_catalog.=) $2"
+								 "   AND o.tenant_id OPERATOR(pg_catalog.=) $1 AND o.order_id OPERATOR(pg_catalog.=) $2"
+								 "   AND o.status OPERATOR(pg_catalog.=) st.status"
+								 "   AND o.customer_id OPERATOR(pg_catalog.=) st.customer_id"
+								 "   AND ((o.ordered_at AT TIME ZONE 'UTC')::pg_catalog.date) OPERATOR(pg_catalog.=) st.purchase_day"
+								 "   AND st.purchase_lines OPERATOR(pg_catalog.>) 0"
+								 "   AND st.purchase_lines OPERATOR(pg_catalog.+) d.dl OPERATOR(pg_catalog.>) 0"
+								 " RETURNING st.customer_id, st.purchase_day, d.da, d.dsh,"
+								 "   d.da OPERATOR(pg_catalog.<>) 0 OR d.dsh OPERATOR(pg_catalog.<>) 0",
+								 q, q);
+				oargtypes[0] = INT8OID;
+				oargtypes[1] = INT8OID;
+				for (k = 0; k < 2 * LT_NCOLS; k++)
+					oargtypes[2 + k] = argtypes[3 + k];
+				plan = SPI_prepare(sql.data, 2 + 2 * LT_NCOLS, oargtypes);
+				break;
+			case LT_PLAN_CUSTOMER:
+				/* the day is an existing purchase day, so first/last stay */
+				appendStringInfo(&sql,
+								 "UPDATE %s.customer_lifetime cl"
+								 "   SET revenue = cl.revenue OPERATOR(pg_catalog.+) $4,"
+								 "       repeat_revenue = cl.repeat_revenue OPERATOR(pg_catalog.+)"
+								 "         CASE WHEN $3 OPERATOR(pg_catalog.>) cl.first_order_day THEN $4 ELSE 0 END,"
+								 "       shipped_revenue = cl.shipped_revenue OPERATOR(pg_catalog.+) $5,"
+								 "       stage = %s.lifetime_stage(cl.order_days, cl.last_order_day, cl.orders_placed,"
+								 "         CURRENT_DATE,"
+								 "         COALESCE((SELECT m.at_risk_days FROM %s.lifetime_models m WHERE m.tenant_id OPERATOR(pg_catalog.=) $1), 180),"
+								 "         COALESCE((SELECT m.churn_days FROM %s.lifetime_models m WHERE m.tenant_id OPERATOR(pg_catalog.=) $1), 365)),"
+								 "       stage_as_of = CURRENT_DATE,"
+								 "       updated_at = pg_catalog.now()"
+								 " WHERE cl.tenant_id OPERATOR(pg_catalog.=) $1 AND cl.customer_id OPERATOR(pg_catalog.=) $2",
+								 q, q, q, q);
+				plan = SPI_prepare(sql.data, 5, cargtypes);
+				break;
+			default:
+				appendStringInfo(&sql,
+								 "UPDATE %s.customer_purchase_days p"
+								 "   SET amount = p.amount OPERATOR(pg_catalog.+) $4,"
+								 "       shipped_amount = p.shipped_amount OPERATOR(pg_catalog.+) $5"
+								 " WHERE p.tenant_id OPERATOR(pg_catalog.=) $1 AND p.customer_id OPERATOR(pg_catalog.=) $2"
+								 "   AND p.purchase_day OPERATOR(pg_catalog.=) $3",
+								 q);
+				plan = SPI_prepare(sql.data, 5, cargtypes);
+				break;
+		}
+		if (plan == NULL)
+			elog(ERROR, "crmscm lifetime bookkeeping: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+		lt_plans[i] = plan;
+	}
+	lt_plan_nsp = nsp;
+}
+
 /* Hand every pending note to nsp._lifetime_apply(). */
 static void
 lt_flush(Oid nsp)
@@ -323,6 +450,7 @@ lt_flush(Oid nsp)
 	Datum		args[3 + 2 * LT_NCOLS];
 	Oid			argtypes[3 + 2 * LT_NCOLS];
 	int			ret;
+	bool		fast;
 
 	/* pending notes are a suffix of the array */
 	first = lt_n;
@@ -379,27 +507,60 @@ lt_flush(Oid nsp)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "crmscm lifetime bookkeeping: SPI_connect failed");
-	if (lt_plan == NULL || lt_plan_nsp != nsp)
-	{
-		StringInfoData sql;
-		char	   *nspname = get_namespace_name(nsp);
-		SPIPlanPtr	plan;
+	lt_prepare(nsp, argtypes);
 
-		if (nspname == NULL)
-			elog(ERROR, "crmscm lifetime bookkeeping: schema %u not found", nsp);
-		initStringInfo(&sql);
-		appendStringInfo(&sql, "SELECT %s._lifetime_apply($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-						 quote_identifier(nspname));
-		plan = SPI_prepare(sql.data, 3 + 2 * LT_NCOLS, argtypes);
-		if (plan == NULL)
-			elog(ERROR, "crmscm lifetime bookkeeping: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		if (lt_plan != NULL)
-			SPI_freeplan(lt_plan);
-		SPI_keepplan(plan);
-		lt_plan = plan;
-		lt_plan_nsp = nsp;
+	/*
+	 * The fast path: line changes of one order that was booked as a purchase
+	 * under its current status, customer and day, and stays a purchase.
+	 * Then only the order's, the customer's and the day's sums move, in
+	 * that lock order; everything else takes the general path.
+	 */
+	fast = true;
+	for (i = first + 1; i < lt_n && fast; i++)
+		fast = lt_notes[i].tenant == lt_notes[first].tenant &&
+			lt_notes[i].order_id == lt_notes[first].order_id;
+	for (i = first; i < lt_n && fast; i++)
+		fast = !lt_notes[i].recount;
+	if (fast)
+	{
+		Datum		oargs[2 + 2 * LT_NCOLS];
+
+		oargs[0] = tenant[0];
+		oargs[1] = order_id[0];
+		for (k = 0; k < 2 * LT_NCOLS; k++)
+			oargs[2 + k] = args[3 + k];
+		ret = SPI_execute_plan(lt_plans[LT_PLAN_ORDER], oargs, NULL, false, 0);
+		if (ret != SPI_OK_UPDATE_RETURNING)
+			elog(ERROR, "crmscm lifetime bookkeeping: order totals update failed: %s", SPI_result_code_string(ret));
+		if (SPI_processed == 1)
+		{
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			HeapTuple	tup = SPI_tuptable->vals[0];
+			bool		isnull;
+			Datum		cargs[5];
+			bool		moved;
+
+			cargs[0] = tenant[0];
+			cargs[1] = SPI_getbinval(tup, desc, 1, &isnull);	/* customer */
+			cargs[2] = SPI_getbinval(tup, desc, 2, &isnull);	/* day */
+			cargs[3] = SPI_getbinval(tup, desc, 3, &isnull);	/* amount delta */
+			cargs[4] = SPI_getbinval(tup, desc, 4, &isnull);	/* shipped delta */
+			moved = DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull));
+			if (moved)
+			{
+				ret = SPI_execute_plan(lt_plans[LT_PLAN_CUSTOMER], cargs, NULL, false, 0);
+				if (ret != SPI_OK_UPDATE)
+					elog(ERROR, "crmscm lifetime bookkeeping: customer update failed: %s", SPI_result_code_string(ret));
+				ret = SPI_execute_plan(lt_plans[LT_PLAN_DAY], cargs, NULL, false, 0);
+				if (ret != SPI_OK_UPDATE)
+					elog(ERROR, "crmscm lifetime bookkeeping: day update failed: %s", SPI_result_code_string(ret));
+			}
+			SPI_finish();
+			return;
+		}
 	}
-	ret = SPI_execute_plan(lt_plan, args, NULL, false, 1);
+
+	ret = SPI_execute_plan(lt_plans[LT_PLAN_APPLY], args, NULL, false, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "crmscm lifetime bookkeeping: _lifetime_apply failed: %s", SPI_result_code_string(ret));
 	SPI_finish();
