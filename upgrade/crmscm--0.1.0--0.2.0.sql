@@ -486,6 +486,43 @@ COMMENT ON FUNCTION @extschema@.refresh_customer_lifetime(date) IS
 	'Recompute every customer_lifetime row of the current tenant from its orders (and the bookkeeping tables behind it), stages as of as_of; returns the rows updated; a NULL as_of is an error (22004), an infinite one too (22023)';
 
 
+-- TRUNCATE fires no row triggers: start the bookkeeping of the truncated
+-- data over.  Orders gone: no booking left, every customer back to no
+-- purchase.  Lines gone: every tenant's orders recounted (no lines left).
+CREATE FUNCTION @extschema@._lifetime_truncated() RETURNS trigger
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t bigint;
+BEGIN
+	IF TG_TABLE_NAME = 'sales_orders' THEN
+		-- (DELETE: a TRUNCATE ... CASCADE may be truncating them right now)
+		DELETE FROM @extschema@.sales_order_totals;
+		DELETE FROM @extschema@.customer_purchase_days;
+		UPDATE @extschema@.customer_lifetime
+		   SET first_order_day = NULL, last_order_day = NULL, order_days = 0, orders = 0, orders_placed = 0,
+			   revenue = 0, repeat_revenue = 0, shipped_revenue = 0,
+			   stage = @extschema@.lifetime_stage(0, NULL, 0, CURRENT_DATE),
+			   stage_as_of = CURRENT_DATE, updated_at = now();
+	ELSE
+		FOR t IN SELECT DISTINCT s.tenant_id FROM @extschema@.sales_order_totals s ORDER BY 1 LOOP
+			PERFORM @extschema@._lifetime_rebuild(t, NULL, CURRENT_DATE);
+		END LOOP;
+	END IF;
+	RETURN NULL;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@._lifetime_truncated() IS
+	'Trigger: after TRUNCATE of sales_orders or sales_order_lines, start the customer_lifetime bookkeeping over';
+
+CREATE TRIGGER lifetime_truncate_orders
+	AFTER TRUNCATE ON @extschema@.sales_orders
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._lifetime_truncated();
+CREATE TRIGGER lifetime_truncate_lines
+	AFTER TRUNCATE ON @extschema@.sales_order_lines
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._lifetime_truncated();
+
 -- book every existing order, and recount customer_lifetime: 0.1.0 computed
 -- it through the view customer_purchases, which row-level security limits
 -- to the session's tenant, so a transaction that wrote orders of several

@@ -8,7 +8,7 @@
 -- IMMEDIATE) inside sub-transactions that roll back; after every batch the
 -- kept rows must equal the reference.
 \i test/setup.sql
-SELECT plan(16);
+SELECT plan(18);
 
 \set flush 'SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED;'
 
@@ -241,6 +241,12 @@ SELECT is((SELECT (orders, revenue) FROM crmscm.customer_lifetime WHERE tenant_i
 -- the rebuild gives the same rows
 SELECT lives_ok('SELECT crmscm.refresh_customer_lifetime()', 'refresh_customer_lifetime() runs');
 SELECT is_empty('SELECT * FROM lt_diff', 'after refresh_customer_lifetime(): still equal to the recount');
+
+-- TRUNCATE fires no row trigger: a statement trigger starts the bookkeeping over
+TRUNCATE crmscm.sales_order_lines CASCADE;
+SELECT is_empty('SELECT * FROM lt_diff', 'after TRUNCATE sales_order_lines: equal to the recount (no purchase left)');
+TRUNCATE crmscm.sales_orders CASCADE;
+SELECT is_empty('SELECT * FROM lt_diff', 'after TRUNCATE sales_orders: equal to the recount (no order left)');
 
 SELECT * FROM finish();
 ROLLBACK;
