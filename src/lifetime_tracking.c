@@ -43,6 +43,9 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
+/* notes with the line's values; beyond, line changes mark whole orders */
+#define LT_DETAILED_NOTES 100000
+
 /* line columns carried by a note, in this order */
 #define LT_NCOLS 4
 static const char *const lt_line_cols[LT_NCOLS] = {"qty", "qty_shipped", "unit_price", "status"};
@@ -276,6 +279,24 @@ crmscm_lifetime_mark(PG_FUNCTION_ARGS)
 		/* a line moved to another order (only crmscm itself can): recount both */
 		lt_new_note(lt_get_int8(oldtup, desc, tenant_att), lt_get_int8(oldtup, desc, order_att), true);
 		lt_new_note(lt_get_int8(newtup, desc, tenant_att), lt_get_int8(newtup, desc, order_att), true);
+	}
+	else if (lt_n >= LT_DETAILED_NOTES)
+	{
+		/*
+		 * A bulk load: past this many notes, a line change only marks its
+		 * order for a recount (over its lines, at commit), and consecutive
+		 * changes of one order share one mark, so memory grows with the
+		 * orders, not the lines.
+		 */
+		HeapTuple	any = newtup ? newtup : oldtup;
+		int64		tenant = lt_get_int8(any, desc, tenant_att);
+		int64		order_id = lt_get_int8(any, desc, order_att);
+		LtNote	   *last = &lt_notes[lt_n - 1];
+
+		if (!(last->recount && last->tenant == tenant && last->order_id == order_id &&
+			  last->created == GetCurrentSubTransactionId() &&
+			  last->flushed == InvalidSubTransactionId))
+			lt_new_note(tenant, order_id, true);
 	}
 	else
 	{
