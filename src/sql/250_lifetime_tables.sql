@@ -67,3 +67,55 @@ COMMENT ON COLUMN @extschema@.lifetime_models.fitted_at IS 'When the models were
 
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.customer_lifetime', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.lifetime_models', '');
+
+-- The two tables below let the commit-time bookkeeping work in deltas
+-- (340_lifetime_triggers.sql): what each order counted for when it was last
+-- booked, and each customer's purchases per day.  customer_lifetime is
+-- their sum; crmscm.refresh_customer_lifetime() rebuilds all three.
+
+CREATE TABLE @extschema@.sales_order_totals (
+	tenant_id bigint NOT NULL DEFAULT @extschema@.current_tenant(),
+	order_id bigint NOT NULL,
+	customer_id bigint NOT NULL,
+	purchase_day date NOT NULL,
+	status text NOT NULL,
+	purchase_lines int NOT NULL DEFAULT 0,
+	amount numeric NOT NULL DEFAULT 0,
+	shipped_amount numeric NOT NULL DEFAULT 0,
+	-- no foreign key to sales_orders: when an order is deleted its row must
+	-- outlive it until the commit-time bookkeeping has subtracted it
+	PRIMARY KEY (tenant_id, order_id)
+);
+CREATE INDEX ON @extschema@.sales_order_totals (tenant_id, customer_id);
+COMMENT ON TABLE @extschema@.sales_order_totals IS
+	'Per sales order, what it counts for in customer_lifetime as of the last commit that changed it (maintained by triggers)';
+COMMENT ON COLUMN @extschema@.sales_order_totals.tenant_id IS 'Tenant owning the row';
+COMMENT ON COLUMN @extschema@.sales_order_totals.order_id IS 'Sales order';
+COMMENT ON COLUMN @extschema@.sales_order_totals.customer_id IS 'The order''s customer';
+COMMENT ON COLUMN @extschema@.sales_order_totals.purchase_day IS 'UTC calendar day of ordered_at';
+COMMENT ON COLUMN @extschema@.sales_order_totals.status IS 'The order''s status';
+COMMENT ON COLUMN @extschema@.sales_order_totals.purchase_lines IS 'Lines that make the order a purchase (see crmscm.customer_purchases); 0: not a purchase';
+COMMENT ON COLUMN @extschema@.sales_order_totals.amount IS 'Purchase value, as crmscm.customer_purchases.amount (0 if not a purchase)';
+COMMENT ON COLUMN @extschema@.sales_order_totals.shipped_amount IS 'qty_shipped * unit_price of those lines';
+
+CREATE TABLE @extschema@.customer_purchase_days (
+	tenant_id bigint NOT NULL DEFAULT @extschema@.current_tenant(),
+	customer_id bigint NOT NULL,
+	purchase_day date NOT NULL,
+	purchases int NOT NULL,
+	amount numeric NOT NULL,
+	shipped_amount numeric NOT NULL,
+	PRIMARY KEY (tenant_id, customer_id, purchase_day),
+	FOREIGN KEY (tenant_id, customer_id) REFERENCES @extschema@.customers (tenant_id, customer_id) ON DELETE CASCADE
+);
+COMMENT ON TABLE @extschema@.customer_purchase_days IS
+	'Per customer and purchase day: purchases and their value (maintained by triggers; the RFM input per day)';
+COMMENT ON COLUMN @extschema@.customer_purchase_days.tenant_id IS 'Tenant owning the row';
+COMMENT ON COLUMN @extschema@.customer_purchase_days.customer_id IS 'Customer';
+COMMENT ON COLUMN @extschema@.customer_purchase_days.purchase_day IS 'UTC calendar day';
+COMMENT ON COLUMN @extschema@.customer_purchase_days.purchases IS 'Purchases (orders) that day';
+COMMENT ON COLUMN @extschema@.customer_purchase_days.amount IS 'Their value';
+COMMENT ON COLUMN @extschema@.customer_purchase_days.shipped_amount IS 'Their shipped value';
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.sales_order_totals', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.customer_purchase_days', '');

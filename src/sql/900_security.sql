@@ -164,12 +164,15 @@ BEGIN
 		WHERE c.relnamespace OPERATOR(pg_catalog.=) nsp
 		  AND c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['v', 'm']::"char"[])
 	LOOP
-		EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC, crmscm_reader, crmscm_writer, crmscm_admin', r.v);
 		IF r.relkind OPERATOR(pg_catalog.=) 'v' THEN
+			-- owner first: revoking from crmscm_admin once it owns the view
+			-- would take its own rights away when this runs again (upgrades)
 			EXECUTE pg_catalog.format('ALTER VIEW %s OWNER TO crmscm_admin', r.v);
+			EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC, crmscm_reader, crmscm_writer', r.v);
 			EXECUTE pg_catalog.format('ALTER VIEW %s RESET (security_invoker)', r.v);
 			EXECUTE pg_catalog.format('GRANT SELECT ON %s TO crmscm_reader', r.v);
 		ELSE
+			EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC, crmscm_reader, crmscm_writer, crmscm_admin', r.v);
 			-- a materialized view stores rows of every tenant, beyond any policy
 			RAISE WARNING 'materialized view % holds the rows of every tenant: not granted to crmscm_reader', r.v;
 		END IF;

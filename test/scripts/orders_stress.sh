@@ -23,7 +23,7 @@ pgbench=$bindir/pgbench
 log=$(mktemp /tmp/crmscm-stress.XXXXXX)
 trap 'rm -f "$log"' EXIT
 
-echo "1..5"
+echo "1..6"
 psql -qX -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null 2>&1
 psql -qX -d $db -f test/stress/setup.sql >/dev/null
 q() { psql -AtqX -d $db -c "$1"; }
@@ -70,5 +70,22 @@ busy=$(q "SELECT (SELECT count(*) FROM crmscm.sales_orders) > 50
 	AND (SELECT count(*) FROM crmscm.sales_order_lines WHERE status = 'cancelled') > 0")
 if [ "$busy" = t ]; then echo "ok 5 - the mix did real work: $stats"
 else echo "not ok 5 - too little work: $stats"; fi
+
+# customer_lifetime, booked by deltas at every commit of the mix, against the
+# recount straight from the orders through the view customer_purchases
+n=$(q "SELECT count(*) FROM crmscm.customers c
+	LEFT JOIN crmscm.customer_lifetime cl USING (tenant_id, customer_id)
+	LEFT JOIN (SELECT p.tenant_id, p.customer_id, count(*)::int AS orders, count(DISTINCT p.purchase_day)::int AS days,
+					  sum(p.amount) AS revenue, sum(p.shipped_amount) AS shipped, min(p.purchase_day) AS first_day,
+					  max(p.purchase_day) AS last_day
+				 FROM crmscm.customer_purchases p GROUP BY 1, 2) x USING (tenant_id, customer_id)
+	WHERE (coalesce(cl.orders, 0), coalesce(cl.order_days, 0), coalesce(cl.revenue, 0), coalesce(cl.shipped_revenue, 0),
+		   cl.first_order_day, cl.last_order_day, coalesce(cl.orders_placed, 0))
+		  IS DISTINCT FROM (coalesce(x.orders, 0), coalesce(x.days, 0), coalesce(x.revenue, 0), coalesce(x.shipped, 0),
+		   x.first_day, x.last_day,
+		   (SELECT count(*)::int FROM crmscm.sales_orders o WHERE o.tenant_id = c.tenant_id AND o.customer_id = c.customer_id))")
+m=$(q "SELECT count(*) FROM crmscm.customer_lifetime WHERE revenue > 0")
+if [ "$n" = 0 ] && [ "${m:-0}" -gt 10 ]; then echo "ok 6 - customer_lifetime equals the recount from customer_purchases ($m customers with revenue)"
+else echo "not ok 6 - customer_lifetime differs from the recount for $n customers ($m with revenue)"; fi
 grep -E '^(tps|latency|number of)' "$log" | sed 's/^/# /'
 psql -qX -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null

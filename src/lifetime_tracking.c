@@ -1,0 +1,615 @@
+/*
+ * lifetime_tracking.c — keeping customer_lifetime current at commit (SPEC §5).
+ *
+ * Every change of a sales order or order line is written down here by a
+ * cheap AFTER ROW trigger (crmscm_lifetime_mark): the order it touches and,
+ * for a line, the line's old and new (qty, qty_shipped, unit_price, status).
+ * At commit a DEFERRABLE INITIALLY DEFERRED constraint trigger on the same
+ * rows (crmscm_lifetime_flush) hands everything written down so far, in one
+ * call, to @extschema@._lifetime_apply() (src/sql/340_lifetime_triggers.sql),
+ * which turns it into deltas of sales_order_totals, customer_purchase_days
+ * and customer_lifetime, locking rows in key order.  The first deferred
+ * event of a commit does the work; the rest find nothing left to do.
+ *
+ * Why not let each deferred event do its own row?  Locks would then be
+ * taken in event order, and two transactions touching customers [A, B] and
+ * [B, A] could deadlock at commit; one sorted pass cannot.  And the cost per
+ * commit no longer grows with the customer's history: a line adds its own
+ * delta, only an order whose status, customer or day changed is recounted
+ * (over its own lines).
+ *
+ * The notes follow PostgreSQL's sub-transactions: notes written in a
+ * sub-transaction that rolls back are dropped; notes handed over by a flush
+ * that ran inside a sub-transaction (SET CONSTRAINTS ... IMMEDIATE) which
+ * then rolls back are handed over again, because PostgreSQL also marks those
+ * deferred events as not fired and the flush's writes are gone.  Memory
+ * lives in TopTransactionContext and is forgotten at the end of the
+ * transaction.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+/* notes with the line's values; beyond, line changes mark whole orders */
+#define LT_DETAILED_NOTES 100000
+
+/* line columns carried by a note, in this order */
+#define LT_NCOLS 4
+static const char *const lt_line_cols[LT_NCOLS] = {"qty", "qty_shipped", "unit_price", "status"};
+
+typedef struct LtNote
+{
+	SubTransactionId created;	/* sub-transaction that wrote the note */
+	SubTransactionId flushed;	/* sub-transaction whose flush took it, or
+								 * InvalidSubTransactionId: pending */
+	int64		tenant;
+	int64		order_id;
+	bool		recount;		/* the order itself changed: recount it */
+	bool		has_old;
+	bool		has_new;
+	Datum		oldv[LT_NCOLS];
+	bool		oldnull[LT_NCOLS];
+	Datum		newv[LT_NCOLS];
+	bool		newnull[LT_NCOLS];
+} LtNote;
+
+static LtNote *lt_notes = NULL;
+static int	lt_n = 0;
+static int	lt_cap = 0;
+static bool lt_callbacks = false;
+
+/*
+ * Prepared statements, per schema: the call of _lifetime_apply (the general
+ * path), and the three statements of the fast path.
+ */
+#define LT_PLAN_APPLY 0
+#define LT_PLAN_ORDER 1
+#define LT_PLAN_CUSTOMER 2
+#define LT_PLAN_DAY 3
+#define LT_NPLANS 4
+static SPIPlanPtr lt_plans[LT_NPLANS];
+static Oid	lt_plan_nsp = InvalidOid;
+
+static void
+lt_forget(void)
+{
+	lt_notes = NULL;			/* freed with TopTransactionContext */
+	lt_n = lt_cap = 0;
+}
+
+static void
+lt_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			lt_forget();
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * Notes of a sub-transaction sit at the end of the array (notes are
+ * appended in time order, and the notes of a sub-transaction's children were
+ * re-labelled or dropped when the children ended).  The notes a flush inside
+ * it took are right before them: a flush takes every pending note, and
+ * pending notes are always a suffix.
+ */
+static void
+lt_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					SubTransactionId parentSubid, void *arg)
+{
+	int			i;
+
+	if (lt_n == 0)
+		return;
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
+		while (lt_n > 0 && lt_notes[lt_n - 1].created == mySubid)
+			lt_n--;
+		for (i = lt_n - 1; i >= 0 && lt_notes[i].flushed == mySubid; i--)
+			lt_notes[i].flushed = InvalidSubTransactionId;
+	}
+	else if (event == SUBXACT_EVENT_COMMIT_SUB)
+	{
+		for (i = lt_n - 1; i >= 0; i--)
+		{
+			LtNote	   *note = &lt_notes[i];
+
+			if (note->created != mySubid && note->flushed != mySubid)
+				break;
+			if (note->created == mySubid)
+				note->created = parentSubid;
+			if (note->flushed == mySubid)
+				note->flushed = parentSubid;
+		}
+	}
+}
+
+static LtNote *
+lt_new_note(int64 tenant, int64 order_id, bool recount)
+{
+	LtNote	   *note;
+
+	if (!lt_callbacks)
+	{
+		RegisterXactCallback(lt_xact_callback, NULL);
+		RegisterSubXactCallback(lt_subxact_callback, NULL);
+		lt_callbacks = true;
+	}
+	if (lt_n == lt_cap)
+	{
+		int			cap = lt_cap == 0 ? 64 : lt_cap * 2;
+
+		if ((Size) cap > MaxAllocHugeSize / sizeof(LtNote))
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("too many order changes in one transaction for customer_lifetime bookkeeping")));
+		if (lt_notes == NULL)
+			lt_notes = MemoryContextAllocHuge(TopTransactionContext, cap * sizeof(LtNote));
+		else
+			lt_notes = repalloc_huge(lt_notes, cap * sizeof(LtNote));
+		lt_cap = cap;
+	}
+	note = &lt_notes[lt_n++];
+	memset(note, 0, sizeof(LtNote));
+	note->created = GetCurrentSubTransactionId();
+	note->flushed = InvalidSubTransactionId;
+	note->tenant = tenant;
+	note->order_id = order_id;
+	note->recount = recount;
+	return note;
+}
+
+static int
+lt_attnum(TupleDesc desc, const char *name)
+{
+	int			att = SPI_fnumber(desc, name);
+
+	if (att <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("crmscm lifetime trigger: column \"%s\" does not exist", name)));
+	return att;
+}
+
+static int64
+lt_get_int8(HeapTuple tup, TupleDesc desc, int att)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tup, att, desc, &isnull);
+
+	if (isnull)
+		return 0;				/* NOT NULL columns; never happens */
+	return DatumGetInt64(d);
+}
+
+static void
+lt_copy_line(HeapTuple tup, TupleDesc desc, Datum *vals, bool *nulls)
+{
+	int			i;
+
+	for (i = 0; i < LT_NCOLS; i++)
+	{
+		int			att = lt_attnum(desc, lt_line_cols[i]);
+		Datum		d = heap_getattr(tup, att, desc, &nulls[i]);
+
+		if (nulls[i])
+			vals[i] = (Datum) 0;
+		else
+			vals[i] = PointerGetDatum(PG_DETOAST_DATUM_COPY(d));
+	}
+}
+
+/*
+ * AFTER INSERT OR UPDATE OR DELETE FOR EACH ROW on sales_orders (argument
+ * 'order') and sales_order_lines (argument 'line'): write the change down.
+ */
+PG_FUNCTION_INFO_V1(crmscm_lifetime_mark);
+Datum
+crmscm_lifetime_mark(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	HeapTuple	oldtup = NULL,
+				newtup = NULL;
+	int			tenant_att,
+				order_att;
+	bool		is_line;
+	MemoryContext oldcxt;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("crmscm_lifetime_mark: not called by trigger manager")));
+	if (!TRIGGER_FIRED_AFTER(trigdata->tg_event) || !TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		trigdata->tg_trigger->tgnargs != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("crmscm_lifetime_mark: must be fired AFTER ... FOR EACH ROW with argument 'order' or 'line'")));
+	is_line = strcmp(trigdata->tg_trigger->tgargs[0], "line") == 0;
+
+	desc = RelationGetDescr(trigdata->tg_relation);
+	tenant_att = lt_attnum(desc, "tenant_id");
+	order_att = lt_attnum(desc, "order_id");
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		newtup = trigdata->tg_trigtuple;
+	else if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+		oldtup = trigdata->tg_trigtuple;
+	else
+	{
+		oldtup = trigdata->tg_trigtuple;
+		newtup = trigdata->tg_newtuple;
+	}
+
+	oldcxt = MemoryContextSwitchTo(TopTransactionContext);
+	if (!is_line)
+	{
+		/* the order's status, customer or day: recount the whole order */
+		if (oldtup)
+			lt_new_note(lt_get_int8(oldtup, desc, tenant_att), lt_get_int8(oldtup, desc, order_att), true);
+		if (newtup && (!oldtup ||
+					   lt_get_int8(newtup, desc, tenant_att) != lt_get_int8(oldtup, desc, tenant_att) ||
+					   lt_get_int8(newtup, desc, order_att) != lt_get_int8(oldtup, desc, order_att)))
+			lt_new_note(lt_get_int8(newtup, desc, tenant_att), lt_get_int8(newtup, desc, order_att), true);
+	}
+	else if (oldtup && newtup &&
+			 (lt_get_int8(newtup, desc, tenant_att) != lt_get_int8(oldtup, desc, tenant_att) ||
+			  lt_get_int8(newtup, desc, order_att) != lt_get_int8(oldtup, desc, order_att)))
+	{
+		/* a line moved to another order (only crmscm itself can): recount both */
+		lt_new_note(lt_get_int8(oldtup, desc, tenant_att), lt_get_int8(oldtup, desc, order_att), true);
+		lt_new_note(lt_get_int8(newtup, desc, tenant_att), lt_get_int8(newtup, desc, order_att), true);
+	}
+	else if (lt_n >= LT_DETAILED_NOTES)
+	{
+		/*
+		 * A bulk load: past this many notes, a line change only marks its
+		 * order for a recount (over its lines, at commit), and consecutive
+		 * changes of one order share one mark, so memory grows with the
+		 * orders, not the lines.
+		 */
+		HeapTuple	any = newtup ? newtup : oldtup;
+		int64		tenant = lt_get_int8(any, desc, tenant_att);
+		int64		order_id = lt_get_int8(any, desc, order_att);
+		LtNote	   *last = &lt_notes[lt_n - 1];
+
+		if (!(last->recount && last->tenant == tenant && last->order_id == order_id &&
+			  last->created == GetCurrentSubTransactionId() &&
+			  last->flushed == InvalidSubTransactionId))
+			lt_new_note(tenant, order_id, true);
+	}
+	else
+	{
+		HeapTuple	any = newtup ? newtup : oldtup;
+		LtNote	   *note = lt_new_note(lt_get_int8(any, desc, tenant_att),
+									   lt_get_int8(any, desc, order_att), false);
+
+		if (oldtup)
+		{
+			note->has_old = true;
+			lt_copy_line(oldtup, desc, note->oldv, note->oldnull);
+		}
+		if (newtup)
+		{
+			note->has_new = true;
+			lt_copy_line(newtup, desc, note->newv, note->newnull);
+		}
+	}
+	MemoryContextSwitchTo(oldcxt);
+	return PointerGetDatum(NULL);
+}
+
+static ArrayType *
+lt_array(Datum *vals, bool *nulls, int n, Oid elemtype)
+{
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	int			dims[1];
+	int			lbs[1];
+
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	dims[0] = n;
+	lbs[0] = 1;
+	return construct_md_array(vals, nulls, 1, dims, lbs, elemtype, typlen, typbyval, typalign);
+}
+
+/* the amount a line counts for in an order of status o (see customer_purchases) */
+#define LT_Q(st) "((o.status = 'confirmed' AND " st " <> 'cancelled') OR (o.status = 'closed' AND " st " = 'shipped'))"
+#define LT_AMOUNT(st, q, sh, p) "CASE WHEN o.status = 'confirmed' AND " st " <> 'cancelled' THEN " q " * " p \
+	" WHEN o.status = 'closed' AND " st " = 'shipped' THEN " sh " * " p " ELSE 0 END"
+#define LT_SHIPPED(st, sh, p) "CASE WHEN " LT_Q(st) " THEN " sh " * " p " ELSE 0 END"
+
+static void
+lt_prepare(Oid nsp, Oid *argtypes)
+{
+	const char *q;
+	char	   *nspname;
+	StringInfoData sql;
+	Oid			oargtypes[2 + 2 * LT_NCOLS];
+	Oid			cargtypes[5] = {INT8OID, INT8OID, DATEOID, NUMERICOID, NUMERICOID};
+	int			i,
+				k;
+
+	if (lt_plan_nsp == nsp && lt_plans[0] != NULL)
+		return;
+	nspname = get_namespace_name(nsp);
+	if (nspname == NULL)
+		elog(ERROR, "crmscm lifetime bookkeeping: schema %u not found", nsp);
+	q = quote_identifier(nspname);
+	for (i = 0; i < LT_NPLANS; i++)
+	{
+		if (lt_plans[i] != NULL)
+			SPI_freeplan(lt_plans[i]);
+		lt_plans[i] = NULL;
+	}
+	lt_plan_nsp = InvalidOid;
+
+	initStringInfo(&sql);
+	for (i = 0; i < LT_NPLANS; i++)
+	{
+		SPIPlanPtr	plan;
+
+		resetStringInfo(&sql);
+		switch (i)
+		{
+			case LT_PLAN_APPLY:
+				appendStringInfo(&sql, "SELECT %s._lifetime_apply($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", q);
+				plan = SPI_prepare(sql.data, 3 + 2 * LT_NCOLS, argtypes);
+				break;
+			case LT_PLAN_ORDER:
+
+				/*
+				 * The order's booking, if it still matches the order (else a
+				 * concurrent recount changed it: general path), plus the
+				 * line deltas under the order's status.
+				 */
+				appendStringInfo(&sql,
+								 "UPDATE %s.sales_order_totals st"
+								 "   SET purchase_lines = st.purchase_lines OPERATOR(pg_catalog.+) d.dl,"
+								 "       amount = st.amount OPERATOR(pg_catalog.+) d.da,"
+								 "       shipped_amount = st.shipped_amount OPERATOR(pg_catalog.+) d.dsh"
+								 "  FROM %s.sales_orders o,"
+								 "       LATERAL (SELECT pg_catalog.sum((CASE WHEN " LT_Q("u.nst") " THEN 1 ELSE 0 END)"
+								 "                    OPERATOR(pg_catalog.-) (CASE WHEN " LT_Q("u.ost") " THEN 1 ELSE 0 END))::pg_catalog.int4 AS dl,"
+								 "                  pg_catalog.sum((" LT_AMOUNT("u.nst", "u.nq", "u.nsh", "u.np") ")"
+								 "                    OPERATOR(pg_catalog.-) (" LT_AMOUNT("u.ost", "u.oq", "u.osh", "u.op") ")) AS da,"
+								 "                  pg_catalog.sum((" LT_SHIPPED("u.nst", "u.nsh", "u.np") ")"
+								 "                    OPERATOR(pg_catalog.-) (" LT_SHIPPED("u.ost", "u.osh", "u.op") ")) AS dsh"
+								 "                 FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
+								 "                      pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8),"
+								 "                      pg_catalog.unnest($9), pg_catalog.unnest($10))"
+								 "                      AS u(oq, osh, op, ost, nq, nsh, np, nst)) d"
+								 " WHERE st.tenant_id OPERATOR(pg_catalog.=) $1 AND st.order_id OPERATOR(pg_catalog.=) $2"
+								 "   AND o.tenant_id OPERATOR(pg_catalog.=) $1 AND o.order_id OPERATOR(pg_catalog.=) $2"
+								 "   AND o.status OPERATOR(pg_catalog.=) st.status"
+								 "   AND o.customer_id OPERATOR(pg_catalog.=) st.customer_id"
+								 "   AND ((o.ordered_at AT TIME ZONE 'UTC')::pg_catalog.date) OPERATOR(pg_catalog.=) st.purchase_day"
+								 "   AND st.purchase_lines OPERATOR(pg_catalog.>) 0"
+								 "   AND st.purchase_lines OPERATOR(pg_catalog.+) d.dl OPERATOR(pg_catalog.>) 0"
+								 " RETURNING st.customer_id, st.purchase_day, d.da, d.dsh,"
+								 "   d.da OPERATOR(pg_catalog.<>) 0 OR d.dsh OPERATOR(pg_catalog.<>) 0",
+								 q, q);
+				oargtypes[0] = INT8OID;
+				oargtypes[1] = INT8OID;
+				for (k = 0; k < 2 * LT_NCOLS; k++)
+					oargtypes[2 + k] = argtypes[3 + k];
+				plan = SPI_prepare(sql.data, 2 + 2 * LT_NCOLS, oargtypes);
+				break;
+			case LT_PLAN_CUSTOMER:
+				/* the day is an existing purchase day, so first/last stay */
+				appendStringInfo(&sql,
+								 "UPDATE %s.customer_lifetime cl"
+								 "   SET revenue = cl.revenue OPERATOR(pg_catalog.+) $4,"
+								 "       repeat_revenue = cl.repeat_revenue OPERATOR(pg_catalog.+)"
+								 "         CASE WHEN $3 OPERATOR(pg_catalog.>) cl.first_order_day THEN $4 ELSE 0 END,"
+								 "       shipped_revenue = cl.shipped_revenue OPERATOR(pg_catalog.+) $5,"
+								 "       stage = %s.lifetime_stage(cl.order_days, cl.last_order_day, cl.orders_placed,"
+								 "         CURRENT_DATE,"
+								 "         COALESCE((SELECT m.at_risk_days FROM %s.lifetime_models m WHERE m.tenant_id OPERATOR(pg_catalog.=) $1), 180),"
+								 "         COALESCE((SELECT m.churn_days FROM %s.lifetime_models m WHERE m.tenant_id OPERATOR(pg_catalog.=) $1), 365)),"
+								 "       stage_as_of = CURRENT_DATE,"
+								 "       updated_at = pg_catalog.now()"
+								 " WHERE cl.tenant_id OPERATOR(pg_catalog.=) $1 AND cl.customer_id OPERATOR(pg_catalog.=) $2",
+								 q, q, q, q);
+				plan = SPI_prepare(sql.data, 5, cargtypes);
+				break;
+			default:
+				appendStringInfo(&sql,
+								 "UPDATE %s.customer_purchase_days p"
+								 "   SET amount = p.amount OPERATOR(pg_catalog.+) $4,"
+								 "       shipped_amount = p.shipped_amount OPERATOR(pg_catalog.+) $5"
+								 " WHERE p.tenant_id OPERATOR(pg_catalog.=) $1 AND p.customer_id OPERATOR(pg_catalog.=) $2"
+								 "   AND p.purchase_day OPERATOR(pg_catalog.=) $3",
+								 q);
+				plan = SPI_prepare(sql.data, 5, cargtypes);
+				break;
+		}
+		if (plan == NULL)
+			elog(ERROR, "crmscm lifetime bookkeeping: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+		lt_plans[i] = plan;
+	}
+	lt_plan_nsp = nsp;
+}
+
+/* Hand every pending note to nsp._lifetime_apply(). */
+static void
+lt_flush(Oid nsp)
+{
+	SubTransactionId subid = GetCurrentSubTransactionId();
+	int			first,
+				n,
+				i,
+				k;
+	Datum	   *tenant,
+			   *order_id,
+			   *recount,
+			   *cols[2 * LT_NCOLS];
+	bool	   *colnulls[2 * LT_NCOLS];
+	bool	   *nonulls;
+	Datum		args[3 + 2 * LT_NCOLS];
+	Oid			argtypes[3 + 2 * LT_NCOLS];
+	int			ret;
+	bool		fast;
+
+	/* pending notes are a suffix of the array */
+	first = lt_n;
+	while (first > 0 && lt_notes[first - 1].flushed == InvalidSubTransactionId)
+		first--;
+	n = lt_n - first;
+	if (n == 0)
+		return;
+
+	tenant = palloc(n * sizeof(Datum));
+	order_id = palloc(n * sizeof(Datum));
+	recount = palloc(n * sizeof(Datum));
+	nonulls = palloc0(n * sizeof(bool));
+	for (k = 0; k < 2 * LT_NCOLS; k++)
+	{
+		cols[k] = palloc(n * sizeof(Datum));
+		colnulls[k] = palloc(n * sizeof(bool));
+	}
+	for (i = 0; i < n; i++)
+	{
+		LtNote	   *note = &lt_notes[first + i];
+
+		tenant[i] = Int64GetDatum(note->tenant);
+		order_id[i] = Int64GetDatum(note->order_id);
+		recount[i] = BoolGetDatum(note->recount);
+		for (k = 0; k < LT_NCOLS; k++)
+		{
+			cols[k][i] = note->oldv[k];
+			colnulls[k][i] = !note->has_old || note->oldnull[k];
+			cols[LT_NCOLS + k][i] = note->newv[k];
+			colnulls[LT_NCOLS + k][i] = !note->has_new || note->newnull[k];
+		}
+	}
+	args[0] = PointerGetDatum(lt_array(tenant, nonulls, n, INT8OID));
+	args[1] = PointerGetDatum(lt_array(order_id, nonulls, n, INT8OID));
+	args[2] = PointerGetDatum(lt_array(recount, nonulls, n, BOOLOID));
+	argtypes[0] = INT8ARRAYOID;
+	argtypes[1] = INT8ARRAYOID;
+	argtypes[2] = BOOLARRAYOID;
+	for (k = 0; k < 2 * LT_NCOLS; k++)
+	{
+		bool		is_status = (k % LT_NCOLS) == LT_NCOLS - 1;
+
+		args[3 + k] = PointerGetDatum(lt_array(cols[k], colnulls[k], n, is_status ? TEXTOID : NUMERICOID));
+		argtypes[3 + k] = is_status ? TEXTARRAYOID : NUMERICARRAYOID;
+	}
+
+	/*
+	 * Handed over (to be handed over again if this sub-transaction rolls
+	 * back): a flush that runs while this one writes starts afresh.
+	 */
+	for (i = first; i < lt_n; i++)
+		lt_notes[i].flushed = subid;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "crmscm lifetime bookkeeping: SPI_connect failed");
+	lt_prepare(nsp, argtypes);
+
+	/*
+	 * The fast path: line changes of one order that was booked as a purchase
+	 * under its current status, customer and day, and stays a purchase.
+	 * Then only the order's, the customer's and the day's sums move, in
+	 * that lock order; everything else takes the general path.
+	 */
+	fast = true;
+	for (i = first + 1; i < lt_n && fast; i++)
+		fast = lt_notes[i].tenant == lt_notes[first].tenant &&
+			lt_notes[i].order_id == lt_notes[first].order_id;
+	for (i = first; i < lt_n && fast; i++)
+		fast = !lt_notes[i].recount;
+	if (fast)
+	{
+		Datum		oargs[2 + 2 * LT_NCOLS];
+
+		oargs[0] = tenant[0];
+		oargs[1] = order_id[0];
+		for (k = 0; k < 2 * LT_NCOLS; k++)
+			oargs[2 + k] = args[3 + k];
+		ret = SPI_execute_plan(lt_plans[LT_PLAN_ORDER], oargs, NULL, false, 0);
+		if (ret != SPI_OK_UPDATE_RETURNING)
+			elog(ERROR, "crmscm lifetime bookkeeping: order totals update failed: %s", SPI_result_code_string(ret));
+		if (SPI_processed == 1)
+		{
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			HeapTuple	tup = SPI_tuptable->vals[0];
+			bool		isnull;
+			Datum		cargs[5];
+			bool		moved;
+
+			cargs[0] = tenant[0];
+			cargs[1] = SPI_getbinval(tup, desc, 1, &isnull);	/* customer */
+			cargs[2] = SPI_getbinval(tup, desc, 2, &isnull);	/* day */
+			cargs[3] = SPI_getbinval(tup, desc, 3, &isnull);	/* amount delta */
+			cargs[4] = SPI_getbinval(tup, desc, 4, &isnull);	/* shipped delta */
+			moved = DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull));
+			if (moved)
+			{
+				ret = SPI_execute_plan(lt_plans[LT_PLAN_CUSTOMER], cargs, NULL, false, 0);
+				if (ret != SPI_OK_UPDATE)
+					elog(ERROR, "crmscm lifetime bookkeeping: customer update failed: %s", SPI_result_code_string(ret));
+				ret = SPI_execute_plan(lt_plans[LT_PLAN_DAY], cargs, NULL, false, 0);
+				if (ret != SPI_OK_UPDATE)
+					elog(ERROR, "crmscm lifetime bookkeeping: day update failed: %s", SPI_result_code_string(ret));
+			}
+			SPI_finish();
+			return;
+		}
+	}
+
+	ret = SPI_execute_plan(lt_plans[LT_PLAN_APPLY], args, NULL, false, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "crmscm lifetime bookkeeping: _lifetime_apply failed: %s", SPI_result_code_string(ret));
+	SPI_finish();
+}
+
+/*
+ * DEFERRABLE INITIALLY DEFERRED constraint trigger (FOR EACH ROW) on the
+ * same tables and events: hand every pending note to _lifetime_apply().
+ * SECURITY DEFINER in SQL, so _lifetime_apply (internal, no EXECUTE for
+ * anyone) is called with the owner's rights.
+ */
+PG_FUNCTION_INFO_V1(crmscm_lifetime_flush);
+Datum
+crmscm_lifetime_flush(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("crmscm_lifetime_flush: not called by trigger manager")));
+	lt_flush(get_func_namespace(fcinfo->flinfo->fn_oid));
+	return PointerGetDatum(NULL);
+}
+
+/* The same, called by a rebuild before it recounts from the tables. */
+PG_FUNCTION_INFO_V1(crmscm_lifetime_flush_now);
+Datum
+crmscm_lifetime_flush_now(PG_FUNCTION_ARGS)
+{
+	lt_flush(get_func_namespace(fcinfo->flinfo->fn_oid));
+	PG_RETURN_VOID();
+}
