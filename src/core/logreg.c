@@ -48,6 +48,7 @@
 /* rows a pass decodes, then weighs, then adds up together (a multiple of 4) */
 #define LR_BATCH 16
 
+
 /* ---------------------------------------------------------------- helpers */
 
 double
@@ -67,25 +68,20 @@ lr_sigmoid(double eta)
  * lr_sigmoid(eta), and in *l1pe log(1 + exp(eta)) without overflow, from one
  * exp(-|eta|): the same operations as lr_sigmoid and as computing
  * eta + log1p(exp(-eta)) for eta > 0, log1p(exp(eta)) otherwise, so bit for
- * bit the same results with one exp instead of two.
+ * bit the same results with one exp instead of two.  No branch on the sign
+ * of eta (a pass would mispredict half of them): both quotients are
+ * computed and one selected.
  */
 static inline double
 sigmoid_log1pexp(double eta, double *l1pe)
 {
-	if (eta >= 0)
-	{
-		double		e = exp(-eta);
+	double		e = exp(-fabs(eta)),
+				d = 1.0 + e,
+				pos = 1.0 / d,
+				neg = e / d;
 
-		*l1pe = eta > 0 ? eta + log1p(e) : log1p(e);
-		return 1.0 / (1.0 + e);
-	}
-	else
-	{
-		double		e = exp(eta);
-
-		*l1pe = log1p(e);
-		return e / (1.0 + e);
-	}
+	*l1pe = (eta > 0 ? eta : 0.0) + log1p(e);
+	return eta >= 0 ? pos : neg;
 }
 
 double
@@ -333,24 +329,36 @@ lr_pack_row(const double *x, int p, int y, void *out, int *bad)
 	uint16_t   *cols;
 	double	   *vals;
 
+	int			finite = 1;
+
 	*bad = -1;
 	if (p < 0 || p > LR_MAX_FEATURES)
 		return 0;
+	/*
+	 * No branch per value (one-hot values are unpredictable): every column
+	 * is written to both lists, whose lengths grow only when it belongs.
+	 */
 	for (int j = 0; j < p; j++)
 	{
 		double		v = x[j];
+		int			one = v == 1,
+					other = v != 0 && !one;
 
-		if (v == 0)
-			continue;
-		if (v == 1)
-			ocol[no++] = (uint16_t) j;
-		else if (!isfinite(v))
-		{
-			*bad = j;
-			return 0;
-		}
-		else
-			vcol[nv++] = (uint16_t) j;
+		ocol[no] = (uint16_t) j;
+		no += one;
+		vcol[nv] = (uint16_t) j;
+		nv += other;
+		finite &= v - v == 0;	/* false for NaN and infinities */
+	}
+	if (!finite)
+	{
+		for (int j = 0; j < p; j++)
+			if (!isfinite(x[j]))
+			{
+				*bad = j;
+				break;
+			}
+		return 0;
 	}
 	h[0] = (uint16_t) nv;
 	h[1] = (uint16_t) no;
@@ -438,6 +446,7 @@ typedef struct LrFeat
 	int			dst;			/* where a pass writes z: the dense slot, or
 								 * the scratch lane ndp (sparse, dropped) */
 	int			sparse;			/* 1: a kept sparse column */
+	int			sid;			/* its number among the sparse columns */
 	double		c;				/* center (0 for a sparse column) */
 	double		s;				/* 1 / sd */
 	double		z1;				/* z of the value 1: (1 - c) * s */
@@ -463,6 +472,9 @@ typedef struct LrWork
 	int		   *dcol;			/* per dense slot: internal column */
 	int			nd;				/* dense slots */
 	int			ndp;			/* nd rounded up to a multiple of 4 */
+	int			ns;				/* sparse columns */
+	int		   *scol;			/* per sparse column: internal column */
+	double	   *gs;				/* per sparse column: gamma */
 	double	   *zdef;			/* per slot: z of a zero feature (slot 0: 1) */
 	double	   *gd;				/* per slot: gamma */
 	/* a batch of LR_BATCH rows, and the sums of a block of rows */
@@ -472,8 +484,8 @@ typedef struct LrWork
 	int		   *spb;			/* sparse columns of each row, LR_BATCH x q */
 	double	   *spvb;			/* their z */
 	double	   *Hd;				/* slot x slot, ndp x ndp (upper part used) */
-	double	   *Hx;				/* sparse column x slot, q x ndp */
-	double	   *Hc;				/* sparse x sparse, q x q (either triangle) */
+	double	   *Hx;				/* sparse column x slot, ns x ndp */
+	double	   *Hc;				/* sparse x sparse, ns x ns (either triangle) */
 	double	   *gcd;			/* gradient per slot */
 	double	   *gc;				/* gradient per sparse column */
 } LrWork;
@@ -499,7 +511,7 @@ lr_layout(LrWork *w)
 	for (int j = 0; j < w->p; j++)
 	{
 		w->feat[j].k = w->feat[j].a = -1;
-		w->feat[j].sparse = 0;
+		w->feat[j].sparse = w->feat[j].sid = 0;
 		w->feat[j].c = w->feat[j].s = w->feat[j].z1 = 0;
 	}
 	w->slot[0] = 0;
@@ -523,6 +535,13 @@ lr_layout(LrWork *w)
 	}
 	w->nd = nd;
 	w->ndp = (nd + 3) & ~3;
+	w->ns = 0;
+	for (int k = 1; k < w->q; k++)
+		if (w->slot[k] < 0)
+		{
+			w->feat[w->idx[k - 1]].sid = w->ns;
+			w->scol[w->ns++] = k;
+		}
 	for (int j = 0; j < w->p; j++)
 	{
 		LrFeat	   *f = &w->feat[j];
@@ -545,7 +564,8 @@ lr_flush(LrWork *w, double *g, double *H)
 {
 	int			nd = w->nd,
 				ndp = w->ndp,
-				q = w->q;
+				q = w->q,
+				S = w->ns;
 
 	for (int a = 0; a < nd; a++)
 	{
@@ -555,30 +575,30 @@ lr_flush(LrWork *w, double *g, double *H)
 		for (int b = a; b < nd; b++)
 			H[ca * q + w->dcol[b]] += w->Hd[a * ndp + b];
 	}
-	for (int k = 1; k < q; k++)
+	for (int si = 0; si < S; si++)
 	{
-		if (w->slot[k] >= 0)
-			continue;
-		g[k] += w->gc[k];
+		int			k = w->scol[si];
+
+		g[k] += w->gc[si];
 		for (int a = 0; a < nd; a++)
 		{
 			int			c = w->dcol[a];
 
 			if (c < k)
-				H[c * q + k] += w->Hx[k * ndp + a];
+				H[c * q + k] += w->Hx[si * ndp + a];
 			else
-				H[k * q + c] += w->Hx[k * ndp + a];
+				H[k * q + c] += w->Hx[si * ndp + a];
 		}
-		for (int k2 = k; k2 < q; k2++)
-			if (w->slot[k2] < 0)
-				H[k * q + k2] += k2 == k ? w->Hc[k * q + k]
-					: w->Hc[k * q + k2] + w->Hc[k2 * q + k];
+		/* scol is increasing: row si of the upper triangle */
+		H[k * q + k] += w->Hc[si * S + si];
+		for (int s2 = si + 1; s2 < S; s2++)
+			H[k * q + w->scol[s2]] += w->Hc[si * S + s2] + w->Hc[s2 * S + si];
 	}
 	memset(w->gcd, 0, sizeof(double) * ndp);
-	memset(w->gc, 0, sizeof(double) * q);
+	memset(w->gc, 0, sizeof(double) * S);
 	memset(w->Hd, 0, sizeof(double) * (size_t) ndp * ndp);
-	memset(w->Hx, 0, sizeof(double) * (size_t) q * ndp);
-	memset(w->Hc, 0, sizeof(double) * (size_t) q * q);
+	memset(w->Hx, 0, sizeof(double) * (size_t) S * ndp);
+	memset(w->Hc, 0, sizeof(double) * (size_t) S * S);
 }
 
 /*
@@ -616,6 +636,8 @@ lr_pass(const LrRows *rows, LrWork *w, const double *gamma, const LrOptions *opt
 	double	   *restrict spvb = w->spvb;
 	double	   *restrict Hc = w->Hc;
 	double	   *restrict gc = w->gc;
+	double	   *restrict gs = w->gs;
+	const int	S = w->ns;
 	const lr_v4 *Zv = (const lr_v4 *) w->Zb;
 	lr_v4	   *Zw = (lr_v4 *) w->Zb;
 	lr_v4	   *WZv = (lr_v4 *) w->WZ;
@@ -636,6 +658,8 @@ lr_pass(const LrRows *rows, LrWork *w, const double *gamma, const LrOptions *opt
 	memset(H, 0, sizeof(double) * (size_t) q * q);
 	for (int a = 0; a < 4 * nv4; a++)
 		w->gd[a] = a < nd ? gamma[w->dcol[a]] : 0.0;
+	for (int si = 0; si < S; si++)
+		gs[si] = gamma[w->scol[si]];
 	for (;;)
 	{
 		int			nb = 0,
@@ -680,7 +704,7 @@ lr_pass(const LrRows *rows, LrWork *w, const double *gamma, const LrOptions *opt
 					double		z = (row.vals[t] - f->c) * f->s;
 
 					zd[f->dst] = z;
-					sp[ns] = f->k;
+					sp[ns] = f->sid;
 					spv[ns] = z;
 					ns += f->sparse;
 				}
@@ -689,7 +713,7 @@ lr_pass(const LrRows *rows, LrWork *w, const double *gamma, const LrOptions *opt
 					const LrFeat *f = &feat[row.cols[t]];
 
 					zd[f->dst] = f->z1;
-					sp[ns] = f->k;
+					sp[ns] = f->sid;
 					spv[ns] = f->z1;
 					ns += f->sparse;
 				}
@@ -708,7 +732,7 @@ lr_pass(const LrRows *rows, LrWork *w, const double *gamma, const LrOptions *opt
 						zd[f->a] = (x[j] - f->c) * f->s;
 					else if (f->k > 0 && x[j] != 0)
 					{
-						sp[ns] = f->k;
+						sp[ns] = f->sid;
 						spv[ns++] = x[j] * f->s;
 					}
 				}
@@ -732,7 +756,7 @@ lr_pass(const LrRows *rows, LrWork *w, const double *gamma, const LrOptions *opt
 				ev += Zv[r * zs + b] * gv[b];
 			eta = (ev[0] + ev[1]) + (ev[2] + ev[3]);
 			for (int l = 0; l < nsb[r]; l++)
-				eta += gamma[sp[l]] * spv[l];
+				eta += gs[sp[l]] * spv[l];
 			etab[r] = eta;
 		}
 		for (int r = 0; r < nb; r++)
@@ -789,7 +813,7 @@ lr_pass(const LrRows *rows, LrWork *w, const double *gamma, const LrOptions *opt
 			{
 				double		ws = wtb[r] * spv[l];
 				lr_v4	   *Hr = Hxv + (size_t) sp[l] * nv4;
-				double	   *restrict Hs = Hc + (size_t) sp[l] * q;
+				double	   *restrict Hs = Hc + (size_t) sp[l] * S;
 
 				gc[sp[l]] += rb[r] * spv[l];
 				for (int b = 0; b < nv4; b++)
@@ -1007,6 +1031,8 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 		L = calloc(qq * qq, sizeof(double));
 		w.slot = calloc(qq, sizeof(int));
 		w.dcol = calloc(qq, sizeof(int));
+		w.scol = calloc(qq, sizeof(int));
+		w.gs = calloc(qq, sizeof(double));
 		w.spb = calloc(qq * LR_BATCH, sizeof(int));
 		w.spvb = calloc(qq * LR_BATCH, sizeof(double));
 		w.gc = calloc(qq, sizeof(double));
@@ -1019,7 +1045,7 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 		w.Hd = lr_calloc32(qp * qp);
 		w.Hx = lr_calloc32(qq * qp);
 	}
-	if (!gamma || !gamma_old || !delta || !g || !H || !L || !w.slot || !w.dcol ||
+	if (!gamma || !gamma_old || !delta || !g || !H || !L || !w.slot || !w.dcol || !w.scol || !w.gs ||
 		!w.spb || !w.spvb || !w.gc || !w.Hc || !w.zdef || !w.gd || !w.Zb || !w.WZ || !w.gcd ||
 		!w.Hd || !w.Hx)
 	{
@@ -1279,6 +1305,8 @@ done:
 	free(w.feat);
 	free(w.slot);
 	free(w.dcol);
+	free(w.scol);
+	free(w.gs);
 	free(w.spb);
 	free(w.spvb);
 	free(w.gc);
