@@ -7,10 +7,12 @@
  * the data, and the likelihood of a logistic regression has no fixed-size
  * sufficient statistic, so an exact fit must see every row more than once.
  * The transition function appends (features, label) to chunks of at most
- * LEAD_CHUNK_BYTES (8 (p + 1) bytes per row, float8 kept exact); the final
- * function runs the Newton iterations over the chunks.  Partial states of
- * parallel workers are serialised (at most 1 GB each, a bytea limit) and
- * concatenated by the combine function, so the fit is exact and parallel.
+ * LEAD_CHUNK_BYTES, as they are (8 p + 1 bytes per row, float8 kept exact) or
+ * packed by lr_pack_row (only the nonzero features: one-hot rows shrink to a
+ * fraction); the final function runs the Newton iterations over the chunks
+ * as they are.  Partial states of parallel workers are serialised (at most
+ * 1 GB each, a bytea limit) and their chunks taken over by the combine
+ * function, so the fit is exact and parallel.
  * A state holds at most LEAD_FIT_MAX_BYTES of rows (54000 beyond).
  */
 #include "postgres.h"
@@ -671,7 +673,7 @@ Datum
 crmscm_lead_model_fit_serial(PG_FUNCTION_ARGS)
 {
 	LeadFitState *s = (LeadFitState *) PG_GETARG_POINTER(0);
-	FitSerialHeader h;
+	FitSerialHeader h = {0};
 	int64		p = Max(s->p, 0);
 	int64		size = VARHDRSZ + sizeof(h);
 	bytea	   *out;
@@ -688,7 +690,7 @@ crmscm_lead_model_fit_serial(PG_FUNCTION_ARGS)
 						(long long) s->n),
 				 errdetail("A serialised partial state is at most 1 GB."),
 				 errhint("Use more parallel workers, or disable them with SET max_parallel_workers_per_gather = 0.")));
-	out = (bytea *) palloc0(size);
+	out = (bytea *) palloc(size);
 	SET_VARSIZE(out, size);
 	h.p = s->p;
 	h.has_l2 = s->has_l2;
@@ -701,7 +703,7 @@ crmscm_lead_model_fit_serial(PG_FUNCTION_ARGS)
 	for (int c = 0; c < s->nchunks; c++)
 	{
 		const FitChunk *ch = &s->chunks[c];
-		FitSerialChunk sc;
+		FitSerialChunk sc = {0};
 
 		sc.n = ch->n;
 		sc.bytes = fit_chunk_bytes(s, ch);
@@ -716,6 +718,8 @@ crmscm_lead_model_fit_serial(PG_FUNCTION_ARGS)
 			memcpy(w, ch->x, sizeof(double) * ch->n * p);
 			memcpy(w + sizeof(double) * ch->n * p, ch->y, ch->n);
 		}
+		/* zero the padding: the bytes sent are all defined */
+		memset(w + sc.bytes, 0, FIT_PAD8(sc.bytes) - sc.bytes);
 		w += FIT_PAD8(sc.bytes);
 	}
 	PG_RETURN_BYTEA_P(out);

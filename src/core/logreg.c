@@ -12,7 +12,8 @@
  * Columns that are zero in at least half of the rows (one-hot indicators) are
  * scaled but not centred, so a pass skips their zeros: with one-hot encoded
  * categoricals a row touches a few columns, and the Hessian update costs the
- * square of that, not of all columns.
+ * square of that, not of all columns.  The rows come dense or packed (only
+ * their nonzeros, lr_pack_row), and the passes read both as they are.
  *
  * Exact collinearity.  The Hessian at the start point (intercept = logit of
  * the mean, other coefficients 0) is w * Z'Z with a constant weight w, i.e.
