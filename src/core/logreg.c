@@ -1002,6 +1002,11 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 					m2[j] += (v - w.mean[j]) * (v - w.mean[j]);
 			}
 		}
+		if (opt->should_stop && opt->should_stop(opt->stop_arg))
+		{
+			st = LR_INTERRUPTED;
+			goto done;
+		}
 	}
 	for (int j = 0; j < p; j++)
 		m2[j] += (double) zeros[j] * w.mean[j] * w.mean[j];
