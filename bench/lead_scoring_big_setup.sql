@@ -2,6 +2,7 @@
 -- features (sums of two uniforms), labels drawn from a known logistic model
 -- (truth in bench_big_truth).  Unlogged: this is scratch data.
 SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS crmscm;
 SELECT setseed(0.7) \g /dev/null
 DROP TABLE IF EXISTS bench_big, bench_big_truth;
 CREATE TABLE bench_big_truth AS

@@ -3,6 +3,7 @@
 -- arrays (cardinality: detoasts the array, returns its length).  Serial
 -- plans; best of 7 interleaved rounds.
 SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS crmscm;
 SET max_parallel_workers_per_gather = 0;
 SET jit = off;
 SELECT setseed(0.42) \g /dev/null

@@ -7,10 +7,12 @@
  * the data, and the likelihood of a logistic regression has no fixed-size
  * sufficient statistic, so an exact fit must see every row more than once.
  * The transition function appends (features, label) to chunks of at most
- * LEAD_CHUNK_BYTES (8 (p + 1) bytes per row, float8 kept exact); the final
- * function runs the Newton iterations over the chunks.  Partial states of
- * parallel workers are serialised (at most 1 GB each, a bytea limit) and
- * concatenated by the combine function, so the fit is exact and parallel.
+ * LEAD_CHUNK_BYTES, as they are (8 p + 1 bytes per row, float8 kept exact) or
+ * packed by lr_pack_row (only the nonzero features: one-hot rows shrink to a
+ * fraction); the final function runs the Newton iterations over the chunks
+ * as they are.  Partial states of parallel workers are serialised (at most
+ * 1 GB each, a bytea limit) and their chunks taken over by the combine
+ * function, so the fit is exact and parallel.
  * A state holds at most LEAD_FIT_MAX_BYTES of rows (54000 beyond).
  */
 #include "postgres.h"
@@ -216,12 +218,23 @@ crmscm_lead_model_send(PG_FUNCTION_ARGS)
 
 /* ------------------------------------------------------ feature arrays */
 
+/* error for the NaN or infinite feature x = element i (0-based) */
+static pg_attribute_noreturn() void
+feature_not_finite(const char *fn, int i, double x)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("%s: feature %d is %s", fn, i + 1, isnan(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity"),
+			 errdetail("Features must be finite numbers.")));
+}
+
 /*
  * The float8 elements of a feature array, checked: one dimension (an empty
- * array has none), no NULL, finite.  Returns a pointer into the array.
+ * array has none), no NULL, finite (unless the caller checks that itself,
+ * calling feature_not_finite).  Returns a pointer into the array.
  */
 static const double *
-feature_values(ArrayType *arr, const char *fn, int *n)
+feature_values(ArrayType *arr, const char *fn, int *n, bool check_finite)
 {
 	const double *x;
 	int			count;
@@ -250,12 +263,10 @@ feature_values(ArrayType *arr, const char *fn, int *n)
 	/* ARR_DATA_PTR, spelled out to keep -Wsign-compare quiet */
 	x = (const double *) ((char *) arr + (ARR_HASNULL(arr) ? (Size) arr->dataoffset
 										  : (Size) ARR_OVERHEAD_NONULLS(1)));
-	for (int i = 0; i < count; i++)
-		if (unlikely(!isfinite(x[i])))
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("%s: feature %d is %s", fn, i + 1, isnan(x[i]) ? "NaN" : x[i] > 0 ? "Infinity" : "-Infinity"),
-					 errdetail("Features must be finite numbers.")));
+	if (check_finite)
+		for (int i = 0; i < count; i++)
+			if (unlikely(!isfinite(x[i])))
+				feature_not_finite(fn, i, x[i]);
 	*n = count;
 	return x;
 }
@@ -268,12 +279,23 @@ stop_requested(void *arg)
 
 /* ------------------------------------------------------- fit aggregate */
 
+/*
+ * The buffered rows, in chunks of one of two formats: dense (8 bytes per
+ * feature and 1 for the label, as the array holds them) or packed
+ * (lr_pack_row: only nonzero features, 2 bytes for a 1, 10 for another
+ * value, plus 8 per row).  One-hot encoded data packs to a fraction of its
+ * dense size, which is memory that is never touched; rows of numbers do not,
+ * and stay dense.  Each new chunk takes the format that is smaller on the
+ * rows of the previous chunk (the first chunk is packed).
+ */
 typedef struct FitChunk
 {
-	int64		n;
-	int64		cap;
-	double	   *x;
-	unsigned char *y;
+	int64		n;				/* rows */
+	int64		cap;			/* dense: rows; packed: bytes */
+	int64		size;			/* packed: bytes used */
+	double	   *x;				/* dense: features, n * p */
+	unsigned char *y;			/* dense: labels */
+	char	   *packed;			/* packed rows, or NULL for a dense chunk */
 } FitChunk;
 
 typedef struct LeadFitState
@@ -282,6 +304,7 @@ typedef struct LeadFitState
 	bool		has_l2;
 	double		l2;
 	int64		n;
+	int64		bytes;			/* buffered bytes of rows */
 	int			nchunks;
 	int			maxchunks;
 	FitChunk   *chunks;
@@ -296,38 +319,122 @@ fit_state_new(void)
 	return s;
 }
 
-/* room for k more rows in the last chunk (allocating one if needed) */
-static FitChunk *
-fit_state_room(LeadFitState *s, int64 k)
+static void
+fit_state_limit(LeadFitState *s, int64 more)
 {
-	FitChunk   *c = s->nchunks > 0 ? &s->chunks[s->nchunks - 1] : NULL;
-	int64		cap;
-	int64		rowbytes = sizeof(double) * (int64) Max(s->p, 1);
-
-	if ((s->n + k) * (rowbytes + 1) > LEAD_FIT_MAX_BYTES)
+	if (s->bytes + more > LEAD_FIT_MAX_BYTES)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("lead_model_fit: too much data (%lld rows of %d features)",
-						(long long) (s->n + k), s->p),
-				 errdetail("A fit buffers at most %lld bytes of rows, 8 bytes per feature.",
+						(long long) s->n + 1, s->p),
+				 errdetail("A fit buffers at most %lld bytes of rows, 8 bytes per feature (less for zeros and ones).",
 						   (long long) LEAD_FIT_MAX_BYTES)));
-	if (c && c->cap - c->n >= k)
-		return c;
+}
+
+/*
+ * Memory for a chunk.  Fresh memory costs a page fault per 4 kB page when
+ * first written, and on a virtual machine the faults of a 4 MB buffer took
+ * longer than the Newton passes over it.  So a buffer of 2 MB or more starts
+ * on a 2 MB boundary (2 MB more is reserved, never touched) and is advised
+ * to get transparent huge pages: one fault per 2 MB.  Never pfree'd alone:
+ * it goes with the aggregate's memory context.
+ */
+#define FIT_HUGE_PAGE ((Size) 2 * 1024 * 1024)
+
+static void *
+fit_alloc_big(Size size)
+{
+	char	   *raw;
+	uintptr_t	aligned;
+
+	if (size < FIT_HUGE_PAGE)
+		return MemoryContextAllocHuge(CurrentMemoryContext, Max(size, 8));
+	raw = MemoryContextAllocHuge(CurrentMemoryContext, size + FIT_HUGE_PAGE);
+	aligned = ((uintptr_t) raw + FIT_HUGE_PAGE - 1) & ~((uintptr_t) FIT_HUGE_PAGE - 1);
+	lr_advise_huge((void *) aligned, size);
+	return (void *) aligned;
+}
+
+static FitChunk *
+fit_state_push_chunk(LeadFitState *s)
+{
 	if (s->nchunks == s->maxchunks)
 	{
+		if ((Size) s->maxchunks >= MaxAllocSize / sizeof(FitChunk) / 2)
+			elog(ERROR, "lead_model_fit: too many chunks");
 		s->maxchunks = s->maxchunks ? 2 * s->maxchunks : 8;
 		s->chunks = s->chunks ? repalloc(s->chunks, sizeof(FitChunk) * s->maxchunks)
 			: palloc(sizeof(FitChunk) * s->maxchunks);
 	}
-	cap = c ? Min(2 * c->cap, LEAD_CHUNK_BYTES / rowbytes) : 64;
-	cap = Max(cap, k);
-	c = &s->chunks[s->nchunks++];
-	c->n = 0;
-	c->cap = cap;
-	c->x = (double *) MemoryContextAllocHuge(CurrentMemoryContext, Max(cap * sizeof(double) * s->p, 1));
-	/* the big chunks: fewer page faults while they fill (see logreg.c) */
-	lr_advise_huge(c->x, cap * sizeof(double) * s->p);
-	c->y = (unsigned char *) MemoryContextAllocHuge(CurrentMemoryContext, cap);
+	memset(&s->chunks[s->nchunks], 0, sizeof(FitChunk));
+	return &s->chunks[s->nchunks++];
+}
+
+/* bytes per row of chunk c in the packed format (measured or estimated) */
+static double
+fit_chunk_packed_row_bytes(const LeadFitState *s, const FitChunk *c)
+{
+	int64		m = Min(c->n, 256),
+				bytes = 0;
+
+	if (c->packed)
+		return (double) c->size / (double) Max(c->n, 1);
+	/* dense: the size its first rows would have packed */
+	for (int64 i = 0; i < m; i++)
+	{
+		const double *x = c->x + i * s->p;
+		int			nz = 0,
+					nv = 0;
+
+		for (int j = 0; j < s->p; j++)
+		{
+			nz += x[j] != 0;
+			nv += x[j] != 0 && x[j] != 1;
+		}
+		bytes += 8 + 8 * ((nz + 3) / 4) + 8 * nv;
+	}
+	return (double) bytes / (double) Max(m, 1);
+}
+
+/*
+ * The chunk that takes the next row, with room for it: the last one, or a
+ * new one twice its size (at most LEAD_CHUNK_BYTES) in the format that would
+ * have been smaller for the last one's rows.
+ */
+static FitChunk *
+fit_state_room(LeadFitState *s)
+{
+	FitChunk   *c = s->nchunks > 0 ? &s->chunks[s->nchunks - 1] : NULL;
+	int64		dense_row = sizeof(double) * (int64) s->p + 1;
+	int64		packed_max = LR_PACKED_ROW_MAX(s->p);
+	bool		packed;
+	int64		prev_bytes,
+				bytes;
+
+	if (c && (c->packed ? c->cap - c->size >= packed_max : c->n < c->cap))
+		return c;
+	packed = c == NULL || fit_chunk_packed_row_bytes(s, c) < (double) dense_row;
+	prev_bytes = c == NULL ? 0 : c->packed ? c->cap : c->cap * dense_row;
+	c = fit_state_push_chunk(s);
+
+	/*
+	 * 64 rows first (a small fit stays small), then whole huge pages: 2 MB,
+	 * 4 MB, then LEAD_CHUNK_BYTES each.
+	 */
+	bytes = prev_bytes == 0 ? 64 * (packed ? packed_max : dense_row)
+		: Min(Max(2 * prev_bytes, (int64) FIT_HUGE_PAGE), LEAD_CHUNK_BYTES);
+	if (packed)
+	{
+		c->cap = Max(bytes, packed_max);
+		/* 8-byte aligned, as packed rows need */
+		c->packed = fit_alloc_big(c->cap);
+	}
+	else
+	{
+		c->cap = Max(bytes / dense_row, 1);
+		c->x = (double *) fit_alloc_big(c->cap * sizeof(double) * s->p);
+		c->y = (unsigned char *) MemoryContextAllocHuge(CurrentMemoryContext, c->cap);
+	}
 	return c;
 }
 
@@ -363,6 +470,11 @@ fit_state_check_p(LeadFitState *s, int p)
 				 errdetail("Every row must have the same number of features.")));
 }
 
+/*
+ * Append o's chunks to s.  Both live in the aggregate's memory context (the
+ * deserial function allocates there), so the chunks are taken over, not
+ * copied.
+ */
 static void
 fit_state_append(LeadFitState *s, const LeadFitState *o)
 {
@@ -370,16 +482,37 @@ fit_state_append(LeadFitState *s, const LeadFitState *o)
 		return;
 	fit_state_check_p(s, o->p);
 	fit_state_check_l2(s, o->has_l2, o->l2);
+	fit_state_limit(s, o->bytes);
 	for (int c = 0; c < o->nchunks; c++)
 	{
-		const FitChunk *src = &o->chunks[c];
-		FitChunk   *dst = fit_state_room(s, src->n);
+		FitChunk   *dst;
 
-		memcpy(dst->x + dst->n * s->p, src->x, sizeof(double) * src->n * s->p);
-		memcpy(dst->y + dst->n, src->y, src->n);
-		dst->n += src->n;
-		s->n += src->n;
+		if (o->chunks[c].n == 0)
+			continue;
+		dst = fit_state_push_chunk(s);
+		*dst = o->chunks[c];
+		s->n += dst->n;
 	}
+	s->bytes += o->bytes;
+}
+
+/* the label of the first buffered row */
+static bool
+fit_state_first_label(const LeadFitState *s)
+{
+	for (int c = 0; c < s->nchunks; c++)
+	{
+		const FitChunk *ch = &s->chunks[c];
+		uint16		h[4];
+
+		if (ch->n == 0)
+			continue;
+		if (!ch->packed)
+			return ch->y[0] != 0;
+		memcpy(h, ch->packed, sizeof(h));
+		return h[2] != 0;
+	}
+	return false;
 }
 
 static Datum
@@ -393,6 +526,7 @@ fit_transfn(FunctionCallInfo fcinfo, bool has_l2)
 	int			p;
 	double		l2 = 0;
 	FitChunk   *c;
+	bool		y;
 
 	if (!AggCheckCallContext(fcinfo, &aggcontext))
 		elog(ERROR, "lead_model_fit transition function called in non-aggregate context");
@@ -417,17 +551,42 @@ fit_transfn(FunctionCallInfo fcinfo, bool has_l2)
 		PG_RETURN_POINTER(s);
 	}
 	arr = PG_GETARG_ARRAYTYPE_P(2);
-	x = feature_values(arr, "lead_model_fit", &p);
+	/* finiteness is checked while the row is copied */
+	x = feature_values(arr, "lead_model_fit", &p, false);
+	y = PG_GETARG_BOOL(1);
 
 	old = MemoryContextSwitchTo(aggcontext);
 	if (s == NULL)
 		s = fit_state_new();
 	fit_state_check_p(s, p);
 	fit_state_check_l2(s, has_l2, l2);
-	c = fit_state_room(s, 1);
-	if (p > 0)
-		memcpy(c->x + c->n * p, x, sizeof(double) * p);
-	c->y[c->n] = PG_GETARG_BOOL(1) ? 1 : 0;
+	c = fit_state_room(s);
+	if (c->packed)
+	{
+		int			bad;
+		size_t		len = lr_pack_row(x, p, y, c->packed + c->size, &bad);
+
+		if (len == 0)
+		{
+			if (bad < 0)
+				elog(ERROR, "lead_model_fit: cannot pack %d features", p);
+			feature_not_finite("lead_model_fit", bad, x[bad]);
+		}
+		fit_state_limit(s, len);
+		c->size += len;
+		s->bytes += len;
+	}
+	else
+	{
+		for (int i = 0; i < p; i++)
+			if (unlikely(!isfinite(x[i])))
+				feature_not_finite("lead_model_fit", i, x[i]);
+		fit_state_limit(s, sizeof(double) * (int64) p + 1);
+		if (p > 0)
+			memcpy(c->x + c->n * p, x, sizeof(double) * p);
+		c->y[c->n] = y ? 1 : 0;
+		s->bytes += sizeof(double) * (int64) p + 1;
+	}
 	c->n++;
 	s->n++;
 	MemoryContextSwitchTo(old);
@@ -478,28 +637,52 @@ crmscm_lead_model_fit_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(s1);
 }
 
+/*
+ * Serialised state: the header, then per chunk a FitSerialChunk and its
+ * bytes (dense: features then labels; packed: the packed rows), each padded
+ * to a multiple of 8 bytes.
+ */
 typedef struct FitSerialHeader
 {
 	int32		p;
 	int32		has_l2;
 	double		l2;
 	int64		n;
+	int64		nchunks;
 } FitSerialHeader;
 
-/* Serialise a fit state: header, then the features of every row, then labels */
+typedef struct FitSerialChunk
+{
+	int64		n;
+	int64		bytes;
+	int32		packed;
+	int32		pad;
+} FitSerialChunk;
+
+#define FIT_PAD8(x) (((x) + 7) & ~(int64) 7)
+
+static int64
+fit_chunk_bytes(const LeadFitState *s, const FitChunk *c)
+{
+	return c->packed ? c->size : c->n * (int64) (sizeof(double) * Max(s->p, 0) + 1);
+}
+
+/* Serialise a fit state (see FitSerialHeader) */
 PG_FUNCTION_INFO_V1(crmscm_lead_model_fit_serial);
 Datum
 crmscm_lead_model_fit_serial(PG_FUNCTION_ARGS)
 {
 	LeadFitState *s = (LeadFitState *) PG_GETARG_POINTER(0);
-	FitSerialHeader h;
+	FitSerialHeader h = {0};
 	int64		p = Max(s->p, 0);
-	int64		size = VARHDRSZ + sizeof(h) + s->n * (p * (int64) sizeof(double) + 1);
+	int64		size = VARHDRSZ + sizeof(h);
 	bytea	   *out;
 	char	   *w;
 
 	if (!AggCheckCallContext(fcinfo, NULL))
 		elog(ERROR, "lead_model_fit serial function called in non-aggregate context");
+	for (int c = 0; c < s->nchunks; c++)
+		size += sizeof(FitSerialChunk) + FIT_PAD8(fit_chunk_bytes(s, &s->chunks[c]));
 	if (size > (int64) MaxAllocSize)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -513,23 +696,36 @@ crmscm_lead_model_fit_serial(PG_FUNCTION_ARGS)
 	h.has_l2 = s->has_l2;
 	h.l2 = s->l2;
 	h.n = s->n;
+	h.nchunks = s->nchunks;
 	w = VARDATA(out);
 	memcpy(w, &h, sizeof(h));
 	w += sizeof(h);
 	for (int c = 0; c < s->nchunks; c++)
 	{
-		memcpy(w, s->chunks[c].x, sizeof(double) * s->chunks[c].n * p);
-		w += sizeof(double) * s->chunks[c].n * p;
-	}
-	for (int c = 0; c < s->nchunks; c++)
-	{
-		memcpy(w, s->chunks[c].y, s->chunks[c].n);
-		w += s->chunks[c].n;
+		const FitChunk *ch = &s->chunks[c];
+		FitSerialChunk sc = {0};
+
+		sc.n = ch->n;
+		sc.bytes = fit_chunk_bytes(s, ch);
+		sc.packed = ch->packed != NULL;
+		sc.pad = 0;
+		memcpy(w, &sc, sizeof(sc));
+		w += sizeof(sc);
+		if (ch->packed)
+			memcpy(w, ch->packed, ch->size);
+		else
+		{
+			memcpy(w, ch->x, sizeof(double) * ch->n * p);
+			memcpy(w + sizeof(double) * ch->n * p, ch->y, ch->n);
+		}
+		/* zero the padding: the bytes sent are all defined */
+		memset(w + sc.bytes, 0, FIT_PAD8(sc.bytes) - sc.bytes);
+		w += FIT_PAD8(sc.bytes);
 	}
 	PG_RETURN_BYTEA_P(out);
 }
 
-/* Deserialise a fit state (one chunk) */
+/* Deserialise a fit state, into the aggregate's memory (see fit_state_append) */
 PG_FUNCTION_INFO_V1(crmscm_lead_model_fit_deserial);
 Datum
 crmscm_lead_model_fit_deserial(PG_FUNCTION_ARGS)
@@ -538,38 +734,68 @@ crmscm_lead_model_fit_deserial(PG_FUNCTION_ARGS)
 	FitSerialHeader h;
 	LeadFitState *s;
 	int64		len = VARSIZE(in) - VARHDRSZ;
-	const char *r = VARDATA(in);
-	int64		p;
+	const char *r = VARDATA(in),
+			   *end = r + len;
+	int64		p,
+				rows = 0;
+	MemoryContext aggcontext,
+				old;
 
-	if (!AggCheckCallContext(fcinfo, NULL))
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
 		elog(ERROR, "lead_model_fit deserial function called in non-aggregate context");
 	if (len < (int64) sizeof(h))
 		elog(ERROR, "lead_model_fit: corrupt serialised state");
 	memcpy(&h, r, sizeof(h));
 	r += sizeof(h);
 	p = Max(h.p, 0);
-	if (h.p < -1 || h.p > LR_MAX_FEATURES || h.n < 0 ||
-		len != (int64) sizeof(h) + h.n * (p * (int64) sizeof(double) + 1))
+	if (h.p < -1 || h.p > LR_MAX_FEATURES || h.n < 0 || h.nchunks < 0 ||
+		h.nchunks > (len - (int64) sizeof(h)) / (int64) sizeof(FitSerialChunk))
 		elog(ERROR, "lead_model_fit: corrupt serialised state");
+	old = MemoryContextSwitchTo(aggcontext);
 	s = fit_state_new();
 	s->p = h.p;
 	s->has_l2 = h.has_l2 != 0;
 	s->l2 = h.l2;
-	if (h.n > 0)
+	for (int64 c = 0; c < h.nchunks; c++)
 	{
-		FitChunk   *c;
+		FitSerialChunk sc;
+		FitChunk   *ch;
 
-		s->maxchunks = 1;
-		s->chunks = palloc(sizeof(FitChunk));
-		s->nchunks = 1;
-		c = &s->chunks[0];
-		c->n = c->cap = h.n;
-		c->x = (double *) MemoryContextAllocHuge(CurrentMemoryContext, Max(h.n * p * sizeof(double), 1));
-		c->y = (unsigned char *) MemoryContextAllocHuge(CurrentMemoryContext, h.n);
-		memcpy(c->x, r, h.n * p * sizeof(double));
-		memcpy(c->y, r + h.n * p * sizeof(double), h.n);
-		s->n = h.n;
+		if (end - r < (int64) sizeof(sc))
+			elog(ERROR, "lead_model_fit: corrupt serialised state");
+		memcpy(&sc, r, sizeof(sc));
+		r += sizeof(sc);
+		if (sc.n < 0 || sc.bytes < 0 || FIT_PAD8(sc.bytes) > end - r ||
+			(!sc.packed && sc.bytes != sc.n * (int64) (sizeof(double) * p + 1)))
+			elog(ERROR, "lead_model_fit: corrupt serialised state");
+		ch = fit_state_push_chunk(s);
+		ch->n = sc.n;
+		if (sc.packed)
+		{
+			int64		cnt = -1;
+
+			ch->packed = MemoryContextAllocHuge(CurrentMemoryContext, Max(sc.bytes, 8));
+			memcpy(ch->packed, r, sc.bytes);
+			ch->cap = ch->size = sc.bytes;
+			if (!lr_packed_check(ch->packed, sc.bytes, (int) p, &cnt) || cnt != sc.n)
+				elog(ERROR, "lead_model_fit: corrupt serialised state");
+		}
+		else
+		{
+			ch->cap = sc.n;
+			ch->x = (double *) MemoryContextAllocHuge(CurrentMemoryContext, Max(sc.n * p * sizeof(double), 1));
+			ch->y = (unsigned char *) MemoryContextAllocHuge(CurrentMemoryContext, Max(sc.n, 1));
+			memcpy(ch->x, r, sc.n * p * sizeof(double));
+			memcpy(ch->y, r + sc.n * p * sizeof(double), sc.n);
+		}
+		r += FIT_PAD8(sc.bytes);
+		rows += sc.n;
+		s->bytes += sc.bytes;
 	}
+	if (r != end || rows != h.n)
+		elog(ERROR, "lead_model_fit: corrupt serialised state");
+	s->n = h.n;
+	MemoryContextSwitchTo(old);
 	PG_RETURN_POINTER(s);
 }
 
@@ -599,6 +825,7 @@ crmscm_lead_model_fit_final(PG_FUNCTION_ARGS)
 		chunks[c].n = s->chunks[c].n;
 		chunks[c].x = s->chunks[c].x;
 		chunks[c].y = s->chunks[c].y;
+		chunks[c].packed = s->chunks[c].packed;
 	}
 	rows.p = s->p;
 	rows.nchunks = s->nchunks;
@@ -622,7 +849,7 @@ crmscm_lead_model_fit_final(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("lead_model_fit: all %lld rows have converted = %s", (long long) s->n,
-							s->chunks[0].y[0] ? "true" : "false"),
+							fit_state_first_label(s) ? "true" : "false"),
 					 errdetail("A model needs both converted and non-converted rows.")));
 			break;
 		case LR_TOO_FEW_ROWS:
@@ -691,7 +918,7 @@ static inline const double *
 score_features(LeadModelData *d, ArrayType *arr, const char *fn)
 {
 	int			n;
-	const double *x = feature_values(arr, fn, &n);
+	const double *x = feature_values(arr, fn, &n, true);
 
 	if (n != d->p)
 		ereport(ERROR,

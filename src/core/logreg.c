@@ -12,7 +12,8 @@
  * Columns that are zero in at least half of the rows (one-hot indicators) are
  * scaled but not centred, so a pass skips their zeros: with one-hot encoded
  * categoricals a row touches a few columns, and the Hessian update costs the
- * square of that, not of all columns.
+ * square of that, not of all columns.  The rows come dense or packed (only
+ * their nonzeros, lr_pack_row), and the passes read both as they are.
  *
  * Exact collinearity.  The Hessian at the start point (intercept = logit of
  * the mean, other coefficients 0) is w * Z'Z with a constant weight w, i.e.
@@ -45,6 +46,9 @@
 #endif
 
 #define LR_STOP_EVERY 65536
+/* rows a pass decodes, then weighs, then adds up together (a multiple of 4) */
+#define LR_BATCH 16
+
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -65,25 +69,20 @@ lr_sigmoid(double eta)
  * lr_sigmoid(eta), and in *l1pe log(1 + exp(eta)) without overflow, from one
  * exp(-|eta|): the same operations as lr_sigmoid and as computing
  * eta + log1p(exp(-eta)) for eta > 0, log1p(exp(eta)) otherwise, so bit for
- * bit the same results with one exp instead of two.
+ * bit the same results with one exp instead of two.  No branch on the sign
+ * of eta (a pass would mispredict half of them): both quotients are
+ * computed and one selected.
  */
 static inline double
 sigmoid_log1pexp(double eta, double *l1pe)
 {
-	if (eta >= 0)
-	{
-		double		e = exp(-eta);
+	double		e = exp(-fabs(eta)),
+				d = 1.0 + e,
+				pos = 1.0 / d,
+				neg = e / d;
 
-		*l1pe = eta > 0 ? eta + log1p(e) : log1p(e);
-		return 1.0 / (1.0 + e);
-	}
-	else
-	{
-		double		e = exp(eta);
-
-		*l1pe = log1p(e);
-		return e / (1.0 + e);
-	}
+	*l1pe = (eta > 0 ? eta : 0.0) + log1p(e);
+	return eta >= 0 ? pos : neg;
 }
 
 double
@@ -298,393 +297,546 @@ lr_advise_huge(void *ptr, size_t size)
 #endif
 }
 
-/* malloc for the big work arrays (the sparse copy of the data); free() */
-static void *
-lr_big_alloc(size_t size)
-{
-	void	   *ptr = NULL;
+/* ------------------------------------------------------------ packed rows */
 
-	if (size < LR_HUGE_PAGE)
-		return malloc(size);
-	/* aligned, so that every 2 MB of it can be a huge page */
-	if (posix_memalign(&ptr, (size_t) LR_HUGE_PAGE, size) != 0)
-		return NULL;
-	lr_advise_huge(ptr, size);
-	return ptr;
+/*
+ * A packed row (see logreg.h): an 8-byte header of four uint16 (nv, no, y,
+ * 0), the column numbers of the nv features whose value is neither 0 nor 1,
+ * then of the no features equal to 1, padded with zeros to a multiple of 4
+ * columns (8 bytes), then the nv values as doubles.  Rows stay 8-byte aligned
+ * in an 8-byte aligned buffer.
+ */
+#define LR_PACK_COLS_BYTES(k) ((size_t) 8 * (((size_t) (k) + 3) / 4))
+
+typedef struct LrPackedRow
+{
+	int			nv;
+	int			no;
+	int			y;
+	const uint16_t *cols;
+	const double *vals;
+} LrPackedRow;
+
+size_t
+lr_pack_row(const double *x, int p, int y, void *out, int *bad)
+{
+	uint16_t	vcol[LR_MAX_FEATURES],
+				ocol[LR_MAX_FEATURES],
+				h[4];
+	int			nv = 0,
+				no = 0,
+				nc;
+	unsigned char *o = out;
+	uint16_t   *cols;
+	double	   *vals;
+
+	int			finite = 1;
+
+	*bad = -1;
+	if (p < 0 || p > LR_MAX_FEATURES)
+		return 0;
+	/*
+	 * No branch per value (one-hot values are unpredictable): every column
+	 * is written to both lists, whose lengths grow only when it belongs.
+	 */
+	for (int j = 0; j < p; j++)
+	{
+		double		v = x[j];
+		int			one = v == 1,
+					other = v != 0 && !one;
+
+		ocol[no] = (uint16_t) j;
+		no += one;
+		vcol[nv] = (uint16_t) j;
+		nv += other;
+		finite &= v - v == 0;	/* false for NaN and infinities */
+	}
+	if (!finite)
+	{
+		for (int j = 0; j < p; j++)
+			if (!isfinite(x[j]))
+			{
+				*bad = j;
+				break;
+			}
+		return 0;
+	}
+	h[0] = (uint16_t) nv;
+	h[1] = (uint16_t) no;
+	h[2] = y ? 1 : 0;
+	h[3] = 0;
+	memcpy(o, h, sizeof(h));
+	cols = (uint16_t *) (o + 8);
+	memcpy(cols, vcol, sizeof(uint16_t) * nv);
+	memcpy(cols + nv, ocol, sizeof(uint16_t) * no);
+	for (nc = nv + no; nc % 4 != 0; nc++)
+		cols[nc] = 0;
+	vals = (double *) (o + 8 + LR_PACK_COLS_BYTES(nv + no));
+	for (int t = 0; t < nv; t++)
+		vals[t] = x[vcol[t]];
+	return 8 + LR_PACK_COLS_BYTES(nv + no) + sizeof(double) * (size_t) nv;
 }
+
+static inline const unsigned char *
+lr_unpack(const unsigned char *r, LrPackedRow *pr)
+{
+	uint16_t	h[4];
+
+	memcpy(h, r, sizeof(h));
+	pr->nv = h[0];
+	pr->no = h[1];
+	pr->y = h[2];
+	pr->cols = (const uint16_t *) (r + 8);
+	pr->vals = (const double *) (r + 8 + LR_PACK_COLS_BYTES(h[0] + h[1]));
+	return (const unsigned char *) (pr->vals + pr->nv);
+}
+
+int
+lr_packed_check(const void *buf, size_t size, int p, int64_t *nrows)
+{
+	const unsigned char *r = buf,
+			   *end = r + size;
+	int64_t		n = 0;
+
+	if (((uintptr_t) buf & 7) != 0 || p < 0 || p > LR_MAX_FEATURES)
+		return 0;
+	while (r < end)
+	{
+		uint16_t	h[4];
+		size_t		len;
+		const uint16_t *cols;
+		const double *vals;
+
+		if ((size_t) (end - r) < 8)
+			return 0;
+		memcpy(h, r, sizeof(h));
+		if (h[0] + h[1] > p || h[2] > 1 || h[3] != 0)
+			return 0;
+		len = 8 + LR_PACK_COLS_BYTES(h[0] + h[1]) + sizeof(double) * h[0];
+		if ((size_t) (end - r) < len)
+			return 0;
+		cols = (const uint16_t *) (r + 8);
+		vals = (const double *) (r + 8 + LR_PACK_COLS_BYTES(h[0] + h[1]));
+		for (int t = 0; t < h[0] + h[1]; t++)
+			if (cols[t] >= p)
+				return 0;
+		for (int t = 0; t < h[0]; t++)
+			if (!isfinite(vals[t]))
+				return 0;
+		r += len;
+		n++;
+	}
+	*nrows = n;
+	return 1;
+}
+
+/* ------------------------------------------------------------ the passes */
+
+/*
+ * Four doubles, for the slot loops of a pass (GCC/Clang vector extension:
+ * one AVX register, or two SSE2 ones).  The arrays they view (zd, gd, Hd, Hx,
+ * gcd) are 32-byte aligned and their rows a multiple of 4 doubles long.
+ */
+typedef double lr_v4 __attribute__((vector_size(32)));
+
+/* What a pass needs of one feature (lr_layout) */
+typedef struct LrFeat
+{
+	int			k;				/* internal column, -1 when dropped */
+	int			a;				/* dense slot (> 0), or -1: sparse */
+	int			dst;			/* where a pass writes z: the dense slot, or
+								 * the scratch lane ndp (sparse, dropped) */
+	int			sparse;			/* 1: a kept sparse column */
+	int			sid;			/* its number among the sparse columns */
+	double		c;				/* center (0 for a sparse column) */
+	double		s;				/* 1 / sd */
+	double		z1;				/* z of the value 1: (1 - c) * s */
+} LrFeat;
 
 typedef struct LrWork
 {
+	int			p;
 	int			q;				/* kept columns + intercept */
 	int		   *idx;			/* idx[k - 1] = original feature of column k */
 	double	   *mean;			/* per original feature */
 	double	   *center;			/* mean, or 0 for sparse columns */
-	int		   *nzk;			/* row buffer: internal columns of nonzero z */
 	double	   *inv_sd;
 	double	   *pen;			/* per internal column (0 for the intercept) */
-	double	   *z;				/* row buffer, q */
-	double	   *Hc;				/* per-chunk accumulator, q * q */
-	double	   *gc;
-	/* sparse copy of the scaled rows (rowptr NULL when the data is dense) */
-	int64_t		n;
-	int64_t    *rowptr;			/* n + 1 */
-	int		   *col;			/* internal column (>= 1) of each nonzero */
-	double	   *val;			/* its z */
-	unsigned char *ys;			/* labels */
+
+	/*
+	 * Layout of a pass (lr_layout).  Dense slots: the intercept and the
+	 * centred columns, present in (almost) every row; every other column is
+	 * sparse, seen only where nonzero.
+	 */
+	LrFeat	   *feat;			/* per feature */
+	int		   *slot;			/* per internal column: dense slot, -1 sparse */
+	int		   *dcol;			/* per dense slot: internal column */
+	int			nd;				/* dense slots */
+	int			ndp;			/* nd rounded up to a multiple of 4 */
+	int			ns;				/* sparse columns */
+	int		   *scol;			/* per sparse column: internal column */
+	double	   *gs;				/* per sparse column: gamma */
+	double	   *zdef;			/* per slot: z of a zero feature (slot 0: 1) */
+	double	   *gd;				/* per slot: gamma */
+	/* a batch of LR_BATCH rows, and the sums of a block of rows */
+	double	   *Zb;				/* z of the slots, LR_BATCH rows of ndp + 4
+								 * (padding 0, then a scratch lane) */
+	double	   *WZ;				/* the same times the row's weight */
+	int		   *spb;			/* sparse columns of each row, LR_BATCH x q */
+	double	   *spvb;			/* their z */
+	double	   *Hd;				/* slot x slot, ndp x ndp (upper part used) */
+	double	   *Hx;				/* sparse column x slot, ns x ndp */
+	double	   *Hc;				/* sparse x sparse, ns x ns (either triangle) */
+	double	   *gcd;			/* gradient per slot */
+	double	   *gc;				/* gradient per sparse column */
 } LrWork;
 
-#define LR_CSR_BLOCK 65536
-
-/*
- * The sparse copy is built when at most half of the entries can be nonzero
- * (counted from the zeros of the uncentred columns): the passes then touch
- * only nonzeros, with no branch per entry.  12 bytes per nonzero.  Returns 0
- * (rowptr NULL) when not worth it or out of memory: the dense path is always
- * there.  Entries are filled by lr_fit's second pass with col = feature + 1
- * and val = x - center, then lr_csr_finish scales and renumbers them.
- */
-static int
-lr_csr_alloc(LrWork *w, int64_t n, int p, const int64_t *zeros)
+/* n zeroed doubles, 32-byte aligned (for lr_v4); free() */
+static double *
+lr_calloc32(size_t n)
 {
-	int64_t		nnz = 0;
+	void	   *ptr = NULL;
 
-	for (int j = 0; j < p; j++)
-		nnz += w->center[j] == 0 ? n - zeros[j] : n;
-	if (p < 1 || 2 * nnz > n * (int64_t) p)
-		return 0;
-	w->rowptr = lr_big_alloc(sizeof(int64_t) * (size_t) (n + 1));
-	w->col = lr_big_alloc(sizeof(int) * (size_t) (nnz > 0 ? nnz : 1));
-	w->val = lr_big_alloc(sizeof(double) * (size_t) (nnz > 0 ? nnz : 1));
-	w->ys = lr_big_alloc((size_t) n);
-	if (!w->rowptr || !w->col || !w->val || !w->ys)
-	{
-		free(w->rowptr);
-		free(w->col);
-		free(w->val);
-		free(w->ys);
-		w->rowptr = NULL;
-		w->col = NULL;
-		w->val = NULL;
-		w->ys = NULL;
-		return 0;
-	}
-	w->n = n;
-	return 1;
+	if (posix_memalign(&ptr, 32, sizeof(double) * (n > 0 ? n : 1)) != 0)
+		return NULL;
+	memset(ptr, 0, sizeof(double) * (n > 0 ? n : 1));
+	return ptr;
 }
 
-/* Scale entries by 1/sd and renumber features to internal columns */
+/* Recompute the layout after the kept columns (w->q, w->idx) changed */
 static void
-lr_csr_finish(LrWork *w, int p)
+lr_layout(LrWork *w)
 {
-	int		   *map = w->nzk;	/* p + 1 ints, free at this point */
-	int64_t		e = 0;
+	int			nd = 1;
 
-	for (int j = 0; j <= p; j++)
-		map[j] = -1;
+	for (int j = 0; j < w->p; j++)
+	{
+		w->feat[j].k = w->feat[j].a = -1;
+		w->feat[j].sparse = w->feat[j].sid = 0;
+		w->feat[j].c = w->feat[j].s = w->feat[j].z1 = 0;
+	}
+	w->slot[0] = 0;
+	w->dcol[0] = 0;
 	for (int k = 1; k < w->q; k++)
-		map[w->idx[k - 1] + 1] = k;
-	for (int64_t i = 0; i < w->n; i++)
 	{
-		int64_t		s = w->rowptr[i],
-					t = w->rowptr[i + 1];
+		int			j = w->idx[k - 1];
+		LrFeat	   *f = &w->feat[j];
 
-		w->rowptr[i] = e;
-		for (int64_t k = s; k < t; k++)
+		f->k = k;
+		f->c = w->center[j];
+		f->s = w->inv_sd[j];
+		/* the same operations as for a stored value: (x - center) * inv_sd */
+		f->z1 = (1.0 - f->c) * f->s;
+		w->slot[k] = -1;
+		if (w->center[j] != 0)
 		{
-			int			f = w->col[k];
-
-			if (map[f] > 0)
-			{
-				w->col[e] = map[f];
-				w->val[e++] = w->val[k] * w->inv_sd[f - 1];
-			}
+			f->a = w->slot[k] = nd;
+			w->dcol[nd++] = k;
 		}
 	}
-	w->rowptr[w->n] = e;
+	w->nd = nd;
+	w->ndp = (nd + 3) & ~3;
+	w->ns = 0;
+	for (int k = 1; k < w->q; k++)
+		if (w->slot[k] < 0)
+		{
+			w->feat[w->idx[k - 1]].sid = w->ns;
+			w->scol[w->ns++] = k;
+		}
+	for (int j = 0; j < w->p; j++)
+	{
+		LrFeat	   *f = &w->feat[j];
+
+		f->sparse = f->k > 0 && f->a < 0;
+		f->dst = f->a > 0 ? f->a : w->ndp;
+	}
+	w->zdef[0] = 1.0;
+	for (int a = 1; a < w->ndp; a++)
+	{
+		int			j = a < nd ? w->idx[w->dcol[a] - 1] : -1;
+
+		w->zdef[a] = j >= 0 ? (0.0 - w->center[j]) * w->inv_sd[j] : 0.0;
+	}
 }
 
-/* Renumber the sparse copy after columns were dropped: map[k] = new or -1 */
+/* Add the block sums to g and the upper triangle of H, and clear them */
 static void
-lr_csr_remap(LrWork *w, const int *map)
+lr_flush(LrWork *w, double *g, double *H)
 {
-	int64_t		e = 0;
+	int			nd = w->nd,
+				ndp = w->ndp,
+				q = w->q,
+				S = w->ns;
 
-	for (int64_t i = 0; i < w->n; i++)
+	for (int a = 0; a < nd; a++)
 	{
-		int64_t		s = w->rowptr[i],
-					t = w->rowptr[i + 1];
+		int			ca = w->dcol[a];
 
-		w->rowptr[i] = e;
-		for (int64_t k = s; k < t; k++)
-			if (map[w->col[k]] > 0)
-			{
-				w->col[e] = map[w->col[k]];
-				w->val[e++] = w->val[k];
-			}
+		g[ca] += w->gcd[a];
+		for (int b = a; b < nd; b++)
+			H[ca * q + w->dcol[b]] += w->Hd[a * ndp + b];
 	}
-	w->rowptr[w->n] = e;
-}
-
-/* The pass of lr_pass over the sparse copy */
-#if defined(__GNUC__) && !defined(__clang__)
-__attribute__((optimize("O3")))
-#endif
-static LrStatus
-lr_pass_csr(const LrWork *w, const double *gamma, const LrOptions *opt,
-			double *ll_out, double *g, double *H, int64_t *extreme)
-{
-	int			q = w->q;
-	double		ll = 0;
-	int64_t		ext = 0;
-
-	int			nd = 1,
-				ns;
-	int		   *slot = malloc(sizeof(int) * (size_t) q),
-			   *dcol = malloc(sizeof(int) * (size_t) q),
-			   *sp = malloc(sizeof(int) * (size_t) q);
-	double	   *spv = malloc(sizeof(double) * (size_t) q),
-			   *zd = malloc(sizeof(double) * (size_t) q),
-			   *Hd = malloc(sizeof(double) * (size_t) q * q),
-			   *Hx = malloc(sizeof(double) * (size_t) q * q);
-	LrStatus	st = LR_OK;
-
-	if (!slot || !dcol || !sp || !spv || !zd || !Hd || !Hx)
+	for (int si = 0; si < S; si++)
 	{
-		st = LR_NO_MEMORY;
-		goto out;
-	}
-	/*
-	 * Dense slots: the intercept and the centred columns, present in (almost)
-	 * every row.  Their block of the Hessian and their cross terms with each
-	 * sparse entry are contiguous loops the compiler vectorises; only the
-	 * sparse x sparse pairs are scattered.
-	 */
-	slot[0] = 0;
-	dcol[0] = 0;
-	for (int k = 1; k < q; k++)
-	{
-		slot[k] = -1;
-		if (w->center[w->idx[k - 1]] != 0)
-		{
-			slot[k] = nd;
-			dcol[nd++] = k;
-		}
-	}
-	for (int64_t i0 = 0; i0 < w->n; i0 += LR_CSR_BLOCK)
-	{
-		int64_t		i1 = i0 + LR_CSR_BLOCK < w->n ? i0 + LR_CSR_BLOCK : w->n;
-		double		llc = 0;
+		int			k = w->scol[si];
 
-		memset(w->gc, 0, sizeof(double) * q);
-		memset(w->Hc, 0, sizeof(double) * (size_t) q * q);
-		memset(Hd, 0, sizeof(double) * (size_t) nd * nd);
-		memset(Hx, 0, sizeof(double) * (size_t) q * nd);
-		for (int64_t i = i0; i < i1; i++)
-		{
-			int64_t		s = w->rowptr[i],
-						t = w->rowptr[i + 1];
-			double		eta = gamma[0],
-						pr,
-						l1pe,
-						wt,
-						r;
-
-			zd[0] = 1.0;
-			for (int a = 1; a < nd; a++)
-				zd[a] = 0.0;
-			ns = 0;
-			for (int64_t k = s; k < t; k++)
-			{
-				int			c = w->col[k];
-				double		v = w->val[k];
-
-				eta += gamma[c] * v;
-				if (slot[c] >= 0)
-					zd[slot[c]] = v;
-				else
-				{
-					sp[ns] = c;
-					spv[ns++] = v;
-				}
-			}
-			pr = sigmoid_log1pexp(eta, &l1pe);
-			if (pr < LR_SEPARATION_EPS || pr > 1 - LR_SEPARATION_EPS)
-				ext++;
-			wt = pr * (1 - pr);
-			r = (w->ys[i] ? 1.0 : 0.0) - pr;
-			llc += (w->ys[i] ? eta : 0.0) - l1pe;
-			for (int a = 0; a < nd; a++)
-			{
-				double		wa = wt * zd[a];
-				double	   *restrict Hr = Hd + (size_t) a * nd;
-
-				w->gc[dcol[a]] += r * zd[a];
-				for (int b = a; b < nd; b++)
-					Hr[b] += wa * zd[b];
-			}
-			for (int l = 0; l < ns; l++)
-			{
-				double		ws = wt * spv[l];
-				double	   *restrict Hr = Hx + (size_t) sp[l] * nd;
-				double	   *Hs = w->Hc + (size_t) sp[l] * q;
-
-				w->gc[sp[l]] += r * spv[l];
-				for (int a = 0; a < nd; a++)
-					Hr[a] += ws * zd[a];
-				for (int m = l; m < ns; m++)
-					Hs[sp[m]] += ws * spv[m];
-			}
-		}
-		ll += llc;
-		for (int a = 0; a < q; a++)
-		{
-			g[a] += w->gc[a];
-			for (int b = a; b < q; b++)
-				H[a * q + b] += w->Hc[a * q + b];	/* sparse x sparse */
-		}
+		g[k] += w->gc[si];
 		for (int a = 0; a < nd; a++)
-			for (int b = a; b < nd; b++)
-				H[dcol[a] * q + dcol[b]] += Hd[a * nd + b];
-		for (int k = 1; k < q; k++)
-			if (slot[k] < 0)
-				for (int a = 0; a < nd; a++)
-				{
-					int			c = dcol[a];
-
-					if (c < k)
-						H[c * q + k] += Hx[k * nd + a];
-					else
-						H[k * q + c] += Hx[k * nd + a];
-				}
-		if (opt->should_stop && opt->should_stop(opt->stop_arg))
 		{
-			st = LR_INTERRUPTED;
-			goto out;
+			int			c = w->dcol[a];
+
+			if (c < k)
+				H[c * q + k] += w->Hx[si * ndp + a];
+			else
+				H[k * q + c] += w->Hx[si * ndp + a];
 		}
+		/* scol is increasing: row si of the upper triangle */
+		H[k * q + k] += w->Hc[si * S + si];
+		for (int s2 = si + 1; s2 < S; s2++)
+			H[k * q + w->scol[s2]] += w->Hc[si * S + s2] + w->Hc[s2 * S + si];
 	}
-	*ll_out = ll;
-	*extreme = ext;
-out:
-	free(slot);
-	free(dcol);
-	free(sp);
-	free(spv);
-	free(zd);
-	free(Hd);
-	free(Hx);
-	return st;
+	memset(w->gcd, 0, sizeof(double) * ndp);
+	memset(w->gc, 0, sizeof(double) * S);
+	memset(w->Hd, 0, sizeof(double) * (size_t) ndp * ndp);
+	memset(w->Hx, 0, sizeof(double) * (size_t) S * ndp);
+	memset(w->Hc, 0, sizeof(double) * (size_t) S * S);
 }
 
 /*
  * One pass over the data at gamma: penalised log-likelihood, gradient and
  * Hessian (upper triangle) of the objective, count of extreme probabilities.
- * This is where the time goes; GCC's -O2 leaves the rank-one Hessian update
- * scalar, -O3 vectorises it (2.5x on 20 dense features), so ask for that here.
+ * This is where the time goes.  Per row: the z of the dense slots (defaults
+ * for absent features, then the row's stored ones) and of the sparse
+ * columns present; then the rank-one update of the block sums, whose slot
+ * loops have a fixed multiple-of-4 length and are vectorised, and only the
+ * sparse x sparse pairs scattered.  GCC's -O2 leaves those loops scalar, so
+ * ask for -O3 here; on x86-64 also build an AVX2+FMA version (x86-64-v3)
+ * picked at load time (ifunc), as geo_distance_km does: 4 doubles per
+ * instruction instead of 2.  The versions may differ in the last bits (fused
+ * multiply-adds), far below the convergence tolerance.
  */
-#if defined(__GNUC__) && !defined(__clang__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+__attribute__((optimize("O3"), target_clones("arch=x86-64-v3", "default")))
+#elif defined(__GNUC__) && !defined(__clang__)
 __attribute__((optimize("O3")))
 #endif
 static LrStatus
-lr_pass(const LrRows *rows, const LrWork *w, const double *gamma, const LrOptions *opt,
+lr_pass(const LrRows *rows, LrWork *w, const double *gamma, const LrOptions *opt,
 		double *obj, double *g, double *H, int64_t *extreme)
 {
-	int			q = w->q;
-	int			p = rows->p;
-	double		ll = 0;
+	const int	q = w->q,
+				p = rows->p,
+				nd = w->nd,
+				nv4 = w->ndp / 4,
+				zs = nv4 + 1,	/* row stride of Zb, WZ in vectors: + scratch */
+				zsd = 4 * zs;	/* the same in doubles */
+	const LrFeat *restrict feat = w->feat;
+	double	   *restrict Zb = w->Zb;
+	double	   *restrict WZ = w->WZ;
+	int		   *restrict spb = w->spb;
+	double	   *restrict spvb = w->spvb;
+	double	   *restrict Hc = w->Hc;
+	double	   *restrict gc = w->gc;
+	double	   *restrict gs = w->gs;
+	const int	S = w->ns;
+	const lr_v4 *Zv = (const lr_v4 *) w->Zb;
+	lr_v4	   *Zw = (lr_v4 *) w->Zb;
+	lr_v4	   *WZv = (lr_v4 *) w->WZ;
+	const lr_v4 *zdv = (const lr_v4 *) w->zdef;
+	const lr_v4 *gv = (const lr_v4 *) w->gd;
+	lr_v4	   *Hdv = (lr_v4 *) w->Hd;
+	lr_v4	   *Hxv = (lr_v4 *) w->Hx;
+	lr_v4	   *gcv = (lr_v4 *) w->gcd;
+	double		ll = 0,
+				llc = 0;
 	int64_t		ext = 0,
-				since_check = 0;
-	double	   *z = w->z;
+				inblock = 0,
+				i = 0;
+	int			c = 0;
+	const unsigned char *pk = rows->nchunks > 0 ? rows->chunks[0].packed : NULL;
 
 	memset(g, 0, sizeof(double) * q);
 	memset(H, 0, sizeof(double) * (size_t) q * q);
-	if (w->rowptr)
+	for (int a = 0; a < 4 * nv4; a++)
+		w->gd[a] = a < nd ? gamma[w->dcol[a]] : 0.0;
+	for (int si = 0; si < S; si++)
+		gs[si] = gamma[w->scol[si]];
+	for (;;)
 	{
-		LrStatus	st = lr_pass_csr(w, gamma, opt, &ll, g, H, &ext);
+		int			nb = 0,
+					nsb[LR_BATCH],
+					yb[LR_BATCH];
+		double		etab[LR_BATCH],
+					wtb[LR_BATCH],
+					rb[LR_BATCH];
 
-		if (st != LR_OK)
-			return st;
-	}
-	else
-	for (int c = 0; c < rows->nchunks; c++)
-	{
-		const LrChunk *ch = &rows->chunks[c];
-		double		llc = 0;
-
-		memset(w->gc, 0, sizeof(double) * q);
-		memset(w->Hc, 0, sizeof(double) * (size_t) q * q);
-		for (int64_t i = 0; i < ch->n; i++)
+		/* decode up to LR_BATCH rows: z of the dense slots, sparse entries */
+		while (nb < LR_BATCH)
 		{
-			const double *x = ch->x + i * p;
-			double		eta = gamma[0],
-						pr,
-						l1pe,
-						wt,
-						r;
+			double	   *zd = Zb + (size_t) nb * zsd;
+			int		   *sp = spb + (size_t) nb * q;
+			double	   *spv = spvb + (size_t) nb * q;
+			int			ns = 0;
 
-			int			nz = 1;
-
-			/* z of the nonzero columns only: sparse (0/1) columns skip zeros */
-			z[0] = 1.0;
-			w->nzk[0] = 0;
-			for (int k = 1; k < q; k++)
+			while (c < rows->nchunks && i >= rows->chunks[c].n)
 			{
-				int			j = w->idx[k - 1];
-				double		v = x[j] - w->center[j];
-
-				if (v != 0)
-				{
-					v *= w->inv_sd[j];
-					z[nz] = v;
-					w->nzk[nz++] = k;
-					eta += gamma[k] * v;
-				}
+				c++;
+				i = 0;
+				pk = c < rows->nchunks ? rows->chunks[c].packed : NULL;
 			}
-			pr = sigmoid_log1pexp(eta, &l1pe);
-			if (pr < LR_SEPARATION_EPS || pr > 1 - LR_SEPARATION_EPS)
-				ext++;
-			wt = pr * (1 - pr);
-			r = (ch->y[i] ? 1.0 : 0.0) - pr;
-			llc += (ch->y[i] ? eta : 0.0) - l1pe;
-			if (nz == q)
+			if (c >= rows->nchunks)
+				break;
+			for (int b = 0; b < nv4; b++)
+				Zw[nb * zs + b] = zdv[b];
+			if (pk)
 			{
-				/* dense row: contiguous loops the compiler vectorises */
-				for (int a = 0; a < q; a++)
-				{
-					double		wa = wt * z[a];
-					double	   *Hr = w->Hc + (size_t) a * q;
+				LrPackedRow row;
 
-					w->gc[a] += r * z[a];
-					for (int b = a; b < q; b++)
-						Hr[b] += wa * z[b];
+				/*
+				 * No branch per entry: z goes to the column's slot (a sparse
+				 * column's to the scratch lane) and to the end of the sparse
+				 * list, which only grows for sparse columns.  A sparse
+				 * column's center is 0, so one formula serves both.
+				 */
+				pk = lr_unpack(pk, &row);
+				for (int t = 0; t < row.nv; t++)
+				{
+					const LrFeat *f = &feat[row.cols[t]];
+					double		z = (row.vals[t] - f->c) * f->s;
+
+					zd[f->dst] = z;
+					sp[ns] = f->sid;
+					spv[ns] = z;
+					ns += f->sparse;
 				}
+				for (int t = row.nv; t < row.nv + row.no; t++)
+				{
+					const LrFeat *f = &feat[row.cols[t]];
+
+					zd[f->dst] = f->z1;
+					sp[ns] = f->sid;
+					spv[ns] = f->z1;
+					ns += f->sparse;
+				}
+				yb[nb] = row.y;
 			}
 			else
 			{
-				for (int a = 0; a < nz; a++)
-				{
-					double		wa = wt * z[a];
-					double	   *Hr = w->Hc + (size_t) w->nzk[a] * q;
+				const LrChunk *ch = &rows->chunks[c];
+				const double *x = ch->x + i * p;
 
-					w->gc[w->nzk[a]] += r * z[a];
-					for (int b = a; b < nz; b++)
-						Hr[w->nzk[b]] += wa * z[b];
+				for (int j = 0; j < p; j++)
+				{
+					const LrFeat *f = &feat[j];
+
+					if (f->a > 0)
+						zd[f->a] = (x[j] - f->c) * f->s;
+					else if (f->k > 0 && x[j] != 0)
+					{
+						sp[ns] = f->sid;
+						spv[ns++] = x[j] * f->s;
+					}
 				}
+				yb[nb] = ch->y[i] ? 1 : 0;
 			}
-			if (++since_check >= LR_STOP_EVERY)
+			nsb[nb++] = ns;
+			i++;
+		}
+		if (nb == 0)
+			break;
+
+		/* linear predictors, then the probabilities: independent per row */
+		for (int r = 0; r < nb; r++)
+		{
+			lr_v4		ev = Zv[r * zs] * gv[0];
+			const int  *sp = spb + (size_t) r * q;
+			const double *spv = spvb + (size_t) r * q;
+			double		eta;
+
+			for (int b = 1; b < nv4; b++)
+				ev += Zv[r * zs + b] * gv[b];
+			eta = (ev[0] + ev[1]) + (ev[2] + ev[3]);
+			for (int l = 0; l < nsb[r]; l++)
+				eta += gs[sp[l]] * spv[l];
+			etab[r] = eta;
+		}
+		for (int r = 0; r < nb; r++)
+		{
+			double		l1pe,
+						pr = sigmoid_log1pexp(etab[r], &l1pe);
+
+			if (pr < LR_SEPARATION_EPS || pr > 1 - LR_SEPARATION_EPS)
+				ext++;
+			wtb[r] = pr * (1 - pr);
+			rb[r] = yb[r] - pr;
+			llc += (yb[r] ? etab[r] : 0.0) - l1pe;
+		}
+		/* rows past nb add zeros */
+		for (int r = nb; r < LR_BATCH; r++)
+			for (int b = 0; b < nv4; b++)
+				WZv[r * zs + b] = Zw[r * zs + b] = zdv[b] - zdv[b];
+
+		/* gradient and dense x dense: Hd += Zb' diag(wt) Zb, by blocks */
+		for (int r = 0; r < nb; r++)
+			for (int b = 0; b < nv4; b++)
 			{
-				since_check = 0;
-				if (opt->should_stop && opt->should_stop(opt->stop_arg))
-					return LR_INTERRUPTED;
+				gcv[b] += rb[r] * Zv[r * zs + b];
+				WZv[r * zs + b] = wtb[r] * Zv[r * zs + b];
+			}
+		for (int a = 0; a < nd; a++)
+		{
+			lr_v4	   *Hr = Hdv + (size_t) a * nv4;
+
+			for (int b = a >> 2; b < nv4; b++)
+			{
+				lr_v4		s0 = Hr[b],
+							s1 = s0 - s0,
+							s2 = s1,
+							s3 = s1;
+
+				for (int r = 0; r < LR_BATCH; r += 4)
+				{
+					s0 += WZ[r * zsd + a] * Zv[r * zs + b];
+					s1 += WZ[(r + 1) * zsd + a] * Zv[(r + 1) * zs + b];
+					s2 += WZ[(r + 2) * zsd + a] * Zv[(r + 2) * zs + b];
+					s3 += WZ[(r + 3) * zsd + a] * Zv[(r + 3) * zs + b];
+				}
+				Hr[b] = (s0 + s1) + (s2 + s3);
 			}
 		}
-		ll += llc;
-		for (int a = 0; a < q; a++)
+		/* sparse x dense and sparse x sparse */
+		for (int r = 0; r < nb; r++)
 		{
-			g[a] += w->gc[a];
-			for (int b = a; b < q; b++)
-				H[a * q + b] += w->Hc[a * q + b];
+			const int  *sp = spb + (size_t) r * q;
+			const double *spv = spvb + (size_t) r * q;
+
+			for (int l = 0; l < nsb[r]; l++)
+			{
+				double		ws = wtb[r] * spv[l];
+				lr_v4	   *Hr = Hxv + (size_t) sp[l] * nv4;
+				double	   *restrict Hs = Hc + (size_t) sp[l] * S;
+
+				gc[sp[l]] += rb[r] * spv[l];
+				for (int b = 0; b < nv4; b++)
+					Hr[b] += ws * Zv[r * zs + b];
+				for (int m = l; m < nsb[r]; m++)
+					Hs[sp[m]] += ws * spv[m];
+			}
+		}
+
+		inblock += nb;
+		if (inblock >= LR_STOP_EVERY)
+		{
+			lr_flush(w, g, H);
+			ll += llc;
+			llc = 0;
+			inblock = 0;
+			if (opt->should_stop && opt->should_stop(opt->stop_arg))
+				return LR_INTERRUPTED;
 		}
 	}
+	lr_flush(w, g, H);
+	ll += llc;
 	for (int a = 0; a < q; a++)
 	{
 		g[a] -= w->pen[a] * gamma[a];
@@ -734,27 +886,49 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 	if (!(opt->l2 >= 0) || !isfinite(opt->l2))
 		return LR_BAD_L2;
 
-	/* pass 0: counts, finiteness, column sums */
+	/* pass 0: counts, finiteness, column sums, zeros */
+	w.p = p;
 	w.mean = calloc(pp, sizeof(double));
 	w.center = calloc(pp, sizeof(double));
-	w.nzk = calloc(pp + 1, sizeof(int));
 	zeros = calloc(pp, sizeof(int64_t));
 	w.inv_sd = calloc(pp, sizeof(double));
 	m2 = calloc(pp, sizeof(double));
 	w.idx = calloc(pp, sizeof(int));
 	w.pen = calloc(pp + 1, sizeof(double));
-	w.z = calloc(pp + 1, sizeof(double));
-	if (!w.mean || !w.center || !w.nzk || !zeros || !w.inv_sd || !m2 || !w.idx || !w.pen || !w.z)
+	w.feat = calloc(pp, sizeof(LrFeat));
+	if (!w.mean || !w.center || !zeros || !w.inv_sd || !m2 || !w.idx || !w.pen || !w.feat)
 	{
 		st = LR_NO_MEMORY;
 		goto done;
 	}
+	/* zeros[j] counts the nonzeros first */
 	for (int c = 0; c < rows->nchunks; c++)
 	{
 		const LrChunk *ch = &rows->chunks[c];
+		const unsigned char *pk = ch->packed;
 
 		for (int64_t i = 0; i < ch->n; i++)
 		{
+			if (pk)
+			{
+				LrPackedRow row;
+
+				pk = lr_unpack(pk, &row);
+				for (int t = 0; t < row.nv + row.no; t++)
+				{
+					double		v = t < row.nv ? row.vals[t] : 1.0;
+
+					if (!isfinite(v))
+					{
+						st = LR_NOT_FINITE;
+						goto done;
+					}
+					w.mean[row.cols[t]] += v;
+					zeros[row.cols[t]]++;
+				}
+				npos += row.y;
+				continue;
+			}
 			for (int j = 0; j < p; j++)
 			{
 				double		v = ch->x[i * p + j];
@@ -765,7 +939,7 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 					goto done;
 				}
 				w.mean[j] += v;
-				zeros[j] += v == 0;
+				zeros[j] += v != 0;
 			}
 			npos += ch->y[i] ? 1 : 0;
 		}
@@ -793,50 +967,49 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 	}
 	for (int j = 0; j < p; j++)
 	{
+		zeros[j] = n - zeros[j];
 		w.mean[j] /= (double) n;
 		/* mostly-zero columns stay uncentred so that zeros can be skipped */
 		w.center[j] = 2 * zeros[j] >= n ? 0.0 : w.mean[j];
 	}
-	/* pass 1: centred sums of squares, and the sparse copy when it pays */
-	lr_csr_alloc(&w, n, p, zeros);
+	/* pass 1: centred sums of squares, over the nonzeros, then the zeros */
+	for (int c = 0; c < rows->nchunks; c++)
 	{
-		int64_t		row = 0,
-					e = 0;
+		const LrChunk *ch = &rows->chunks[c];
+		const unsigned char *pk = ch->packed;
 
-		for (int c = 0; c < rows->nchunks; c++)
+		for (int64_t i = 0; i < ch->n; i++)
 		{
-			const LrChunk *ch = &rows->chunks[c];
-
-			for (int64_t i = 0; i < ch->n; i++, row++)
+			if (pk)
 			{
-				const double *x = ch->x + i * p;
+				LrPackedRow row;
 
-				for (int j = 0; j < p; j++)
+				pk = lr_unpack(pk, &row);
+				for (int t = 0; t < row.nv + row.no; t++)
 				{
-					double		dv = x[j] - w.mean[j];
+					int			j = row.cols[t];
+					double		dv = (t < row.nv ? row.vals[t] : 1.0) - w.mean[j];
 
 					m2[j] += dv * dv;
 				}
-				if (w.rowptr)
-				{
-					w.rowptr[row] = e;
-					w.ys[row] = ch->y[i] ? 1 : 0;
-					for (int j = 0; j < p; j++)
-					{
-						double		v = x[j] - w.center[j];
+				continue;
+			}
+			for (int j = 0; j < p; j++)
+			{
+				double		v = ch->x[i * p + j];
 
-						if (v != 0)
-						{
-							w.col[e] = j + 1;
-							w.val[e++] = v;
-						}
-					}
-				}
+				if (v != 0)
+					m2[j] += (v - w.mean[j]) * (v - w.mean[j]);
 			}
 		}
-		if (w.rowptr)
-			w.rowptr[n] = e;
+		if (opt->should_stop && opt->should_stop(opt->stop_arg))
+		{
+			st = LR_INTERRUPTED;
+			goto done;
+		}
 	}
+	for (int j = 0; j < p; j++)
+		m2[j] += (double) zeros[j] * w.mean[j] * w.mean[j];
 	q = 1;
 	for (int j = 0; j < p; j++)
 	{
@@ -852,23 +1025,42 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 		}
 	}
 
-	gamma = calloc(q, sizeof(double));
-	gamma_old = calloc(q, sizeof(double));
-	delta = calloc(q, sizeof(double));
-	g = calloc(q, sizeof(double));
-	H = calloc((size_t) q * q, sizeof(double));
-	L = calloc((size_t) q * q, sizeof(double));
-	w.Hc = calloc((size_t) q * q, sizeof(double));
-	w.gc = calloc(q, sizeof(double));
-	if (!gamma || !gamma_old || !delta || !g || !H || !L || !w.Hc || !w.gc)
+	{
+		size_t		qq = (size_t) q,
+					qp = (size_t) ((q + 3) & ~3);
+
+		gamma = calloc(qq, sizeof(double));
+		gamma_old = calloc(qq, sizeof(double));
+		delta = calloc(qq, sizeof(double));
+		g = calloc(qq, sizeof(double));
+		H = calloc(qq * qq, sizeof(double));
+		L = calloc(qq * qq, sizeof(double));
+		w.slot = calloc(qq, sizeof(int));
+		w.dcol = calloc(qq, sizeof(int));
+		w.scol = calloc(qq, sizeof(int));
+		w.gs = calloc(qq, sizeof(double));
+		w.spb = calloc(qq * LR_BATCH, sizeof(int));
+		w.spvb = calloc(qq * LR_BATCH, sizeof(double));
+		w.gc = calloc(qq, sizeof(double));
+		w.Hc = calloc(qq * qq, sizeof(double));
+		w.zdef = lr_calloc32(qp);
+		w.gd = lr_calloc32(qp);
+		w.Zb = lr_calloc32((qp + 4) * LR_BATCH);
+		w.WZ = lr_calloc32((qp + 4) * LR_BATCH);
+		w.gcd = lr_calloc32(qp);
+		w.Hd = lr_calloc32(qp * qp);
+		w.Hx = lr_calloc32(qq * qp);
+	}
+	if (!gamma || !gamma_old || !delta || !g || !H || !L || !w.slot || !w.dcol || !w.scol || !w.gs ||
+		!w.spb || !w.spvb || !w.gc || !w.Hc || !w.zdef || !w.gd || !w.Zb || !w.WZ || !w.gcd ||
+		!w.Hd || !w.Hx)
 	{
 		st = LR_NO_MEMORY;
 		goto done;
 	}
 	w.q = q;
+	lr_layout(&w);
 	gamma[0] = log((double) npos / (double) (n - npos));
-	if (w.rowptr)
-		lr_csr_finish(&w, p);
 
 	for (;;)
 	{
@@ -956,23 +1148,9 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 					if (a > 0)
 						w.idx[a - 1] = w.idx[keep[a] - 1];
 				}
-				if (w.rowptr)
-				{
-					int		   *map = calloc(q, sizeof(int));
-
-					if (!map)
-					{
-						free(keep);
-						st = LR_NO_MEMORY;
-						goto done;
-					}
-					for (int a = 1; a < nk; a++)
-						map[keep[a]] = a;
-					lr_csr_remap(&w, map);
-					free(map);
-				}
 				q = nk;
 				w.q = q;
+				lr_layout(&w);
 			}
 			free(keep);
 		}
@@ -1125,19 +1303,27 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 done:
 	free(w.mean);
 	free(w.center);
-	free(w.nzk);
 	free(zeros);
 	free(w.inv_sd);
 	free(m2);
 	free(w.idx);
 	free(w.pen);
-	free(w.z);
-	free(w.Hc);
+	free(w.feat);
+	free(w.slot);
+	free(w.dcol);
+	free(w.scol);
+	free(w.gs);
+	free(w.spb);
+	free(w.spvb);
 	free(w.gc);
-	free(w.rowptr);
-	free(w.col);
-	free(w.val);
-	free(w.ys);
+	free(w.Hc);
+	free(w.zdef);
+	free(w.gd);
+	free(w.Zb);
+	free(w.WZ);
+	free(w.gcd);
+	free(w.Hd);
+	free(w.Hx);
 	free(gamma);
 	free(gamma_old);
 	free(delta);

@@ -48,15 +48,31 @@ typedef enum LrStatus
 
 /*
  * The training rows, in chunks (the PostgreSQL aggregate buffers them that
- * way).  Row i of a chunk: features x[i * p .. i * p + p - 1], label y[i]
- * (0 or 1).
+ * way).  A dense chunk: row i has features x[i * p .. i * p + p - 1] and
+ * label y[i] (0 or 1).  A packed chunk (packed not NULL; x and y unused): n
+ * rows one after the other as lr_pack_row writes them, 8-byte aligned —
+ * mostly-zero and 0/1 (one-hot) data takes a fraction of the space.
  */
 typedef struct LrChunk
 {
 	int64_t		n;
 	const double *x;
 	const unsigned char *y;
+	const void *packed;
 } LrChunk;
+
+/*
+ * Packed rows: 8 bytes of header, 2 bytes per nonzero feature (padded to 8),
+ * 8 more per feature that is neither 0 nor 1.  lr_pack_row writes one row of
+ * p features (at most LR_PACKED_ROW_MAX(p) bytes) and returns its size, or 0
+ * with *bad = the index of a NaN or infinite feature (-1: p out of range).
+ * lr_packed_check validates a buffer of packed rows of p features (header,
+ * column numbers, finite values, 8-byte alignment) and counts its rows;
+ * 1 if sound.
+ */
+#define LR_PACKED_ROW_MAX(p) (8 + 8 * (((size_t) (p) + 3) / 4) + 8 * (size_t) (p))
+extern size_t lr_pack_row(const double *x, int p, int y, void *out, int *bad);
+extern int	lr_packed_check(const void *buf, size_t size, int p, int64_t *nrows);
 
 typedef struct LrRows
 {

@@ -31,7 +31,14 @@ stop_after(void *arg)
 	return ++stop_calls > *(int *) arg;
 }
 
-/* fit n rows of p features given row-major x and labels y, in chunks of 7 */
+/*
+ * Chunks of packed rows (lr_pack_row) instead of dense ones: 0 none, 1 every
+ * other chunk (mixed), 2 all.  The fits must not depend on it.
+ */
+static int	fit_packed = 0;
+
+/* fit n rows of p features given row-major x and labels y, in chunks of 7
+ * (at most 64 chunks: bigger ones for more rows) */
 static LrStatus
 fit(const double *x, const unsigned char *y, int64_t n, int p, double l2, LrModel *m)
 {
@@ -39,18 +46,57 @@ fit(const double *x, const unsigned char *y, int64_t n, int p, double l2, LrMode
 	LrRows		rows;
 	LrOptions	opt = {l2, 0, NULL, NULL};
 	int			nc = 0;
+	double	   *bufs[64];
+	LrStatus	st;
 
-	for (int64_t i = 0; i < n; i += 7)
+	int64_t		cs = n > 7 * 64 ? (n + 63) / 64 : 7;
+
+	for (int64_t i = 0; i < n; i += cs)
 	{
-		ch[nc].n = (n - i) < 7 ? (n - i) : 7;
+		ch[nc].n = (n - i) < cs ? (n - i) : cs;
 		ch[nc].x = x + i * p;
 		ch[nc].y = y + i;
+		ch[nc].packed = NULL;
+		bufs[nc] = NULL;
+		if (fit_packed == 2 || (fit_packed == 1 && nc % 2 == 1))
+		{
+			/* doubles: 8-byte aligned */
+			double	   *buf = malloc(LR_PACKED_ROW_MAX(p) * (size_t) ch[nc].n + 8);
+			size_t		off = 0;
+			int			bad;
+
+			for (int64_t r = 0; r < ch[nc].n; r++)
+			{
+				size_t		len = lr_pack_row(x + (i + r) * p, p, y[i + r], (char *) buf + off, &bad);
+
+				if (len == 0)
+				{
+					/* a NaN: keep this chunk dense, lr_fit reports it */
+					free(buf);
+					buf = NULL;
+					break;
+				}
+				off += len;
+			}
+			if (buf)
+			{
+				int64_t		cnt = -1;
+
+				if (!lr_packed_check(buf, off, p, &cnt) || cnt != ch[nc].n)
+					ok(0, "packed chunk passes lr_packed_check");
+				ch[nc].packed = buf;
+				bufs[nc] = buf;
+			}
+		}
 		nc++;
 	}
 	rows.p = p;
 	rows.nchunks = nc;
 	rows.chunks = ch;
-	return lr_fit(&rows, &opt, m);
+	st = lr_fit(&rows, &opt, m);
+	for (int c = 0; c < nc; c++)
+		free(bufs[c]);
+	return st;
 }
 
 static void
@@ -163,7 +209,7 @@ test_patients(void)
 	/* interruption */
 	{
 		int			limit = 0;
-		LrChunk		ch = {20, x, y};
+		LrChunk		ch = {20, x, y, NULL};
 		LrRows		rows = {2, 1, &ch};
 		LrOptions	opt = {0, 0, stop_after, &limit};
 
@@ -233,6 +279,119 @@ test_l2_and_errors(void)
 
 		ok(fit(xs, ys, 10, 1, 0, &msep) == LR_OK, "separation: still returns a model");
 		ok(msep.separation == 1, "separation: flagged");
+	}
+}
+
+/*
+ * Packed rows: the format round-trips and is validated; a fit on packed rows
+ * equals the fit on the same rows stored dense (a consistency check of the
+ * two representations, same math), over more than one block of
+ * LR_STOP_EVERY rows, with numeric, 0/1 one-hot and dropped columns.
+ */
+static void
+test_packed(void)
+{
+	double		x[6] = {0, 1, 2.5, 0, -1, 1},
+				back[6];
+	double		buf[64];
+	size_t		len;
+	int			bad;
+	int64_t		cnt;
+
+	len = lr_pack_row(x, 6, 1, buf, &bad);
+	/* 8 header + 4 nonzero cols (8) + 2 values (16) */
+	ok(len == 32 && len <= LR_PACKED_ROW_MAX(6), "pack_row: 32 bytes for 2 values and 2 ones");
+	ok(lr_packed_check(buf, len, 6, &cnt) && cnt == 1, "packed_check: one sound row");
+	ok(!lr_packed_check(buf, len, 3, &cnt), "packed_check: column beyond p rejected");
+	ok(!lr_packed_check(buf, len - 8, 6, &cnt), "packed_check: truncated row rejected");
+	ok(!lr_packed_check((char *) buf + 4, len, 6, &cnt), "packed_check: misaligned buffer rejected");
+	{
+		const uint16_t *cols = (const uint16_t *) ((const char *) buf + 8);
+		const double *vals = (const double *) ((const char *) buf + 16);
+
+		memset(back, 0, sizeof(back));
+		back[cols[0]] = vals[0];
+		back[cols[1]] = vals[1];
+		back[cols[2]] = 1;
+		back[cols[3]] = 1;
+		ok(memcmp(back, x, sizeof(x)) == 0 && ((const uint16_t *) buf)[2] == 1,
+		   "pack_row: values, ones and label read back");
+	}
+	{
+		double		nan_row[3] = {1, NAN, 2};
+
+		ok(lr_pack_row(nan_row, 3, 0, buf, &bad) == 0 && bad == 1, "pack_row: NaN reported with its index");
+		ok(lr_pack_row(x, LR_MAX_FEATURES + 1, 0, buf, &bad) == 0 && bad == -1, "pack_row: p out of range");
+	}
+	((double *) buf)[2] = NAN;	/* first value */
+	ok(!lr_packed_check(buf, len, 6, &cnt), "packed_check: NaN value rejected");
+
+	{
+		int			n = 70000,
+					p = 9;
+		double	   *xs = malloc(sizeof(double) * n * p);
+		unsigned char *ys = malloc(n);
+		double		cd[10],
+					sd[10],
+					cp[10],
+					sp[10],
+					cm[10],
+					sm[10];
+		LrModel		md = {.coef = cd,.std_err = sd},
+					mp = {.coef = cp,.std_err = sp},
+					mm = {.coef = cm,.std_err = sm};
+		unsigned int seed = 12345;
+		int			same = 1;
+
+		for (int i = 0; i < n; i++)
+		{
+			double	   *r = xs + (size_t) i * p;
+			double		u1,
+						u2,
+						eta;
+			int			level;
+
+			seed = seed * 1103515245u + 12345u;
+			u1 = (seed >> 8) / 16777216.0;
+			seed = seed * 1103515245u + 12345u;
+			u2 = (seed >> 8) / 16777216.0;
+			level = (int) (u2 * 4);
+			r[0] = 3 * u1 - 1;	/* numeric */
+			r[1] = 40 + 10 * u2;	/* numeric, far from 0 */
+			r[2] = level == 1;	/* one-hot, level 0 left out */
+			r[3] = level == 2;
+			r[4] = level == 3;
+			r[5] = 0;			/* constant: dropped */
+			r[6] = r[2];		/* duplicate: dropped */
+			r[7] = (i % 3 == 0) ? 2.5 : 0;	/* sparse, not 0/1 */
+			r[8] = level != 3 && i % 5 != 0;	/* mostly 1: centred */
+			eta = -1 + 0.8 * r[0] + 0.02 * (r[1] - 45) + 0.5 * r[2] - 0.7 * r[4] + 0.3 * r[7];
+			seed = seed * 1103515245u + 12345u;
+			ys[i] = (seed >> 8) / 16777216.0 < 1 / (1 + exp(-eta));
+		}
+		ok(fit(xs, ys, n, p, 0, &md) == LR_OK, "packed: dense fit succeeds");
+		fit_packed = 2;
+		ok(fit(xs, ys, n, p, 0, &mp) == LR_OK, "packed: packed fit succeeds");
+		fit_packed = 1;
+		ok(fit(xs, ys, n, p, 0, &mm) == LR_OK, "packed: mixed fit succeeds");
+		fit_packed = 0;
+		for (int j = 0; j <= p; j++)
+		{
+			if (isnan(cd[j]) != isnan(cp[j]) || isnan(cd[j]) != isnan(cm[j]))
+				same = 0;
+			else if (!isnan(cd[j]) &&
+					 (fabs(cd[j] - cp[j]) > 1e-10 * fabs(cd[j]) + 1e-12 ||
+					  fabs(cd[j] - cm[j]) > 1e-10 * fabs(cd[j]) + 1e-12 ||
+					  fabs(sd[j] - sp[j]) > 1e-10 * sd[j] || fabs(sd[j] - sm[j]) > 1e-10 * sd[j]))
+				same = 0;
+		}
+		ok(same, "packed: coefficients and standard errors of packed, mixed and dense fits agree to 1e-10");
+		ok(isnan(cd[6]) && isnan(cd[7]) && !isnan(cd[8]) && !isnan(cd[9]),
+		   "packed: constant and duplicate columns dropped");
+		is_close(mp.log_likelihood, md.log_likelihood, 1e-12, 0, "packed: log-likelihood");
+		ok(mp.iterations == md.iterations && mm.iterations == md.iterations, "packed: same iterations");
+		free(xs);
+		free(ys);
 	}
 }
 
@@ -445,6 +604,14 @@ main(void)
 {
 	test_patients();
 	test_l2_and_errors();
+	/* the same checks on packed and on mixed dense/packed chunks */
+	for (fit_packed = 1; fit_packed <= 2; fit_packed++)
+	{
+		test_patients();
+		test_l2_and_errors();
+	}
+	fit_packed = 0;
+	test_packed();
 	test_text();
 	test_auc();
 	test_nb_decay();
