@@ -10,6 +10,8 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "access/htup_details.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
@@ -21,15 +23,12 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
-#include "utils/float.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/tuplestore.h"
-
-#include "geopoint.h"
 
 /* Setting our own functions raise while they write bookkeeping columns */
 #define INTERNAL_SETTING "crmscm.internal"
@@ -210,9 +209,9 @@ typedef struct NewLine
 	/* from the order */
 	bool		have_order;
 	int			order_status;	/* ORDER_* below */
-	bool		ship_to_null;
-	GeoPoint	ship_to;
 	int32		priority;
+	int64	   *rank;			/* the tenant's warehouses, nearest to ship_to first */
+	int			nrank;
 	bool		target_null;
 	int64		target;			/* preferred, else nearest warehouse */
 } NewLine;
@@ -229,16 +228,13 @@ typedef struct LockedInv
 	int64		item;
 	int64		wh;
 	Datum		available;
-	bool		loc_null;
-	GeoPoint	loc;
 } LockedInv;
 
 /* A candidate warehouse of one reservation */
 typedef struct Cand
 {
 	LockedInv  *inv;
-	bool		dist_null;
-	float8		dist;
+	int			rank;			/* position in the order's warehouse ranking */
 } Cand;
 
 /*
@@ -314,16 +310,20 @@ crmscm_reserve_plans(Oid fn_oid, Oid nsp)
 
 	s = quote_identifier(nspname);
 
-	/* the orders of one tenant, FOR SHARE in order_id order (lock order) */
+	/*
+	 * The orders of one tenant, FOR SHARE in order_id order (lock order);
+	 * for a confirmed one, the tenant's warehouses nearest to its ship_to
+	 * first (the order stock is taken in, and the first is where a
+	 * backorder of a line without preferred warehouse waits)
+	 */
 	t[0] = INT8OID;
 	t[1] = INT8ARRAYOID;
 	reserve_plans.lock_orders = crmscm_keep_plan(psprintf(
-		"SELECT o.order_id, o.status, o.ship_to, o.priority,"
+		"SELECT o.order_id, o.status, o.priority,"
 		"       CASE WHEN o.status OPERATOR(pg_catalog.=) 'confirmed' THEN"
-		"         (SELECT w.warehouse_id FROM %s.warehouses w"
-		"           WHERE w.tenant_id OPERATOR(pg_catalog.=) o.tenant_id"
-		"           ORDER BY %s.distance_km(w.location, o.ship_to) NULLS LAST, w.warehouse_id"
-		"           LIMIT 1) END"
+		"         ARRAY(SELECT w.warehouse_id FROM %s.warehouses w"
+		"                WHERE w.tenant_id OPERATOR(pg_catalog.=) o.tenant_id"
+		"                ORDER BY %s.distance_km(w.location, o.ship_to) NULLS LAST, w.warehouse_id) END"
 		"  FROM %s.sales_orders o"
 		" WHERE o.tenant_id OPERATOR(pg_catalog.=) $1"
 		"   AND o.order_id OPERATOR(pg_catalog.=) ANY ($2)"
@@ -332,14 +332,12 @@ crmscm_reserve_plans(Oid fn_oid, Oid nsp)
 
 	/* every inventory row of the items of one tenant, in key order */
 	reserve_plans.lock_inventory = crmscm_keep_plan(psprintf(
-		"SELECT i.item_id, i.warehouse_id, i.available, w.location"
+		"SELECT i.item_id, i.warehouse_id, i.available"
 		"  FROM %s.inventory i"
-		"  JOIN %s.warehouses w ON w.tenant_id OPERATOR(pg_catalog.=) i.tenant_id"
-		"                      AND w.warehouse_id OPERATOR(pg_catalog.=) i.warehouse_id"
 		" WHERE i.tenant_id OPERATOR(pg_catalog.=) $1"
 		"   AND i.item_id OPERATOR(pg_catalog.=) ANY ($2)"
 		" ORDER BY i.item_id, i.warehouse_id"
-		"   FOR NO KEY UPDATE OF i", s, s), 2, t);
+		"   FOR NO KEY UPDATE OF i", s), 2, t);
 
 	t[0] = INT8ARRAYOID;
 	t[1] = INT8ARRAYOID;
@@ -445,22 +443,19 @@ int64_cmp(const void *a, const void *b)
 	return x < y ? -1 : (x > y ? 1 : 0);
 }
 
-/* ORDER BY distance_km(location, ship_to) NULLS LAST, warehouse_id */
+/*
+ * By the order's warehouse ranking (distance_km(location, ship_to) NULLS
+ * LAST, warehouse_id); a warehouse created after the ranking was read goes
+ * last, by id
+ */
 static int
 cand_cmp(const void *a, const void *b)
 {
 	const Cand *x = (const Cand *) a;
 	const Cand *y = (const Cand *) b;
 
-	if (x->dist_null != y->dist_null)
-		return x->dist_null ? 1 : -1;
-	if (!x->dist_null)
-	{
-		int			c = float8_cmp_internal(x->dist, y->dist);
-
-		if (c != 0)
-			return c;
-	}
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
 	return x->inv->wh < y->inv->wh ? -1 : (x->inv->wh > y->inv->wh ? 1 : 0);
 }
 
@@ -481,15 +476,6 @@ spi_int8(HeapTuple tup, TupleDesc desc, int col, bool *isnull)
 	Datum		d = SPI_getbinval(tup, desc, col, isnull);
 
 	return *isnull ? 0 : DatumGetInt64(d);
-}
-
-static void
-copy_geopoint(HeapTuple tup, TupleDesc desc, int col, bool *isnull, GeoPoint *out)
-{
-	Datum		d = SPI_getbinval(tup, desc, col, isnull);
-
-	if (!*isnull)
-		memcpy(out, DatumGetPointer(d), sizeof(GeoPoint));
 }
 
 /*
@@ -546,7 +532,6 @@ crmscm_lock_inventory(NewLine **conf, int nconf, LockedInv **rows)
 			r->item = spi_int8(tup, tt->tupdesc, 1, &isnull);
 			r->wh = spi_int8(tup, tt->tupdesc, 2, &isnull);
 			r->available = datumCopy(SPI_getbinval(tup, tt->tupdesc, 3, &isnull), false, -1);
-			copy_geopoint(tup, tt->tupdesc, 4, &r->loc_null, &r->loc);
 		}
 		SPI_freetuptable(tt);
 	}
@@ -593,7 +578,8 @@ crmscm_reserve_line(NewLine *l, LockedInv *rows, int nrows, Datum zero)
 {
 	int			first = crmscm_find_item(rows, nrows, l->tenant, l->item);
 	int			ncand = 0,
-				i;
+				i,
+				j;
 	Cand	   *cand;
 	Datum	   *take;
 	Datum		cum = zero,
@@ -612,8 +598,13 @@ crmscm_reserve_line(NewLine *l, LockedInv *rows, int nrows, Datum zero)
 		if (!l->pref_null && rows[i].wh != l->pref)
 			continue;
 		cand[ncand].inv = &rows[i];
-		cand[ncand].dist_null = rows[i].loc_null || l->ship_to_null;
-		cand[ncand].dist = cand[ncand].dist_null ? 0.0 : geo_distance_km(&rows[i].loc, &l->ship_to);
+		cand[ncand].rank = INT_MAX;
+		for (j = 0; j < l->nrank; j++)
+			if (l->rank[j] == rows[i].wh)
+			{
+				cand[ncand].rank = j;
+				break;
+			}
 		ncand++;
 	}
 	if (ncand > 1)
@@ -894,12 +885,12 @@ crmscm_lines_after_insert(PG_FUNCTION_ARGS)
 				int64		order_id = spi_int8(tup, tt->tupdesc, 1, &isnull);
 				text	   *status;
 				int			ostatus;
-				bool		ship_null,
-							near_null,
+				bool		rank_null,
 							prio_null;
-				GeoPoint	ship_to = {0, 0};
 				int32		priority;
-				int64		nearest;
+				Datum		rankd;
+				int64	   *rank = NULL;
+				int			nrank = 0;
 
 				CHECK_FOR_INTERRUPTS();
 				status = DatumGetTextPP(SPI_getbinval(tup, tt->tupdesc, 2, &isnull));
@@ -911,9 +902,21 @@ crmscm_lines_after_insert(PG_FUNCTION_ARGS)
 					ostatus = ORDER_CLOSED;
 				else
 					ostatus = ORDER_DRAFT;
-				copy_geopoint(tup, tt->tupdesc, 3, &ship_null, &ship_to);
-				priority = DatumGetInt32(SPI_getbinval(tup, tt->tupdesc, 4, &prio_null));
-				nearest = spi_int8(tup, tt->tupdesc, 5, &near_null);
+				priority = DatumGetInt32(SPI_getbinval(tup, tt->tupdesc, 3, &prio_null));
+				rankd = SPI_getbinval(tup, tt->tupdesc, 4, &rank_null);
+				if (!rank_null)
+				{
+					ArrayType  *arr = DatumGetArrayTypeP(rankd);
+					Datum	   *elems;
+					bool	   *nulls;
+					int			e;
+
+					deconstruct_array(arr, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+									  &elems, &nulls, &nrank);
+					rank = palloc(sizeof(int64) * Max(nrank, 1));
+					for (e = 0; e < nrank; e++)
+						rank[e] = nulls[e] ? 0 : DatumGetInt64(elems[e]);
+				}
 				for (j = first; j < k && lines[j].order_id < order_id; j++)
 					;
 				first = j;
@@ -921,11 +924,11 @@ crmscm_lines_after_insert(PG_FUNCTION_ARGS)
 				{
 					lines[j].have_order = true;
 					lines[j].order_status = ostatus;
-					lines[j].ship_to_null = ship_null;
-					lines[j].ship_to = ship_to;
 					lines[j].priority = prio_null ? 0 : priority;
-					lines[j].target_null = lines[j].pref_null && near_null;
-					lines[j].target = lines[j].pref_null ? nearest : lines[j].pref;
+					lines[j].rank = rank;
+					lines[j].nrank = nrank;
+					lines[j].target_null = lines[j].pref_null && nrank == 0;
+					lines[j].target = lines[j].pref_null ? (nrank > 0 ? rank[0] : 0) : lines[j].pref;
 				}
 				first = j;
 			}
