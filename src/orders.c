@@ -251,9 +251,7 @@ typedef struct ReservePlans
 	SPIPlanPtr	lock_inventory;
 	SPIPlanPtr	ensure_inventory;
 	SPIPlanPtr	ins_backorder;
-	SPIPlanPtr	upd_inventory;
-	SPIPlanPtr	ins_reservation;
-	SPIPlanPtr	upd_line;
+	SPIPlanPtr	write_line;
 } ReservePlans;
 
 static ReservePlans reserve_plans;
@@ -287,7 +285,7 @@ crmscm_reserve_plans(Oid fn_oid, Oid nsp)
 {
 	char	   *nspname = get_namespace_name(nsp);
 	const char *s;
-	Oid			t[7];
+	Oid			t[10];
 
 	if (nspname == NULL)
 		elog(ERROR, "crmscm: schema %u of function %u not found", nsp, fn_oid);
@@ -304,9 +302,7 @@ crmscm_reserve_plans(Oid fn_oid, Oid nsp)
 	crmscm_free_plan(&reserve_plans.lock_inventory);
 	crmscm_free_plan(&reserve_plans.ensure_inventory);
 	crmscm_free_plan(&reserve_plans.ins_backorder);
-	crmscm_free_plan(&reserve_plans.upd_inventory);
-	crmscm_free_plan(&reserve_plans.ins_reservation);
-	crmscm_free_plan(&reserve_plans.upd_line);
+	crmscm_free_plan(&reserve_plans.write_line);
 
 	s = quote_identifier(nspname);
 
@@ -355,32 +351,36 @@ crmscm_reserve_plans(Oid fn_oid, Oid nsp)
 	reserve_plans.ins_backorder = crmscm_keep_plan(psprintf(
 		"INSERT INTO %s.backorders (tenant_id, order_id, line_no, item_id, warehouse_id, qty, priority)"
 		" VALUES ($1, $2, $3, $4, $5, $6, $7)", s), 7, t);
-	reserve_plans.ins_reservation = crmscm_keep_plan(psprintf(
-		"INSERT INTO %s.reservations AS x (tenant_id, order_id, line_no, item_id, warehouse_id, qty)"
-		" VALUES ($1, $2, $3, $4, $5, $6)"
-		" ON CONFLICT (tenant_id, order_id, line_no, warehouse_id)"
-		" DO UPDATE SET qty = x.qty OPERATOR(pg_catalog.+) excluded.qty", s), 6, t);
 
-	t[0] = INT8OID;				/* tenant */
-	t[1] = INT8OID;				/* item */
-	t[2] = INT8OID;				/* warehouse */
-	t[3] = NUMERICOID;			/* delta */
-	reserve_plans.upd_inventory = crmscm_keep_plan(psprintf(
-		"UPDATE %s.inventory x SET reserved = x.reserved OPERATOR(pg_catalog.+) $4"
-		" WHERE x.tenant_id OPERATOR(pg_catalog.=) $1 AND x.item_id OPERATOR(pg_catalog.=) $2"
-		"   AND x.warehouse_id OPERATOR(pg_catalog.=) $3", s), 4, t);
-
-	t[0] = INT8OID;				/* tenant */
-	t[1] = INT8OID;				/* order */
-	t[2] = INT4OID;				/* line */
-	t[3] = NUMERICOID;			/* reserved */
-	t[4] = NUMERICOID;			/* backordered */
-	reserve_plans.upd_line = crmscm_keep_plan(psprintf(
+	/*
+	 * One statement for the rest of a reservation (measured: each statement
+	 * has a fixed cost that dominates these one-row writes): inventory
+	 * reserved + delta per warehouse, the reservations (one per line and
+	 * warehouse), the line's bookkeeping
+	 */
+	t[4] = INT8ARRAYOID;		/* inventory: warehouses */
+	t[5] = NUMERICARRAYOID;		/* inventory: deltas */
+	t[6] = INT8ARRAYOID;		/* reservations: warehouses */
+	t[7] = NUMERICARRAYOID;		/* reservations: quantities */
+	t[8] = NUMERICOID;			/* line: reserved */
+	t[9] = NUMERICOID;			/* line: backordered */
+	reserve_plans.write_line = crmscm_keep_plan(psprintf(
+		"WITH inv AS ("
+		"  UPDATE %s.inventory x"
+		"     SET reserved = x.reserved OPERATOR(pg_catalog.+) ($6)[pg_catalog.array_position($5, x.warehouse_id)]"
+		"   WHERE x.tenant_id OPERATOR(pg_catalog.=) $1 AND x.item_id OPERATOR(pg_catalog.=) $4"
+		"     AND x.warehouse_id OPERATOR(pg_catalog.=) ANY ($5)"
+		"), res AS ("
+		"  INSERT INTO %s.reservations AS r (tenant_id, order_id, line_no, item_id, warehouse_id, qty)"
+		"  SELECT $1, $2, $3, $4, u.w, u.q FROM ROWS FROM (pg_catalog.unnest($7), pg_catalog.unnest($8)) AS u(w, q)"
+		"  ON CONFLICT (tenant_id, order_id, line_no, warehouse_id)"
+		"  DO UPDATE SET qty = r.qty OPERATOR(pg_catalog.+) excluded.qty"
+		")"
 		"UPDATE %s.sales_order_lines l"
-		"   SET qty_reserved = l.qty_reserved OPERATOR(pg_catalog.+) $4,"
-		"       qty_backordered = l.qty_backordered OPERATOR(pg_catalog.+) $5"
+		"   SET qty_reserved = l.qty_reserved OPERATOR(pg_catalog.+) $9,"
+		"       qty_backordered = l.qty_backordered OPERATOR(pg_catalog.+) $10"
 		" WHERE l.tenant_id OPERATOR(pg_catalog.=) $1 AND l.order_id OPERATOR(pg_catalog.=) $2"
-		"   AND l.line_no OPERATOR(pg_catalog.=) $3", s), 5, t);
+		"   AND l.line_no OPERATOR(pg_catalog.=) $3", s, s, s), 10, t);
 
 	reserve_plans.nspname = MemoryContextStrdup(TopMemoryContext, nspname);
 	reserve_plans.fn_oid = fn_oid;
@@ -588,7 +588,13 @@ crmscm_reserve_line(NewLine *l, LockedInv *rows, int nrows, Datum zero)
 	bool		any = false,
 				bo_done = false;
 	LockedInv  *bo_inv = NULL;
-	Datum		args[7];
+	Datum		args[10];
+	Datum	   *inv_wh,
+			   *inv_delta,
+			   *res_wh,
+			   *res_qty;
+	int			ninv = 0,
+				nres;
 
 	cand = palloc(sizeof(Cand) * Max(nrows, 1));
 	for (i = first; i >= 0 && i < nrows && rows[i].tenant == l->tenant && rows[i].item == l->item; i++)
@@ -612,6 +618,10 @@ crmscm_reserve_line(NewLine *l, LockedInv *rows, int nrows, Datum zero)
 
 	/* take: running sum cum; rows whose stock before them is < qty */
 	take = palloc(sizeof(Datum) * Max(ncand, 1));
+	inv_wh = palloc(sizeof(Datum) * (ncand + 1));
+	inv_delta = palloc(sizeof(Datum) * (ncand + 1));
+	res_wh = palloc(sizeof(Datum) * (ncand + 1));
+	res_qty = palloc(sizeof(Datum) * (ncand + 1));
 	for (i = 0; i < ncand; i++)
 	{
 		Datum		before;
@@ -655,50 +665,47 @@ crmscm_reserve_line(NewLine *l, LockedInv *rows, int nrows, Datum zero)
 	 * version too (+0), so that REPEATABLE READ transactions reading this
 	 * queue with an older snapshot get a serialization error on it
 	 */
-	args[0] = Int64GetDatum(l->tenant);
-	args[1] = Int64GetDatum(l->item);
 	for (i = 0; i < ncand; i++)
 	{
-		Datum		delta;
-
 		if (take[i] == (Datum) 0)
 			continue;
-		delta = take[i];
+		inv_wh[ninv] = Int64GetDatum(cand[i].inv->wh);
+		inv_delta[ninv] = take[i];
 		if (cand[i].inv == bo_inv)
 		{
-			delta = num_add(delta, zero);
+			inv_delta[ninv] = num_add(take[i], zero);
 			bo_done = true;
 		}
-		args[2] = Int64GetDatum(cand[i].inv->wh);
-		args[3] = delta;
-		spi_exec_plan(reserve_plans.upd_inventory, args, NULL, SPI_OK_UPDATE);
+		ninv++;
 		cand[i].inv->available = num_sub(cand[i].inv->available, take[i]);
 	}
+	nres = ninv;
 	if (bo_inv != NULL && !bo_done)
 	{
-		args[2] = Int64GetDatum(bo_inv->wh);
-		args[3] = zero;
-		spi_exec_plan(reserve_plans.upd_inventory, args, NULL, SPI_OK_UPDATE);
+		inv_wh[ninv] = Int64GetDatum(bo_inv->wh);
+		inv_delta[ninv] = zero;
+		ninv++;
 	}
 
-	/* reservations, one per line and warehouse */
+	/* reservations (one per line and warehouse): the taken quantities */
+	for (i = 0, j = 0; i < ncand; i++)
+		if (take[i] != (Datum) 0)
+		{
+			res_wh[j] = Int64GetDatum(cand[i].inv->wh);
+			res_qty[j++] = take[i];
+		}
+
 	args[0] = Int64GetDatum(l->tenant);
 	args[1] = Int64GetDatum(l->order_id);
 	args[2] = Int32GetDatum(l->line_no);
 	args[3] = Int64GetDatum(l->item);
-	for (i = 0; i < ncand; i++)
-	{
-		if (take[i] == (Datum) 0)
-			continue;
-		args[4] = Int64GetDatum(cand[i].inv->wh);
-		args[5] = take[i];
-		spi_exec_plan(reserve_plans.ins_reservation, args, NULL, SPI_OK_INSERT);
-	}
-
-	/* the line's bookkeeping */
-	args[3] = total;
-	args[4] = rest;
-	spi_exec_plan(reserve_plans.upd_line, args, NULL, SPI_OK_UPDATE);
+	args[4] = PointerGetDatum(construct_array(inv_wh, ninv, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[5] = PointerGetDatum(construct_array(inv_delta, ninv, NUMERICOID, -1, false, TYPALIGN_INT));
+	args[6] = PointerGetDatum(construct_array(res_wh, nres, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[7] = PointerGetDatum(construct_array(res_qty, nres, NUMERICOID, -1, false, TYPALIGN_INT));
+	args[8] = total;
+	args[9] = rest;
+	spi_exec_plan(reserve_plans.write_line, args, NULL, SPI_OK_UPDATE);
 }
 
 /* Trigger: lines inserted into confirmed orders reserve stock or are backordered */
