@@ -585,10 +585,11 @@ spi_exec_plan(SPIPlanPtr plan, Datum *args, const char *nulls, int expect)
  * same order, as the PL/pgSQL _reserve() statement.
  */
 static void
-crmscm_reserve_line(NewLine *l, LockedInv *rows, int nrows, Datum zero)
+crmscm_reserve_line(NewLine *l, LockedInv *rows, int nrows, Datum zero, MemoryContext keep)
 {
 	int			first = crmscm_find_item(rows, nrows, l->tenant, l->item);
-	int			ncand = 0,
+	int			nitem = 0,
+				ncand = 0,
 				i,
 				j;
 	Cand	   *cand;
@@ -607,7 +608,10 @@ crmscm_reserve_line(NewLine *l, LockedInv *rows, int nrows, Datum zero)
 	int			ninv = 0,
 				nres;
 
-	cand = palloc(sizeof(Cand) * Max(nrows, 1));
+	/* the item's locked rows (this runs in a per-line memory context) */
+	for (i = first; i >= 0 && i < nrows && rows[i].tenant == l->tenant && rows[i].item == l->item; i++)
+		nitem++;
+	cand = palloc(sizeof(Cand) * Max(nitem, 1));
 	for (i = first; i >= 0 && i < nrows && rows[i].tenant == l->tenant && rows[i].item == l->item; i++)
 	{
 		if (num_cmp(rows[i].available, zero) <= 0)
@@ -688,7 +692,13 @@ crmscm_reserve_line(NewLine *l, LockedInv *rows, int nrows, Datum zero)
 			bo_done = true;
 		}
 		ninv++;
-		cand[i].inv->available = num_sub(cand[i].inv->available, take[i]);
+		/* the locked rows outlive this line: later lines of the statement */
+		{
+			MemoryContext old = MemoryContextSwitchTo(keep);
+
+			cand[i].inv->available = num_sub(cand[i].inv->available, take[i]);
+			MemoryContextSwitchTo(old);
+		}
 	}
 	nres = ninv;
 	if (bo_inv != NULL && !bo_done)
@@ -751,6 +761,7 @@ crmscm_lines_after_insert(PG_FUNCTION_ARGS)
 	bool		missing = false;
 	int			gucnest;
 	HeapTuple	proctup;
+	MemoryContext linecxt;
 	Oid			fn_nsp,
 				fn_owner,
 				save_userid;
@@ -1045,10 +1056,15 @@ crmscm_lines_after_insert(PG_FUNCTION_ARGS)
 	gucnest = NewGUCNestLevel();
 	(void) set_config_option(INTERNAL_SETTING, "on", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
+	linecxt = AllocSetContextCreate(CurrentMemoryContext, "crmscm reserve line", ALLOCSET_SMALL_SIZES);
 	for (i = 0; i < nconf; i++)
 	{
+		MemoryContext outer = MemoryContextSwitchTo(linecxt);
+
 		CHECK_FOR_INTERRUPTS();
-		crmscm_reserve_line(conf[i], rows, nrows, zero);
+		crmscm_reserve_line(conf[i], rows, nrows, zero, outer);
+		MemoryContextSwitchTo(outer);
+		MemoryContextReset(linecxt);
 	}
 	AtEOXact_GUC(true, gucnest);
 
