@@ -874,6 +874,13 @@ crmscm_lines_after_insert(PG_FUNCTION_ARGS)
 	fn_nsp = ((Form_pg_proc) GETSTRUCT(proctup))->pronamespace;
 	fn_owner = ((Form_pg_proc) GETSTRUCT(proctup))->proowner;
 	ReleaseSysCache(proctup);
+	/* it writes with its owner's rights: only for crmscm's own order lines */
+	if (RelationGetNamespace(trigdata->tg_relation) != fn_nsp ||
+		strcmp(RelationGetRelationName(trigdata->tg_relation), "sales_order_lines") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("crmscm_lines_after_insert: must be fired by sales_order_lines of its own schema, not by \"%s\"",
+						RelationGetRelationName(trigdata->tg_relation))));
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(fn_owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
 

@@ -115,6 +115,15 @@ SELECT is(current_setting('crmscm.internal'), 'off', 'crmscm.internal restored a
 SELECT throws_ok('UPDATE crmscm.sales_order_lines SET qty_reserved = 99 WHERE tenant_id = 1 AND order_id = 10 AND line_no = 10',
 	'23000', NULL, 'bookkeeping still guarded after an insert');
 
+-- the trigger writes with its owner's rights: it refuses any other table
+CREATE TEMP TABLE fake (LIKE crmscm.sales_order_lines);
+CREATE TRIGGER fake_reserve AFTER INSERT ON fake REFERENCING NEW TABLE AS new_lines
+	FOR EACH STATEMENT EXECUTE FUNCTION crmscm._lines_after_insert();
+SELECT throws_ok($$INSERT INTO fake (tenant_id, order_id, line_no, item_id, qty, unit_price, status, qty_reserved, qty_backordered, qty_shipped)
+                   VALUES (1, 10, 99, 1, 1, 0, 'open', 0, 0, 0)$$,
+	'39P01', NULL, 'fired by another table than crmscm.sales_order_lines: refused');
+SELECT is((SELECT count(*) FROM reservations WHERE order_id = 10 AND line_no = 99), 0::bigint, 'and nothing reserved');
+
 -- cached plans survive DDL and a new copy of the extension in the same session
 -- (deferred checks first: DDL refuses to run with trigger events pending)
 SET CONSTRAINTS ALL IMMEDIATE;
