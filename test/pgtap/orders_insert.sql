@@ -1,0 +1,147 @@
+-- The C reservation trigger of inserted lines (crmscm._lines_after_insert,
+-- src/orders.c) against an independent implementation: the PL/pgSQL
+-- _reserve() that confirming a draft order runs.  The same lines, on the
+-- same stock, go once straight into a confirmed order (tenant 1: the C
+-- trigger) and once into a draft order that is then confirmed (tenant 2:
+-- PL/pgSQL); reservations, backorders, line bookkeeping and inventory must
+-- come out identical, numeric scales included (compared as text).  A few
+-- quantities are also worked out by hand in the comments.
+-- Geography as in test/pgtap/orders.sql: from Munich, Milan ~350 km <
+-- Hamburg ~610 km < Madrid ~1490 km; the depot without a location last.
+\i test/setup.sql
+SELECT * FROM no_plan();
+
+CREATE FUNCTION pg_temp.scenario(p_tenant bigint, p_direct boolean) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM set_config('crmscm.tenant_id', p_tenant::text, true);
+	INSERT INTO crmscm.warehouses (warehouse_id, name, location) VALUES
+		(1, 'Hamburg', '(53.5511,9.9937)'), (2, 'Milan', '(45.4642,9.19)'),
+		(3, 'Madrid', '(40.4168,-3.7038)'), (4, 'Depot', NULL);
+	INSERT INTO crmscm.items (item_id, sku, name) SELECT g, 'SKU' || g, 'item ' || g FROM generate_series(1, 6) g;
+	INSERT INTO crmscm.customers (customer_id, name) VALUES (1, 'Munich GmbH');
+	INSERT INTO crmscm.stock_moves (item_id, warehouse_id, qty, kind) VALUES
+		(1, 1, 5, 'receipt'), (1, 2, 3.0, 'receipt'), (1, 3, 10, 'receipt'),
+		(2, 1, 2, 'receipt'),		-- item 2: no inventory row at Milan yet
+		(4, 4, 2.5, 'receipt'),		-- item 4: only at the depot without location
+		(5, 3, 1, 'receipt'), (5, 1, 1, 'receipt');
+	-- item 3: no inventory row anywhere; item 6: stock nowhere, rows created below
+	INSERT INTO crmscm.sales_orders (order_id, customer_id, status, ship_to, priority) VALUES
+		(10, 1, CASE WHEN p_direct THEN 'confirmed' ELSE 'draft' END, '(48.1351,11.582)', 5),
+		(11, 1, CASE WHEN p_direct THEN 'confirmed' ELSE 'draft' END, NULL, 0);
+	-- one multi-row statement, lines deliberately not in key order
+	INSERT INTO crmscm.sales_order_lines (order_id, line_no, item_id, qty, warehouse_id) VALUES
+		(10, 7, 4, 3, 4),		-- depot (preferred): 1.5 left after line 5, 1.5 backordered there
+		(10, 1, 1, 4, NULL),	-- Milan 3.0, Hamburg 1
+		(10, 2, 1, 4, NULL),	-- Hamburg 4 (this statement's line 1 took the rest of Milan)
+		(10, 3, 2, 5, NULL),	-- Hamburg 2, 3 backordered at Milan (row created)
+		(10, 4, 3, 1.50, NULL),	-- nothing anywhere: 1.50 backordered at Milan
+		(10, 5, 4, 1, NULL),	-- the depot comes last but is the only stock: 1
+		(10, 6, 1, 20, 3),		-- Madrid only (preferred): 10, 10 backordered at Madrid
+		(11, 1, 5, 2, NULL),	-- no ship_to: by warehouse id, Hamburg 1 then Madrid 1
+		(11, 2, 6, 1, 4);		-- preferred depot without stock or row: backordered there
+	IF NOT p_direct THEN
+		UPDATE crmscm.sales_orders SET status = 'confirmed' WHERE order_id IN (10, 11);
+	END IF;
+	-- single-row statements on what is left
+	INSERT INTO crmscm.sales_order_lines (order_id, line_no, item_id, qty) VALUES (10, 8, 1, 1);
+	INSERT INTO crmscm.sales_order_lines (order_id, line_no, item_id, qty) VALUES (11, 3, 5, 0.5);
+END
+$$;
+
+CREATE FUNCTION pg_temp.state(p_tenant bigint) RETURNS TABLE (kind text, v text) LANGUAGE sql AS $$
+	SELECT 'reservation', format('%s/%s item %s wh %s qty %s', order_id, line_no, item_id, warehouse_id, qty)
+	  FROM crmscm.reservations WHERE tenant_id = p_tenant
+	UNION ALL
+	SELECT 'backorder', format('%s/%s item %s wh %s qty %s prio %s', order_id, line_no, item_id, warehouse_id, qty, priority)
+	  FROM crmscm.backorders WHERE tenant_id = p_tenant
+	UNION ALL
+	SELECT 'line', format('%s/%s %s qty %s reserved %s backordered %s', order_id, line_no, status, qty, qty_reserved, qty_backordered)
+	  FROM crmscm.sales_order_lines WHERE tenant_id = p_tenant
+	UNION ALL
+	SELECT 'inventory', format('item %s wh %s on_hand %s reserved %s available %s', item_id, warehouse_id, on_hand, reserved, available)
+	  FROM crmscm.inventory WHERE tenant_id = p_tenant
+$$;
+
+SELECT pg_temp.scenario(1, true);
+SELECT pg_temp.scenario(2, false);
+RESET crmscm.tenant_id;
+
+SELECT set_eq('SELECT * FROM pg_temp.state(1)', 'SELECT * FROM pg_temp.state(2)',
+	'insert into a confirmed order (C) = insert into a draft order, then confirm (PL/pgSQL _reserve)');
+SELECT is((SELECT count(*) FROM pg_temp.state(1)), (SELECT count(*) FROM pg_temp.state(2)), 'same number of rows');
+
+-- by hand (tenant 1)
+SELECT is((SELECT string_agg(format('%s:%s', warehouse_id, qty), ' ' ORDER BY warehouse_id) FROM reservations
+            WHERE tenant_id = 1 AND order_id = 10 AND line_no = 1), '1:1.0 2:3.0',
+	'line 1: Milan 3.0, Hamburg 4 - (8.0 - 5) = 1.0 (numeric scales as in SQL)');
+SELECT is((SELECT string_agg(format('%s:%s', warehouse_id, qty), ' ' ORDER BY warehouse_id) FROM reservations
+            WHERE tenant_id = 1 AND order_id = 10 AND line_no = 2), '1:4.0', 'line 2 sees what line 1 of the same statement took (5 - 1.0)');
+SELECT is((SELECT format('%s:%s:%s', warehouse_id, qty, priority) FROM backorders WHERE tenant_id = 1 AND order_id = 10 AND line_no = 3),
+	'2:3:5', 'line 3: 3 backordered at Milan with the order priority');
+SELECT ok(EXISTS (SELECT FROM inventory WHERE tenant_id = 1 AND item_id = 3 AND warehouse_id = 2 AND on_hand = 0),
+	'backorder target without inventory row: the row is created empty');
+SELECT is((SELECT format('%s:%s', warehouse_id, qty) FROM backorders WHERE tenant_id = 1 AND order_id = 10 AND line_no = 6),
+	'3:10', 'preferred warehouse only: the rest waits there');
+SELECT is((SELECT string_agg(format('%s:%s', warehouse_id, qty), ' ' ORDER BY warehouse_id) FROM reservations
+            WHERE tenant_id = 1 AND order_id = 11 AND line_no = 1), '1:1 3:1', 'no ship_to: warehouses by id');
+SELECT is((SELECT string_agg(format('%s:%s', warehouse_id, qty), ' ' ORDER BY warehouse_id) FROM reservations
+            WHERE tenant_id = 1 AND order_id = 10 AND line_no = 7), '4:1.5', 'preferred depot: what line 5 left');
+SELECT is((SELECT count(*) FROM check_inventory()), 0::bigint, 'check_inventory() finds nothing');
+
+-- lines of two tenants in one statement (a superuser may): each reserves
+-- from its own tenant's stock only
+-- (item 6 arrives in Hamburg in both; its backorder waits at the depot)
+INSERT INTO stock_moves (tenant_id, item_id, warehouse_id, qty, kind) VALUES (1, 6, 1, 5, 'receipt'), (2, 6, 1, 5, 'receipt');
+INSERT INTO sales_order_lines (tenant_id, order_id, line_no, item_id, qty) VALUES (2, 11, 9, 6, 1), (1, 11, 9, 6, 2);
+SELECT is((SELECT string_agg(format('%s:%s:%s', tenant_id, warehouse_id, qty), ' ' ORDER BY tenant_id) FROM reservations
+            WHERE order_id = 11 AND line_no = 9), '1:1:2 2:1:1', 'two tenants in one statement: each from its own stock');
+SELECT is((SELECT string_agg(format('%s:%s', tenant_id, available), ' ' ORDER BY tenant_id) FROM inventory
+            WHERE item_id = 6 AND warehouse_id = 1), '1:3 2:4', 'each tenant''s inventory row lowered by its own line');
+SELECT is((SELECT count(*) FROM check_inventory()), 0::bigint, 'check_inventory() finds nothing');
+
+-- a tenant without any warehouse
+SET crmscm.tenant_id = 3;
+INSERT INTO items (item_id, sku, name) VALUES (1, 'X', 'x');
+INSERT INTO customers (customer_id, name) VALUES (1, 'c');
+INSERT INTO sales_orders (order_id, customer_id, status) VALUES (1, 1, 'confirmed');
+SELECT throws_ok('INSERT INTO crmscm.sales_order_lines (order_id, line_no, item_id, qty) VALUES (1, 1, 1, 1)',
+	'23503', 'tenant 3 has no warehouse to reserve or backorder item 1', 'no warehouse to backorder at');
+RESET crmscm.tenant_id;
+
+-- the setting crmscm.internal is back to what it was after the trigger
+SELECT FROM set_config('crmscm.internal', 'off', true);
+INSERT INTO sales_order_lines (order_id, line_no, item_id, qty) VALUES (10, 10, 1, 1);
+SELECT is(current_setting('crmscm.internal'), 'off', 'crmscm.internal restored after the trigger');
+SELECT throws_ok('UPDATE crmscm.sales_order_lines SET qty_reserved = 99 WHERE tenant_id = 1 AND order_id = 10 AND line_no = 10',
+	'23000', NULL, 'bookkeeping still guarded after an insert');
+
+-- the trigger writes with its owner's rights: it refuses any other table
+CREATE TEMP TABLE fake (LIKE crmscm.sales_order_lines);
+CREATE TRIGGER fake_reserve AFTER INSERT ON fake REFERENCING NEW TABLE AS new_lines
+	FOR EACH STATEMENT EXECUTE FUNCTION crmscm._lines_after_insert();
+SELECT throws_ok($$INSERT INTO fake (tenant_id, order_id, line_no, item_id, qty, unit_price, status, qty_reserved, qty_backordered, qty_shipped)
+                   VALUES (1, 10, 99, 1, 1, 0, 'open', 0, 0, 0)$$,
+	'39P01', NULL, 'fired by another table than crmscm.sales_order_lines: refused');
+SELECT is((SELECT count(*) FROM reservations WHERE order_id = 10 AND line_no = 99), 0::bigint, 'and nothing reserved');
+
+-- cached plans survive DDL and a new copy of the extension in the same session
+-- (deferred checks first: DDL refuses to run with trigger events pending)
+SET CONSTRAINTS ALL IMMEDIATE;
+CREATE INDEX ON reservations (qty);
+INSERT INTO sales_order_lines (order_id, line_no, item_id, qty) VALUES (11, 11, 6, 1);
+SELECT is((SELECT qty_reserved FROM sales_order_lines WHERE tenant_id = 1 AND order_id = 11 AND line_no = 11), 1::numeric,
+	'after DDL on a written table (item 6: 3 left in Hamburg)');
+SET CONSTRAINTS ALL IMMEDIATE;
+DROP EXTENSION crmscm CASCADE;
+CREATE EXTENSION crmscm;
+INSERT INTO warehouses (warehouse_id, name) VALUES (1, 'w');
+INSERT INTO items (item_id, sku, name) VALUES (1, 'a', 'a');
+INSERT INTO customers (customer_id, name) VALUES (1, 'c');
+INSERT INTO stock_moves (item_id, warehouse_id, qty, kind) VALUES (1, 1, 2, 'receipt');
+INSERT INTO sales_orders (order_id, customer_id, status) VALUES (1, 1, 'confirmed');
+INSERT INTO sales_order_lines (order_id, line_no, item_id, qty) VALUES (1, 1, 1, 3);
+SELECT is((SELECT format('%s %s', qty_reserved, qty_backordered) FROM sales_order_lines), '2 1',
+	'after DROP and CREATE EXTENSION in the same session');
+
+SELECT * FROM finish();
+ROLLBACK;
