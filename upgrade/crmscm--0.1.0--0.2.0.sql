@@ -538,6 +538,15 @@ END $$;
 
 -- LIFETIME_PART_END
 -- ---------------------------------------------------------------------
+-- Lines inserted into confirmed orders reserve stock in C (src/orders.c):
+-- the PL/pgSQL call overhead was half of a reserving insert
+-- ---------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION @extschema@._lines_after_insert() RETURNS trigger
+	AS 'MODULE_PATHNAME', $$crmscm_lines_after_insert$$
+	LANGUAGE C;
+
+-- ---------------------------------------------------------------------
 -- apply_security(): views are handed to crmscm_admin before the revokes, so
 -- that running it again (as this step does) keeps the owner's rights
 -- ---------------------------------------------------------------------
