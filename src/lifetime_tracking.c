@@ -73,13 +73,12 @@ static bool lt_callbacks = false;
 
 /*
  * Prepared statements, per schema: the call of _lifetime_apply (the general
- * path), and the three statements of the fast path.
+ * path), and the two statements of the fast path.
  */
 #define LT_PLAN_APPLY 0
-#define LT_PLAN_ORDER 1
-#define LT_PLAN_CUSTOMER 2
-#define LT_PLAN_DAY 3
-#define LT_NPLANS 4
+#define LT_PLAN_ORDER 1			/* the order's booking and the customer */
+#define LT_PLAN_DAY 2
+#define LT_NPLANS 3
 static SPIPlanPtr lt_plans[LT_NPLANS];
 static Oid	lt_plan_nsp = InvalidOid;
 
@@ -385,6 +384,7 @@ lt_prepare(Oid nsp, Oid *argtypes)
 				 * line deltas under the order's status.
 				 */
 				appendStringInfo(&sql,
+								 "WITH p AS ("
 								 "UPDATE %s.sales_order_totals st"
 								 "   SET purchase_lines = st.purchase_lines OPERATOR(pg_catalog.+) d.dl,"
 								 "       amount = st.amount OPERATOR(pg_catalog.+) d.da,"
@@ -408,31 +408,38 @@ lt_prepare(Oid nsp, Oid *argtypes)
 								 "   AND st.purchase_lines OPERATOR(pg_catalog.>) 0"
 								 "   AND st.purchase_lines OPERATOR(pg_catalog.+) d.dl OPERATOR(pg_catalog.>) 0"
 								 " RETURNING st.customer_id, st.purchase_day, d.da, d.dsh,"
-								 "   d.da OPERATOR(pg_catalog.<>) 0 OR d.dsh OPERATOR(pg_catalog.<>) 0",
-								 q, q);
+								 "   d.da OPERATOR(pg_catalog.<>) 0 OR d.dsh OPERATOR(pg_catalog.<>) 0 AS moved"
+								 "), c AS ("
+
+				/*
+				 * The customer, in the same statement: it reads the order's
+				 * new booking, so the booking's row is locked first.  The day
+				 * is an existing purchase day, so first/last day stay, and so
+				 * do purchase days and orders placed: the stage changes only
+				 * with the date.
+				 */
+								 "UPDATE %s.customer_lifetime cl"
+								 "   SET revenue = cl.revenue OPERATOR(pg_catalog.+) p.da,"
+								 "       repeat_revenue = cl.repeat_revenue OPERATOR(pg_catalog.+)"
+								 "         CASE WHEN p.purchase_day OPERATOR(pg_catalog.>) cl.first_order_day THEN p.da ELSE 0 END,"
+								 "       shipped_revenue = cl.shipped_revenue OPERATOR(pg_catalog.+) p.dsh,"
+								 "       stage = CASE WHEN cl.stage_as_of OPERATOR(pg_catalog.=) CURRENT_DATE THEN cl.stage"
+								 "         ELSE %s.lifetime_stage(cl.order_days, cl.last_order_day, cl.orders_placed,"
+								 "         CURRENT_DATE,"
+								 "         COALESCE((SELECT m.at_risk_days FROM %s.lifetime_models m WHERE m.tenant_id OPERATOR(pg_catalog.=) $1), 180),"
+								 "         COALESCE((SELECT m.churn_days FROM %s.lifetime_models m WHERE m.tenant_id OPERATOR(pg_catalog.=) $1), 365)) END,"
+								 "       stage_as_of = CURRENT_DATE,"
+								 "       updated_at = pg_catalog.now()"
+								 "  FROM p"
+								 " WHERE p.moved AND cl.tenant_id OPERATOR(pg_catalog.=) $1"
+								 "   AND cl.customer_id OPERATOR(pg_catalog.=) p.customer_id"
+								 ") SELECT p.customer_id, p.purchase_day, p.da, p.dsh, p.moved FROM p",
+								 q, q, q, q, q, q);
 				oargtypes[0] = INT8OID;
 				oargtypes[1] = INT8OID;
 				for (k = 0; k < 2 * LT_NCOLS; k++)
 					oargtypes[2 + k] = argtypes[3 + k];
 				plan = SPI_prepare(sql.data, 2 + 2 * LT_NCOLS, oargtypes);
-				break;
-			case LT_PLAN_CUSTOMER:
-				/* the day is an existing purchase day, so first/last stay */
-				appendStringInfo(&sql,
-								 "UPDATE %s.customer_lifetime cl"
-								 "   SET revenue = cl.revenue OPERATOR(pg_catalog.+) $4,"
-								 "       repeat_revenue = cl.repeat_revenue OPERATOR(pg_catalog.+)"
-								 "         CASE WHEN $3 OPERATOR(pg_catalog.>) cl.first_order_day THEN $4 ELSE 0 END,"
-								 "       shipped_revenue = cl.shipped_revenue OPERATOR(pg_catalog.+) $5,"
-								 "       stage = %s.lifetime_stage(cl.order_days, cl.last_order_day, cl.orders_placed,"
-								 "         CURRENT_DATE,"
-								 "         COALESCE((SELECT m.at_risk_days FROM %s.lifetime_models m WHERE m.tenant_id OPERATOR(pg_catalog.=) $1), 180),"
-								 "         COALESCE((SELECT m.churn_days FROM %s.lifetime_models m WHERE m.tenant_id OPERATOR(pg_catalog.=) $1), 365)),"
-								 "       stage_as_of = CURRENT_DATE,"
-								 "       updated_at = pg_catalog.now()"
-								 " WHERE cl.tenant_id OPERATOR(pg_catalog.=) $1 AND cl.customer_id OPERATOR(pg_catalog.=) $2",
-								 q, q, q, q);
-				plan = SPI_prepare(sql.data, 5, cargtypes);
 				break;
 			default:
 				appendStringInfo(&sql,
@@ -551,7 +558,7 @@ lt_flush(Oid nsp)
 		for (k = 0; k < 2 * LT_NCOLS; k++)
 			oargs[2 + k] = args[3 + k];
 		ret = SPI_execute_plan(lt_plans[LT_PLAN_ORDER], oargs, NULL, false, 0);
-		if (ret != SPI_OK_UPDATE_RETURNING)
+		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "crmscm lifetime bookkeeping: order totals update failed: %s", SPI_result_code_string(ret));
 		if (SPI_processed == 1)
 		{
@@ -569,9 +576,6 @@ lt_flush(Oid nsp)
 			moved = DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull));
 			if (moved)
 			{
-				ret = SPI_execute_plan(lt_plans[LT_PLAN_CUSTOMER], cargs, NULL, false, 0);
-				if (ret != SPI_OK_UPDATE)
-					elog(ERROR, "crmscm lifetime bookkeeping: customer update failed: %s", SPI_result_code_string(ret));
 				ret = SPI_execute_plan(lt_plans[LT_PLAN_DAY], cargs, NULL, false, 0);
 				if (ret != SPI_OK_UPDATE)
 					elog(ERROR, "crmscm lifetime bookkeeping: day update failed: %s", SPI_result_code_string(ret));
