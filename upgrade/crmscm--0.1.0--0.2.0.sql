@@ -1,4 +1,4 @@
--- crmscm 0.1.0 -> 0.2.0
+-- crmscm 0.1.0 -> 0.2.0 (written so that it can run again: IF [NOT] EXISTS, OR REPLACE)
 \echo Use "ALTER EXTENSION crmscm UPDATE TO '0.2.0'" to load this file. \quit
 
 -- ---------------------------------------------------------------------
@@ -7,19 +7,25 @@
 -- history on every commit
 -- ---------------------------------------------------------------------
 
-DROP TRIGGER customer_lifetime_order_ins_del ON @extschema@.sales_orders;
-DROP TRIGGER customer_lifetime_order_upd ON @extschema@.sales_orders;
-DROP TRIGGER customer_lifetime_line_ins_del ON @extschema@.sales_order_lines;
-DROP TRIGGER customer_lifetime_line_upd ON @extschema@.sales_order_lines;
-DROP FUNCTION @extschema@.customer_lifetime_order_trigger();
-DROP FUNCTION @extschema@.customer_lifetime_line_trigger();
+DROP TRIGGER IF EXISTS customer_lifetime_order_ins_del ON @extschema@.sales_orders;
+DROP TRIGGER IF EXISTS customer_lifetime_order_upd ON @extschema@.sales_orders;
+DROP TRIGGER IF EXISTS customer_lifetime_line_ins_del ON @extschema@.sales_order_lines;
+DROP TRIGGER IF EXISTS customer_lifetime_line_upd ON @extschema@.sales_order_lines;
+DROP TRIGGER IF EXISTS lifetime_mark_order ON @extschema@.sales_orders;
+DROP TRIGGER IF EXISTS lifetime_mark_order_upd ON @extschema@.sales_orders;
+DROP TRIGGER IF EXISTS lifetime_mark_line ON @extschema@.sales_order_lines;
+DROP TRIGGER IF EXISTS lifetime_mark_line_upd ON @extschema@.sales_order_lines;
+DROP TRIGGER IF EXISTS lifetime_truncate_orders ON @extschema@.sales_orders;
+DROP TRIGGER IF EXISTS lifetime_truncate_lines ON @extschema@.sales_order_lines;
+DROP FUNCTION IF EXISTS @extschema@.customer_lifetime_order_trigger();
+DROP FUNCTION IF EXISTS @extschema@.customer_lifetime_line_trigger();
 
 -- The two tables below let the commit-time bookkeeping work in deltas
 -- (340_lifetime_triggers.sql): what each order counted for when it was last
 -- booked, and each customer's purchases per day.  customer_lifetime is
 -- their sum; crmscm.refresh_customer_lifetime() rebuilds all three.
 
-CREATE TABLE @extschema@.sales_order_totals (
+CREATE TABLE IF NOT EXISTS @extschema@.sales_order_totals (
 	tenant_id bigint NOT NULL DEFAULT @extschema@.current_tenant(),
 	order_id bigint NOT NULL,
 	customer_id bigint NOT NULL,
@@ -32,7 +38,7 @@ CREATE TABLE @extschema@.sales_order_totals (
 	-- outlive it until the commit-time bookkeeping has subtracted it
 	PRIMARY KEY (tenant_id, order_id)
 );
-CREATE INDEX ON @extschema@.sales_order_totals (tenant_id, customer_id);
+CREATE INDEX IF NOT EXISTS sales_order_totals_tenant_id_customer_id_idx ON @extschema@.sales_order_totals (tenant_id, customer_id);
 COMMENT ON TABLE @extschema@.sales_order_totals IS
 	'Per sales order, what it counts for in customer_lifetime as of the last commit that changed it (maintained by triggers)';
 COMMENT ON COLUMN @extschema@.sales_order_totals.tenant_id IS 'Tenant owning the row';
@@ -44,7 +50,7 @@ COMMENT ON COLUMN @extschema@.sales_order_totals.purchase_lines IS 'Lines that m
 COMMENT ON COLUMN @extschema@.sales_order_totals.amount IS 'Purchase value, as crmscm.customer_purchases.amount (0 if not a purchase)';
 COMMENT ON COLUMN @extschema@.sales_order_totals.shipped_amount IS 'qty_shipped * unit_price of those lines';
 
-CREATE TABLE @extschema@.customer_purchase_days (
+CREATE TABLE IF NOT EXISTS @extschema@.customer_purchase_days (
 	tenant_id bigint NOT NULL DEFAULT @extschema@.current_tenant(),
 	customer_id bigint NOT NULL,
 	purchase_day date NOT NULL,
@@ -66,27 +72,33 @@ COMMENT ON COLUMN @extschema@.customer_purchase_days.shipped_amount IS 'Their sh
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.sales_order_totals', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.customer_purchase_days', '');
 
-CREATE TYPE @extschema@._lifetime_change AS (
-	tenant_id bigint,
-	order_id bigint,
-	had boolean,			-- booked before (sales_order_totals row)
-	old_customer bigint,
-	old_day date,
-	old_lines int,
-	old_amount numeric,
-	old_shipped numeric,
-	has boolean,			-- the order exists now
-	new_customer bigint,
-	new_day date,
-	new_status text,
-	new_lines int,
-	new_amount numeric,
-	new_shipped numeric
-);
+DO $do$
+BEGIN
+	IF pg_catalog.to_regtype('@extschema@._lifetime_change') IS NULL THEN
+		CREATE TYPE @extschema@._lifetime_change AS (
+			tenant_id bigint,
+			order_id bigint,
+			had boolean,			-- booked before (sales_order_totals row)
+			old_customer bigint,
+			old_day date,
+			old_lines int,
+			old_amount numeric,
+			old_shipped numeric,
+			has boolean,			-- the order exists now
+			new_customer bigint,
+			new_day date,
+			new_status text,
+			new_lines int,
+			new_amount numeric,
+			new_shipped numeric
+		);
+	END IF;
+END
+$do$;
 COMMENT ON TYPE @extschema@._lifetime_change IS
 	'Internal: one order''s booking before and after a commit (_lifetime_apply)';
 
-CREATE FUNCTION @extschema@._lifetime_apply(
+CREATE OR REPLACE FUNCTION @extschema@._lifetime_apply(
 	p_tenant bigint[], p_order bigint[], p_recount boolean[],
 	p_oqty numeric[], p_oshipped numeric[], p_oprice numeric[], p_ostatus text[],
 	p_nqty numeric[], p_nshipped numeric[], p_nprice numeric[], p_nstatus text[])
@@ -297,20 +309,20 @@ $$;
 COMMENT ON FUNCTION @extschema@._lifetime_apply(bigint[], bigint[], boolean[], numeric[], numeric[], numeric[], text[], numeric[], numeric[], numeric[], text[]) IS
 	'Internal: book a transaction''s order and line changes into sales_order_totals, customer_purchase_days and customer_lifetime (called at commit by the deferred lifetime trigger)';
 
-CREATE FUNCTION @extschema@._lifetime_mark() RETURNS trigger
+CREATE OR REPLACE FUNCTION @extschema@._lifetime_mark() RETURNS trigger
 	AS 'MODULE_PATHNAME', $$crmscm_lifetime_mark$$
 	LANGUAGE C;
 COMMENT ON FUNCTION @extschema@._lifetime_mark() IS
 	'Trigger: write an order or line change down for the commit-time customer_lifetime bookkeeping';
 
-CREATE FUNCTION @extschema@._lifetime_flush() RETURNS trigger
+CREATE OR REPLACE FUNCTION @extschema@._lifetime_flush() RETURNS trigger
 	AS 'MODULE_PATHNAME', $$crmscm_lifetime_flush$$
 	LANGUAGE C SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@._lifetime_flush() IS
 	'Deferred trigger: book every change written down so far (the first call at commit does it all)';
 
-CREATE FUNCTION @extschema@._lifetime_flush_now() RETURNS void
+CREATE OR REPLACE FUNCTION @extschema@._lifetime_flush_now() RETURNS void
 	AS 'MODULE_PATHNAME', $$crmscm_lifetime_flush_now$$
 	LANGUAGE C VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp;
@@ -369,7 +381,7 @@ CREATE CONSTRAINT TRIGGER customer_lifetime_line_upd
 -- from scratch.  Takes sales_order_totals in EXCLUSIVE mode first: commits
 -- that book orders wait until this transaction ends, and none of them holds
 -- a customer_lifetime row this needs (they lock bookings before customers).
-CREATE FUNCTION @extschema@._lifetime_rebuild(p_tenant bigint, p_customer bigint, p_as_of date)
+CREATE OR REPLACE FUNCTION @extschema@._lifetime_rebuild(p_tenant bigint, p_customer bigint, p_as_of date)
 RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -489,7 +501,7 @@ COMMENT ON FUNCTION @extschema@.refresh_customer_lifetime(date) IS
 -- TRUNCATE fires no row triggers: start the bookkeeping of the truncated
 -- data over.  Orders gone: no booking left, every customer back to no
 -- purchase.  Lines gone: every tenant's orders recounted (no lines left).
-CREATE FUNCTION @extschema@._lifetime_truncated() RETURNS trigger
+CREATE OR REPLACE FUNCTION @extschema@._lifetime_truncated() RETURNS trigger
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $$
