@@ -1,6 +1,6 @@
 -- Tenancy basics (SPEC §2).  Conventions for every table: doc/conventions.md.
 
-CREATE FUNCTION @extschema@.current_tenant() RETURNS bigint
+CREATE OR REPLACE FUNCTION @extschema@.current_tenant() RETURNS bigint
 	AS 'MODULE_PATHNAME', $$crmscm_current_tenant$$
 	LANGUAGE C STABLE PARALLEL SAFE;
 

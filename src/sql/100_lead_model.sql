@@ -3,30 +3,38 @@
 
 -- crmscm.lead_model: a fitted logistic regression.  Text form is a JSON
 -- object (keys in fixed order) that round-trips exactly.
-CREATE TYPE @extschema@.lead_model;
+DO $guard$ BEGIN
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_type t WHERE t.typname OPERATOR(pg_catalog.=) 'lead_model' AND t.typnamespace OPERATOR(pg_catalog.=) '@extschema@'::regnamespace) THEN
+		CREATE TYPE @extschema@.lead_model;
+	END IF;
+END $guard$;
 
-CREATE FUNCTION @extschema@.lead_model_in(cstring) RETURNS @extschema@.lead_model
+CREATE OR REPLACE FUNCTION @extschema@.lead_model_in(cstring) RETURNS @extschema@.lead_model
 	AS 'MODULE_PATHNAME', $$crmscm_lead_model_in$$
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION @extschema@.lead_model_out(@extschema@.lead_model) RETURNS cstring
+CREATE OR REPLACE FUNCTION @extschema@.lead_model_out(@extschema@.lead_model) RETURNS cstring
 	AS 'MODULE_PATHNAME', $$crmscm_lead_model_out$$
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION @extschema@.lead_model_recv(internal) RETURNS @extschema@.lead_model
+CREATE OR REPLACE FUNCTION @extschema@.lead_model_recv(internal) RETURNS @extschema@.lead_model
 	AS 'MODULE_PATHNAME', $$crmscm_lead_model_recv$$
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION @extschema@.lead_model_send(@extschema@.lead_model) RETURNS bytea
+CREATE OR REPLACE FUNCTION @extschema@.lead_model_send(@extschema@.lead_model) RETURNS bytea
 	AS 'MODULE_PATHNAME', $$crmscm_lead_model_send$$
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
-CREATE TYPE @extschema@.lead_model (
-	INPUT = @extschema@.lead_model_in,
-	OUTPUT = @extschema@.lead_model_out,
-	RECEIVE = @extschema@.lead_model_recv,
-	SEND = @extschema@.lead_model_send,
-	INTERNALLENGTH = VARIABLE,
-	ALIGNMENT = double,
-	STORAGE = extended
-);
+DO $guard$ BEGIN
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_type t WHERE t.typname OPERATOR(pg_catalog.=) 'lead_model' AND t.typnamespace OPERATOR(pg_catalog.=) '@extschema@'::regnamespace AND t.typisdefined) THEN
+		CREATE TYPE @extschema@.lead_model (
+			INPUT = @extschema@.lead_model_in,
+			OUTPUT = @extschema@.lead_model_out,
+			RECEIVE = @extschema@.lead_model_recv,
+			SEND = @extschema@.lead_model_send,
+			INTERNALLENGTH = VARIABLE,
+			ALIGNMENT = double,
+			STORAGE = extended
+		);
+	END IF;
+END $guard$;
 COMMENT ON TYPE @extschema@.lead_model IS
 	'Fitted logistic regression lead model (crmscm.lead_model_fit); text form is a JSON object that round-trips exactly';
 
@@ -36,22 +44,22 @@ COMMENT ON FUNCTION @extschema@.lead_model_recv(internal) IS 'Binary input funct
 COMMENT ON FUNCTION @extschema@.lead_model_send(@extschema@.lead_model) IS 'Binary output function of crmscm.lead_model';
 
 -- The fit aggregate: buffers rows, Newton/IRLS in the final function.
-CREATE FUNCTION @extschema@.lead_model_fit_trans(internal, boolean, float8[]) RETURNS internal
+CREATE OR REPLACE FUNCTION @extschema@.lead_model_fit_trans(internal, boolean, float8[]) RETURNS internal
 	AS 'MODULE_PATHNAME', $$crmscm_lead_model_fit_trans$$
 	LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION @extschema@.lead_model_fit_trans(internal, boolean, float8[], float8) RETURNS internal
+CREATE OR REPLACE FUNCTION @extschema@.lead_model_fit_trans(internal, boolean, float8[], float8) RETURNS internal
 	AS 'MODULE_PATHNAME', $$crmscm_lead_model_fit_trans_l2$$
 	LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION @extschema@.lead_model_fit_combine(internal, internal) RETURNS internal
+CREATE OR REPLACE FUNCTION @extschema@.lead_model_fit_combine(internal, internal) RETURNS internal
 	AS 'MODULE_PATHNAME', $$crmscm_lead_model_fit_combine$$
 	LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION @extschema@.lead_model_fit_serial(internal) RETURNS bytea
+CREATE OR REPLACE FUNCTION @extschema@.lead_model_fit_serial(internal) RETURNS bytea
 	AS 'MODULE_PATHNAME', $$crmscm_lead_model_fit_serial$$
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION @extschema@.lead_model_fit_deserial(bytea, internal) RETURNS internal
+CREATE OR REPLACE FUNCTION @extschema@.lead_model_fit_deserial(bytea, internal) RETURNS internal
 	AS 'MODULE_PATHNAME', $$crmscm_lead_model_fit_deserial$$
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION @extschema@.lead_model_fit_final(internal) RETURNS @extschema@.lead_model
+CREATE OR REPLACE FUNCTION @extschema@.lead_model_fit_final(internal) RETURNS @extschema@.lead_model
 	AS 'MODULE_PATHNAME', $$crmscm_lead_model_fit_final$$
 	LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.lead_model_fit_trans(internal, boolean, float8[]) IS 'Transition function of lead_model_fit: buffers the row';
@@ -61,7 +69,7 @@ COMMENT ON FUNCTION @extschema@.lead_model_fit_serial(internal) IS 'Serialisatio
 COMMENT ON FUNCTION @extschema@.lead_model_fit_deserial(bytea, internal) IS 'Deserialisation function of lead_model_fit';
 COMMENT ON FUNCTION @extschema@.lead_model_fit_final(internal) IS 'Final function of lead_model_fit: Newton/IRLS over the buffered rows';
 
-CREATE AGGREGATE @extschema@.lead_model_fit(converted boolean, features float8[]) (
+CREATE OR REPLACE AGGREGATE @extschema@.lead_model_fit(converted boolean, features float8[]) (
 	SFUNC = @extschema@.lead_model_fit_trans,
 	STYPE = internal,
 	FINALFUNC = @extschema@.lead_model_fit_final,
@@ -74,7 +82,7 @@ CREATE AGGREGATE @extschema@.lead_model_fit(converted boolean, features float8[]
 COMMENT ON AGGREGATE @extschema@.lead_model_fit(boolean, float8[]) IS
 	'Logistic regression (maximum likelihood, IRLS/Newton, intercept added) of converted on features';
 
-CREATE AGGREGATE @extschema@.lead_model_fit(converted boolean, features float8[], l2 float8) (
+CREATE OR REPLACE AGGREGATE @extschema@.lead_model_fit(converted boolean, features float8[], l2 float8) (
 	SFUNC = @extschema@.lead_model_fit_trans,
 	STYPE = internal,
 	FINALFUNC = @extschema@.lead_model_fit_final,
@@ -88,13 +96,13 @@ COMMENT ON AGGREGATE @extschema@.lead_model_fit(boolean, float8[], float8) IS
 	'Logistic regression with an L2 penalty 0.5*l2*sum(coef^2) on the features (not the intercept); l2 = 1/C of scikit-learn';
 
 -- Scoring and explanations
-CREATE FUNCTION @extschema@.lead_score(model @extschema@.lead_model, features float8[]) RETURNS float8
+CREATE OR REPLACE FUNCTION @extschema@.lead_score(model @extschema@.lead_model, features float8[]) RETURNS float8
 	AS 'MODULE_PATHNAME', $$crmscm_lead_score$$
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.lead_score(@extschema@.lead_model, float8[]) IS
 	'Probability in [0, 1] that a lead with these features converts';
 
-CREATE FUNCTION @extschema@.lead_score_explain(model @extschema@.lead_model, features float8[],
+CREATE OR REPLACE FUNCTION @extschema@.lead_score_explain(model @extschema@.lead_model, features float8[],
 		OUT feature int, OUT value float8, OUT coef float8, OUT contribution float8)
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME', $$crmscm_lead_score_explain$$
@@ -102,7 +110,7 @@ CREATE FUNCTION @extschema@.lead_score_explain(model @extschema@.lead_model, fea
 COMMENT ON FUNCTION @extschema@.lead_score_explain(@extschema@.lead_model, float8[]) IS
 	'Each feature''s contribution coef*value to the log-odds, largest absolute first (log-odds = intercept + sum)';
 
-CREATE FUNCTION @extschema@.lead_model_summary(model @extschema@.lead_model,
+CREATE OR REPLACE FUNCTION @extschema@.lead_model_summary(model @extschema@.lead_model,
 		OUT feature int, OUT coef float8, OUT std_err float8, OUT z float8,
 		OUT p_value float8, OUT odds_ratio float8)
 	RETURNS SETOF record
@@ -111,27 +119,27 @@ CREATE FUNCTION @extschema@.lead_model_summary(model @extschema@.lead_model,
 COMMENT ON FUNCTION @extschema@.lead_model_summary(@extschema@.lead_model) IS
 	'Per coefficient (feature 0 = intercept): estimate, standard error, Wald z, two-sided p-value, odds ratio; NULL for dropped features';
 
-CREATE FUNCTION @extschema@.lead_model_features(@extschema@.lead_model) RETURNS int
+CREATE OR REPLACE FUNCTION @extschema@.lead_model_features(@extschema@.lead_model) RETURNS int
 	AS 'MODULE_PATHNAME', $$crmscm_lead_model_features$$ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION @extschema@.lead_model_rows(@extschema@.lead_model) RETURNS bigint
+CREATE OR REPLACE FUNCTION @extschema@.lead_model_rows(@extschema@.lead_model) RETURNS bigint
 	AS 'MODULE_PATHNAME', $$crmscm_lead_model_rows$$ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION @extschema@.lead_model_positives(@extschema@.lead_model) RETURNS bigint
+CREATE OR REPLACE FUNCTION @extschema@.lead_model_positives(@extschema@.lead_model) RETURNS bigint
 	AS 'MODULE_PATHNAME', $$crmscm_lead_model_positives$$ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION @extschema@.lead_model_l2(@extschema@.lead_model) RETURNS float8
+CREATE OR REPLACE FUNCTION @extschema@.lead_model_l2(@extschema@.lead_model) RETURNS float8
 	AS 'MODULE_PATHNAME', $$crmscm_lead_model_l2$$ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION @extschema@.lead_model_log_likelihood(@extschema@.lead_model) RETURNS float8
+CREATE OR REPLACE FUNCTION @extschema@.lead_model_log_likelihood(@extschema@.lead_model) RETURNS float8
 	AS 'MODULE_PATHNAME', $$crmscm_lead_model_log_likelihood$$ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION @extschema@.lead_model_iterations(@extschema@.lead_model) RETURNS int
+CREATE OR REPLACE FUNCTION @extschema@.lead_model_iterations(@extschema@.lead_model) RETURNS int
 	AS 'MODULE_PATHNAME', $$crmscm_lead_model_iterations$$ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION @extschema@.lead_model_converged(@extschema@.lead_model) RETURNS boolean
+CREATE OR REPLACE FUNCTION @extschema@.lead_model_converged(@extschema@.lead_model) RETURNS boolean
 	AS 'MODULE_PATHNAME', $$crmscm_lead_model_converged$$ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION @extschema@.lead_model_separation(@extschema@.lead_model) RETURNS boolean
+CREATE OR REPLACE FUNCTION @extschema@.lead_model_separation(@extschema@.lead_model) RETURNS boolean
 	AS 'MODULE_PATHNAME', $$crmscm_lead_model_separation$$ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION @extschema@.lead_model_condition_number(@extschema@.lead_model) RETURNS float8
+CREATE OR REPLACE FUNCTION @extschema@.lead_model_condition_number(@extschema@.lead_model) RETURNS float8
 	AS 'MODULE_PATHNAME', $$crmscm_lead_model_condition_number$$ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION @extschema@.lead_model_coef(@extschema@.lead_model) RETURNS float8[]
+CREATE OR REPLACE FUNCTION @extschema@.lead_model_coef(@extschema@.lead_model) RETURNS float8[]
 	AS 'MODULE_PATHNAME', $$crmscm_lead_model_coef$$ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION @extschema@.lead_model_std_err(@extschema@.lead_model) RETURNS float8[]
+CREATE OR REPLACE FUNCTION @extschema@.lead_model_std_err(@extschema@.lead_model) RETURNS float8[]
 	AS 'MODULE_PATHNAME', $$crmscm_lead_model_std_err$$ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.lead_model_features(@extschema@.lead_model) IS 'Number of features (the intercept not counted)';
 COMMENT ON FUNCTION @extschema@.lead_model_rows(@extschema@.lead_model) IS 'Rows the model was fitted on';
@@ -146,15 +154,15 @@ COMMENT ON FUNCTION @extschema@.lead_model_coef(@extschema@.lead_model) IS 'Coef
 COMMENT ON FUNCTION @extschema@.lead_model_std_err(@extschema@.lead_model) IS 'Standard errors, intercept first; NULL for dropped features';
 
 -- ROC AUC
-CREATE FUNCTION @extschema@.auc_trans(internal, float8, boolean) RETURNS internal
+CREATE OR REPLACE FUNCTION @extschema@.auc_trans(internal, float8, boolean) RETURNS internal
 	AS 'MODULE_PATHNAME', $$crmscm_auc_trans$$ LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION @extschema@.auc_combine(internal, internal) RETURNS internal
+CREATE OR REPLACE FUNCTION @extschema@.auc_combine(internal, internal) RETURNS internal
 	AS 'MODULE_PATHNAME', $$crmscm_auc_combine$$ LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION @extschema@.auc_serial(internal) RETURNS bytea
+CREATE OR REPLACE FUNCTION @extschema@.auc_serial(internal) RETURNS bytea
 	AS 'MODULE_PATHNAME', $$crmscm_auc_serial$$ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION @extschema@.auc_deserial(bytea, internal) RETURNS internal
+CREATE OR REPLACE FUNCTION @extschema@.auc_deserial(bytea, internal) RETURNS internal
 	AS 'MODULE_PATHNAME', $$crmscm_auc_deserial$$ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION @extschema@.auc_final(internal) RETURNS float8
+CREATE OR REPLACE FUNCTION @extschema@.auc_final(internal) RETURNS float8
 	AS 'MODULE_PATHNAME', $$crmscm_auc_final$$ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.auc_trans(internal, float8, boolean) IS 'Transition function of auc';
 COMMENT ON FUNCTION @extschema@.auc_combine(internal, internal) IS 'Combine function of auc';
@@ -162,7 +170,7 @@ COMMENT ON FUNCTION @extschema@.auc_serial(internal) IS 'Serialisation function 
 COMMENT ON FUNCTION @extschema@.auc_deserial(bytea, internal) IS 'Deserialisation function of auc';
 COMMENT ON FUNCTION @extschema@.auc_final(internal) IS 'Final function of auc';
 
-CREATE AGGREGATE @extschema@.auc(score float8, label boolean) (
+CREATE OR REPLACE AGGREGATE @extschema@.auc(score float8, label boolean) (
 	SFUNC = @extschema@.auc_trans,
 	STYPE = internal,
 	FINALFUNC = @extschema@.auc_final,
@@ -176,15 +184,15 @@ COMMENT ON AGGREGATE @extschema@.auc(float8, boolean) IS
 	'ROC AUC of score for label, ties counted half (= scikit-learn roc_auc_score); NULL rows skipped, NULL unless both labels occur';
 
 -- Naive Bayes over won/lost frequencies (Odoo's predictive lead scoring)
-CREATE FUNCTION @extschema@.lead_nb_fit_trans(internal, boolean, text[]) RETURNS internal
+CREATE OR REPLACE FUNCTION @extschema@.lead_nb_fit_trans(internal, boolean, text[]) RETURNS internal
 	AS 'MODULE_PATHNAME', $$crmscm_lead_nb_fit_trans$$ LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION @extschema@.lead_nb_fit_combine(internal, internal) RETURNS internal
+CREATE OR REPLACE FUNCTION @extschema@.lead_nb_fit_combine(internal, internal) RETURNS internal
 	AS 'MODULE_PATHNAME', $$crmscm_lead_nb_fit_combine$$ LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION @extschema@.lead_nb_fit_serial(internal) RETURNS bytea
+CREATE OR REPLACE FUNCTION @extschema@.lead_nb_fit_serial(internal) RETURNS bytea
 	AS 'MODULE_PATHNAME', $$crmscm_lead_nb_fit_serial$$ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION @extschema@.lead_nb_fit_deserial(bytea, internal) RETURNS internal
+CREATE OR REPLACE FUNCTION @extschema@.lead_nb_fit_deserial(bytea, internal) RETURNS internal
 	AS 'MODULE_PATHNAME', $$crmscm_lead_nb_fit_deserial$$ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION @extschema@.lead_nb_fit_final(internal) RETURNS jsonb
+CREATE OR REPLACE FUNCTION @extschema@.lead_nb_fit_final(internal) RETURNS jsonb
 	AS 'MODULE_PATHNAME', $$crmscm_lead_nb_fit_final$$ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.lead_nb_fit_trans(internal, boolean, text[]) IS 'Transition function of lead_nb_fit';
 COMMENT ON FUNCTION @extschema@.lead_nb_fit_combine(internal, internal) IS 'Combine function of lead_nb_fit';
@@ -192,7 +200,7 @@ COMMENT ON FUNCTION @extschema@.lead_nb_fit_serial(internal) IS 'Serialisation f
 COMMENT ON FUNCTION @extschema@.lead_nb_fit_deserial(bytea, internal) IS 'Deserialisation function of lead_nb_fit';
 COMMENT ON FUNCTION @extschema@.lead_nb_fit_final(internal) IS 'Final function of lead_nb_fit: the model as jsonb';
 
-CREATE AGGREGATE @extschema@.lead_nb_fit(converted boolean, attributes text[]) (
+CREATE OR REPLACE AGGREGATE @extschema@.lead_nb_fit(converted boolean, attributes text[]) (
 	SFUNC = @extschema@.lead_nb_fit_trans,
 	STYPE = internal,
 	FINALFUNC = @extschema@.lead_nb_fit_final,
@@ -205,7 +213,7 @@ CREATE AGGREGATE @extschema@.lead_nb_fit(converted boolean, attributes text[]) (
 COMMENT ON AGGREGATE @extschema@.lead_nb_fit(boolean, text[]) IS
 	'Naive Bayes model (jsonb) of won/lost counts per attribute value, as Odoo''s predictive lead scoring; NULL values unset';
 
-CREATE FUNCTION @extschema@.lead_nb_score(model jsonb, attributes text[]) RETURNS float8
+CREATE OR REPLACE FUNCTION @extschema@.lead_nb_score(model jsonb, attributes text[]) RETURNS float8
 	LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
 AS $$
@@ -248,20 +256,20 @@ COMMENT ON FUNCTION @extschema@.lead_nb_score(jsonb, text[]) IS
 	'Naive Bayes probability of winning: priors x per-value won/lost frequency ratios, counts smoothed by +0.1, unseen or NULL values ignored';
 
 -- Engagement: points that halve every half-life
-CREATE FUNCTION @extschema@.decayed_points(points float8, occurred_at timestamptz, half_life interval,
+CREATE OR REPLACE FUNCTION @extschema@.decayed_points(points float8, occurred_at timestamptz, half_life interval,
 		as_of timestamptz) RETURNS float8
 	AS 'MODULE_PATHNAME', $$crmscm_decayed_points$$
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.decayed_points(float8, timestamptz, interval, timestamptz) IS
 	'points * 2^(-(as_of - occurred_at) / half_life); 0 for events after as_of; half_life measured as EXTRACT(epoch)';
 
-CREATE FUNCTION @extschema@.engagement_score_trans(float8, float8, timestamptz, interval, timestamptz) RETURNS float8
+CREATE OR REPLACE FUNCTION @extschema@.engagement_score_trans(float8, float8, timestamptz, interval, timestamptz) RETURNS float8
 	AS 'MODULE_PATHNAME', $$crmscm_engagement_score_trans$$
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.engagement_score_trans(float8, float8, timestamptz, interval, timestamptz) IS
 	'Transition function of engagement_score';
 
-CREATE AGGREGATE @extschema@.engagement_score(points float8, occurred_at timestamptz, half_life interval,
+CREATE OR REPLACE AGGREGATE @extschema@.engagement_score(points float8, occurred_at timestamptz, half_life interval,
 		as_of timestamptz) (
 	SFUNC = @extschema@.engagement_score_trans,
 	STYPE = float8,

@@ -1,39 +1,51 @@
 -- Customer lifetime: RFM summaries, BG/NBD, Gamma-Gamma and CLV (SPEC §5).
 -- Math in src/core/lifetime.c, SQL face in src/lifetime.c.
 
-CREATE TYPE @extschema@.rfm AS (
-	frequency int,
-	recency float8,
-	t float8,
-	monetary float8
-);
+DO $guard$ BEGIN
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_type t WHERE t.typname OPERATOR(pg_catalog.=) 'rfm' AND t.typnamespace OPERATOR(pg_catalog.=) '@extschema@'::regnamespace AND t.typisdefined) THEN
+		CREATE TYPE @extschema@.rfm AS (
+			frequency int,
+			recency float8,
+			t float8,
+			monetary float8
+		);
+	END IF;
+END $guard$;
 COMMENT ON TYPE @extschema@.rfm IS
 	'RFM summary of one customer in days: repeat purchase days, last - first purchase day, as_of - first purchase day, mean spend of the repeat days';
 
-CREATE TYPE @extschema@.bgnbd AS (
-	r float8,
-	alpha float8,
-	a float8,
-	b float8,
-	log_likelihood float8,
-	n bigint,
-	converged boolean
-);
+DO $guard$ BEGIN
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_type t WHERE t.typname OPERATOR(pg_catalog.=) 'bgnbd' AND t.typnamespace OPERATOR(pg_catalog.=) '@extschema@'::regnamespace AND t.typisdefined) THEN
+		CREATE TYPE @extschema@.bgnbd AS (
+			r float8,
+			alpha float8,
+			a float8,
+			b float8,
+			log_likelihood float8,
+			n bigint,
+			converged boolean
+		);
+	END IF;
+END $guard$;
 COMMENT ON TYPE @extschema@.bgnbd IS
 	'BG/NBD model (Fader, Hardie & Lee 2005): purchase rate ~ Gamma(r, alpha), dropout probability ~ Beta(a, b); alpha in the time unit of the fit';
 
-CREATE TYPE @extschema@.gamma_gamma AS (
-	p float8,
-	q float8,
-	v float8,
-	log_likelihood float8,
-	n bigint,
-	converged boolean
-);
+DO $guard$ BEGIN
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_type t WHERE t.typname OPERATOR(pg_catalog.=) 'gamma_gamma' AND t.typnamespace OPERATOR(pg_catalog.=) '@extschema@'::regnamespace AND t.typisdefined) THEN
+		CREATE TYPE @extschema@.gamma_gamma AS (
+			p float8,
+			q float8,
+			v float8,
+			log_likelihood float8,
+			n bigint,
+			converged boolean
+		);
+	END IF;
+END $guard$;
 COMMENT ON TYPE @extschema@.gamma_gamma IS
 	'Gamma-Gamma spend model (Fader, Hardie & Lee 2005; Hardie note 025): spend per transaction ~ Gamma(p, nu), nu ~ Gamma(q, v)';
 
-CREATE FUNCTION @extschema@.bgnbd_model(r float8, alpha float8, a float8, b float8)
+CREATE OR REPLACE FUNCTION @extschema@.bgnbd_model(r float8, alpha float8, a float8, b float8)
 	RETURNS @extschema@.bgnbd
 	LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
@@ -41,7 +53,7 @@ CREATE FUNCTION @extschema@.bgnbd_model(r float8, alpha float8, a float8, b floa
 COMMENT ON FUNCTION @extschema@.bgnbd_model(float8, float8, float8, float8) IS
 	'A BG/NBD model from known parameters (log_likelihood, n and converged NULL)';
 
-CREATE FUNCTION @extschema@.gamma_gamma_model(p float8, q float8, v float8)
+CREATE OR REPLACE FUNCTION @extschema@.gamma_gamma_model(p float8, q float8, v float8)
 	RETURNS @extschema@.gamma_gamma
 	LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
@@ -51,15 +63,15 @@ COMMENT ON FUNCTION @extschema@.gamma_gamma_model(float8, float8, float8) IS
 
 -- rfm_summary(ordered_at, amount, as_of) ------------------------------------
 
-CREATE FUNCTION @extschema@.rfm_summary_trans(internal, date, float8, date) RETURNS internal
+CREATE OR REPLACE FUNCTION @extschema@.rfm_summary_trans(internal, date, float8, date) RETURNS internal
 	AS 'MODULE_PATHNAME', $$crmscm_rfm_trans$$ LANGUAGE C PARALLEL SAFE;
-CREATE FUNCTION @extschema@.rfm_summary_combine(internal, internal) RETURNS internal
+CREATE OR REPLACE FUNCTION @extschema@.rfm_summary_combine(internal, internal) RETURNS internal
 	AS 'MODULE_PATHNAME', $$crmscm_rfm_combine$$ LANGUAGE C PARALLEL SAFE;
-CREATE FUNCTION @extschema@.rfm_summary_serialize(internal) RETURNS bytea
+CREATE OR REPLACE FUNCTION @extschema@.rfm_summary_serialize(internal) RETURNS bytea
 	AS 'MODULE_PATHNAME', $$crmscm_rfm_serialize$$ LANGUAGE C STRICT PARALLEL SAFE;
-CREATE FUNCTION @extschema@.rfm_summary_deserialize(bytea, internal) RETURNS internal
+CREATE OR REPLACE FUNCTION @extschema@.rfm_summary_deserialize(bytea, internal) RETURNS internal
 	AS 'MODULE_PATHNAME', $$crmscm_rfm_deserialize$$ LANGUAGE C STRICT PARALLEL SAFE;
-CREATE FUNCTION @extschema@.rfm_summary_final(internal) RETURNS @extschema@.rfm
+CREATE OR REPLACE FUNCTION @extschema@.rfm_summary_final(internal) RETURNS @extschema@.rfm
 	AS 'MODULE_PATHNAME', $$crmscm_rfm_final$$ LANGUAGE C PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.rfm_summary_trans(internal, date, float8, date) IS 'Transition function of rfm_summary';
 COMMENT ON FUNCTION @extschema@.rfm_summary_combine(internal, internal) IS 'Combine function of rfm_summary (parallel aggregation)';
@@ -67,7 +79,7 @@ COMMENT ON FUNCTION @extschema@.rfm_summary_serialize(internal) IS 'Serializatio
 COMMENT ON FUNCTION @extschema@.rfm_summary_deserialize(bytea, internal) IS 'Deserialization function of rfm_summary';
 COMMENT ON FUNCTION @extschema@.rfm_summary_final(internal) IS 'Final function of rfm_summary';
 
-CREATE AGGREGATE @extschema@.rfm_summary(ordered_at date, amount float8, as_of date) (
+CREATE OR REPLACE AGGREGATE @extschema@.rfm_summary(ordered_at date, amount float8, as_of date) (
 	SFUNC = @extschema@.rfm_summary_trans,
 	STYPE = internal,
 	FINALFUNC = @extschema@.rfm_summary_final,
@@ -81,15 +93,15 @@ COMMENT ON AGGREGATE @extschema@.rfm_summary(date, float8, date) IS
 
 -- bgnbd_fit(frequency, recency, t) ------------------------------------------
 
-CREATE FUNCTION @extschema@.bgnbd_fit_trans(internal, float8, float8, float8) RETURNS internal
+CREATE OR REPLACE FUNCTION @extschema@.bgnbd_fit_trans(internal, float8, float8, float8) RETURNS internal
 	AS 'MODULE_PATHNAME', $$crmscm_bgnbd_fit_trans$$ LANGUAGE C PARALLEL SAFE;
-CREATE FUNCTION @extschema@.lifetime_patterns_combine(internal, internal) RETURNS internal
+CREATE OR REPLACE FUNCTION @extschema@.lifetime_patterns_combine(internal, internal) RETURNS internal
 	AS 'MODULE_PATHNAME', $$crmscm_lt_combine$$ LANGUAGE C PARALLEL SAFE;
-CREATE FUNCTION @extschema@.lifetime_patterns_serialize(internal) RETURNS bytea
+CREATE OR REPLACE FUNCTION @extschema@.lifetime_patterns_serialize(internal) RETURNS bytea
 	AS 'MODULE_PATHNAME', $$crmscm_lt_serialize$$ LANGUAGE C STRICT PARALLEL SAFE;
-CREATE FUNCTION @extschema@.lifetime_patterns_deserialize(bytea, internal) RETURNS internal
+CREATE OR REPLACE FUNCTION @extschema@.lifetime_patterns_deserialize(bytea, internal) RETURNS internal
 	AS 'MODULE_PATHNAME', $$crmscm_lt_deserialize$$ LANGUAGE C STRICT PARALLEL SAFE;
-CREATE FUNCTION @extschema@.bgnbd_fit_final(internal) RETURNS @extschema@.bgnbd
+CREATE OR REPLACE FUNCTION @extschema@.bgnbd_fit_final(internal) RETURNS @extschema@.bgnbd
 	AS 'MODULE_PATHNAME', $$crmscm_bgnbd_fit_final$$ LANGUAGE C PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.bgnbd_fit_trans(internal, float8, float8, float8) IS 'Transition function of bgnbd_fit';
 COMMENT ON FUNCTION @extschema@.lifetime_patterns_combine(internal, internal) IS 'Combine function of bgnbd_fit and gamma_gamma_fit (parallel aggregation)';
@@ -97,7 +109,7 @@ COMMENT ON FUNCTION @extschema@.lifetime_patterns_serialize(internal) IS 'Serial
 COMMENT ON FUNCTION @extschema@.lifetime_patterns_deserialize(bytea, internal) IS 'Deserialization function of bgnbd_fit and gamma_gamma_fit';
 COMMENT ON FUNCTION @extschema@.bgnbd_fit_final(internal) IS 'Final function of bgnbd_fit: maximum likelihood';
 
-CREATE AGGREGATE @extschema@.bgnbd_fit(frequency float8, recency float8, t float8) (
+CREATE OR REPLACE AGGREGATE @extschema@.bgnbd_fit(frequency float8, recency float8, t float8) (
 	SFUNC = @extschema@.bgnbd_fit_trans,
 	STYPE = internal,
 	FINALFUNC = @extschema@.bgnbd_fit_final,
@@ -111,14 +123,14 @@ COMMENT ON AGGREGATE @extschema@.bgnbd_fit(float8, float8, float8) IS
 
 -- gamma_gamma_fit(frequency, monetary) ---------------------------------------
 
-CREATE FUNCTION @extschema@.gamma_gamma_fit_trans(internal, float8, float8) RETURNS internal
+CREATE OR REPLACE FUNCTION @extschema@.gamma_gamma_fit_trans(internal, float8, float8) RETURNS internal
 	AS 'MODULE_PATHNAME', $$crmscm_gamma_gamma_fit_trans$$ LANGUAGE C PARALLEL SAFE;
-CREATE FUNCTION @extschema@.gamma_gamma_fit_final(internal) RETURNS @extschema@.gamma_gamma
+CREATE OR REPLACE FUNCTION @extschema@.gamma_gamma_fit_final(internal) RETURNS @extschema@.gamma_gamma
 	AS 'MODULE_PATHNAME', $$crmscm_gamma_gamma_fit_final$$ LANGUAGE C PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.gamma_gamma_fit_trans(internal, float8, float8) IS 'Transition function of gamma_gamma_fit';
 COMMENT ON FUNCTION @extschema@.gamma_gamma_fit_final(internal) IS 'Final function of gamma_gamma_fit: maximum likelihood';
 
-CREATE AGGREGATE @extschema@.gamma_gamma_fit(frequency float8, monetary float8) (
+CREATE OR REPLACE AGGREGATE @extschema@.gamma_gamma_fit(frequency float8, monetary float8) (
 	SFUNC = @extschema@.gamma_gamma_fit_trans,
 	STYPE = internal,
 	FINALFUNC = @extschema@.gamma_gamma_fit_final,
@@ -132,37 +144,37 @@ COMMENT ON AGGREGATE @extschema@.gamma_gamma_fit(float8, float8) IS
 
 -- predictions ----------------------------------------------------------------
 
-CREATE FUNCTION @extschema@.bgnbd_p_alive(model @extschema@.bgnbd, frequency float8, recency float8, t float8)
+CREATE OR REPLACE FUNCTION @extschema@.bgnbd_p_alive(model @extschema@.bgnbd, frequency float8, recency float8, t float8)
 	RETURNS float8
 	AS 'MODULE_PATHNAME', $$crmscm_bgnbd_p_alive$$ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.bgnbd_p_alive(@extschema@.bgnbd, float8, float8, float8) IS
 	'Probability that a customer with (frequency, recency, t) is still active (1 when frequency is 0)';
 
-CREATE FUNCTION @extschema@.bgnbd_expected(model @extschema@.bgnbd, horizon float8, frequency float8, recency float8, t float8)
+CREATE OR REPLACE FUNCTION @extschema@.bgnbd_expected(model @extschema@.bgnbd, horizon float8, frequency float8, recency float8, t float8)
 	RETURNS float8
 	AS 'MODULE_PATHNAME', $$crmscm_bgnbd_expected$$ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.bgnbd_expected(@extschema@.bgnbd, float8, float8, float8, float8) IS
 	'Expected purchases in the next horizon of a customer with (frequency, recency, t), FHL 2005 eq. 10; finite for all parameters';
 
-CREATE FUNCTION @extschema@.bgnbd_expected_new(model @extschema@.bgnbd, horizon float8)
+CREATE OR REPLACE FUNCTION @extschema@.bgnbd_expected_new(model @extschema@.bgnbd, horizon float8)
 	RETURNS float8
 	AS 'MODULE_PATHNAME', $$crmscm_bgnbd_expected_new$$ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.bgnbd_expected_new(@extschema@.bgnbd, float8) IS
 	'Expected repeat purchases of a new customer in horizon, FHL 2005 eq. 9';
 
-CREATE FUNCTION @extschema@.bgnbd_prob_n(model @extschema@.bgnbd, n int, horizon float8)
+CREATE OR REPLACE FUNCTION @extschema@.bgnbd_prob_n(model @extschema@.bgnbd, n int, horizon float8)
 	RETURNS float8
 	AS 'MODULE_PATHNAME', $$crmscm_bgnbd_prob_n$$ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.bgnbd_prob_n(@extschema@.bgnbd, int, float8) IS
 	'Probability that a new customer makes exactly n repeat purchases in horizon, FHL 2005 eq. 8';
 
-CREATE FUNCTION @extschema@.gamma_gamma_expected(model @extschema@.gamma_gamma, frequency float8, monetary float8)
+CREATE OR REPLACE FUNCTION @extschema@.gamma_gamma_expected(model @extschema@.gamma_gamma, frequency float8, monetary float8)
 	RETURNS float8
 	AS 'MODULE_PATHNAME', $$crmscm_gamma_gamma_expected$$ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.gamma_gamma_expected(@extschema@.gamma_gamma, float8, float8) IS
 	'Expected spend per transaction: p (v + frequency * monetary) / (p * frequency + q - 1)';
 
-CREATE FUNCTION @extschema@.clv(bgnbd @extschema@.bgnbd, gamma_gamma @extschema@.gamma_gamma,
+CREATE OR REPLACE FUNCTION @extschema@.clv(bgnbd @extschema@.bgnbd, gamma_gamma @extschema@.gamma_gamma,
 		frequency float8, recency float8, t float8, monetary float8,
 		months int, monthly_discount float8, units_per_month float8)
 	RETURNS float8
@@ -172,7 +184,7 @@ COMMENT ON FUNCTION @extschema@.clv(@extschema@.bgnbd, @extschema@.gamma_gamma, 
 
 -- lifecycle stage -------------------------------------------------------------
 
-CREATE FUNCTION @extschema@.lifetime_stage(purchase_days int, last_order_day date, orders_placed int,
+CREATE OR REPLACE FUNCTION @extschema@.lifetime_stage(purchase_days int, last_order_day date, orders_placed int,
 		as_of date, at_risk_days int DEFAULT 180, churn_days int DEFAULT 365, p_alive float8 DEFAULT NULL)
 	RETURNS text
 	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE

@@ -1,6 +1,6 @@
 -- Train and store the lead model of the current tenant (SPEC §4).
 
-CREATE FUNCTION @extschema@.lead_model_train(name text, feature_names text[] DEFAULT NULL,
+CREATE OR REPLACE FUNCTION @extschema@.lead_model_train(name text, feature_names text[] DEFAULT NULL,
 		l2 float8 DEFAULT 0) RETURNS bigint
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp

@@ -1,7 +1,7 @@
 -- Customer lifetime bookkeeping and stored models (SPEC §5).  Kept by the
 -- triggers of 340_lifetime_triggers.sql; conventions: doc/conventions.md.
 
-CREATE TABLE @extschema@.customer_lifetime (
+CREATE TABLE IF NOT EXISTS @extschema@.customer_lifetime (
 	tenant_id bigint NOT NULL DEFAULT @extschema@.current_tenant(),
 	customer_id bigint NOT NULL,
 	first_order_day date,
@@ -35,7 +35,7 @@ COMMENT ON COLUMN @extschema@.customer_lifetime.stage IS 'Lifecycle stage on sta
 COMMENT ON COLUMN @extschema@.customer_lifetime.stage_as_of IS 'Day the stage was computed for';
 COMMENT ON COLUMN @extschema@.customer_lifetime.updated_at IS 'When the row was last recomputed';
 
-CREATE TABLE @extschema@.lifetime_models (
+CREATE TABLE IF NOT EXISTS @extschema@.lifetime_models (
 	tenant_id bigint NOT NULL DEFAULT @extschema@.current_tenant(),
 	as_of date,
 	unit_days float8 NOT NULL DEFAULT 7 CHECK (unit_days > 0),
@@ -73,7 +73,7 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.lifetime_models', '');
 -- booked, and each customer's purchases per day.  customer_lifetime is
 -- their sum; crmscm.refresh_customer_lifetime() rebuilds all three.
 
-CREATE TABLE @extschema@.sales_order_totals (
+CREATE TABLE IF NOT EXISTS @extschema@.sales_order_totals (
 	tenant_id bigint NOT NULL DEFAULT @extschema@.current_tenant(),
 	order_id bigint NOT NULL,
 	customer_id bigint NOT NULL,
@@ -86,7 +86,7 @@ CREATE TABLE @extschema@.sales_order_totals (
 	-- outlive it until the commit-time bookkeeping has subtracted it
 	PRIMARY KEY (tenant_id, order_id)
 );
-CREATE INDEX ON @extschema@.sales_order_totals (tenant_id, customer_id);
+CREATE INDEX IF NOT EXISTS sales_order_totals_tenant_id_customer_id_idx ON @extschema@.sales_order_totals (tenant_id, customer_id);
 COMMENT ON TABLE @extschema@.sales_order_totals IS
 	'Per sales order, what it counts for in customer_lifetime as of the last commit that changed it (maintained by triggers)';
 COMMENT ON COLUMN @extschema@.sales_order_totals.tenant_id IS 'Tenant owning the row';
@@ -98,7 +98,7 @@ COMMENT ON COLUMN @extschema@.sales_order_totals.purchase_lines IS 'Lines that m
 COMMENT ON COLUMN @extschema@.sales_order_totals.amount IS 'Purchase value, as crmscm.customer_purchases.amount (0 if not a purchase)';
 COMMENT ON COLUMN @extschema@.sales_order_totals.shipped_amount IS 'qty_shipped * unit_price of those lines';
 
-CREATE TABLE @extschema@.customer_purchase_days (
+CREATE TABLE IF NOT EXISTS @extschema@.customer_purchase_days (
 	tenant_id bigint NOT NULL DEFAULT @extschema@.current_tenant(),
 	customer_id bigint NOT NULL,
 	purchase_day date NOT NULL,

@@ -18,7 +18,7 @@
 -- are written only while the transaction-local setting crmscm.internal is
 -- 'on'; crmscm_guard() rejects other writes to them.
 
-CREATE FUNCTION @extschema@._guard() RETURNS trigger
+CREATE OR REPLACE FUNCTION @extschema@._guard() RETURNS trigger
 	AS 'MODULE_PATHNAME', $$crmscm_guard$$
 	LANGUAGE C;
 COMMENT ON FUNCTION @extschema@._guard() IS
@@ -30,7 +30,7 @@ COMMENT ON FUNCTION @extschema@._guard() IS
 
 -- PL/pgSQL rather than SQL: its plan is cached for the session, where a
 -- non-inlinable SQL function is parsed and planned again on every call.
-CREATE FUNCTION @extschema@._nearest_warehouse(p_tenant bigint, p_to @extschema@.geopoint)
+CREATE OR REPLACE FUNCTION @extschema@._nearest_warehouse(p_tenant bigint, p_to @extschema@.geopoint)
 RETURNS bigint LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -45,7 +45,7 @@ COMMENT ON FUNCTION @extschema@._nearest_warehouse(bigint, @extschema@.geopoint)
 
 -- Create the inventory rows (tenant, item, warehouse) that do not exist yet,
 -- in key order.  Rows are created empty (all quantities 0).
-CREATE FUNCTION @extschema@._ensure_inventory(p_tenants bigint[], p_items bigint[], p_whs bigint[])
+CREATE OR REPLACE FUNCTION @extschema@._ensure_inventory(p_tenants bigint[], p_items bigint[], p_whs bigint[])
 RETURNS void LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -65,7 +65,7 @@ COMMENT ON FUNCTION @extschema@._ensure_inventory(bigint[], bigint[], bigint[]) 
 -- Lock the inventory rows of the given items in every warehouse, in the
 -- global order.  p_whs (optional, parallel to p_items) names rows that must
 -- exist (backorder targets): missing ones are created first.
-CREATE FUNCTION @extschema@._lock_items(p_tenants bigint[], p_items bigint[], p_whs bigint[] DEFAULT NULL)
+CREATE OR REPLACE FUNCTION @extschema@._lock_items(p_tenants bigint[], p_items bigint[], p_whs bigint[] DEFAULT NULL)
 RETURNS boolean LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -106,7 +106,7 @@ COMMENT ON FUNCTION @extschema@._lock_items(bigint[], bigint[], bigint[]) IS
 -- from warehouses with stock nearest to ship_to first; the rest becomes a
 -- backorder at the preferred (else nearest) warehouse.  The item's inventory
 -- rows are locked and the backorder warehouse's row exists.
-CREATE FUNCTION @extschema@._reserve(p_tenant bigint, p_order bigint, p_line int, p_item bigint,
+CREATE OR REPLACE FUNCTION @extschema@._reserve(p_tenant bigint, p_order bigint, p_line int, p_item bigint,
 	p_qty numeric, p_pref bigint, p_ship_to @extschema@.geopoint, p_priority int)
 RETURNS boolean LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp AS $$
@@ -163,7 +163,7 @@ COMMENT ON FUNCTION @extschema@._reserve(bigint, bigint, int, bigint, numeric, b
 -- Take p_qty units away from a line's holding: its backorders first (newest
 -- first), then its reservations (latest first).  Released stock stays
 -- available; callers settle the item afterwards.
-CREATE FUNCTION @extschema@._release(p_tenant bigint, p_order bigint, p_line int, p_qty numeric)
+CREATE OR REPLACE FUNCTION @extschema@._release(p_tenant bigint, p_order bigint, p_line int, p_qty numeric)
 RETURNS void LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -223,7 +223,7 @@ COMMENT ON FUNCTION @extschema@._release(bigint, bigint, int, numeric) IS
 -- waiting line locked by another transaction is never waited for here:
 -- p_wait => raise 'CRW01' naming it (the caller rolls back, waits, retries);
 -- otherwise stop filling this queue (the line's holder fills it later).
-CREATE FUNCTION @extschema@._fill(p_tenant bigint, p_item bigint, p_wh bigint, p_wait boolean)
+CREATE OR REPLACE FUNCTION @extschema@._fill(p_tenant bigint, p_item bigint, p_wh bigint, p_wait boolean)
 RETURNS void LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -274,7 +274,7 @@ COMMENT ON FUNCTION @extschema@._fill(bigint, bigint, bigint, boolean) IS
 	'Internal: fill the backorder queue of one item and warehouse from available stock';
 
 -- Fill every queue of the given items that has available stock.
-CREATE FUNCTION @extschema@._settle(p_tenants bigint[], p_items bigint[], p_wait boolean)
+CREATE OR REPLACE FUNCTION @extschema@._settle(p_tenants bigint[], p_items bigint[], p_wait boolean)
 RETURNS void LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -298,7 +298,7 @@ COMMENT ON FUNCTION @extschema@._settle(bigint[], bigint[], boolean) IS
 
 -- Remove everything a line holds (it is being deleted): backorders, and
 -- reservations back to available.
-CREATE FUNCTION @extschema@._drop_line_stock(p_tenant bigint, p_order bigint, p_line int)
+CREATE OR REPLACE FUNCTION @extschema@._drop_line_stock(p_tenant bigint, p_order bigint, p_line int)
 RETURNS void LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -329,7 +329,7 @@ COMMENT ON FUNCTION @extschema@._drop_line_stock(bigint, bigint, int) IS
 -- sales_order_lines
 -- ---------------------------------------------------------------------
 
-CREATE FUNCTION @extschema@._line_before_update() RETURNS trigger
+CREATE OR REPLACE FUNCTION @extschema@._line_before_update() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan AS $$
@@ -384,13 +384,13 @@ COMMENT ON FUNCTION @extschema@._line_before_update() IS
 -- It runs with its owner's rights like the SECURITY DEFINER triggers, but
 -- switches user itself instead of being declared SECURITY DEFINER with SET
 -- search_path: see crmscm_lines_after_insert() for why (measured).
-CREATE FUNCTION @extschema@._lines_after_insert() RETURNS trigger
+CREATE OR REPLACE FUNCTION @extschema@._lines_after_insert() RETURNS trigger
 	AS 'MODULE_PATHNAME', $$crmscm_lines_after_insert$$
 	LANGUAGE C;
 COMMENT ON FUNCTION @extschema@._lines_after_insert() IS
 	'Trigger: lines inserted into confirmed orders reserve stock or are backordered';
 
-CREATE FUNCTION @extschema@._lines_after_update() RETURNS trigger
+CREATE OR REPLACE FUNCTION @extschema@._lines_after_update() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan AS $$
@@ -453,7 +453,7 @@ $$;
 COMMENT ON FUNCTION @extschema@._lines_after_update() IS
 	'Trigger: quantity changes and cancellations of lines of confirmed orders adjust reservations and backorders';
 
-CREATE FUNCTION @extschema@._lines_after_delete() RETURNS trigger
+CREATE OR REPLACE FUNCTION @extschema@._lines_after_delete() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan AS $$
@@ -486,27 +486,27 @@ $$;
 COMMENT ON FUNCTION @extschema@._lines_after_delete() IS
 	'Trigger: deleted lines release their reservations (to waiting backorders first) and drop their backorders';
 
-CREATE TRIGGER sales_order_lines_guard
+CREATE OR REPLACE TRIGGER sales_order_lines_guard
 	BEFORE UPDATE ON @extschema@.sales_order_lines
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._guard('qty_reserved', 'qty_backordered', 'qty_shipped');
-CREATE TRIGGER sales_order_lines_check_update
+CREATE OR REPLACE TRIGGER sales_order_lines_check_update
 	BEFORE UPDATE ON @extschema@.sales_order_lines
 	FOR EACH ROW
 	WHEN (OLD.qty IS DISTINCT FROM NEW.qty OR OLD.status IS DISTINCT FROM NEW.status
 	      OR OLD.item_id IS DISTINCT FROM NEW.item_id OR OLD.warehouse_id IS DISTINCT FROM NEW.warehouse_id
 	      OR OLD.order_id IS DISTINCT FROM NEW.order_id OR OLD.line_no IS DISTINCT FROM NEW.line_no)
 	EXECUTE FUNCTION @extschema@._line_before_update();
-CREATE TRIGGER sales_order_lines_reserve
+CREATE OR REPLACE TRIGGER sales_order_lines_reserve
 	AFTER INSERT ON @extschema@.sales_order_lines
 	REFERENCING NEW TABLE AS new_lines
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._lines_after_insert();
-CREATE TRIGGER sales_order_lines_adjust
+CREATE OR REPLACE TRIGGER sales_order_lines_adjust
 	AFTER UPDATE ON @extschema@.sales_order_lines
 	REFERENCING OLD TABLE AS old_lines NEW TABLE AS new_lines
 	FOR EACH STATEMENT
 	WHEN (pg_catalog.current_setting('crmscm.internal', true) IS DISTINCT FROM 'on')
 	EXECUTE FUNCTION @extschema@._lines_after_update();
-CREATE TRIGGER sales_order_lines_release
+CREATE OR REPLACE TRIGGER sales_order_lines_release
 	AFTER DELETE ON @extschema@.sales_order_lines
 	REFERENCING OLD TABLE AS old_lines
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._lines_after_delete();
@@ -515,7 +515,7 @@ CREATE TRIGGER sales_order_lines_release
 -- sales_orders
 -- ---------------------------------------------------------------------
 
-CREATE FUNCTION @extschema@._order_before_update() RETURNS trigger
+CREATE OR REPLACE FUNCTION @extschema@._order_before_update() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -538,7 +538,7 @@ $$;
 COMMENT ON FUNCTION @extschema@._order_before_update() IS
 	'Trigger: validates order status transitions';
 
-CREATE FUNCTION @extschema@._orders_after_update() RETURNS trigger
+CREATE OR REPLACE FUNCTION @extschema@._orders_after_update() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan AS $$
@@ -613,14 +613,14 @@ $$;
 COMMENT ON FUNCTION @extschema@._orders_after_update() IS
 	'Trigger: confirming an order reserves its lines, cancelling it releases them';
 
-CREATE TRIGGER sales_orders_guard
+CREATE OR REPLACE TRIGGER sales_orders_guard
 	BEFORE UPDATE ON @extschema@.sales_orders
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._guard();
-CREATE TRIGGER sales_orders_check_status
+CREATE OR REPLACE TRIGGER sales_orders_check_status
 	BEFORE UPDATE ON @extschema@.sales_orders
 	FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
 	EXECUTE FUNCTION @extschema@._order_before_update();
-CREATE TRIGGER sales_orders_confirm_cancel
+CREATE OR REPLACE TRIGGER sales_orders_confirm_cancel
 	AFTER UPDATE ON @extschema@.sales_orders
 	REFERENCING OLD TABLE AS old_orders NEW TABLE AS new_orders
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._orders_after_update();
@@ -629,7 +629,7 @@ CREATE TRIGGER sales_orders_confirm_cancel
 -- stock_moves: receipts and adjustments (shipments come from ship())
 -- ---------------------------------------------------------------------
 
-CREATE FUNCTION @extschema@._moves_after_insert() RETURNS trigger
+CREATE OR REPLACE FUNCTION @extschema@._moves_after_insert() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan AS $$
@@ -709,7 +709,7 @@ $$;
 COMMENT ON FUNCTION @extschema@._moves_after_insert() IS
 	'Trigger: receipts and adjustments change on hand; stock received fills waiting backorders';
 
-CREATE FUNCTION @extschema@._moves_immutable() RETURNS trigger
+CREATE OR REPLACE FUNCTION @extschema@._moves_immutable() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -721,34 +721,34 @@ $$;
 COMMENT ON FUNCTION @extschema@._moves_immutable() IS
 	'Trigger: stock moves are append-only';
 
-CREATE TRIGGER stock_moves_apply
+CREATE OR REPLACE TRIGGER stock_moves_apply
 	AFTER INSERT ON @extschema@.stock_moves
 	REFERENCING NEW TABLE AS new_moves
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._moves_after_insert();
-CREATE TRIGGER stock_moves_append_only
+CREATE OR REPLACE TRIGGER stock_moves_append_only
 	BEFORE UPDATE OR DELETE ON @extschema@.stock_moves
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._moves_immutable();
 
 -- inventory quantities only through moves, orders and purchase orders
 -- stock moves by anyone but crmscm's own functions must not carry the
 -- internal flag (which would skip applying them to inventory)
-CREATE TRIGGER stock_moves_guard
+CREATE OR REPLACE TRIGGER stock_moves_guard
 	BEFORE INSERT ON @extschema@.stock_moves
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._guard();
-CREATE TRIGGER inventory_guard
+CREATE OR REPLACE TRIGGER inventory_guard
 	BEFORE INSERT OR UPDATE ON @extschema@.inventory
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._guard('on_hand', 'reserved', 'on_order', 'item_id', 'warehouse_id');
-CREATE TRIGGER reservations_guard
+CREATE OR REPLACE TRIGGER reservations_guard
 	BEFORE UPDATE ON @extschema@.reservations
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._guard('order_id', 'line_no', 'item_id', 'warehouse_id', 'qty');
-CREATE TRIGGER backorders_guard
+CREATE OR REPLACE TRIGGER backorders_guard
 	BEFORE UPDATE ON @extschema@.backorders
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._guard('order_id', 'line_no', 'item_id', 'warehouse_id', 'qty');
-CREATE TRIGGER items_guard BEFORE UPDATE ON @extschema@.items
+CREATE OR REPLACE TRIGGER items_guard BEFORE UPDATE ON @extschema@.items
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._guard();
-CREATE TRIGGER warehouses_guard BEFORE UPDATE ON @extschema@.warehouses
+CREATE OR REPLACE TRIGGER warehouses_guard BEFORE UPDATE ON @extschema@.warehouses
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._guard();
-CREATE TRIGGER customers_guard BEFORE UPDATE ON @extschema@.customers
+CREATE OR REPLACE TRIGGER customers_guard BEFORE UPDATE ON @extschema@.customers
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._guard();
 
 -- ---------------------------------------------------------------------
@@ -760,7 +760,7 @@ CREATE TRIGGER customers_guard BEFORE UPDATE ON @extschema@.customers
 -- where it is needed (no helper function: an IMMUTABLE one would be
 -- executable by PUBLIC under apply_security(), and internals must not be).
 
-CREATE FUNCTION @extschema@._add_on_order(p_tenant bigint, p_item bigint, p_wh bigint, p_delta numeric)
+CREATE OR REPLACE FUNCTION @extschema@._add_on_order(p_tenant bigint, p_item bigint, p_wh bigint, p_delta numeric)
 RETURNS void LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -779,7 +779,7 @@ $$;
 COMMENT ON FUNCTION @extschema@._add_on_order(bigint, bigint, bigint, numeric) IS
 	'Internal: change on_order of one inventory row';
 
-CREATE FUNCTION @extschema@._po_line_before() RETURNS trigger
+CREATE OR REPLACE FUNCTION @extschema@._po_line_before() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan AS $$
@@ -821,7 +821,7 @@ $$;
 COMMENT ON FUNCTION @extschema@._po_line_before() IS
 	'Trigger: validates purchase order lines against their order''s status';
 
-CREATE FUNCTION @extschema@._po_line_after() RETURNS trigger
+CREATE OR REPLACE FUNCTION @extschema@._po_line_after() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan AS $$
@@ -859,7 +859,7 @@ $$;
 COMMENT ON FUNCTION @extschema@._po_line_after() IS
 	'Trigger: keeps inventory.on_order equal to the open quantity of ordered purchase orders; receiving writes a receipt move';
 
-CREATE FUNCTION @extschema@._po_before_update() RETURNS trigger
+CREATE OR REPLACE FUNCTION @extschema@._po_before_update() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -875,7 +875,7 @@ $$;
 COMMENT ON FUNCTION @extschema@._po_before_update() IS
 	'Trigger: validates purchase order status transitions';
 
-CREATE FUNCTION @extschema@._po_after_update() RETURNS trigger
+CREATE OR REPLACE FUNCTION @extschema@._po_after_update() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan AS $$
@@ -904,26 +904,26 @@ $$;
 COMMENT ON FUNCTION @extschema@._po_after_update() IS
 	'Trigger: ordering a purchase order puts its open quantity on order; receiving, cancelling takes it off';
 
-CREATE TRIGGER purchase_orders_guard BEFORE UPDATE ON @extschema@.purchase_orders
+CREATE OR REPLACE TRIGGER purchase_orders_guard BEFORE UPDATE ON @extschema@.purchase_orders
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._guard();
-CREATE TRIGGER purchase_orders_check_status BEFORE UPDATE ON @extschema@.purchase_orders
+CREATE OR REPLACE TRIGGER purchase_orders_check_status BEFORE UPDATE ON @extschema@.purchase_orders
 	FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
 	EXECUTE FUNCTION @extschema@._po_before_update();
-CREATE TRIGGER purchase_orders_on_order AFTER UPDATE ON @extschema@.purchase_orders
+CREATE OR REPLACE TRIGGER purchase_orders_on_order AFTER UPDATE ON @extschema@.purchase_orders
 	FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
 	EXECUTE FUNCTION @extschema@._po_after_update();
-CREATE TRIGGER purchase_order_lines_guard BEFORE UPDATE ON @extschema@.purchase_order_lines
+CREATE OR REPLACE TRIGGER purchase_order_lines_guard BEFORE UPDATE ON @extschema@.purchase_order_lines
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._guard();
-CREATE TRIGGER purchase_order_lines_check BEFORE INSERT OR UPDATE ON @extschema@.purchase_order_lines
+CREATE OR REPLACE TRIGGER purchase_order_lines_check BEFORE INSERT OR UPDATE ON @extschema@.purchase_order_lines
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._po_line_before();
-CREATE TRIGGER purchase_order_lines_on_order AFTER INSERT OR UPDATE OR DELETE ON @extschema@.purchase_order_lines
+CREATE OR REPLACE TRIGGER purchase_order_lines_on_order AFTER INSERT OR UPDATE OR DELETE ON @extschema@.purchase_order_lines
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._po_line_after();
 
 -- ---------------------------------------------------------------------
 -- API
 -- ---------------------------------------------------------------------
 
-CREATE FUNCTION @extschema@.ship(p_order_id bigint, p_line_no int, p_qty numeric DEFAULT NULL)
+CREATE OR REPLACE FUNCTION @extschema@.ship(p_order_id bigint, p_line_no int, p_qty numeric DEFAULT NULL)
 RETURNS numeric LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan AS $$
@@ -1001,7 +1001,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.ship(bigint, int, numeric) IS
 	'Ship qty units (NULL = all reserved) of an order line: consumes reservations, writes shipment moves, lowers on hand; returns the quantity shipped';
 
-CREATE FUNCTION @extschema@.receive(p_po_id bigint, p_line_no int, p_qty numeric DEFAULT NULL)
+CREATE OR REPLACE FUNCTION @extschema@.receive(p_po_id bigint, p_line_no int, p_qty numeric DEFAULT NULL)
 RETURNS numeric LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan AS $$
@@ -1039,7 +1039,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.receive(bigint, int, numeric) IS
 	'Receive qty units (NULL = all open) of a purchase order line: receipt move, lower on_order, fill backorders; the order becomes received when complete';
 
-CREATE FUNCTION @extschema@.available_to_promise(p_item_id bigint, p_warehouse_id bigint DEFAULT NULL,
+CREATE OR REPLACE FUNCTION @extschema@.available_to_promise(p_item_id bigint, p_warehouse_id bigint DEFAULT NULL,
 	p_include_on_order boolean DEFAULT false)
 RETURNS numeric LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp AS $$
@@ -1072,7 +1072,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.available_to_promise(bigint, bigint, boolean) IS
 	'Units of an item that can still be promised, per warehouse on hand - reserved (+ on order if asked) - backordered, floored at 0, summed over the warehouse (NULL = all)';
 
-CREATE FUNCTION @extschema@.check_inventory()
+CREATE OR REPLACE FUNCTION @extschema@.check_inventory()
 RETURNS TABLE (invariant text, tenant_id bigint, item_id bigint, warehouse_id bigint,
                order_id bigint, line_no int, detail text)
 LANGUAGE sql STABLE

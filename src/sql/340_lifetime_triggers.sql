@@ -27,27 +27,31 @@
 -- order or customer before, so no update is lost; under REPEATABLE READ a
 -- concurrent booking gives a serialization error instead.
 
-CREATE TYPE @extschema@._lifetime_change AS (
-	tenant_id bigint,
-	order_id bigint,
-	had boolean,			-- booked before (sales_order_totals row)
-	old_customer bigint,
-	old_day date,
-	old_lines int,
-	old_amount numeric,
-	old_shipped numeric,
-	has boolean,			-- the order exists now
-	new_customer bigint,
-	new_day date,
-	new_status text,
-	new_lines int,
-	new_amount numeric,
-	new_shipped numeric
-);
+DO $guard$ BEGIN
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_type t WHERE t.typname OPERATOR(pg_catalog.=) '_lifetime_change' AND t.typnamespace OPERATOR(pg_catalog.=) '@extschema@'::regnamespace AND t.typisdefined) THEN
+		CREATE TYPE @extschema@._lifetime_change AS (
+			tenant_id bigint,
+			order_id bigint,
+			had boolean,			-- booked before (sales_order_totals row)
+			old_customer bigint,
+			old_day date,
+			old_lines int,
+			old_amount numeric,
+			old_shipped numeric,
+			has boolean,			-- the order exists now
+			new_customer bigint,
+			new_day date,
+			new_status text,
+			new_lines int,
+			new_amount numeric,
+			new_shipped numeric
+		);
+	END IF;
+END $guard$;
 COMMENT ON TYPE @extschema@._lifetime_change IS
 	'Internal: one order''s booking before and after a commit (_lifetime_apply)';
 
-CREATE FUNCTION @extschema@._lifetime_apply(
+CREATE OR REPLACE FUNCTION @extschema@._lifetime_apply(
 	p_tenant bigint[], p_order bigint[], p_recount boolean[],
 	p_oqty numeric[], p_oshipped numeric[], p_oprice numeric[], p_ostatus text[],
 	p_nqty numeric[], p_nshipped numeric[], p_nprice numeric[], p_nstatus text[])
@@ -258,40 +262,40 @@ $$;
 COMMENT ON FUNCTION @extschema@._lifetime_apply(bigint[], bigint[], boolean[], numeric[], numeric[], numeric[], text[], numeric[], numeric[], numeric[], text[]) IS
 	'Internal: book a transaction''s order and line changes into sales_order_totals, customer_purchase_days and customer_lifetime (called at commit by the deferred lifetime trigger)';
 
-CREATE FUNCTION @extschema@._lifetime_mark() RETURNS trigger
+CREATE OR REPLACE FUNCTION @extschema@._lifetime_mark() RETURNS trigger
 	AS 'MODULE_PATHNAME', $$crmscm_lifetime_mark$$
 	LANGUAGE C;
 COMMENT ON FUNCTION @extschema@._lifetime_mark() IS
 	'Trigger: write an order or line change down for the commit-time customer_lifetime bookkeeping';
 
-CREATE FUNCTION @extschema@._lifetime_flush() RETURNS trigger
+CREATE OR REPLACE FUNCTION @extschema@._lifetime_flush() RETURNS trigger
 	AS 'MODULE_PATHNAME', $$crmscm_lifetime_flush$$
 	LANGUAGE C SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@._lifetime_flush() IS
 	'Deferred trigger: book every change written down so far (the first call at commit does it all)';
 
-CREATE FUNCTION @extschema@._lifetime_flush_now() RETURNS void
+CREATE OR REPLACE FUNCTION @extschema@._lifetime_flush_now() RETURNS void
 	AS 'MODULE_PATHNAME', $$crmscm_lifetime_flush_now$$
 	LANGUAGE C VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@._lifetime_flush_now() IS
 	'Internal: book the changes written down so far now (before a rebuild)';
 
-CREATE TRIGGER lifetime_mark_order
+CREATE OR REPLACE TRIGGER lifetime_mark_order
 	AFTER INSERT OR DELETE ON @extschema@.sales_orders
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._lifetime_mark('order');
-CREATE TRIGGER lifetime_mark_order_upd
+CREATE OR REPLACE TRIGGER lifetime_mark_order_upd
 	AFTER UPDATE ON @extschema@.sales_orders
 	FOR EACH ROW
 	WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.customer_id IS DISTINCT FROM NEW.customer_id
 		  OR OLD.ordered_at IS DISTINCT FROM NEW.ordered_at OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id
 		  OR OLD.order_id IS DISTINCT FROM NEW.order_id)
 	EXECUTE FUNCTION @extschema@._lifetime_mark('order');
-CREATE TRIGGER lifetime_mark_line
+CREATE OR REPLACE TRIGGER lifetime_mark_line
 	AFTER INSERT OR DELETE ON @extschema@.sales_order_lines
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._lifetime_mark('line');
-CREATE TRIGGER lifetime_mark_line_upd
+CREATE OR REPLACE TRIGGER lifetime_mark_line_upd
 	AFTER UPDATE ON @extschema@.sales_order_lines
 	FOR EACH ROW
 	WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.qty IS DISTINCT FROM NEW.qty
@@ -299,10 +303,12 @@ CREATE TRIGGER lifetime_mark_line_upd
 		  OR OLD.order_id IS DISTINCT FROM NEW.order_id OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id)
 	EXECUTE FUNCTION @extschema@._lifetime_mark('line');
 
+DROP TRIGGER IF EXISTS customer_lifetime_order_ins_del ON @extschema@.sales_orders;
 CREATE CONSTRAINT TRIGGER customer_lifetime_order_ins_del
 	AFTER INSERT OR DELETE ON @extschema@.sales_orders
 	DEFERRABLE INITIALLY DEFERRED
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._lifetime_flush();
+DROP TRIGGER IF EXISTS customer_lifetime_order_upd ON @extschema@.sales_orders;
 CREATE CONSTRAINT TRIGGER customer_lifetime_order_upd
 	AFTER UPDATE ON @extschema@.sales_orders
 	DEFERRABLE INITIALLY DEFERRED
@@ -311,10 +317,12 @@ CREATE CONSTRAINT TRIGGER customer_lifetime_order_upd
 		  OR OLD.ordered_at IS DISTINCT FROM NEW.ordered_at OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id
 		  OR OLD.order_id IS DISTINCT FROM NEW.order_id)
 	EXECUTE FUNCTION @extschema@._lifetime_flush();
+DROP TRIGGER IF EXISTS customer_lifetime_line_ins_del ON @extschema@.sales_order_lines;
 CREATE CONSTRAINT TRIGGER customer_lifetime_line_ins_del
 	AFTER INSERT OR DELETE ON @extschema@.sales_order_lines
 	DEFERRABLE INITIALLY DEFERRED
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._lifetime_flush();
+DROP TRIGGER IF EXISTS customer_lifetime_line_upd ON @extschema@.sales_order_lines;
 CREATE CONSTRAINT TRIGGER customer_lifetime_line_upd
 	AFTER UPDATE ON @extschema@.sales_order_lines
 	DEFERRABLE INITIALLY DEFERRED
@@ -330,7 +338,7 @@ CREATE CONSTRAINT TRIGGER customer_lifetime_line_upd
 -- from scratch.  Takes sales_order_totals in EXCLUSIVE mode first: commits
 -- that book orders wait until this transaction ends, and none of them holds
 -- a customer_lifetime row this needs (they lock bookings before customers).
-CREATE FUNCTION @extschema@._lifetime_rebuild(p_tenant bigint, p_customer bigint, p_as_of date)
+CREATE OR REPLACE FUNCTION @extschema@._lifetime_rebuild(p_tenant bigint, p_customer bigint, p_as_of date)
 RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -413,7 +421,7 @@ $$;
 COMMENT ON FUNCTION @extschema@._lifetime_rebuild(bigint, bigint, date) IS
 	'Internal: recount sales_order_totals, customer_purchase_days and customer_lifetime of a tenant (or one customer) from its orders';
 
-CREATE FUNCTION @extschema@.lifetime_touch(p_tenant bigint, p_customer bigint) RETURNS void
+CREATE OR REPLACE FUNCTION @extschema@.lifetime_touch(p_tenant bigint, p_customer bigint) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $$
@@ -428,7 +436,7 @@ COMMENT ON FUNCTION @extschema@.lifetime_touch(bigint, bigint) IS
 	'Internal: recount one customer''s customer_lifetime row from its orders (a repair; the triggers keep it current); a NULL p_tenant or p_customer does nothing';
 REVOKE ALL ON FUNCTION @extschema@.lifetime_touch(bigint, bigint) FROM PUBLIC;
 
-CREATE FUNCTION @extschema@.refresh_customer_lifetime(as_of date DEFAULT CURRENT_DATE) RETURNS bigint
+CREATE OR REPLACE FUNCTION @extschema@.refresh_customer_lifetime(as_of date DEFAULT CURRENT_DATE) RETURNS bigint
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $$
@@ -449,7 +457,7 @@ COMMENT ON FUNCTION @extschema@.refresh_customer_lifetime(date) IS
 -- TRUNCATE fires no row triggers: start the bookkeeping of the truncated
 -- data over.  Orders gone: no booking left, every customer back to no
 -- purchase.  Lines gone: every tenant's orders recounted (no lines left).
-CREATE FUNCTION @extschema@._lifetime_truncated() RETURNS trigger
+CREATE OR REPLACE FUNCTION @extschema@._lifetime_truncated() RETURNS trigger
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $$
@@ -476,16 +484,16 @@ $$;
 COMMENT ON FUNCTION @extschema@._lifetime_truncated() IS
 	'Trigger: after TRUNCATE of sales_orders or sales_order_lines, start the customer_lifetime bookkeeping over';
 
-CREATE TRIGGER lifetime_truncate_orders
+CREATE OR REPLACE TRIGGER lifetime_truncate_orders
 	AFTER TRUNCATE ON @extschema@.sales_orders
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._lifetime_truncated();
-CREATE TRIGGER lifetime_truncate_lines
+CREATE OR REPLACE TRIGGER lifetime_truncate_lines
 	AFTER TRUNCATE ON @extschema@.sales_order_lines
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._lifetime_truncated();
 
 -- Fit and store the tenant's models ------------------------------------------
 
-CREATE FUNCTION @extschema@.refit_models(as_of date DEFAULT NULL) RETURNS @extschema@.lifetime_models
+CREATE OR REPLACE FUNCTION @extschema@.refit_models(as_of date DEFAULT NULL) RETURNS @extschema@.lifetime_models
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $$

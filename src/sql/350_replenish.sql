@@ -2,7 +2,7 @@
 -- crmscm.replenish(), which turns crmscm.reorder_suggestions into draft
 -- purchase orders.  Conventions: doc/conventions.md.
 
-CREATE FUNCTION @extschema@.abc_classes(a_share float8 DEFAULT 0.8, b_share float8 DEFAULT 0.95)
+CREATE OR REPLACE FUNCTION @extschema@.abc_classes(a_share float8 DEFAULT 0.8, b_share float8 DEFAULT 0.95)
 	RETURNS TABLE (item_id bigint, revenue numeric, revenue_share float8,
 				   cumulative_share float8, abc_class text)
 	LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -46,7 +46,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.abc_classes(float8, float8) IS
 	'ABC class per item of the current tenant by revenue (qty * unit_price of confirmed/closed, not cancelled lines) in the demand window: A up to a_share of the cumulative revenue, B up to b_share, C the rest and items without revenue; a NULL share is an error (22023, like any share outside 0 < a_share <= b_share <= 1)';
 
-CREATE FUNCTION @extschema@.replenish(supplier text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION @extschema@.replenish(supplier text DEFAULT NULL)
 	RETURNS TABLE (po_id bigint, line_no int, item_id bigint, warehouse_id bigint, qty numeric,
 				   expected_at date, reason text)
 	LANGUAGE plpgsql VOLATILE

@@ -1,6 +1,6 @@
 -- BI views of stock and the backorder queue (SPEC §8, §9).
 
-CREATE VIEW @extschema@.inventory_position AS
+CREATE OR REPLACE VIEW @extschema@.inventory_position AS
 SELECT i.tenant_id,
        i.item_id,
        it.sku,
@@ -42,7 +42,7 @@ COMMENT ON COLUMN @extschema@.inventory_position.available_to_promise IS 'availa
 COMMENT ON COLUMN @extschema@.inventory_position.projected IS 'on_hand + on_order - reserved - backordered: the position once open purchases arrive';
 COMMENT ON COLUMN @extschema@.inventory_position.waiting_backorders IS 'Number of backorders waiting in this warehouse';
 
-CREATE VIEW @extschema@.backorder_queue AS
+CREATE OR REPLACE VIEW @extschema@.backorder_queue AS
 SELECT b.tenant_id,
        b.item_id,
        it.sku,

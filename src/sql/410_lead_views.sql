@@ -4,7 +4,7 @@
 -- is a scalar subquery so that queries not reading it (sales_pipeline) skip
 -- it, and ORDER BY ... LIMIT computes it for the returned rows only.
 
-CREATE VIEW @extschema@.lead_scores AS
+CREATE OR REPLACE VIEW @extschema@.lead_scores AS
 SELECT l.tenant_id,
        l.lead_id,
        l.name,
@@ -78,7 +78,7 @@ COMMENT ON COLUMN @extschema@.lead_scores.is_mql IS 'Open lead whose combined sc
 COMMENT ON COLUMN @extschema@.lead_scores.top_reasons IS 'The three features adding most to the log-odds, as ''name +contribution''';
 COMMENT ON COLUMN @extschema@.lead_scores.model_id IS 'Model that scored the lead';
 
-CREATE VIEW @extschema@.sales_pipeline AS
+CREATE OR REPLACE VIEW @extschema@.sales_pipeline AS
 SELECT ls.tenant_id,
        'leads'::text AS pipeline,
        ls.stage,

@@ -1,6 +1,6 @@
 -- Customer lifetime views (SPEC §5, §9).
 
-CREATE VIEW @extschema@.customer_purchases AS
+CREATE OR REPLACE VIEW @extschema@.customer_purchases AS
 SELECT o.tenant_id,
 	   o.customer_id,
 	   o.order_id,
@@ -23,7 +23,7 @@ COMMENT ON COLUMN @extschema@.customer_purchases.purchase_day IS 'UTC calendar d
 COMMENT ON COLUMN @extschema@.customer_purchases.amount IS 'Purchase value: qty * unit_price (confirmed), qty_shipped * unit_price (closed)';
 COMMENT ON COLUMN @extschema@.customer_purchases.shipped_amount IS 'qty_shipped * unit_price';
 
-CREATE VIEW @extschema@.customer_360 AS
+CREATE OR REPLACE VIEW @extschema@.customer_360 AS
 SELECT c.tenant_id,
 	   c.customer_id,
 	   c.name,

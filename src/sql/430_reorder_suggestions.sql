@@ -16,7 +16,7 @@
 --    the lot (EOQ rounded up to the pack size) that lifts the position above
 --    the reorder point.
 
-CREATE VIEW @extschema@.reorder_suggestions AS
+CREATE OR REPLACE VIEW @extschema@.reorder_suggestions AS
 WITH p AS (
 	SELECT @extschema@.current_tenant() AS tenant_id,
 		w.days AS window_days,

@@ -17,7 +17,7 @@
 --   crmscm.delivery_cost_per_hour (0), crmscm.delivery_cost_per_stop (0),
 --   crmscm.delivery_service_minutes (0), crmscm.delivery_time_limit_ms (2000).
 
-CREATE FUNCTION @extschema@.delivery_setting(name text, default_value float8)
+CREATE OR REPLACE FUNCTION @extschema@.delivery_setting(name text, default_value float8)
 	RETURNS float8
 	LANGUAGE sql STABLE PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
@@ -27,7 +27,7 @@ CREATE FUNCTION @extschema@.delivery_setting(name text, default_value float8)
 COMMENT ON FUNCTION @extschema@.delivery_setting(text, float8) IS
 	'Value of the setting crmscm.delivery_<name> as float8, default_value when unset (used by crmscm.delivery_costs); a NULL name also gives default_value, a NULL default_value gives NULL when the setting is unset; a setting that is not a number is an error (22P02)';
 
-CREATE VIEW @extschema@.delivery_costs AS
+CREATE OR REPLACE VIEW @extschema@.delivery_costs AS
 WITH params AS (
 	SELECT @extschema@.delivery_setting('speed_kmh', 50) AS speed_kmh,
 		   @extschema@.delivery_setting('cost_per_km', 1) AS cost_per_km,

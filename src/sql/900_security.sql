@@ -41,7 +41,7 @@ $roles$;
 -- (session_user), so SET ROLE and SECURITY DEFINER code cannot escape it.
 -- The restrictive policy tenant_pin calls this once per statement (an
 -- InitPlan: the call is wrapped in a scalar subquery).
-CREATE FUNCTION @extschema@.tenant_permitted() RETURNS boolean
+CREATE OR REPLACE FUNCTION @extschema@.tenant_permitted() RETURNS boolean
 	LANGUAGE plpgsql STABLE PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
 	AS $fn$
@@ -67,7 +67,7 @@ $fn$;
 COMMENT ON FUNCTION @extschema@.tenant_permitted() IS
 	'Whether the login role may work in crmscm.current_tenant(): true unless it is a member of roles crmscm_tenant_<N> none of which is the current tenant';
 
-CREATE FUNCTION @extschema@.apply_security() RETURNS void
+CREATE OR REPLACE FUNCTION @extschema@.apply_security() RETURNS void
 	LANGUAGE plpgsql VOLATILE
 	SET search_path = pg_catalog, pg_temp
 	AS $fn$
@@ -230,7 +230,7 @@ COMMENT ON FUNCTION @extschema@.apply_security() IS
 -- plain local table, so the foreign keys between our tables are dropped
 -- first and re-created once every table is distributed (they all include
 -- tenant_id, the distribution column, as Citus requires).
-CREATE FUNCTION @extschema@.distribute() RETURNS void
+CREATE OR REPLACE FUNCTION @extschema@.distribute() RETURNS void
 	LANGUAGE plpgsql VOLATILE
 	SET search_path = pg_catalog, pg_temp
 	AS $fn$

@@ -1,0 +1,6 @@
+-- Table migrations from crmscm 0.2.0 to 0.3.0, run before the install script
+-- is run again (Makefile: the step crmscm--0.2.0--0.3.0.sql).  Everything
+-- here must be safe to run twice: IF [NOT] EXISTS, or guarded by a catalog
+-- check.  Columns are added at the end of their table, as src/sql declares
+-- them, so an upgraded database and a fresh install have the same columns in
+-- the same order (test/scripts/upgrade_chain.sh compares the two).
