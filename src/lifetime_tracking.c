@@ -43,6 +43,8 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
+#include "reserve.h"
+
 /* notes with the line's values; beyond, line changes mark whole orders */
 #define LT_DETAILED_NOTES 100000
 
@@ -607,6 +609,13 @@ crmscm_lifetime_flush(PG_FUNCTION_ARGS)
 				 errmsg("crmscm_lifetime_flush: not called by trigger manager")));
 	lt_flush(get_func_namespace(fcinfo->flinfo->fn_oid));
 	return PointerGetDatum(NULL);
+}
+
+/* Book what is pending: the last step of the commit pass (reserve.c) */
+void
+lifetime_flush_pending(Oid nsp)
+{
+	lt_flush(nsp);
 }
 
 /* The same, called by a rebuild before it recounts from the tables. */

@@ -176,7 +176,9 @@ CREATE TABLE IF NOT EXISTS @extschema@.backorders (
 	qty numeric NOT NULL CHECK (qty > 0),
 	priority int NOT NULL DEFAULT 0,
 	created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	allocated numeric NOT NULL DEFAULT 0,
 	PRIMARY KEY (tenant_id, backorder_id),
+	CONSTRAINT backorders_allocated_range CHECK (allocated >= 0 AND allocated <= qty),
 	-- deferred: deleting a line releases its stock in a statement-level
 	-- trigger that runs after the row-level foreign-key checks
 	FOREIGN KEY (tenant_id, order_id, line_no) REFERENCES @extschema@.sales_order_lines (tenant_id, order_id, line_no)
@@ -195,6 +197,7 @@ COMMENT ON COLUMN @extschema@.backorders.warehouse_id IS 'Warehouse expected to 
 COMMENT ON COLUMN @extschema@.backorders.qty IS 'Units still missing (> 0)';
 COMMENT ON COLUMN @extschema@.backorders.priority IS 'Fill priority; higher first';
 COMMENT ON COLUMN @extschema@.backorders.created_at IS 'When the backorder was created';
+COMMENT ON COLUMN @extschema@.backorders.allocated IS 'Units of qty already set aside for it (counted in inventory.reserved) while another transaction held its line; they become its reservation at that line''s next change';
 
 CREATE TABLE IF NOT EXISTS @extschema@.stock_moves (
 	tenant_id bigint NOT NULL DEFAULT @extschema@.current_tenant(),

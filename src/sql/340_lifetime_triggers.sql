@@ -268,13 +268,6 @@ CREATE OR REPLACE FUNCTION @extschema@._lifetime_mark() RETURNS trigger
 COMMENT ON FUNCTION @extschema@._lifetime_mark() IS
 	'Trigger: write an order or line change down for the commit-time customer_lifetime bookkeeping';
 
-CREATE OR REPLACE FUNCTION @extschema@._lifetime_flush() RETURNS trigger
-	AS 'MODULE_PATHNAME', $$crmscm_lifetime_flush$$
-	LANGUAGE C SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION @extschema@._lifetime_flush() IS
-	'Deferred trigger: book every change written down so far (the first call at commit does it all)';
-
 CREATE OR REPLACE FUNCTION @extschema@._lifetime_flush_now() RETURNS void
 	AS 'MODULE_PATHNAME', $$crmscm_lifetime_flush_now$$
 	LANGUAGE C VOLATILE SECURITY DEFINER
@@ -303,34 +296,8 @@ CREATE OR REPLACE TRIGGER lifetime_mark_line_upd
 		  OR OLD.order_id IS DISTINCT FROM NEW.order_id OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id)
 	EXECUTE FUNCTION @extschema@._lifetime_mark('line');
 
-DROP TRIGGER IF EXISTS customer_lifetime_order_ins_del ON @extschema@.sales_orders;
-CREATE CONSTRAINT TRIGGER customer_lifetime_order_ins_del
-	AFTER INSERT OR DELETE ON @extschema@.sales_orders
-	DEFERRABLE INITIALLY DEFERRED
-	FOR EACH ROW EXECUTE FUNCTION @extschema@._lifetime_flush();
-DROP TRIGGER IF EXISTS customer_lifetime_order_upd ON @extschema@.sales_orders;
-CREATE CONSTRAINT TRIGGER customer_lifetime_order_upd
-	AFTER UPDATE ON @extschema@.sales_orders
-	DEFERRABLE INITIALLY DEFERRED
-	FOR EACH ROW
-	WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.customer_id IS DISTINCT FROM NEW.customer_id
-		  OR OLD.ordered_at IS DISTINCT FROM NEW.ordered_at OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id
-		  OR OLD.order_id IS DISTINCT FROM NEW.order_id)
-	EXECUTE FUNCTION @extschema@._lifetime_flush();
-DROP TRIGGER IF EXISTS customer_lifetime_line_ins_del ON @extschema@.sales_order_lines;
-CREATE CONSTRAINT TRIGGER customer_lifetime_line_ins_del
-	AFTER INSERT OR DELETE ON @extschema@.sales_order_lines
-	DEFERRABLE INITIALLY DEFERRED
-	FOR EACH ROW EXECUTE FUNCTION @extschema@._lifetime_flush();
-DROP TRIGGER IF EXISTS customer_lifetime_line_upd ON @extschema@.sales_order_lines;
-CREATE CONSTRAINT TRIGGER customer_lifetime_line_upd
-	AFTER UPDATE ON @extschema@.sales_order_lines
-	DEFERRABLE INITIALLY DEFERRED
-	FOR EACH ROW
-	WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.qty IS DISTINCT FROM NEW.qty
-		  OR OLD.unit_price IS DISTINCT FROM NEW.unit_price OR OLD.qty_shipped IS DISTINCT FROM NEW.qty_shipped
-		  OR OLD.order_id IS DISTINCT FROM NEW.order_id OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id)
-	EXECUTE FUNCTION @extschema@._lifetime_flush();
+-- At commit the pass of 330_commit_pass.sql books what these triggers wrote
+-- down (src/reserve.c calls the bookkeeping after the stock work).
 
 -- Rebuild from the orders ------------------------------------------------------
 

@@ -12,15 +12,15 @@ SELECT i.tenant_id,
        i.available,
        coalesce(b.backordered, 0) AS backordered,
        i.on_order,
-       GREATEST(i.available OPERATOR(pg_catalog.-) coalesce(b.backordered, 0), 0) AS available_to_promise,
+       GREATEST(i.available OPERATOR(pg_catalog.-) (coalesce(b.backordered, 0) OPERATOR(pg_catalog.-) coalesce(b.allocated, 0)), 0) AS available_to_promise,
        i.on_hand OPERATOR(pg_catalog.+) i.on_order OPERATOR(pg_catalog.-) i.reserved
-           OPERATOR(pg_catalog.-) coalesce(b.backordered, 0) AS projected,
+           OPERATOR(pg_catalog.-) (coalesce(b.backordered, 0) OPERATOR(pg_catalog.-) coalesce(b.allocated, 0)) AS projected,
        coalesce(b.backorders, 0) AS waiting_backorders
   FROM @extschema@.inventory i
   JOIN @extschema@.items it ON it.tenant_id OPERATOR(pg_catalog.=) i.tenant_id AND it.item_id OPERATOR(pg_catalog.=) i.item_id
   JOIN @extschema@.warehouses w ON w.tenant_id OPERATOR(pg_catalog.=) i.tenant_id AND w.warehouse_id OPERATOR(pg_catalog.=) i.warehouse_id
   LEFT JOIN (SELECT x.tenant_id, x.item_id, x.warehouse_id, pg_catalog.sum(x.qty) AS backordered,
-                    pg_catalog.count(*) AS backorders
+                    pg_catalog.sum(x.allocated) AS allocated, pg_catalog.count(*) AS backorders
                FROM @extschema@.backorders x GROUP BY 1, 2, 3) b
     ON b.tenant_id OPERATOR(pg_catalog.=) i.tenant_id AND b.item_id OPERATOR(pg_catalog.=) i.item_id
    AND b.warehouse_id OPERATOR(pg_catalog.=) i.warehouse_id;
@@ -38,7 +38,7 @@ COMMENT ON COLUMN @extschema@.inventory_position.reserved IS 'Units reserved for
 COMMENT ON COLUMN @extschema@.inventory_position.available IS 'on_hand - reserved';
 COMMENT ON COLUMN @extschema@.inventory_position.backordered IS 'Units of open order lines waiting for stock in this warehouse';
 COMMENT ON COLUMN @extschema@.inventory_position.on_order IS 'Units on ordered purchase orders not yet received';
-COMMENT ON COLUMN @extschema@.inventory_position.available_to_promise IS 'available - backordered, at least 0 (as crmscm.available_to_promise)';
+COMMENT ON COLUMN @extschema@.inventory_position.available_to_promise IS 'available - (backordered - allocated), at least 0 (as crmscm.available_to_promise)';
 COMMENT ON COLUMN @extschema@.inventory_position.projected IS 'on_hand + on_order - reserved - backordered: the position once open purchases arrive';
 COMMENT ON COLUMN @extschema@.inventory_position.waiting_backorders IS 'Number of backorders waiting in this warehouse';
 
@@ -59,7 +59,8 @@ SELECT b.tenant_id,
        b.priority,
        b.created_at,
        pg_catalog.now() OPERATOR(pg_catalog.-) b.created_at AS waiting_for,
-       i.on_order
+       i.on_order,
+       b.allocated
   FROM @extschema@.backorders b
   JOIN @extschema@.items it ON it.tenant_id OPERATOR(pg_catalog.=) b.tenant_id AND it.item_id OPERATOR(pg_catalog.=) b.item_id
   JOIN @extschema@.warehouses w ON w.tenant_id OPERATOR(pg_catalog.=) b.tenant_id AND w.warehouse_id OPERATOR(pg_catalog.=) b.warehouse_id
@@ -86,3 +87,4 @@ COMMENT ON COLUMN @extschema@.backorder_queue.priority IS 'Fill priority (the or
 COMMENT ON COLUMN @extschema@.backorder_queue.created_at IS 'When the backorder was created';
 COMMENT ON COLUMN @extschema@.backorder_queue.waiting_for IS 'How long it has been waiting';
 COMMENT ON COLUMN @extschema@.backorder_queue.on_order IS 'Units of the item on order for this warehouse (incoming purchases)';
+COMMENT ON COLUMN @extschema@.backorder_queue.allocated IS 'Units of qty already set aside for it while another transaction held its line (they become its reservation at that line''s next change)';

@@ -1,0 +1,265 @@
+/*
+ * guard.c — the columns crmscm maintains, and who may write them.
+ *
+ * crmscm_guard() is the BEFORE INSERT OR UPDATE row trigger of every table
+ * with bookkeeping columns (inventory quantities, the qty_* columns of order
+ * lines, reservations, backorders, ...): tenant_id never changes, and the
+ * columns named in the trigger's arguments change only while crmscm's own
+ * code writes (crmscm_engine_writing).  A write that leaves a guarded value
+ * equal — numerically for numeric columns, so an ORM re-sending 2 as 2.0
+ * passes — is no change and passes (README "Using crmscm from an
+ * application").
+ *
+ * The flag is a C variable, not a setting: nothing a client can SET turns
+ * it on.  engine_begin() raises it and switches to the extension owner's
+ * rights (the owner of crmscm's schema) for the statements that follow, as a
+ * SECURITY DEFINER function would, without SET search_path: every statement
+ * crmscm runs this way names every object and operator with its schema.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+#include "reserve.h"
+
+bool		crmscm_engine_writing = false;
+static bool guard_callbacks = false;
+
+static void
+guard_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		crmscm_engine_writing = false;
+}
+
+static void
+guard_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					   SubTransactionId parentSubid, void *arg)
+{
+	/* engine scopes never span a sub-transaction boundary */
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		crmscm_engine_writing = false;
+}
+
+/* The owner of schema nsp: the extension owner */
+static Oid
+schema_owner(Oid nsp)
+{
+	HeapTuple	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "crmscm: cache lookup failed for schema %u", nsp);
+	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+/* The schema of the C function being called */
+Oid
+crmscm_schema_of(FunctionCallInfo fcinfo)
+{
+	return get_func_namespace(fcinfo->flinfo->fn_oid);
+}
+
+static Oid	engine_nsp = InvalidOid;
+
+void
+engine_set_schema(Oid nsp)
+{
+	engine_nsp = nsp;
+}
+
+void
+engine_begin(EngineScope *scope)
+{
+	if (!guard_callbacks)
+	{
+		RegisterXactCallback(guard_xact_callback, NULL);
+		RegisterSubXactCallback(guard_subxact_callback, NULL);
+		guard_callbacks = true;
+	}
+	if (!OidIsValid(engine_nsp))
+		elog(ERROR, "crmscm: engine schema not set");
+	scope->was_writing = crmscm_engine_writing;
+	GetUserIdAndSecContext(&scope->save_userid, &scope->save_sec_context);
+	SetUserIdAndSecContext(schema_owner(engine_nsp),
+						   scope->save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	crmscm_engine_writing = true;
+}
+
+void
+engine_end(EngineScope *scope)
+{
+	crmscm_engine_writing = scope->was_writing;
+	SetUserIdAndSecContext(scope->save_userid, scope->save_sec_context);
+}
+
+/* Is the engine writing?  For the WHEN clauses of crmscm's triggers */
+PG_FUNCTION_INFO_V1(crmscm_engine_writing_fn);
+Datum
+crmscm_engine_writing_fn(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(crmscm_engine_writing);
+}
+
+/* ---- numeric helpers shared by the engine ---- */
+
+int
+num_cmp(Datum a, Datum b)
+{
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, a, b));
+}
+
+Datum
+num_add(Datum a, Datum b)
+{
+	return DirectFunctionCall2(numeric_add, a, b);
+}
+
+Datum
+num_sub(Datum a, Datum b)
+{
+	return DirectFunctionCall2(numeric_sub, a, b);
+}
+
+Datum
+num_zero(void)
+{
+	return DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
+}
+
+bool
+num_is_zero(Datum a)
+{
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, a, num_zero())) == 0;
+}
+
+/*
+ * Do attribute attnum of the two tuples hold different values?  NULL-aware;
+ * numeric compared by value (2 = 2.0), everything else by its binary form.
+ */
+static bool
+attr_changed(TupleDesc desc, int attnum, HeapTuple oldtup, HeapTuple newtup)
+{
+	Form_pg_attribute att = TupleDescAttr(desc, attnum - 1);
+	bool		oldnull,
+				newnull;
+	Datum		oldval = heap_getattr(oldtup, attnum, desc, &oldnull);
+	Datum		newval = heap_getattr(newtup, attnum, desc, &newnull);
+
+	if (oldnull || newnull)
+		return oldnull != newnull;
+	if (att->atttypid == NUMERICOID)
+		return num_cmp(oldval, newval) != 0;
+	return !datumIsEqual(oldval, newval, att->attbyval, att->attlen);
+}
+
+static int
+guard_attnum(TupleDesc desc, const char *name)
+{
+	int			att = SPI_fnumber(desc, name);
+
+	if (att <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("crmscm_guard: column \"%s\" does not exist", name)));
+	return att;
+}
+
+/*
+ * Guard the columns crmscm maintains.
+ *
+ * BEFORE INSERT OR UPDATE row trigger.  tenant_id may never change.  The
+ * columns named in the trigger arguments are maintained by crmscm: outside
+ * crmscm's own writes an UPDATE may not change them (an equal value is no
+ * change) and an INSERT may set a numeric one to nothing but zero.
+ */
+PG_FUNCTION_INFO_V1(crmscm_guard);
+Datum
+crmscm_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Trigger    *trigger;
+	Relation	rel;
+	TupleDesc	desc;
+	HeapTuple	newtup;
+	int			i;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("crmscm_guard: not called by trigger manager")));
+	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("crmscm_guard: must be fired BEFORE INSERT OR UPDATE FOR EACH ROW")));
+
+	trigger = trigdata->tg_trigger;
+	rel = trigdata->tg_relation;
+	desc = RelationGetDescr(rel);
+
+	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+	{
+		HeapTuple	oldtup = trigdata->tg_trigtuple;
+		int			tenant_att = SPI_fnumber(desc, "tenant_id");
+
+		newtup = trigdata->tg_newtuple;
+		if (tenant_att > 0 && attr_changed(desc, tenant_att, oldtup, newtup))
+			ereport(ERROR,
+					(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
+					 errmsg("cannot change tenant_id of a row of \"%s\"",
+							RelationGetRelationName(rel)),
+					 errdetail("A row belongs to its tenant for life; copy it to the other tenant instead.")));
+		if (!crmscm_engine_writing)
+		{
+			for (i = 0; i < trigger->tgnargs; i++)
+			{
+				if (attr_changed(desc, guard_attnum(desc, trigger->tgargs[i]), oldtup, newtup))
+					ereport(ERROR,
+							(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
+							 errmsg("column \"%s\" of \"%s\" is maintained by crmscm and cannot be changed directly",
+									trigger->tgargs[i], RelationGetRelationName(rel)),
+							 errdetail("The row's value is kept; writing the same value again is allowed."),
+							 errtable(rel)));
+			}
+		}
+	}
+	else
+	{
+		newtup = trigdata->tg_trigtuple;
+		if (!crmscm_engine_writing)
+		{
+			for (i = 0; i < trigger->tgnargs; i++)
+			{
+				int			att = guard_attnum(desc, trigger->tgargs[i]);
+				bool		isnull;
+				Datum		val = heap_getattr(newtup, att, desc, &isnull);
+
+				if (!isnull && TupleDescAttr(desc, att - 1)->atttypid == NUMERICOID &&
+					!num_is_zero(val))
+					ereport(ERROR,
+							(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
+							 errmsg("column \"%s\" of \"%s\" is maintained by crmscm and must be 0 on insert",
+									trigger->tgargs[i], RelationGetRelationName(rel)),
+							 errhint("Write stock moves (crmscm.stock_moves) to change stock."),
+							 errtable(rel)));
+			}
+		}
+	}
+	return PointerGetDatum(newtup);
+}

@@ -1,0 +1,1910 @@
+/*
+ * reserve.c — the reservation engine: the commit pass (doc/orders.md).
+ *
+ * Every rule about stock lives here, once: which warehouses a line takes
+ * stock from, what becomes a backorder and where, what a smaller quantity,
+ * a cancel or a delete gives back, how receipts and released stock fill the
+ * backorder queues, what ship() consumes, and what on order is.  The
+ * statement-time triggers (reserve_notes.c) only write down what changed.
+ *
+ * One pass per commit (or per crmscm.reserve_pending()), tenant by tenant
+ * in ascending order:
+ *
+ *   1. read the lines to reconcile (their orders' lines) with the order's
+ *      status, priority and ship_to; the tenant's warehouses;
+ *   2. lock every inventory row of every touched item in one
+ *      SELECT … ORDER BY item_id, warehouse_id FOR NO KEY UPDATE, creating
+ *      the rows a backorder, receipt or purchase needs first;
+ *   3. read (new statements: their snapshot sees every commit before the
+ *      locks) the reservations and backorders of those lines, on order;
+ *   4. in memory: stock moves, shipments, each line reconciled — the stock
+ *      it should hold (qty - qty_shipped of an open line of a confirmed
+ *      order, else nothing) against what it holds —, then the backorder
+ *      queues where stock became available;
+ *   5. write it back in a few set-based statements.
+ *
+ * Lock order of the whole commit: inventory rows in (tenant, item,
+ * warehouse) order, then rows keyed by them (reservations, backorders),
+ * then waiting lines of other transactions, which are never waited for:
+ * they are taken with SKIP LOCKED, and a waiting line another transaction
+ * holds gets the stock set aside on its backorder (backorders.allocated,
+ * counted in inventory.reserved) instead, which the line's next pass turns
+ * into its reservation.  So no unit is available while a backorder of its
+ * item and warehouse waits, after every commit.  Then the customer-lifetime
+ * bookkeeping (lifetime_tracking.c) in its own key order.
+ *
+ * The arithmetic follows 0.2.0's statements term by term (running sums,
+ * least(), qty - total), so quantities carry the same numeric scales; the
+ * differential test (test/scripts/orders_differential.sh) compares the two.
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "geopoint.h"
+#include "reserve.h"
+
+/* ------------------------------------------------------------------------
+ * prepared statements
+ * ------------------------------------------------------------------------
+ */
+typedef struct PassPlans
+{
+	Oid			nsp;
+	SPIPlanPtr	warehouses;
+	SPIPlanPtr	lines;
+	SPIPlanPtr	lock;
+	SPIPlanPtr	ensure;
+	SPIPlanPtr	reservations;
+	SPIPlanPtr	backorders;
+	SPIPlanPtr	on_order;
+	SPIPlanPtr	queue;
+	SPIPlanPtr	trylock;
+	SPIPlanPtr	f_inv;
+	SPIPlanPtr	f_res_del;
+	SPIPlanPtr	f_res_upd;
+	SPIPlanPtr	f_res_add;
+	SPIPlanPtr	f_bo_del;
+	SPIPlanPtr	f_bo_upd;
+	SPIPlanPtr	f_bo_ins;
+	SPIPlanPtr	f_line;
+} PassPlans;
+
+static PassPlans pp;
+
+static SPIPlanPtr
+plan(const char *sql, int nargs, Oid *types)
+{
+	SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
+
+	if (p == NULL)
+		elog(ERROR, "crmscm: SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(p) != 0)
+		elog(ERROR, "crmscm: SPI_keepplan failed");
+	return p;
+}
+
+#define EQ " OPERATOR(pg_catalog.=) "
+
+static void
+pass_plans(Oid nsp)
+{
+	const char *s;
+	Oid			t[10];
+
+	if (pp.nsp == nsp)
+		return;
+	pp.nsp = InvalidOid;
+	s = quote_identifier(get_namespace_name(nsp));
+
+	t[0] = INT8OID;
+	pp.warehouses = plan(psprintf(
+		"SELECT w.warehouse_id, w.location FROM %s.warehouses w WHERE w.tenant_id" EQ "$1", s), 1, t);
+
+	t[1] = INT8ARRAYOID;
+	pp.lines = plan(psprintf(
+		"SELECT l.order_id, l.line_no, l.item_id, l.qty, l.qty_shipped, l.qty_reserved, l.qty_backordered,"
+		"       l.status, l.warehouse_id, o.status, o.priority, o.ship_to"
+		"  FROM %s.sales_order_lines l"
+		"  JOIN %s.sales_orders o ON o.tenant_id" EQ "l.tenant_id AND o.order_id" EQ "l.order_id"
+		" WHERE l.tenant_id" EQ "$1 AND l.order_id" EQ "ANY ($2)", s, s), 2, t);
+
+	pp.lock = plan(psprintf(
+		"SELECT i.item_id, i.warehouse_id, i.on_hand, i.reserved, i.on_order FROM %s.inventory i"
+		" WHERE i.tenant_id" EQ "$1 AND i.item_id" EQ "ANY ($2)"
+		" ORDER BY i.item_id, i.warehouse_id FOR NO KEY UPDATE", s), 2, t);
+
+	pp.reservations = plan(psprintf(
+		"SELECT r.reservation_id, r.order_id, r.line_no, r.item_id, r.warehouse_id, r.qty FROM %s.reservations r"
+		" WHERE r.tenant_id" EQ "$1 AND r.order_id" EQ "ANY ($2)", s), 2, t);
+	pp.backorders = plan(psprintf(
+		"SELECT b.backorder_id, b.order_id, b.line_no, b.item_id, b.warehouse_id, b.qty, b.allocated,"
+		"       b.priority, b.created_at FROM %s.backorders b"
+		" WHERE b.tenant_id" EQ "$1 AND b.order_id" EQ "ANY ($2)", s), 2, t);
+
+	/* the open quantity of a purchase order line (README "Purchase orders") */
+	pp.on_order = plan(psprintf(
+		"SELECT l.item_id, l.warehouse_id,"
+		"       pg_catalog.sum(GREATEST(l.qty OPERATOR(pg_catalog.-) l.qty_received, 0))"
+		"  FROM %s.purchase_order_lines l"
+		"  JOIN %s.purchase_orders p ON p.tenant_id" EQ "l.tenant_id AND p.po_id" EQ "l.po_id"
+		" WHERE l.tenant_id" EQ "$1 AND l.item_id" EQ "ANY ($2) AND p.status" EQ "'ordered'"
+		" GROUP BY l.item_id, l.warehouse_id", s, s), 2, t);
+
+	t[2] = INT8ARRAYOID;
+	pp.queue = plan(psprintf(
+		"SELECT b.backorder_id, b.order_id, b.line_no, b.item_id, b.warehouse_id, b.qty, b.allocated,"
+		"       b.priority, b.created_at FROM %s.backorders b"
+		" WHERE b.tenant_id" EQ "$1 AND b.item_id" EQ "ANY ($2) AND b.warehouse_id" EQ "ANY ($3)"
+		" ORDER BY b.item_id, b.warehouse_id, b.priority DESC, b.created_at, b.backorder_id", s), 3, t);
+
+	t[1] = INT8OID;
+	t[2] = INT8OID;
+	pp.ensure = plan(psprintf(
+		"INSERT INTO %s.inventory (tenant_id, item_id, warehouse_id) VALUES ($1, $2, $3)"
+		" ON CONFLICT DO NOTHING", s), 3, t);
+
+	t[2] = INT4OID;
+	pp.trylock = plan(psprintf(
+		"SELECT l.qty_reserved, l.qty_backordered FROM %s.sales_order_lines l"
+		" WHERE l.tenant_id" EQ "$1 AND l.order_id" EQ "$2 AND l.line_no" EQ "$3"
+		"   FOR NO KEY UPDATE SKIP LOCKED", s), 3, t);
+
+	/* ---- writes ---- */
+	t[1] = INT8ARRAYOID;
+	t[2] = INT8ARRAYOID;
+	t[3] = NUMERICARRAYOID;
+	t[4] = NUMERICARRAYOID;
+	t[5] = NUMERICARRAYOID;
+	pp.f_inv = plan(psprintf(
+		"UPDATE %s.inventory x SET on_hand = u.h, reserved = u.r, on_order = u.o"
+		"  FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6)) AS u(i, w, h, r, o)"
+		" WHERE x.tenant_id" EQ "$1 AND x.item_id" EQ "u.i AND x.warehouse_id" EQ "u.w", s), 6, t);
+
+	pp.f_res_del = plan(psprintf(
+		"DELETE FROM %s.reservations x WHERE x.tenant_id" EQ "$1 AND x.reservation_id" EQ "ANY ($2)", s), 2, t);
+	pp.f_bo_del = plan(psprintf(
+		"DELETE FROM %s.backorders x WHERE x.tenant_id" EQ "$1 AND x.backorder_id" EQ "ANY ($2)", s), 2, t);
+
+	t[2] = NUMERICARRAYOID;
+	pp.f_res_upd = plan(psprintf(
+		"UPDATE %s.reservations x SET qty = u.q FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) AS u(id, q)"
+		" WHERE x.tenant_id" EQ "$1 AND x.reservation_id" EQ "u.id", s), 3, t);
+	t[3] = NUMERICARRAYOID;
+	pp.f_bo_upd = plan(psprintf(
+		"UPDATE %s.backorders x SET qty = u.q, allocated = u.a FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4)) AS u(id, q, a)"
+		" WHERE x.tenant_id" EQ "$1 AND x.backorder_id" EQ "u.id", s), 4, t);
+
+	/* reservations: new rows, or units added to a (line, warehouse) row */
+	t[2] = INT4ARRAYOID;
+	t[3] = INT8ARRAYOID;
+	t[4] = INT8ARRAYOID;
+	t[5] = NUMERICARRAYOID;
+	pp.f_res_add = plan(psprintf(
+		"INSERT INTO %s.reservations AS x (tenant_id, order_id, line_no, item_id, warehouse_id, qty)"
+		" SELECT $1, u.o, u.l, u.i, u.w, u.q FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6)) WITH ORDINALITY AS u(o, l, i, w, q, n)"
+		" ORDER BY u.n"
+		" ON CONFLICT (tenant_id, order_id, line_no, warehouse_id)"
+		" DO UPDATE SET qty = x.qty OPERATOR(pg_catalog.+) excluded.qty", s), 6, t);
+	t[6] = INT4ARRAYOID;
+	pp.f_bo_ins = plan(psprintf(
+		"INSERT INTO %s.backorders (tenant_id, order_id, line_no, item_id, warehouse_id, qty, priority, allocated)"
+		" SELECT $1, u.o, u.l, u.i, u.w, u.q, u.p, u.a"
+		"   FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8)) WITH ORDINALITY AS u(o, l, i, w, q, p, a, n)"
+		" ORDER BY u.n", s), 8, (Oid[]) {INT8OID, INT8ARRAYOID, INT4ARRAYOID, INT8ARRAYOID, INT8ARRAYOID,
+		NUMERICARRAYOID, INT4ARRAYOID, NUMERICARRAYOID});
+
+	pp.f_line = plan(psprintf(
+		"UPDATE %s.sales_order_lines x SET qty_reserved = u.r, qty_backordered = u.b, status = u.s"
+		"  FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6)) AS u(o, l, r, b, s)"
+		" WHERE x.tenant_id" EQ "$1 AND x.order_id" EQ "u.o AND x.line_no" EQ "u.l", s), 6,
+		(Oid[]) {INT8OID, INT8ARRAYOID, INT4ARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID, TEXTARRAYOID});
+
+	pp.nsp = nsp;
+}
+
+/* ------------------------------------------------------------------------
+ * in-memory model of one tenant's pass
+ * ------------------------------------------------------------------------
+ */
+
+#define ORDER_DRAFT		0
+#define ORDER_CONFIRMED 1
+#define ORDER_CANCELLED 2
+#define ORDER_CLOSED	3
+
+#define LINE_OPEN		'o'
+#define LINE_CANCELLED	'c'
+#define LINE_SHIPPED	's'
+
+typedef struct Wh
+{
+	int64		id;
+	bool		has_loc;
+	GeoPoint	loc;
+} Wh;
+
+typedef struct Ord
+{
+	int64		order_id;		/* hash key */
+	int			status;
+	int32		priority;
+	bool		ship_null;
+	GeoPoint	ship_to;
+	bool		whole;			/* noted itself: every line of it is reconciled */
+	int64	   *rank;			/* the tenant's warehouses nearest to ship_to
+								 * first (NULL until needed) */
+	int			nrank;
+} Ord;
+
+typedef struct Inv
+{
+	int64		item;
+	int64		wh;
+	Datum		on_hand;
+	Datum		reserved;
+	Datum		on_order;
+	Datum		avail0;			/* available when locked */
+	Datum		moved;			/* sum of this pass's stock moves */
+	bool		negative_move;
+	bool		dirty;
+} Inv;
+
+typedef struct Hold
+{
+	bool		is_bo;
+	int64		id;				/* reservation_id / backorder_id; 0: new */
+	int			seq;			/* new rows: creation order */
+	int64		order_id;
+	int32		line_no;
+	int64		item;
+	int64		wh;
+	Datum		qty;
+	Datum		allocated;		/* backorders */
+	int32		priority;		/* backorders */
+	TimestampTz created_at;		/* backorders */
+	bool		deleted;
+	bool		dirty;
+	bool		add;			/* reservation: qty is an amount to add to the
+								 * line's (possibly unloaded) row */
+	struct Hold *next;			/* the line's next holding */
+} Hold;
+
+typedef struct LineKey
+{
+	int64		order_id;
+	int32		line_no;
+} LineKey;
+
+typedef struct Line
+{
+	LineKey		key;			/* hash key */
+	bool		reconcile;		/* noted: bring its holdings to its target */
+	bool		exists;
+	bool		inserted;		/* new in this transaction, never reserved */
+	bool		loaded;			/* its holdings are in memory */
+	bool		mine;			/* locked by this transaction (noted lines) */
+	bool		other;			/* a waiting line the pass locked to fill it */
+	bool		tried;			/* a waiting line some other transaction holds */
+	bool		dirty;
+	int64		item;
+	int64		note_item;		/* item named by the note (deleted lines) */
+	Datum		qty;
+	Datum		shipped;
+	Datum		reserved;
+	Datum		backordered;
+	char		status;
+	bool		pref_null;
+	int64		pref;
+	Ord		   *ord;
+	Hold	   *holds;
+} Line;
+
+typedef struct Pass
+{
+	int64		tenant;
+	MemoryContext cxt;
+	Datum		zero;
+	Wh		   *whs;
+	int			nwh;
+	bool		whs_loaded;
+	HTAB	   *orders;
+	HTAB	   *lines;
+	Inv		   *inv;			/* sorted by (item, wh) */
+	int			ninv;
+	Hold	  **holds;			/* every holding in memory */
+	int			nholds;
+	int			capholds;
+	int			newseq;
+	HTAB	   *bo_by_id;
+} Pass;
+
+typedef struct BoEntry
+{
+	int64		id;
+	Hold	   *h;
+} BoEntry;
+
+/* ---- small helpers ---- */
+
+static Datum
+int8_array(int64 *v, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		d[i] = Int64GetDatum(v[i]);
+	return PointerGetDatum(construct_array(d, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+static Datum
+datum_array(Datum *d, int n, Oid type)
+{
+	int16		len;
+	bool		byval;
+	char		align;
+
+	get_typlenbyvalalign(type, &len, &byval, &align);
+	return PointerGetDatum(construct_array(d, n, type, len, byval, align));
+}
+
+static int
+int64_cmp(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a,
+				y = *(const int64 *) b;
+
+	return x < y ? -1 : (x > y);
+}
+
+static int
+uniq64(int64 *v, int n)
+{
+	int			i,
+				m = 0;
+
+	qsort(v, n, sizeof(int64), int64_cmp);
+	for (i = 0; i < n; i++)
+		if (m == 0 || v[m - 1] != v[i])
+			v[m++] = v[i];
+	return m;
+}
+
+static void
+exec(SPIPlanPtr p, Datum *args, int expect)
+{
+	int			rc = SPI_execute_plan(p, args, NULL, false, 0);
+
+	if (rc != expect)
+		elog(ERROR, "crmscm reservation pass: statement failed: %s", SPI_result_code_string(rc));
+}
+
+static int64
+col_int8(SPITupleTable *tt, uint64 r, int c, bool *isnull)
+{
+	bool		n;
+	Datum		d = SPI_getbinval(tt->vals[r], tt->tupdesc, c, &n);
+
+	if (isnull)
+		*isnull = n;
+	return n ? 0 : DatumGetInt64(d);
+}
+
+static Datum
+col_num(SPITupleTable *tt, uint64 r, int c)
+{
+	bool		n;
+	Datum		d = SPI_getbinval(tt->vals[r], tt->tupdesc, c, &n);
+
+	return n ? num_zero() : datumCopy(d, false, -1);
+}
+
+static int
+order_status(Datum d)
+{
+	char	   *s = TextDatumGetCString(d);
+
+	if (strcmp(s, "confirmed") == 0)
+		return ORDER_CONFIRMED;
+	if (strcmp(s, "cancelled") == 0)
+		return ORDER_CANCELLED;
+	if (strcmp(s, "closed") == 0)
+		return ORDER_CLOSED;
+	return ORDER_DRAFT;
+}
+
+static char
+line_status(Datum d)
+{
+	char	   *s = TextDatumGetCString(d);
+
+	if (strcmp(s, "open") == 0)
+		return LINE_OPEN;
+	if (strcmp(s, "shipped") == 0)
+		return LINE_SHIPPED;
+	return LINE_CANCELLED;
+}
+
+/* least(a, b) as SQL computes it: b only when strictly smaller */
+static inline Datum
+num_least(Datum a, Datum b)
+{
+	return num_cmp(b, a) < 0 ? b : a;
+}
+
+static inline bool
+num_pos(Datum a, Datum zero)
+{
+	return num_cmp(a, zero) > 0;
+}
+
+static Line *
+line_get(Pass *p, int64 order_id, int32 line_no, bool create)
+{
+	LineKey		k;
+	bool		found;
+	Line	   *l;
+
+	memset(&k, 0, sizeof(k));
+	k.order_id = order_id;
+	k.line_no = line_no;
+	l = hash_search(p->lines, &k, create ? HASH_ENTER : HASH_FIND, &found);
+	if (create && !found)
+	{
+		memset(((char *) l) + sizeof(LineKey), 0, sizeof(Line) - sizeof(LineKey));
+		l->qty = l->shipped = l->reserved = l->backordered = p->zero;
+		l->status = LINE_OPEN;
+		l->pref_null = true;
+	}
+	return l;
+}
+
+static Inv *
+inv_find(Pass *p, int64 item, int64 wh)
+{
+	int			lo = 0,
+				hi = p->ninv;
+
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+		Inv		   *v = &p->inv[mid];
+
+		if (v->item < item || (v->item == item && v->wh < wh))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < p->ninv && p->inv[lo].item == item && p->inv[lo].wh == wh)
+		return &p->inv[lo];
+	return NULL;
+}
+
+static Inv *
+inv_must(Pass *p, int64 item, int64 wh)
+{
+	Inv		   *v = inv_find(p, item, wh);
+
+	if (v == NULL)
+		elog(ERROR, "crmscm reservation pass: inventory row of item " INT64_FORMAT " in warehouse " INT64_FORMAT " not locked",
+			 item, wh);
+	return v;
+}
+
+static Datum
+available(Inv *v)
+{
+	return num_sub(v->on_hand, v->reserved);
+}
+
+static Hold *
+hold_new(Pass *p, bool is_bo, Line *l, int64 wh)
+{
+	Hold	   *h = palloc0(sizeof(Hold));
+
+	h->is_bo = is_bo;
+	h->order_id = l->key.order_id;
+	h->line_no = l->key.line_no;
+	h->item = l->item;
+	h->wh = wh;
+	h->qty = h->allocated = p->zero;
+	h->dirty = true;
+	if (p->nholds == p->capholds)
+	{
+		p->capholds = p->capholds ? p->capholds * 2 : 64;
+		p->holds = p->holds ? repalloc_huge(p->holds, sizeof(Hold *) * p->capholds)
+			: palloc(sizeof(Hold *) * p->capholds);
+	}
+	p->holds[p->nholds++] = h;
+	return h;
+}
+
+static void
+hold_attach(Line *l, Hold *h)
+{
+	Hold	  **pp_ = &l->holds;
+
+	while (*pp_)
+		pp_ = &(*pp_)->next;
+	*pp_ = h;
+}
+
+/* ------------------------------------------------------------------------
+ * loading
+ * ------------------------------------------------------------------------
+ */
+
+static void
+load_warehouses(Pass *p)
+{
+	Datum		args[1];
+	uint64		r;
+	SPITupleTable *tt;
+
+	if (p->whs_loaded)
+		return;
+	args[0] = Int64GetDatum(p->tenant);
+	exec(pp.warehouses, args, SPI_OK_SELECT);
+	tt = SPI_tuptable;
+	p->whs = palloc(sizeof(Wh) * Max(SPI_processed, 1));
+	p->nwh = (int) SPI_processed;
+	for (r = 0; r < SPI_processed; r++)
+	{
+		bool		isnull;
+		Datum		loc;
+
+		p->whs[r].id = col_int8(tt, r, 1, NULL);
+		loc = SPI_getbinval(tt->vals[r], tt->tupdesc, 2, &isnull);
+		p->whs[r].has_loc = !isnull;
+		if (!isnull)
+			p->whs[r].loc = *DatumGetGeoPointP(loc);
+	}
+	SPI_freetuptable(tt);
+	p->whs_loaded = true;
+}
+
+typedef struct RankEnt
+{
+	int64		id;
+	bool		has_d;
+	double		d;
+} RankEnt;
+
+/* distance_km(location, ship_to) NULLS LAST, then warehouse_id */
+static int
+rank_cmp(const void *a, const void *b)
+{
+	const RankEnt *x = a,
+			   *y = b;
+
+	if (x->has_d != y->has_d)
+		return x->has_d ? -1 : 1;
+	if (x->has_d && x->d != y->d)
+		return x->d < y->d ? -1 : 1;
+	return x->id < y->id ? -1 : (x->id > y->id);
+}
+
+/* The tenant's warehouses, nearest to the order's ship_to first */
+static void
+order_rank(Pass *p, Ord *o)
+{
+	RankEnt    *e;
+	int			i;
+
+	if (o->rank != NULL)
+		return;
+	load_warehouses(p);
+	e = palloc(sizeof(RankEnt) * Max(p->nwh, 1));
+	for (i = 0; i < p->nwh; i++)
+	{
+		e[i].id = p->whs[i].id;
+		e[i].has_d = !o->ship_null && p->whs[i].has_loc;
+		e[i].d = e[i].has_d ? geo_distance_km(&p->whs[i].loc, &o->ship_to) : 0;
+	}
+	qsort(e, p->nwh, sizeof(RankEnt), rank_cmp);
+	o->rank = palloc(sizeof(int64) * Max(p->nwh, 1));
+	for (i = 0; i < p->nwh; i++)
+		o->rank[i] = e[i].id;
+	o->nrank = p->nwh;
+}
+
+static int
+rank_of(Ord *o, int64 wh)
+{
+	int			i;
+
+	for (i = 0; i < o->nrank; i++)
+		if (o->rank[i] == wh)
+			return i;
+	return INT_MAX;
+}
+
+/* Where a line's missing quantity waits: its preferred, else the nearest warehouse */
+static int64
+backorder_wh(Pass *p, Line *l)
+{
+	if (!l->pref_null)
+		return l->pref;
+	order_rank(p, l->ord);
+	if (l->ord->nrank == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("tenant " INT64_FORMAT " has no warehouse to reserve or backorder item " INT64_FORMAT,
+						p->tenant, l->item),
+				 errhint("Create a warehouse first.")));
+	return l->ord->rank[0];
+}
+
+/* Read the noted lines' orders: every line of them, with the order */
+static void
+load_lines(Pass *p, int64 *orders, int norders)
+{
+	Datum		args[2];
+	uint64		r;
+	SPITupleTable *tt;
+
+	args[0] = Int64GetDatum(p->tenant);
+	args[1] = int8_array(orders, norders);
+	exec(pp.lines, args, SPI_OK_SELECT);
+	tt = SPI_tuptable;
+	for (r = 0; r < SPI_processed; r++)
+	{
+		bool		isnull,
+					found;
+		int64		order_id = col_int8(tt, r, 1, NULL);
+		int32		line_no = DatumGetInt32(SPI_getbinval(tt->vals[r], tt->tupdesc, 2, &isnull));
+		Ord		   *o = hash_search(p->orders, &order_id, HASH_FIND, &found);
+		Line	   *l = line_get(p, order_id, line_no, o != NULL && o->whole);
+		Datum		d;
+
+		if (o == NULL || l == NULL)
+			continue;			/* a line of a noted order that is not itself noted */
+		l->reconcile = l->mine = true;
+		if (o->status < 0)
+		{
+			o->status = order_status(SPI_getbinval(tt->vals[r], tt->tupdesc, 10, &isnull));
+			o->priority = DatumGetInt32(SPI_getbinval(tt->vals[r], tt->tupdesc, 11, &isnull));
+			d = SPI_getbinval(tt->vals[r], tt->tupdesc, 12, &isnull);
+			o->ship_null = isnull;
+			if (!isnull)
+				o->ship_to = *DatumGetGeoPointP(d);
+		}
+		l->exists = true;
+		l->ord = o;
+		l->item = col_int8(tt, r, 3, NULL);
+		l->qty = col_num(tt, r, 4);
+		l->shipped = col_num(tt, r, 5);
+		l->reserved = col_num(tt, r, 6);
+		l->backordered = col_num(tt, r, 7);
+		l->status = line_status(SPI_getbinval(tt->vals[r], tt->tupdesc, 8, &isnull));
+		l->pref = col_int8(tt, r, 9, &l->pref_null);
+	}
+	SPI_freetuptable(tt);
+}
+
+static Hold *
+hold_from_row(Pass *p, SPITupleTable *tt, uint64 r, bool is_bo)
+{
+	Hold	   *h = palloc0(sizeof(Hold));
+	bool		isnull;
+
+	h->is_bo = is_bo;
+	h->id = col_int8(tt, r, 1, NULL);
+	h->order_id = col_int8(tt, r, 2, NULL);
+	h->line_no = DatumGetInt32(SPI_getbinval(tt->vals[r], tt->tupdesc, 3, &isnull));
+	h->item = col_int8(tt, r, 4, NULL);
+	h->wh = col_int8(tt, r, 5, NULL);
+	h->qty = col_num(tt, r, 6);
+	h->allocated = p->zero;
+	if (is_bo)
+	{
+		h->allocated = col_num(tt, r, 7);
+		h->priority = DatumGetInt32(SPI_getbinval(tt->vals[r], tt->tupdesc, 8, &isnull));
+		h->created_at = DatumGetTimestampTz(SPI_getbinval(tt->vals[r], tt->tupdesc, 9, &isnull));
+	}
+	if (p->nholds == p->capholds)
+	{
+		p->capholds = p->capholds ? p->capholds * 2 : 64;
+		p->holds = p->holds ? repalloc_huge(p->holds, sizeof(Hold *) * p->capholds)
+			: palloc(sizeof(Hold *) * p->capholds);
+	}
+	p->holds[p->nholds++] = h;
+	if (is_bo)
+	{
+		bool		found;
+		BoEntry    *e = hash_search(p->bo_by_id, &h->id, HASH_ENTER, &found);
+
+		e->h = h;
+	}
+	return h;
+}
+
+/* The reservations and backorders of the lines marked loaded, of these orders */
+static void
+load_holdings(Pass *p, int64 *orders, int norders)
+{
+	Datum		args[2];
+	int			pass;
+
+	args[0] = Int64GetDatum(p->tenant);
+	args[1] = int8_array(orders, norders);
+	for (pass = 0; pass < 2; pass++)
+	{
+		SPITupleTable *tt;
+		uint64		r;
+
+		exec(pass == 0 ? pp.reservations : pp.backorders, args, SPI_OK_SELECT);
+		tt = SPI_tuptable;
+		for (r = 0; r < SPI_processed; r++)
+		{
+			bool		isnull;
+			Line	   *l = line_get(p, col_int8(tt, r, 2, NULL),
+									 DatumGetInt32(SPI_getbinval(tt->vals[r], tt->tupdesc, 3, &isnull)), false);
+
+			if (l == NULL || !l->loaded)
+				continue;
+			hold_attach(l, hold_from_row(p, tt, r, pass == 1));
+		}
+		SPI_freetuptable(tt);
+	}
+}
+
+/*
+ * Lock every inventory row of the items, in (item, warehouse) order; keep
+ * them in p->inv.
+ */
+static void
+lock_inventory(Pass *p, int64 *items, int nitems)
+{
+	Datum		args[2];
+	uint64		r;
+	SPITupleTable *tt;
+
+	args[0] = Int64GetDatum(p->tenant);
+	args[1] = int8_array(items, nitems);
+	exec(pp.lock, args, SPI_OK_SELECT);
+	tt = SPI_tuptable;
+	p->inv = palloc(sizeof(Inv) * Max(SPI_processed, 1));
+	p->ninv = (int) SPI_processed;
+	for (r = 0; r < SPI_processed; r++)
+	{
+		Inv		   *v = &p->inv[r];
+
+		memset(v, 0, sizeof(Inv));
+		v->item = col_int8(tt, r, 1, NULL);
+		v->wh = col_int8(tt, r, 2, NULL);
+		v->on_hand = col_num(tt, r, 3);
+		v->reserved = col_num(tt, r, 4);
+		v->on_order = col_num(tt, r, 5);
+		v->avail0 = available(v);
+		v->moved = p->zero;
+	}
+	SPI_freetuptable(tt);
+}
+
+/* ------------------------------------------------------------------------
+ * the rules
+ * ------------------------------------------------------------------------
+ */
+
+/* The reservation row of a line in a warehouse, created (empty) if asked */
+static Hold *
+line_reservation(Pass *p, Line *l, int64 wh, bool create)
+{
+	Hold	   *h;
+
+	for (h = l->holds; h; h = h->next)
+		if (!h->is_bo && !h->deleted && h->wh == wh)
+			return h;
+	if (!create)
+		return NULL;
+	h = hold_new(p, false, l, wh);
+	/* a line whose rows are not in memory: the row may exist, add to it */
+	h->add = !l->loaded;
+	hold_attach(l, h);
+	return h;
+}
+
+static void
+res_add(Pass *p, Line *l, int64 wh, Datum q)
+{
+	Hold	   *h = line_reservation(p, l, wh, true);
+
+	/* as ON CONFLICT … qty = x.qty + excluded.qty: a new row takes q as it is */
+	h->qty = (h->id == 0 && num_is_zero(h->qty)) ? q : num_add(h->qty, q);
+	h->dirty = true;
+}
+
+/*
+ * Reserve qty more units for a line: from its preferred warehouse only,
+ * else from the warehouses with available stock nearest to ship_to first;
+ * what cannot be reserved waits as a new backorder at the preferred (else
+ * nearest) warehouse.
+ */
+static void
+reserve_more(Pass *p, Line *l, Datum qty)
+{
+	Ord		   *o = l->ord;
+	Inv		  **cand;
+	int		   *crank;
+	int			ncand = 0,
+				i,
+				j;
+	Datum		cum = p->zero,
+				total = p->zero;
+	bool		any = false;
+
+	order_rank(p, o);
+	cand = palloc(sizeof(Inv *) * Max(p->ninv, 1));
+	crank = palloc(sizeof(int) * Max(p->ninv, 1));
+	for (i = 0; i < p->ninv; i++)
+	{
+		Inv		   *v = &p->inv[i];
+
+		if (v->item != l->item || !num_pos(available(v), p->zero))
+			continue;
+		if (!l->pref_null && v->wh != l->pref)
+			continue;
+		/* insertion by (rank, warehouse) */
+		{
+			int			rk = rank_of(o, v->wh);
+
+			for (j = ncand; j > 0 && (crank[j - 1] > rk || (crank[j - 1] == rk && cand[j - 1]->wh > v->wh)); j--)
+			{
+				cand[j] = cand[j - 1];
+				crank[j] = crank[j - 1];
+			}
+			cand[j] = v;
+			crank[j] = rk;
+			ncand++;
+		}
+	}
+	for (i = 0; i < ncand; i++)
+	{
+		Datum		av = available(cand[i]);
+		Datum		before;
+
+		cum = (i == 0) ? av : num_add(cum, av);
+		before = num_sub(cum, av);
+		if (num_cmp(before, qty) < 0)
+		{
+			Datum		take = num_least(av, num_sub(qty, before));
+
+			total = any ? num_add(total, take) : take;
+			any = true;
+			cand[i]->reserved = num_add(cand[i]->reserved, take);
+			cand[i]->dirty = true;
+			res_add(p, l, cand[i]->wh, take);
+		}
+	}
+	if (num_cmp(total, qty) < 0)
+	{
+		Datum		rest = num_sub(qty, total);
+		int64		wh = backorder_wh(p, l);
+		Hold	   *b = hold_new(p, true, l, wh);
+
+		b->qty = rest;
+		b->priority = o->priority;
+		b->created_at = GetCurrentTransactionStartTimestamp();
+		b->seq = ++p->newseq;
+		hold_attach(l, b);
+		/* a new version of the queue's inventory row (REPEATABLE READ) */
+		inv_must(p, l->item, wh)->dirty = true;
+		l->backordered = num_add(l->backordered, rest);
+	}
+	l->reserved = num_add(l->reserved, total);
+	l->dirty = true;
+}
+
+static int
+bo_newest_first(const void *a, const void *b)
+{
+	const Hold *x = *(Hold *const *) a,
+			   *y = *(Hold *const *) b;
+
+	if (x->created_at != y->created_at)
+		return x->created_at > y->created_at ? -1 : 1;
+	if ((x->id == 0) != (y->id == 0))
+		return x->id == 0 ? -1 : 1;
+	if (x->id == 0)
+		return x->seq > y->seq ? -1 : (x->seq < y->seq);
+	return x->id > y->id ? -1 : (x->id < y->id);
+}
+
+static int
+res_latest_first(const void *a, const void *b)
+{
+	const Hold *x = *(Hold *const *) a,
+			   *y = *(Hold *const *) b;
+
+	if ((x->id == 0) != (y->id == 0))
+		return x->id == 0 ? -1 : 1;
+	return x->id > y->id ? -1 : (x->id < y->id);
+}
+
+/*
+ * Take qty units away from what a line holds: its backorders first (newest
+ * first), then its reservations (latest first); released stock stays
+ * available for the queues.
+ */
+static void
+release(Pass *p, Line *l, Datum qty)
+{
+	Hold	  **v;
+	Hold	   *h;
+	int			n = 0,
+				i,
+				k;
+	Datum		left = qty,
+				bo_sum = p->zero,
+				res_sum = p->zero;
+
+	for (h = l->holds; h; h = h->next)
+		n++;
+	v = palloc(sizeof(Hold *) * Max(n, 1));
+	for (k = 0; k < 2; k++)
+	{
+		int			m = 0;
+
+		for (h = l->holds; h; h = h->next)
+			if (!h->deleted && h->is_bo == (k == 0))
+				v[m++] = h;
+		qsort(v, m, sizeof(Hold *), k == 0 ? bo_newest_first : res_latest_first);
+		for (i = 0; i < m && num_pos(left, p->zero); i++)
+		{
+			Datum		take = num_least(left, v[i]->qty);
+			Inv		   *iv = inv_must(p, v[i]->item, v[i]->wh);
+
+			if (num_cmp(take, v[i]->qty) == 0)
+				v[i]->deleted = true;
+			else
+				v[i]->qty = num_sub(v[i]->qty, take);
+			v[i]->dirty = true;
+			if (k == 0)
+				bo_sum = num_add(bo_sum, take);
+			else
+			{
+				iv->reserved = num_sub(iv->reserved, take);
+				res_sum = num_add(res_sum, take);
+			}
+			iv->dirty = true;
+			left = num_sub(left, take);
+		}
+	}
+	if (num_pos(res_sum, p->zero) || num_pos(bo_sum, p->zero))
+	{
+		l->reserved = num_sub(l->reserved, res_sum);
+		l->backordered = num_sub(l->backordered, bo_sum);
+		l->dirty = true;
+	}
+}
+
+/* Everything a deleted line held goes: reservations back to available, backorders dropped */
+static void
+drop_all(Pass *p, Line *l)
+{
+	Hold	   *h;
+
+	for (h = l->holds; h; h = h->next)
+	{
+		Inv		   *iv;
+
+		if (h->deleted)
+			continue;
+		iv = inv_must(p, h->item, h->wh);
+		if (!h->is_bo)
+			iv->reserved = num_sub(iv->reserved, h->qty);
+		else if (num_pos(h->allocated, p->zero))
+			iv->reserved = num_sub(iv->reserved, h->allocated);
+		h->deleted = true;
+		h->dirty = true;
+		iv->dirty = true;
+	}
+}
+
+/*
+ * Units set aside on a backorder of a line while another transaction held
+ * it become the line's reservation, now that the pass holds the line.
+ */
+static void
+convert_allocated(Pass *p, Line *l, Hold *b)
+{
+	Datum		a = b->allocated;
+
+	if (!num_pos(a, p->zero))
+		return;
+	res_add(p, l, b->wh, a);
+	if (num_cmp(a, b->qty) == 0)
+		b->deleted = true;
+	else
+		b->qty = num_sub(b->qty, a);
+	b->allocated = p->zero;
+	b->dirty = true;
+	l->reserved = num_add(l->reserved, a);
+	l->backordered = num_sub(l->backordered, a);
+	l->dirty = true;
+	inv_must(p, b->item, b->wh)->dirty = true;
+}
+
+/* Bring one noted line to what it should hold */
+static void
+reconcile(Pass *p, Line *l)
+{
+	Hold	   *h;
+	Datum		target,
+				held;
+	int			c;
+
+	if (!l->exists)
+	{
+		drop_all(p, l);
+		return;
+	}
+	for (h = l->holds; h; h = h->next)
+		if (h->is_bo && !h->deleted)
+			convert_allocated(p, l, h);
+	if (l->ord->status == ORDER_CONFIRMED && l->status == LINE_OPEN)
+		target = num_sub(l->qty, l->shipped);
+	else
+		target = p->zero;
+	held = num_add(l->reserved, l->backordered);
+	c = num_cmp(target, held);
+	if (c > 0)
+		reserve_more(p, l, num_sub(target, held));
+	else if (c < 0)
+		release(p, l, num_sub(held, target));
+	/* lowered to what was already shipped: the line is done */
+	if (l->ord->status == ORDER_CONFIRMED && l->status == LINE_OPEN &&
+		num_pos(l->shipped, p->zero) && num_cmp(l->qty, l->shipped) == 0)
+	{
+		l->status = LINE_SHIPPED;
+		l->dirty = true;
+	}
+}
+
+/* queue order: priority desc, created_at, backorder_id (new rows last, in creation order) */
+static int
+queue_cmp(const void *a, const void *b)
+{
+	const Hold *x = *(Hold *const *) a,
+			   *y = *(Hold *const *) b;
+
+	if (x->priority != y->priority)
+		return x->priority > y->priority ? -1 : 1;
+	if (x->created_at != y->created_at)
+		return x->created_at < y->created_at ? -1 : 1;
+	if ((x->id == 0) != (y->id == 0))
+		return x->id == 0 ? 1 : -1;
+	if (x->id == 0)
+		return x->seq < y->seq ? -1 : (x->seq > y->seq);
+	return x->id < y->id ? -1 : (x->id > y->id);
+}
+
+/* Take a waiting line of another transaction's order, if nobody holds it */
+static Line *
+take_waiting_line(Pass *p, int64 order_id, int32 line_no)
+{
+	Line	   *l = line_get(p, order_id, line_no, false);
+	Datum		args[3];
+	SPITupleTable *tt;
+
+	if (l != NULL && (l->mine || l->other))
+		return l->exists ? l : NULL;
+	if (l != NULL && l->tried)
+		return NULL;			/* already found held */
+	if (l == NULL)
+		l = line_get(p, order_id, line_no, true);
+	args[0] = Int64GetDatum(p->tenant);
+	args[1] = Int64GetDatum(order_id);
+	args[2] = Int32GetDatum(line_no);
+	exec(pp.trylock, args, SPI_OK_SELECT);
+	tt = SPI_tuptable;
+	if (SPI_processed == 1)
+	{
+		l->other = true;
+		l->exists = true;
+		l->reserved = col_num(tt, 0, 1);
+		l->backordered = col_num(tt, 0, 2);
+	}
+	else
+		l->tried = true;
+	SPI_freetuptable(tt);
+	return l->other ? l : NULL;
+}
+
+/*
+ * Fill the queue of (item, warehouse) from its available stock, in queue
+ * order.  A waiting line some other transaction holds keeps its place: the
+ * units are set aside on its backorder (allocated).
+ */
+static void
+fill_queue(Pass *p, Inv *iv, Hold **queue, int n)
+{
+	Datum		avail = available(iv);
+	int			i;
+
+	for (i = 0; i < n && num_pos(avail, p->zero); i++)
+	{
+		Hold	   *b = queue[i];
+		Datum		need = num_sub(b->qty, b->allocated);
+		Line	   *l;
+		Datum		take;
+
+		if (b->deleted || !num_pos(need, p->zero))
+			continue;
+		take = num_least(avail, need);
+		iv->reserved = num_add(iv->reserved, take);
+		iv->dirty = true;
+		avail = num_sub(avail, take);
+		l = take_waiting_line(p, b->order_id, b->line_no);
+		if (l == NULL)
+		{
+			b->allocated = num_add(b->allocated, take);
+			b->dirty = true;
+			continue;
+		}
+		if (l->item == 0)
+			l->item = b->item;
+		if (num_pos(b->allocated, p->zero))
+			convert_allocated(p, l, b);
+		res_add(p, l, b->wh, take);
+		if (num_cmp(take, b->qty) == 0)
+			b->deleted = true;
+		else
+			b->qty = num_sub(b->qty, take);
+		b->dirty = true;
+		l->reserved = num_add(l->reserved, take);
+		l->backordered = num_sub(l->backordered, take);
+		l->dirty = true;
+	}
+}
+
+/* Fill the queues of every inventory row whose available stock grew in this pass */
+static void
+settle(Pass *p)
+{
+	int64	   *items = palloc(sizeof(int64) * Max(p->ninv, 1));
+	int64	   *whs = palloc(sizeof(int64) * Max(p->ninv, 1));
+	int			n = 0,
+				ni,
+				nw,
+				i;
+	Datum		args[3];
+	SPITupleTable *tt;
+	uint64		r;
+	Hold	  **queue;
+	int			nq = 0,
+				capq = 16;
+
+	for (i = 0; i < p->ninv; i++)
+	{
+		Datum		a = available(&p->inv[i]);
+
+		if (num_pos(a, p->zero) && num_cmp(a, p->inv[i].avail0) > 0)
+		{
+			items[n] = p->inv[i].item;
+			whs[n++] = p->inv[i].wh;
+		}
+	}
+	if (n == 0)
+		return;
+	ni = uniq64(items, n);
+	nw = uniq64(whs, n);
+	args[0] = Int64GetDatum(p->tenant);
+	args[1] = int8_array(items, ni);
+	args[2] = int8_array(whs, nw);
+	exec(pp.queue, args, SPI_OK_SELECT);
+	tt = SPI_tuptable;
+	/* the loaded rows, in memory once (rows already in memory win) */
+	for (r = 0; r < SPI_processed; r++)
+	{
+		int64		id = col_int8(tt, r, 1, NULL);
+		bool		found;
+
+		hash_search(p->bo_by_id, &id, HASH_FIND, &found);
+		if (!found)
+			(void) hold_from_row(p, tt, r, true);
+	}
+	SPI_freetuptable(tt);
+
+	queue = palloc(sizeof(Hold *) * capq);
+	for (i = 0; i < p->ninv; i++)
+	{
+		Inv		   *iv = &p->inv[i];
+		Datum		a = available(iv);
+		int			k;
+
+		if (!(num_pos(a, p->zero) && num_cmp(a, iv->avail0) > 0))
+			continue;
+		nq = 0;
+		for (k = 0; k < p->nholds; k++)
+		{
+			Hold	   *h = p->holds[k];
+
+			if (!h->is_bo || h->deleted || h->item != iv->item || h->wh != iv->wh)
+				continue;
+			if (nq == capq)
+			{
+				capq *= 2;
+				queue = repalloc_huge(queue, sizeof(Hold *) * capq);
+			}
+			queue[nq++] = h;
+		}
+		qsort(queue, nq, sizeof(Hold *), queue_cmp);
+		fill_queue(p, iv, queue, nq);
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * writing back
+ * ------------------------------------------------------------------------
+ */
+
+typedef struct Arr
+{
+	Datum	   *d;
+	int			n;
+	int			cap;
+} Arr;
+
+static void
+arr_push(Arr *a, Datum d)
+{
+	if (a->n == a->cap)
+	{
+		a->cap = a->cap ? a->cap * 2 : 16;
+		a->d = a->d ? repalloc_huge(a->d, sizeof(Datum) * a->cap) : palloc(sizeof(Datum) * a->cap);
+	}
+	a->d[a->n++] = d;
+}
+
+static void
+flush(Pass *p)
+{
+	Arr			a[8];
+	Datum		args[8];
+	int			i,
+				k;
+	HASH_SEQ_STATUS hs;
+	Line	   *l;
+
+	args[0] = Int64GetDatum(p->tenant);
+
+	/* deletes first: a (line, warehouse) reservation may be made again */
+	for (k = 0; k < 2; k++)
+	{
+		memset(a, 0, sizeof(a));
+		for (i = 0; i < p->nholds; i++)
+		{
+			Hold	   *h = p->holds[i];
+
+			if (h->is_bo == (k == 1) && h->deleted && h->id != 0)
+				arr_push(&a[0], Int64GetDatum(h->id));
+		}
+		if (a[0].n > 0)
+		{
+			args[1] = datum_array(a[0].d, a[0].n, INT8OID);
+			exec(k == 0 ? pp.f_res_del : pp.f_bo_del, args, SPI_OK_DELETE);
+		}
+	}
+
+	/* reservations: updates of loaded rows, then new rows and additions */
+	memset(a, 0, sizeof(a));
+	for (i = 0; i < p->nholds; i++)
+	{
+		Hold	   *h = p->holds[i];
+
+		if (h->is_bo || !h->dirty || h->deleted)
+			continue;
+		if (h->id != 0)
+		{
+			arr_push(&a[0], Int64GetDatum(h->id));
+			arr_push(&a[1], h->qty);
+		}
+		else if (num_pos(h->qty, p->zero))
+		{
+			arr_push(&a[2], Int64GetDatum(h->order_id));
+			arr_push(&a[3], Int32GetDatum(h->line_no));
+			arr_push(&a[4], Int64GetDatum(h->item));
+			arr_push(&a[5], Int64GetDatum(h->wh));
+			arr_push(&a[6], h->qty);
+		}
+	}
+	if (a[0].n > 0)
+	{
+		args[1] = datum_array(a[0].d, a[0].n, INT8OID);
+		args[2] = datum_array(a[1].d, a[1].n, NUMERICOID);
+		exec(pp.f_res_upd, args, SPI_OK_UPDATE);
+	}
+	if (a[2].n > 0)
+	{
+		args[1] = datum_array(a[2].d, a[2].n, INT8OID);
+		args[2] = datum_array(a[3].d, a[3].n, INT4OID);
+		args[3] = datum_array(a[4].d, a[4].n, INT8OID);
+		args[4] = datum_array(a[5].d, a[5].n, INT8OID);
+		args[5] = datum_array(a[6].d, a[6].n, NUMERICOID);
+		exec(pp.f_res_add, args, SPI_OK_INSERT);
+	}
+
+	/* backorders */
+	memset(a, 0, sizeof(a));
+	for (i = 0; i < p->nholds; i++)
+	{
+		Hold	   *h = p->holds[i];
+
+		if (!h->is_bo || !h->dirty || h->deleted)
+			continue;
+		if (h->id != 0)
+		{
+			arr_push(&a[0], Int64GetDatum(h->id));
+			arr_push(&a[1], h->qty);
+			arr_push(&a[2], h->allocated);
+		}
+	}
+	if (a[0].n > 0)
+	{
+		args[1] = datum_array(a[0].d, a[0].n, INT8OID);
+		args[2] = datum_array(a[1].d, a[1].n, NUMERICOID);
+		args[3] = datum_array(a[2].d, a[2].n, NUMERICOID);
+		exec(pp.f_bo_upd, args, SPI_OK_UPDATE);
+	}
+	memset(a, 0, sizeof(a));
+	{
+		/* new backorders in creation order (their ids follow it) */
+		Hold	  **nb = palloc(sizeof(Hold *) * Max(p->nholds, 1));
+		int			m = 0;
+
+		for (i = 0; i < p->nholds; i++)
+			if (p->holds[i]->is_bo && p->holds[i]->id == 0 && !p->holds[i]->deleted)
+				nb[m++] = p->holds[i];
+		for (i = 1; i < m; i++)
+		{
+			Hold	   *x = nb[i];
+
+			for (k = i; k > 0 && nb[k - 1]->seq > x->seq; k--)
+				nb[k] = nb[k - 1];
+			nb[k] = x;
+		}
+		for (i = 0; i < m; i++)
+		{
+			arr_push(&a[0], Int64GetDatum(nb[i]->order_id));
+			arr_push(&a[1], Int32GetDatum(nb[i]->line_no));
+			arr_push(&a[2], Int64GetDatum(nb[i]->item));
+			arr_push(&a[3], Int64GetDatum(nb[i]->wh));
+			arr_push(&a[4], nb[i]->qty);
+			arr_push(&a[5], Int32GetDatum(nb[i]->priority));
+			arr_push(&a[6], nb[i]->allocated);
+		}
+		if (m > 0)
+		{
+			args[1] = datum_array(a[0].d, m, INT8OID);
+			args[2] = datum_array(a[1].d, m, INT4OID);
+			args[3] = datum_array(a[2].d, m, INT8OID);
+			args[4] = datum_array(a[3].d, m, INT8OID);
+			args[5] = datum_array(a[4].d, m, NUMERICOID);
+			args[6] = datum_array(a[5].d, m, INT4OID);
+			args[7] = datum_array(a[6].d, m, NUMERICOID);
+			exec(pp.f_bo_ins, args, SPI_OK_INSERT);
+		}
+	}
+
+	/* inventory */
+	memset(a, 0, sizeof(a));
+	for (i = 0; i < p->ninv; i++)
+	{
+		Inv		   *v = &p->inv[i];
+
+		if (!v->dirty)
+			continue;
+		arr_push(&a[0], Int64GetDatum(v->item));
+		arr_push(&a[1], Int64GetDatum(v->wh));
+		arr_push(&a[2], v->on_hand);
+		arr_push(&a[3], v->reserved);
+		arr_push(&a[4], v->on_order);
+	}
+	if (a[0].n > 0)
+	{
+		args[1] = datum_array(a[0].d, a[0].n, INT8OID);
+		args[2] = datum_array(a[1].d, a[1].n, INT8OID);
+		args[3] = datum_array(a[2].d, a[2].n, NUMERICOID);
+		args[4] = datum_array(a[3].d, a[3].n, NUMERICOID);
+		args[5] = datum_array(a[4].d, a[4].n, NUMERICOID);
+		exec(pp.f_inv, args, SPI_OK_UPDATE);
+	}
+
+	/* lines */
+	memset(a, 0, sizeof(a));
+	hash_seq_init(&hs, p->lines);
+	while ((l = hash_seq_search(&hs)) != NULL)
+	{
+		if (!l->dirty || !l->exists)
+			continue;
+		arr_push(&a[0], Int64GetDatum(l->key.order_id));
+		arr_push(&a[1], Int32GetDatum(l->key.line_no));
+		arr_push(&a[2], l->reserved);
+		arr_push(&a[3], l->backordered);
+		arr_push(&a[4], CStringGetTextDatum(l->status == LINE_OPEN ? "open" :
+											l->status == LINE_SHIPPED ? "shipped" : "cancelled"));
+	}
+	if (a[0].n > 0)
+	{
+		args[1] = datum_array(a[0].d, a[0].n, INT8OID);
+		args[2] = datum_array(a[1].d, a[1].n, INT4OID);
+		args[3] = datum_array(a[2].d, a[2].n, NUMERICOID);
+		args[4] = datum_array(a[3].d, a[3].n, NUMERICOID);
+		args[5] = datum_array(a[4].d, a[4].n, TEXTOID);
+		exec(pp.f_line, args, SPI_OK_UPDATE);
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * one tenant
+ * ------------------------------------------------------------------------
+ */
+
+static int
+linekey_cmp(const void *a, const void *b)
+{
+	const Line *x = *(Line *const *) a,
+			   *y = *(Line *const *) b;
+
+	if (x->key.order_id != y->key.order_id)
+		return x->key.order_id < y->key.order_id ? -1 : 1;
+	return x->key.line_no < y->key.line_no ? -1 : (x->key.line_no > y->key.line_no);
+}
+
+static void
+tenant_pass(Pass *p, Note *ns, int n)
+{
+	HASHCTL		ctl;
+	int64	   *orders = palloc(sizeof(int64) * (n + 1));
+	int64	   *hold_orders = palloc(sizeof(int64) * (n + 1));
+	int64	   *items;
+	int			norders = 0,
+				nhold_orders = 0,
+				nitems = 0,
+				capitems = 16,
+				i,
+				round;
+	bool		any_lines = false;
+	Line	  **rec;
+	int			nrec = 0;
+	HASH_SEQ_STATUS hs;
+	Line	   *l;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(Ord);
+	ctl.hcxt = CurrentMemoryContext;
+	p->orders = hash_create("crmscm pass orders", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	ctl.keysize = sizeof(LineKey);
+	ctl.entrysize = sizeof(Line);
+	p->lines = hash_create("crmscm pass lines", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(BoEntry);
+	p->bo_by_id = hash_create("crmscm pass backorders", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	items = palloc(sizeof(int64) * capitems);
+
+#define PUSH_ITEM(x) do { \
+		if (nitems == capitems) { capitems *= 2; items = repalloc_huge(items, sizeof(int64) * capitems); } \
+		items[nitems++] = (x); } while (0)
+
+	/* 1. what the notes name */
+	for (i = 0; i < n; i++)
+	{
+		Note	   *x = &ns[i];
+		bool		found;
+		Ord		   *o;
+
+		switch (x->kind)
+		{
+			case NOTE_LINE:
+				l = line_get(p, x->a, (int32) x->b, true);
+				if (!l->reconcile)
+				{
+					/* the earliest pending note says whether it was just inserted */
+					l->reconcile = l->mine = true;
+					l->inserted = x->inserted;
+				}
+				l->note_item = x->c;
+				PUSH_ITEM(x->c);
+				/* FALLTHROUGH */
+			case NOTE_ORDER:
+				o = hash_search(p->orders, &x->a, HASH_ENTER, &found);
+				if (!found)
+				{
+					memset(((char *) o) + sizeof(int64), 0, sizeof(Ord) - sizeof(int64));
+					o->status = -1;
+					orders[norders++] = x->a;
+				}
+				any_lines = true;
+				break;
+			case NOTE_MOVE:
+			case NOTE_ON_ORDER:
+				PUSH_ITEM(x->a);
+				break;
+			case NOTE_SHIP:
+				PUSH_ITEM(x->a);
+				l = line_get(p, x->d, (int32) x->e, true);
+				l->loaded = true;
+				hold_orders[nhold_orders++] = x->d;
+				break;
+		}
+	}
+
+	/* 2. the lines: noted ones, and every line of a noted order */
+	for (i = 0; i < n; i++)
+		if (ns[i].kind == NOTE_ORDER)
+		{
+			bool		found;
+			Ord		   *o = hash_search(p->orders, &ns[i].a, HASH_FIND, &found);
+
+			o->whole = true;
+		}
+	if (any_lines)
+	{
+		norders = uniq64(orders, norders);
+		load_lines(p, orders, norders);
+	}
+
+	/* the lines to reconcile, in key order; their items */
+	rec = palloc(sizeof(Line *) * Max(hash_get_num_entries(p->lines), 1));
+	hash_seq_init(&hs, p->lines);
+	while ((l = hash_seq_search(&hs)) != NULL)
+	{
+		if (!l->reconcile)
+			continue;
+		rec[nrec++] = l;
+		if (l->exists)
+			PUSH_ITEM(l->item);
+		else
+			l->item = l->note_item;
+		/* holdings: unless new in this transaction and never reserved */
+		if (!l->exists || !l->inserted || !num_is_zero(l->reserved) || !num_is_zero(l->backordered))
+		{
+			l->loaded = true;
+			hold_orders[nhold_orders++] = l->key.order_id;
+		}
+	}
+	qsort(rec, nrec, sizeof(Line *), linekey_cmp);
+	nitems = uniq64(items, nitems);
+
+	/*
+	 * 3. lock the inventory of every item; rows a backorder, move or
+	 * purchase needs are created first (then everything is locked again)
+	 */
+	for (round = 0;; round++)
+	{
+		int64	   *mi = palloc(sizeof(int64) * (nrec + n + 1));
+		int64	   *mw = palloc(sizeof(int64) * (nrec + n + 1));
+		int			nm = 0,
+					k;
+
+		lock_inventory(p, items, nitems);
+		for (k = 0; k < nrec; k++)
+		{
+			Line	   *x = rec[k];
+
+			if (x->exists && x->ord->status == ORDER_CONFIRMED && x->status == LINE_OPEN &&
+				num_cmp(num_sub(x->qty, x->shipped), num_add(x->reserved, x->backordered)) > 0)
+			{
+				int64		wh = backorder_wh(p, x);
+
+				if (inv_find(p, x->item, wh) == NULL)
+				{
+					mi[nm] = x->item;
+					mw[nm++] = wh;
+				}
+			}
+		}
+		for (k = 0; k < n; k++)
+			if ((ns[k].kind == NOTE_MOVE || ns[k].kind == NOTE_ON_ORDER) &&
+				inv_find(p, ns[k].a, ns[k].b) == NULL)
+			{
+				/* on order only when there is something on order */
+				if (ns[k].kind == NOTE_ON_ORDER)
+					continue;
+				mi[nm] = ns[k].a;
+				mw[nm++] = ns[k].b;
+			}
+		if (round == 0)
+		{
+			/* purchases: recount, and create rows only where something is on order */
+			Datum		args[2];
+			uint64		r;
+			SPITupleTable *tt;
+
+			args[0] = Int64GetDatum(p->tenant);
+			args[1] = int8_array(items, nitems);
+			exec(pp.on_order, args, SPI_OK_SELECT);
+			tt = SPI_tuptable;
+			for (r = 0; r < SPI_processed; r++)
+			{
+				int64		it = col_int8(tt, r, 1, NULL);
+				int64		wh = col_int8(tt, r, 2, NULL);
+
+				for (k = 0; k < n; k++)
+					if (ns[k].kind == NOTE_ON_ORDER && ns[k].a == it && ns[k].b == wh &&
+						inv_find(p, it, wh) == NULL && !num_is_zero(col_num(tt, r, 3)))
+					{
+						mi[nm] = it;
+						mw[nm++] = wh;
+						break;
+					}
+			}
+			SPI_freetuptable(tt);
+		}
+		if (nm == 0)
+			break;
+		if (round > 0)
+			elog(ERROR, "crmscm reservation pass: inventory rows missing after creating them");
+		/* create them in key order */
+		{
+			int			a,
+						b;
+
+			for (a = 1; a < nm; a++)
+				for (b = a; b > 0 && (mi[b - 1] > mi[b] || (mi[b - 1] == mi[b] && mw[b - 1] > mw[b])); b--)
+				{
+					int64		ti = mi[b],
+								tw = mw[b];
+
+					mi[b] = mi[b - 1];
+					mw[b] = mw[b - 1];
+					mi[b - 1] = ti;
+					mw[b - 1] = tw;
+				}
+			for (a = 0; a < nm; a++)
+			{
+				Datum		args[3];
+
+				if (a > 0 && mi[a] == mi[a - 1] && mw[a] == mw[a - 1])
+					continue;
+				args[0] = Int64GetDatum(p->tenant);
+				args[1] = Int64GetDatum(mi[a]);
+				args[2] = Int64GetDatum(mw[a]);
+				exec(pp.ensure, args, SPI_OK_INSERT);
+			}
+		}
+	}
+
+	/* 4. holdings, read after the locks */
+	if (nhold_orders > 0)
+	{
+		nhold_orders = uniq64(hold_orders, nhold_orders);
+		load_holdings(p, hold_orders, nhold_orders);
+	}
+
+	/* 5. stock moves, shipments, on order */
+	for (i = 0; i < n; i++)
+	{
+		Note	   *x = &ns[i];
+
+		if (x->kind == NOTE_MOVE)
+		{
+			Inv		   *v = inv_must(p, x->a, x->b);
+
+			v->on_hand = num_add(v->on_hand, x->qty);
+			v->moved = num_add(v->moved, x->qty);
+			if (num_cmp(x->qty, p->zero) < 0)
+				v->negative_move = true;
+			v->dirty = true;
+		}
+		else if (x->kind == NOTE_SHIP)
+		{
+			Line	   *sl = line_get(p, x->d, (int32) x->e, false);
+			Hold	   *h;
+			Inv		   *v = inv_must(p, x->a, x->b);
+
+			for (h = sl ? sl->holds : NULL; h; h = h->next)
+				if (!h->is_bo && h->id == x->c)
+					break;
+			if (h == NULL || h->deleted)
+				elog(ERROR, "crmscm reservation pass: reservation " INT64_FORMAT " shipped from is gone", x->c);
+			if (num_cmp(x->qty, h->qty) == 0)
+				h->deleted = true;
+			else
+				h->qty = num_sub(h->qty, x->qty);
+			h->dirty = true;
+			v->reserved = num_sub(v->reserved, x->qty);
+			v->dirty = true;
+		}
+	}
+	{
+		bool		any_on_order = false;
+
+		for (i = 0; i < n && !any_on_order; i++)
+			any_on_order = ns[i].kind == NOTE_ON_ORDER;
+		if (any_on_order)
+		{
+			Datum		args[2];
+			uint64		r;
+			SPITupleTable *tt;
+			int			k;
+
+			args[0] = Int64GetDatum(p->tenant);
+			args[1] = int8_array(items, nitems);
+			exec(pp.on_order, args, SPI_OK_SELECT);
+			tt = SPI_tuptable;
+			/* noted keys: the recount, or 0 when no ordered line is left */
+			for (k = 0; k < n; k++)
+				if (ns[k].kind == NOTE_ON_ORDER)
+				{
+					Inv		   *v = inv_find(p, ns[k].a, ns[k].b);
+					Datum		q = p->zero;
+
+					if (v == NULL)
+						continue;
+					for (r = 0; r < SPI_processed; r++)
+						if (col_int8(tt, r, 1, NULL) == ns[k].a && col_int8(tt, r, 2, NULL) == ns[k].b)
+							q = col_num(tt, r, 3);
+					if (num_cmp(q, v->on_order) != 0)
+					{
+						v->on_order = q;
+						v->dirty = true;
+					}
+				}
+			SPI_freetuptable(tt);
+		}
+	}
+
+	/* 6. every noted line, in key order; 7. the queues */
+	for (i = 0; i < nrec; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		reconcile(p, rec[i]);
+	}
+	settle(p);
+
+	/* 8. on hand never below reserved */
+	for (i = 0; i < p->ninv; i++)
+	{
+		Inv		   *v = &p->inv[i];
+
+		if (num_cmp(v->on_hand, v->reserved) < 0)
+		{
+			if (v->negative_move)
+				ereport(ERROR,
+						(errcode(ERRCODE_CHECK_VIOLATION),
+						 errmsg("adjustment of %s for item " INT64_FORMAT " in warehouse " INT64_FORMAT " would leave on hand below reserved stock",
+								DatumGetCString(DirectFunctionCall1(numeric_out, v->moved)), v->item, v->wh),
+						 errhint("Cancel or ship reservations first; on hand must stay >= reserved.")));
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("item " INT64_FORMAT " in warehouse " INT64_FORMAT " would have less on hand than reserved",
+							v->item, v->wh)));
+		}
+	}
+
+	flush(p);
+}
+
+/* ------------------------------------------------------------------------
+ * the pass
+ * ------------------------------------------------------------------------
+ */
+
+static Note *sort_ns;
+
+static int
+note_ix_cmp(const void *a, const void *b)
+{
+	int			x = *(const int *) a,
+				y = *(const int *) b;
+
+	if (sort_ns[x].tenant != sort_ns[y].tenant)
+		return sort_ns[x].tenant < sort_ns[y].tenant ? -1 : 1;
+	return x < y ? -1 : (x > y);
+}
+
+typedef struct PassArgs
+{
+	Oid			nsp;
+	Note	   *notes;
+	int			n;
+	MemoryContext cxt;
+} PassArgs;
+
+static void
+pass_body(void *arg)
+{
+	PassArgs   *a = arg;
+	Note	   *ns = a->notes;
+	int			n = a->n;
+	int			k = 0;
+
+	if (n > 0)
+	{
+		int		   *ix = palloc(sizeof(int) * n);
+		Note	   *sorted = palloc(sizeof(Note) * n);
+		int			i;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "crmscm reservation pass: SPI_connect failed");
+		pass_plans(a->nsp);
+		/* by tenant; the notes of one tenant keep their time order */
+		for (i = 0; i < n; i++)
+			ix[i] = i;
+		sort_ns = ns;
+		qsort(ix, n, sizeof(int), note_ix_cmp);
+		for (i = 0; i < n; i++)
+			sorted[i] = ns[ix[i]];
+		ns = sorted;
+		while (k < n)
+		{
+			int			first = k;
+			Pass		p;
+			MemoryContext tcxt = AllocSetContextCreate(a->cxt, "crmscm tenant pass", ALLOCSET_DEFAULT_SIZES);
+			MemoryContext o2 = MemoryContextSwitchTo(tcxt);
+
+			while (k < n && ns[k].tenant == ns[first].tenant)
+				k++;
+			memset(&p, 0, sizeof(p));
+			p.tenant = ns[first].tenant;
+			p.cxt = tcxt;
+			p.zero = num_zero();
+			tenant_pass(&p, &ns[first], k - first);
+			MemoryContextSwitchTo(o2);
+			MemoryContextDelete(tcxt);
+		}
+		SPI_finish();
+	}
+	lifetime_flush_pending(a->nsp);
+}
+
+/* Run fn(arg) writing as crmscm */
+static void
+in_engine_scope(void (*fn) (void *), void *arg)
+{
+	EngineScope scope;
+
+	engine_begin(&scope);
+	PG_TRY();
+	{
+		fn(arg);
+	}
+	PG_FINALLY();
+	{
+		engine_end(&scope);
+	}
+	PG_END_TRY();
+}
+
+void
+reserve_pass(Oid nsp)
+{
+	PassArgs	a;
+	MemoryContext old;
+
+	engine_set_schema(nsp);
+	memset(&a, 0, sizeof(a));
+	a.nsp = nsp;
+	a.cxt = AllocSetContextCreate(CurrentMemoryContext, "crmscm reservation pass", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(a.cxt);
+	if (notes_pending())
+	{
+		Note	   *taken = notes_take(&a.n);
+
+		/* a copy: the pass's own writes may add notes (and move the array) */
+		a.notes = palloc(sizeof(Note) * a.n);
+		memcpy(a.notes, taken, sizeof(Note) * a.n);
+	}
+	in_engine_scope(pass_body, &a);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(a.cxt);
+}

@@ -1,0 +1,102 @@
+/*
+ * reserve.h — the reservation engine (doc/orders.md).
+ *
+ * Order/inventory changes are written down at statement time by thin
+ * triggers (reserve_notes.c) and worked off in one pass at commit
+ * (reserve.c): per tenant in ascending order, every inventory row of the
+ * touched items is locked in (item_id, warehouse_id) order, the
+ * allocation rules run in C on an in-memory copy of the rows involved, and
+ * the result is written back in a few set-based statements.  Then the
+ * customer-lifetime bookkeeping books the same transaction
+ * (lifetime_tracking.c).  One lock order for the whole commit.
+ */
+#ifndef CRMSCM_RESERVE_H
+#define CRMSCM_RESERVE_H
+
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "fmgr.h"
+
+/* ---- the engine writes (guard.c) ------------------------------------- */
+
+/*
+ * True while crmscm's own code writes the columns it maintains (inventory
+ * quantities, the qty_* columns of lines, reservations, backorders,
+ * shipment moves).  The guard trigger lets those writes through and
+ * refuses every other; the note triggers ignore them (the engine notes
+ * what it must itself).  Set only through engine_begin()/engine_end(),
+ * reset at transaction and sub-transaction abort.
+ */
+extern bool crmscm_engine_writing;
+
+typedef struct EngineScope
+{
+	bool		was_writing;
+	Oid			save_userid;
+	int			save_sec_context;
+} EngineScope;
+
+/* Start writing as crmscm: the extension owner's rights, the flag on */
+extern void engine_begin(EngineScope *scope);
+/* The schema crmscm lives in (its owner is whose rights the engine uses) */
+extern void engine_set_schema(Oid nsp);
+extern Oid	crmscm_schema_of(FunctionCallInfo fcinfo);
+extern void engine_end(EngineScope *scope);
+
+/* ---- notes (reserve_notes.c) ------------------------------------------ */
+
+typedef enum NoteKind
+{
+	NOTE_LINE,					/* a line changed: reconcile it (a = order, b = line, c = item) */
+	NOTE_ORDER,					/* an order's status changed: reconcile its lines (a = order) */
+	NOTE_MOVE,					/* a stock move: on_hand += qty (a = item, b = warehouse) */
+	NOTE_SHIP,					/* ship() took qty of a reservation (a = item, b = warehouse,
+								 * c = reservation_id, d = order, e = line) */
+	NOTE_ON_ORDER				/* purchase order lines changed: recount on_order (a = item,
+								 * b = warehouse) */
+} NoteKind;
+
+typedef struct Note
+{
+	SubTransactionId created;	/* sub-transaction that wrote the note */
+	SubTransactionId taken;		/* sub-transaction whose pass took it, or
+								 * InvalidSubTransactionId: pending */
+	NoteKind	kind;
+	bool		inserted;		/* NOTE_LINE: the line was inserted by this
+								 * transaction and never reserved since */
+	int64		tenant;
+	int64		a;
+	int64		b;
+	int64		c;
+	int64		d;
+	int64		e;
+	Datum		qty;			/* numeric in TopTransactionContext, or 0 */
+} Note;
+
+extern Note *note_add(NoteKind kind, int64 tenant, int64 a, int64 b, int64 c);
+/* The pending notes (a suffix of the array), marked as taken by this sub-transaction */
+extern Note *notes_take(int *n);
+extern bool notes_pending(void);
+/* Quantity of reservation res_id that ship() already took in this transaction */
+extern Datum notes_shipped_from(int64 tenant, int64 res_id, Datum zero);
+/* Does the transaction hold a pending note of this line? */
+extern bool notes_line_pending(int64 tenant, int64 order_id, int32 line_no);
+
+/* ---- the pass (reserve.c) ---------------------------------------------- */
+
+/* Work off every pending note, then the lifetime bookkeeping; nsp = crmscm's schema */
+extern void reserve_pass(Oid nsp);
+
+/* ---- shared helpers ---------------------------------------------------- */
+
+extern int	num_cmp(Datum a, Datum b);
+extern Datum num_add(Datum a, Datum b);
+extern Datum num_sub(Datum a, Datum b);
+extern Datum num_zero(void);
+extern bool num_is_zero(Datum a);
+
+/* Lifetime bookkeeping of the commit (lifetime_tracking.c) */
+extern void lifetime_flush_pending(Oid nsp);
+
+#endif							/* CRMSCM_RESERVE_H */

@@ -1,0 +1,822 @@
+/*
+ * reserve_notes.c — what the order/inventory triggers write down at
+ * statement time, for the commit pass (reserve.c; doc/orders.md).
+ *
+ * The triggers here take no inventory lock and change no stock: they
+ * validate the change, write a note (which line, order, stock move or
+ * purchase order line changed) and return.  The deferred constraint
+ * trigger "Commit_pass" on the same tables runs the pass at commit, and
+ * crmscm.reserve_pending() runs it at once.
+ *
+ * Statement-time locks, all on rows the statement itself concerns:
+ *   - inserting lines takes their orders FOR SHARE (a concurrent status
+ *     change of the order waits for the commit that reserves the lines);
+ *   - confirming an order takes its lines FOR NO KEY UPDATE, cancelling it
+ *     updates them to cancelled (the lines are the order's);
+ *   - ship() takes its line FOR NO KEY UPDATE.
+ *
+ * Notes follow PostgreSQL's sub-transactions as the lifetime notes do
+ * (lifetime_tracking.c): notes of a sub-transaction that rolls back are
+ * dropped; notes a pass took inside a sub-transaction that then rolls back
+ * are pending again (the pass's writes are gone).  They live in
+ * TopTransactionContext.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/tuplestore.h"
+
+#include "reserve.h"
+
+static Note *notes = NULL;
+static int	nnotes = 0;
+static int	capnotes = 0;
+static bool notes_callbacks = false;
+
+static void
+notes_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			notes = NULL;		/* freed with TopTransactionContext */
+			nnotes = capnotes = 0;
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * Notes are appended in time order; a sub-transaction's notes are a suffix
+ * (its children's were relabelled or dropped when they ended), and the
+ * notes a pass inside it took sit right before them (a pass takes every
+ * pending note, and pending notes are always a suffix).
+ */
+static void
+notes_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					   SubTransactionId parentSubid, void *arg)
+{
+	int			i;
+
+	if (nnotes == 0)
+		return;
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
+		while (nnotes > 0 && notes[nnotes - 1].created == mySubid)
+			nnotes--;
+		for (i = nnotes - 1; i >= 0 && notes[i].taken == mySubid; i--)
+			notes[i].taken = InvalidSubTransactionId;
+	}
+	else if (event == SUBXACT_EVENT_COMMIT_SUB)
+	{
+		for (i = nnotes - 1; i >= 0; i--)
+		{
+			Note	   *n = &notes[i];
+
+			if (n->created != mySubid && n->taken != mySubid)
+				break;
+			if (n->created == mySubid)
+				n->created = parentSubid;
+			if (n->taken == mySubid)
+				n->taken = parentSubid;
+		}
+	}
+}
+
+Note *
+note_add(NoteKind kind, int64 tenant, int64 a, int64 b, int64 c)
+{
+	Note	   *n;
+
+	if (!notes_callbacks)
+	{
+		RegisterXactCallback(notes_xact_callback, NULL);
+		RegisterSubXactCallback(notes_subxact_callback, NULL);
+		notes_callbacks = true;
+	}
+	if (nnotes == capnotes)
+	{
+		int			cap = capnotes == 0 ? 64 : capnotes * 2;
+
+		if ((Size) cap > MaxAllocHugeSize / sizeof(Note))
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("too many order and stock changes in one transaction")));
+		if (notes == NULL)
+			notes = MemoryContextAllocHuge(TopTransactionContext, cap * sizeof(Note));
+		else
+			notes = repalloc_huge(notes, cap * sizeof(Note));
+		capnotes = cap;
+	}
+	n = &notes[nnotes++];
+	memset(n, 0, sizeof(Note));
+	n->created = GetCurrentSubTransactionId();
+	n->taken = InvalidSubTransactionId;
+	n->kind = kind;
+	n->tenant = tenant;
+	n->a = a;
+	n->b = b;
+	n->c = c;
+	return n;
+}
+
+Note *
+notes_take(int *n)
+{
+	int			first = nnotes;
+	int			i;
+	SubTransactionId subid = GetCurrentSubTransactionId();
+
+	while (first > 0 && notes[first - 1].taken == InvalidSubTransactionId)
+		first--;
+	*n = nnotes - first;
+	for (i = first; i < nnotes; i++)
+		notes[i].taken = subid;
+	return *n > 0 ? &notes[first] : NULL;
+}
+
+bool
+notes_pending(void)
+{
+	return nnotes > 0 && notes[nnotes - 1].taken == InvalidSubTransactionId;
+}
+
+Datum
+notes_shipped_from(int64 tenant, int64 res_id, Datum zero)
+{
+	Datum		sum = zero;
+	int			i;
+
+	for (i = nnotes - 1; i >= 0 && notes[i].taken == InvalidSubTransactionId; i--)
+		if (notes[i].kind == NOTE_SHIP && notes[i].tenant == tenant && notes[i].c == res_id)
+			sum = num_add(sum, notes[i].qty);
+	return sum;
+}
+
+bool
+notes_line_pending(int64 tenant, int64 order_id, int32 line_no)
+{
+	int			i;
+
+	for (i = nnotes - 1; i >= 0 && notes[i].taken == InvalidSubTransactionId; i--)
+		if (notes[i].tenant == tenant &&
+			((notes[i].kind == NOTE_LINE && notes[i].a == order_id && notes[i].b == line_no) ||
+			 (notes[i].kind == NOTE_ORDER && notes[i].a == order_id)))
+			return true;
+	return false;
+}
+
+/* ---- tuple access ---- */
+
+static int
+col(TupleDesc desc, const char *name)
+{
+	int			att = SPI_fnumber(desc, name);
+
+	if (att <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("crmscm trigger: column \"%s\" does not exist", name)));
+	return att;
+}
+
+static int64
+get_int8(HeapTuple tup, TupleDesc desc, const char *name, bool *isnull)
+{
+	bool		n;
+	Datum		d = heap_getattr(tup, col(desc, name), desc, &n);
+
+	if (isnull)
+		*isnull = n;
+	return n ? 0 : DatumGetInt64(d);
+}
+
+static int32
+get_int4(HeapTuple tup, TupleDesc desc, const char *name)
+{
+	bool		n;
+	Datum		d = heap_getattr(tup, col(desc, name), desc, &n);
+
+	return n ? 0 : DatumGetInt32(d);
+}
+
+static Datum
+get_datum(HeapTuple tup, TupleDesc desc, const char *name, bool *isnull)
+{
+	return heap_getattr(tup, col(desc, name), desc, isnull);
+}
+
+static bool
+text_is(Datum d, const char *s)
+{
+	text	   *t = DatumGetTextPP(d);
+	size_t		len = strlen(s);
+
+	return VARSIZE_ANY_EXHDR(t) == len && memcmp(VARDATA_ANY(t), s, len) == 0;
+}
+
+static void
+check_trigger(FunctionCallInfo fcinfo, const char *name)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s: not called by trigger manager", name)));
+}
+
+static SPIPlanPtr
+keep_plan(const char *sql, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+	if (plan == NULL)
+		elog(ERROR, "crmscm: SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "crmscm: SPI_keepplan failed");
+	return plan;
+}
+
+/*
+ * Plans of the statement-time triggers, prepared once per backend and
+ * schema (the plan cache re-plans them when the tables change).
+ */
+typedef struct NotePlans
+{
+	Oid			nsp;
+	SPIPlanPtr	orders_share;	/* the orders of inserted lines, FOR SHARE */
+	SPIPlanPtr	lock_lines;		/* an order's lines FOR NO KEY UPDATE */
+	SPIPlanPtr	cancel_lines;	/* an order's open lines -> cancelled */
+	SPIPlanPtr	receipt;		/* the receipt move of a purchase order line */
+	SPIPlanPtr	po_lines;		/* (item, warehouse) of a purchase order's lines */
+} NotePlans;
+
+static NotePlans nplans;
+
+static void
+note_plans(Oid nsp)
+{
+	char	   *s;
+	Oid			t[5];
+
+	if (nplans.nsp == nsp)
+		return;
+	nplans.nsp = InvalidOid;
+	s = (char *) quote_identifier(get_namespace_name(nsp));
+	t[0] = INT8OID;
+	t[1] = INT8ARRAYOID;
+	nplans.orders_share = keep_plan(psprintf(
+		"SELECT o.order_id, o.status FROM %s.sales_orders o"
+		" WHERE o.tenant_id OPERATOR(pg_catalog.=) $1 AND o.order_id OPERATOR(pg_catalog.=) ANY ($2)"
+		" ORDER BY o.order_id FOR SHARE", s), 2, t);
+	t[1] = INT8OID;
+	nplans.lock_lines = keep_plan(psprintf(
+		"SELECT l.line_no FROM %s.sales_order_lines l"
+		" WHERE l.tenant_id OPERATOR(pg_catalog.=) $1 AND l.order_id OPERATOR(pg_catalog.=) $2"
+		" ORDER BY l.line_no FOR NO KEY UPDATE", s), 2, t);
+	nplans.cancel_lines = keep_plan(psprintf(
+		"UPDATE %s.sales_order_lines l SET status = 'cancelled'"
+		" WHERE l.tenant_id OPERATOR(pg_catalog.=) $1 AND l.order_id OPERATOR(pg_catalog.=) $2"
+		"   AND l.status OPERATOR(pg_catalog.=) 'open'", s), 2, t);
+	t[1] = INT8OID;
+	t[2] = INT8OID;
+	t[3] = NUMERICOID;
+	nplans.receipt = keep_plan(psprintf(
+		"INSERT INTO %s.stock_moves (tenant_id, item_id, warehouse_id, qty, kind)"
+		" VALUES ($1, $2, $3, $4, 'receipt')", s), 4, t);
+	nplans.po_lines = keep_plan(psprintf(
+		"SELECT DISTINCT l.item_id, l.warehouse_id FROM %s.purchase_order_lines l"
+		" WHERE l.tenant_id OPERATOR(pg_catalog.=) $1 AND l.po_id OPERATOR(pg_catalog.=) $2", s), 2, t);
+	nplans.nsp = nsp;
+}
+
+/* Run a statement as crmscm (owner's rights), the engine flag as given */
+static void
+run_as_crmscm(SPIPlanPtr plan, Datum *args, bool engine_flag, int expect)
+{
+	EngineScope scope;
+	int			rc;
+
+	engine_begin(&scope);
+	crmscm_engine_writing = engine_flag;
+	PG_TRY();
+	{
+		rc = SPI_execute_plan(plan, args, NULL, false, 0);
+		if (rc != expect)
+			elog(ERROR, "crmscm: statement failed: %s", SPI_result_code_string(rc));
+	}
+	PG_FINALLY();
+	{
+		engine_end(&scope);
+	}
+	PG_END_TRY();
+}
+
+/* ------------------------------------------------------------------------
+ * sales_order_lines
+ * ------------------------------------------------------------------------
+ */
+
+typedef struct InsLine
+{
+	int64		tenant;
+	int64		order_id;
+	int32		line_no;
+	int64		item;
+	bool		open_empty;		/* open, nothing reserved, backordered or shipped */
+	bool		history_ok;		/* fits a closed order (history import) */
+} InsLine;
+
+static int
+insline_cmp(const void *a, const void *b)
+{
+	const InsLine *x = a,
+			   *y = b;
+
+	if (x->tenant != y->tenant)
+		return x->tenant < y->tenant ? -1 : 1;
+	if (x->order_id != y->order_id)
+		return x->order_id < y->order_id ? -1 : 1;
+	return x->line_no < y->line_no ? -1 : (x->line_no > y->line_no);
+}
+
+/*
+ * AFTER INSERT FOR EACH STATEMENT on sales_order_lines, transition table
+ * new_lines: validate the lines against their orders (taken FOR SHARE) and
+ * note the lines of confirmed orders.
+ */
+PG_FUNCTION_INFO_V1(crmscm_lines_inserted);
+Datum
+crmscm_lines_inserted(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Tuplestorestate *ts;
+	TupleDesc	desc;
+	TupleTableSlot *slot;
+	InsLine    *lines;
+	int			n = 0,
+				cap = 16,
+				i,
+				k;
+	Datum		zero;
+	Oid			nsp = crmscm_schema_of(fcinfo);
+
+	check_trigger(fcinfo, "crmscm_lines_inserted");
+	if (crmscm_engine_writing)
+		return PointerGetDatum(NULL);
+	ts = trigdata->tg_newtable;
+	if (ts == NULL)
+		elog(ERROR, "crmscm_lines_inserted: needs REFERENCING NEW TABLE");
+	desc = RelationGetDescr(trigdata->tg_relation);
+	zero = num_zero();
+	lines = palloc(sizeof(InsLine) * cap);
+	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	tuplestore_rescan(ts);
+	while (tuplestore_gettupleslot(ts, true, false, slot))
+	{
+		HeapTuple	tup = ExecFetchSlotHeapTuple(slot, false, NULL);
+		bool		isnull;
+		Datum		status = get_datum(tup, desc, "status", &isnull);
+		Datum		qty = get_datum(tup, desc, "qty", &isnull);
+		Datum		shipped = get_datum(tup, desc, "qty_shipped", &isnull);
+		Datum		res = get_datum(tup, desc, "qty_reserved", &isnull);
+		Datum		bo = get_datum(tup, desc, "qty_backordered", &isnull);
+		InsLine    *l;
+
+		CHECK_FOR_INTERRUPTS();
+		if (n == cap)
+		{
+			cap *= 2;
+			lines = repalloc_huge(lines, sizeof(InsLine) * cap);
+		}
+		l = &lines[n++];
+		l->tenant = get_int8(tup, desc, "tenant_id", NULL);
+		l->order_id = get_int8(tup, desc, "order_id", NULL);
+		l->line_no = get_int4(tup, desc, "line_no");
+		l->item = get_int8(tup, desc, "item_id", NULL);
+		l->open_empty = text_is(status, "open") && num_is_zero(res) && num_is_zero(bo) && num_is_zero(shipped);
+		l->history_ok = num_is_zero(res) && num_is_zero(bo) &&
+			((text_is(status, "shipped") && num_cmp(shipped, qty) == 0) ||
+			 (text_is(status, "cancelled") && num_cmp(shipped, qty) <= 0));
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	if (n == 0)
+		return PointerGetDatum(NULL);
+	qsort(lines, n, sizeof(InsLine), insline_cmp);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "crmscm_lines_inserted: SPI_connect failed");
+	engine_set_schema(nsp);
+	note_plans(nsp);
+	for (k = 0; k < n;)
+	{
+		int64		tenant = lines[k].tenant;
+		int			first = k,
+					norders = 0;
+		int64	   *orders = palloc(sizeof(int64) * n);
+		Datum	   *od;
+		Datum		args[2];
+		SPITupleTable *tt;
+		uint64		r;
+
+		for (; k < n && lines[k].tenant == tenant; k++)
+			if (norders == 0 || orders[norders - 1] != lines[k].order_id)
+				orders[norders++] = lines[k].order_id;
+		od = palloc(sizeof(Datum) * norders);
+		for (i = 0; i < norders; i++)
+			od[i] = Int64GetDatum(orders[i]);
+		args[0] = Int64GetDatum(tenant);
+		args[1] = PointerGetDatum(construct_array(od, norders, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		/* the caller's rights: its own tenant's orders (row-level security) */
+		if (SPI_execute_plan(nplans.orders_share, args, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "crmscm_lines_inserted: reading the orders failed");
+		tt = SPI_tuptable;
+		i = first;
+		for (r = 0; r < SPI_processed; r++)
+		{
+			bool		isnull;
+			int64		order_id = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 1, &isnull));
+			Datum		status = SPI_getbinval(tt->vals[r], tt->tupdesc, 2, &isnull);
+
+			while (i < k && lines[i].order_id < order_id)
+				i++;			/* no such order: its foreign key fails */
+			for (; i < k && lines[i].order_id == order_id; i++)
+			{
+				InsLine    *l = &lines[i];
+
+				if (text_is(status, "cancelled"))
+					ereport(ERROR,
+							(errcode(ERRCODE_CHECK_VIOLATION),
+							 errmsg("cannot add line %d to order " INT64_FORMAT ": the order is cancelled",
+									l->line_no, l->order_id),
+							 errtable(trigdata->tg_relation)));
+				else if (text_is(status, "closed"))
+				{
+					if (!l->history_ok)
+						ereport(ERROR,
+								(errcode(ERRCODE_CHECK_VIOLATION),
+								 errmsg("cannot add line %d to order " INT64_FORMAT ": the order is closed",
+										l->line_no, l->order_id),
+								 errhint("Lines of closed orders are history: status shipped with qty_shipped = qty, or cancelled."),
+								 errtable(trigdata->tg_relation)));
+				}
+				else if (!l->open_empty)
+					ereport(ERROR,
+							(errcode(ERRCODE_CHECK_VIOLATION),
+							 errmsg("new line %d of order " INT64_FORMAT " must be open with nothing reserved, backordered or shipped",
+									l->line_no, l->order_id),
+							 errhint("crmscm maintains status and the qty_* columns; history goes into closed orders."),
+							 errtable(trigdata->tg_relation)));
+				else if (text_is(status, "confirmed"))
+				{
+					MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+					Note	   *note = note_add(NOTE_LINE, l->tenant, l->order_id, l->line_no, l->item);
+
+					note->inserted = true;
+					MemoryContextSwitchTo(old);
+				}
+			}
+		}
+		SPI_freetuptable(tt);
+	}
+	SPI_finish();
+	(void) zero;
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * AFTER UPDATE OR DELETE FOR EACH ROW on sales_order_lines (for UPDATE,
+ * WHEN the quantity, status, item or warehouse changed): note the line.
+ * A deleted line is noted when it held stock.
+ */
+PG_FUNCTION_INFO_V1(crmscm_line_changed);
+Datum
+crmscm_line_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	HeapTuple	tup;
+	MemoryContext old;
+
+	check_trigger(fcinfo, "crmscm_line_changed");
+	if (crmscm_engine_writing)
+		return PointerGetDatum(NULL);
+	desc = RelationGetDescr(trigdata->tg_relation);
+	tup = trigdata->tg_trigtuple;
+	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+	{
+		bool		isnull;
+		Datum		res = get_datum(tup, desc, "qty_reserved", &isnull);
+		Datum		bo = get_datum(tup, desc, "qty_backordered", &isnull);
+
+		if (num_is_zero(res) && num_is_zero(bo))
+			return PointerGetDatum(NULL);
+	}
+	else if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		tup = trigdata->tg_newtuple;
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	note_add(NOTE_LINE, get_int8(tup, desc, "tenant_id", NULL), get_int8(tup, desc, "order_id", NULL),
+			 get_int4(tup, desc, "line_no"), get_int8(tup, desc, "item_id", NULL));
+	MemoryContextSwitchTo(old);
+	return PointerGetDatum(NULL);
+}
+
+/* ------------------------------------------------------------------------
+ * sales_orders
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * AFTER UPDATE FOR EACH ROW on sales_orders WHEN the status changed:
+ * confirming takes the order's lines and notes the order; cancelling
+ * cancels its open lines (which notes them).
+ */
+PG_FUNCTION_INFO_V1(crmscm_order_changed);
+Datum
+crmscm_order_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	HeapTuple	oldtup,
+				newtup;
+	bool		isnull;
+	Datum		ostatus,
+				nstatus;
+	int64		tenant,
+				order_id;
+	Datum		args[2];
+	Oid			nsp = crmscm_schema_of(fcinfo);
+
+	check_trigger(fcinfo, "crmscm_order_changed");
+	if (crmscm_engine_writing || !TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		return PointerGetDatum(NULL);
+	desc = RelationGetDescr(trigdata->tg_relation);
+	oldtup = trigdata->tg_trigtuple;
+	newtup = trigdata->tg_newtuple;
+	ostatus = get_datum(oldtup, desc, "status", &isnull);
+	nstatus = get_datum(newtup, desc, "status", &isnull);
+	tenant = get_int8(newtup, desc, "tenant_id", NULL);
+	order_id = get_int8(newtup, desc, "order_id", NULL);
+	args[0] = Int64GetDatum(tenant);
+	args[1] = Int64GetDatum(order_id);
+
+	if (text_is(nstatus, "confirmed") && text_is(ostatus, "draft"))
+	{
+		MemoryContext old;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "crmscm_order_changed: SPI_connect failed");
+		engine_set_schema(nsp);
+		note_plans(nsp);
+		run_as_crmscm(nplans.lock_lines, args, false, SPI_OK_SELECT);
+		SPI_finish();
+		old = MemoryContextSwitchTo(TopTransactionContext);
+		note_add(NOTE_ORDER, tenant, order_id, 0, 0);
+		MemoryContextSwitchTo(old);
+	}
+	else if (text_is(nstatus, "cancelled"))
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "crmscm_order_changed: SPI_connect failed");
+		engine_set_schema(nsp);
+		note_plans(nsp);
+		/* as crmscm: the lines of a cancelled order are final for anyone else */
+		run_as_crmscm(nplans.cancel_lines, args, true, SPI_OK_UPDATE);
+		SPI_finish();
+		{
+			MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+
+			note_add(NOTE_ORDER, tenant, order_id, 0, 0);
+			MemoryContextSwitchTo(old);
+		}
+	}
+	return PointerGetDatum(NULL);
+}
+
+/* ------------------------------------------------------------------------
+ * stock_moves
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * AFTER INSERT FOR EACH ROW on stock_moves: a receipt or adjustment changes
+ * on hand at commit.  Shipment moves come only from crmscm.ship(), which
+ * notes them itself.
+ */
+PG_FUNCTION_INFO_V1(crmscm_move_inserted);
+Datum
+crmscm_move_inserted(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	HeapTuple	tup;
+	bool		isnull;
+	MemoryContext old;
+	Note	   *note;
+
+	check_trigger(fcinfo, "crmscm_move_inserted");
+	if (crmscm_engine_writing)
+		return PointerGetDatum(NULL);
+	desc = RelationGetDescr(trigdata->tg_relation);
+	tup = trigdata->tg_trigtuple;
+	if (text_is(get_datum(tup, desc, "kind", &isnull), "shipment"))
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("shipment moves are written by crmscm.ship()"),
+				 errhint("Use crmscm.ship(order_id, line_no, qty), or a negative adjustment for losses."),
+				 errtable(trigdata->tg_relation)));
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	note = note_add(NOTE_MOVE, get_int8(tup, desc, "tenant_id", NULL), get_int8(tup, desc, "item_id", NULL),
+					get_int8(tup, desc, "warehouse_id", NULL), 0);
+	note->qty = datumCopy(get_datum(tup, desc, "qty", &isnull), false, -1);
+	MemoryContextSwitchTo(old);
+	return PointerGetDatum(NULL);
+}
+
+/* ------------------------------------------------------------------------
+ * purchase orders
+ * ------------------------------------------------------------------------
+ */
+
+static void
+note_on_order(int64 tenant, int64 item, int64 wh)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+
+	note_add(NOTE_ON_ORDER, tenant, item, wh, 0);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * AFTER INSERT OR UPDATE OR DELETE FOR EACH ROW on purchase_order_lines:
+ * raising qty_received writes the receipt move; on_order of the line's
+ * (item, warehouse), before and after, is recounted at commit.
+ */
+PG_FUNCTION_INFO_V1(crmscm_po_line_changed);
+Datum
+crmscm_po_line_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	HeapTuple	oldtup = NULL,
+				newtup = NULL;
+	Oid			nsp = crmscm_schema_of(fcinfo);
+
+	check_trigger(fcinfo, "crmscm_po_line_changed");
+	if (crmscm_engine_writing)
+		return PointerGetDatum(NULL);
+	desc = RelationGetDescr(trigdata->tg_relation);
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		newtup = trigdata->tg_trigtuple;
+	else if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+		oldtup = trigdata->tg_trigtuple;
+	else
+	{
+		oldtup = trigdata->tg_trigtuple;
+		newtup = trigdata->tg_newtuple;
+	}
+	if (oldtup && newtup)
+	{
+		bool		isnull;
+		Datum		orec = get_datum(oldtup, desc, "qty_received", &isnull);
+		Datum		nrec = get_datum(newtup, desc, "qty_received", &isnull);
+
+		if (num_cmp(nrec, orec) > 0)
+		{
+			Datum		args[4];
+
+			args[0] = Int64GetDatum(get_int8(newtup, desc, "tenant_id", NULL));
+			args[1] = Int64GetDatum(get_int8(newtup, desc, "item_id", NULL));
+			args[2] = Int64GetDatum(get_int8(newtup, desc, "warehouse_id", NULL));
+			args[3] = num_sub(nrec, orec);
+			if (SPI_connect() != SPI_OK_CONNECT)
+				elog(ERROR, "crmscm_po_line_changed: SPI_connect failed");
+			engine_set_schema(nsp);
+			note_plans(nsp);
+			/* as crmscm, flag off: the move's own trigger notes it */
+			run_as_crmscm(nplans.receipt, args, false, SPI_OK_INSERT);
+			SPI_finish();
+		}
+	}
+	if (oldtup)
+		note_on_order(get_int8(oldtup, desc, "tenant_id", NULL), get_int8(oldtup, desc, "item_id", NULL),
+					  get_int8(oldtup, desc, "warehouse_id", NULL));
+	if (newtup && (!oldtup ||
+				   get_int8(newtup, desc, "item_id", NULL) != get_int8(oldtup, desc, "item_id", NULL) ||
+				   get_int8(newtup, desc, "warehouse_id", NULL) != get_int8(oldtup, desc, "warehouse_id", NULL)))
+		note_on_order(get_int8(newtup, desc, "tenant_id", NULL), get_int8(newtup, desc, "item_id", NULL),
+					  get_int8(newtup, desc, "warehouse_id", NULL));
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * AFTER UPDATE FOR EACH ROW on purchase_orders WHEN the status changed: the
+ * order's lines count as on order from now, or no longer.
+ */
+PG_FUNCTION_INFO_V1(crmscm_po_changed);
+Datum
+crmscm_po_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	HeapTuple	tup;
+	int64		tenant;
+	Datum		args[2];
+	uint64		r;
+	Oid			nsp = crmscm_schema_of(fcinfo);
+	EngineScope scope;
+
+	check_trigger(fcinfo, "crmscm_po_changed");
+	if (crmscm_engine_writing)
+		return PointerGetDatum(NULL);
+	desc = RelationGetDescr(trigdata->tg_relation);
+	tup = trigdata->tg_newtuple ? trigdata->tg_newtuple : trigdata->tg_trigtuple;
+	tenant = get_int8(tup, desc, "tenant_id", NULL);
+	args[0] = Int64GetDatum(tenant);
+	args[1] = Int64GetDatum(get_int8(tup, desc, "po_id", NULL));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "crmscm_po_changed: SPI_connect failed");
+	engine_set_schema(nsp);
+	note_plans(nsp);
+	engine_begin(&scope);
+	PG_TRY();
+	{
+		if (SPI_execute_plan(nplans.po_lines, args, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "crmscm_po_changed: reading the lines failed");
+	}
+	PG_FINALLY();
+	{
+		engine_end(&scope);
+	}
+	PG_END_TRY();
+	for (r = 0; r < SPI_processed; r++)
+	{
+		bool		isnull;
+
+		note_on_order(tenant,
+					  DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull)),
+					  DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull)));
+	}
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
+
+/* ------------------------------------------------------------------------
+ * the pass: at commit, or at once
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * DEFERRABLE INITIALLY DEFERRED constraint trigger "Commit_pass" (FOR EACH
+ * ROW) on the order, line, stock move and purchase order tables: the first
+ * event at commit works off everything pending; the rest find nothing.
+ */
+PG_FUNCTION_INFO_V1(crmscm_commit_pass);
+Datum
+crmscm_commit_pass(PG_FUNCTION_ARGS)
+{
+	check_trigger(fcinfo, "crmscm_commit_pass");
+	reserve_pass(crmscm_schema_of(fcinfo));
+	return PointerGetDatum(NULL);
+}
+
+/* crmscm.reserve_pending(): do the pending reservation work now */
+PG_FUNCTION_INFO_V1(crmscm_reserve_pending);
+Datum
+crmscm_reserve_pending(PG_FUNCTION_ARGS)
+{
+	reserve_pass(crmscm_schema_of(fcinfo));
+	PG_RETURN_VOID();
+}
+
+/*
+ * The statement-level reservation trigger of crmscm 0.2.0.  A 0.2.0
+ * installation keeps calling it until ALTER EXTENSION crmscm UPDATE; the
+ * rules now run at commit in one engine.
+ */
+PG_FUNCTION_INFO_V1(crmscm_lines_after_insert);
+Datum
+crmscm_lines_after_insert(PG_FUNCTION_ARGS)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("crmscm's SQL objects are older than its library"),
+			 errhint("Run ALTER EXTENSION crmscm UPDATE.")));
+	PG_RETURN_NULL();
+}

@@ -1,0 +1,69 @@
+-- The commit pass (doc/orders.md): a DEFERRABLE INITIALLY DEFERRED
+-- constraint trigger on every table whose changes the reservation engine or
+-- the customer-lifetime bookkeeping notes.  Its first event at commit works
+-- off everything the transaction noted, in one lock order: inventory rows by
+-- (tenant, item, warehouse), then the lifetime bookkeeping; the later events
+-- find nothing left.  crmscm.reserve_pending() does the same at once.
+--
+-- The triggers are named "Commit_pass…" so that they sort before the
+-- deferred foreign-key triggers PostgreSQL names "RI_ConstraintTrigger…"
+-- (triggers of one event fire in name order): deleting a line queues the
+-- pass before the check that no reservation still refers to the line.
+
+CREATE OR REPLACE FUNCTION @extschema@._commit_pass() RETURNS trigger
+	AS 'MODULE_PATHNAME', $$crmscm_commit_pass$$
+	LANGUAGE C;
+COMMENT ON FUNCTION @extschema@._commit_pass() IS
+	'Deferred trigger: the reservation engine''s and the lifetime bookkeeping''s work of the transaction, at commit (the first event does it all)';
+
+CREATE OR REPLACE FUNCTION @extschema@.reserve_pending() RETURNS void
+	AS 'MODULE_PATHNAME', $$crmscm_reserve_pending$$
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.reserve_pending() IS
+	'Do the reservation work of this transaction''s order, line and stock changes now instead of at commit (qty_reserved and qty_backordered are then final; the inventory rows stay locked until the transaction ends)';
+
+DROP TRIGGER IF EXISTS "Commit_pass_ins_del" ON @extschema@.sales_order_lines;
+CREATE CONSTRAINT TRIGGER "Commit_pass_ins_del"
+	AFTER INSERT OR DELETE ON @extschema@.sales_order_lines
+	DEFERRABLE INITIALLY DEFERRED
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._commit_pass();
+DROP TRIGGER IF EXISTS "Commit_pass_upd" ON @extschema@.sales_order_lines;
+CREATE CONSTRAINT TRIGGER "Commit_pass_upd"
+	AFTER UPDATE ON @extschema@.sales_order_lines
+	DEFERRABLE INITIALLY DEFERRED
+	FOR EACH ROW
+	WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.qty IS DISTINCT FROM NEW.qty
+		  OR OLD.unit_price IS DISTINCT FROM NEW.unit_price OR OLD.qty_shipped IS DISTINCT FROM NEW.qty_shipped
+		  OR OLD.item_id IS DISTINCT FROM NEW.item_id OR OLD.warehouse_id IS DISTINCT FROM NEW.warehouse_id
+		  OR OLD.order_id IS DISTINCT FROM NEW.order_id OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id)
+	EXECUTE FUNCTION @extschema@._commit_pass();
+DROP TRIGGER IF EXISTS "Commit_pass_ins_del" ON @extschema@.sales_orders;
+CREATE CONSTRAINT TRIGGER "Commit_pass_ins_del"
+	AFTER INSERT OR DELETE ON @extschema@.sales_orders
+	DEFERRABLE INITIALLY DEFERRED
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._commit_pass();
+DROP TRIGGER IF EXISTS "Commit_pass_upd" ON @extschema@.sales_orders;
+CREATE CONSTRAINT TRIGGER "Commit_pass_upd"
+	AFTER UPDATE ON @extschema@.sales_orders
+	DEFERRABLE INITIALLY DEFERRED
+	FOR EACH ROW
+	WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.customer_id IS DISTINCT FROM NEW.customer_id
+		  OR OLD.ordered_at IS DISTINCT FROM NEW.ordered_at OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id
+		  OR OLD.order_id IS DISTINCT FROM NEW.order_id)
+	EXECUTE FUNCTION @extschema@._commit_pass();
+DROP TRIGGER IF EXISTS "Commit_pass" ON @extschema@.stock_moves;
+CREATE CONSTRAINT TRIGGER "Commit_pass"
+	AFTER INSERT ON @extschema@.stock_moves
+	DEFERRABLE INITIALLY DEFERRED
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._commit_pass();
+DROP TRIGGER IF EXISTS "Commit_pass" ON @extschema@.purchase_orders;
+CREATE CONSTRAINT TRIGGER "Commit_pass"
+	AFTER UPDATE ON @extschema@.purchase_orders
+	DEFERRABLE INITIALLY DEFERRED
+	FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
+	EXECUTE FUNCTION @extschema@._commit_pass();
+DROP TRIGGER IF EXISTS "Commit_pass" ON @extschema@.purchase_order_lines;
+CREATE CONSTRAINT TRIGGER "Commit_pass"
+	AFTER INSERT OR UPDATE OR DELETE ON @extschema@.purchase_order_lines
+	DEFERRABLE INITIALLY DEFERRED
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._commit_pass();
