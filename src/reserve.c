@@ -1474,6 +1474,7 @@ tenant_pass(Pass *p, Note *ns, int n)
 	HASHCTL		ctl;
 	int64	   *orders = palloc(sizeof(int64) * (n + 1));
 	int64	   *hold_orders = palloc(sizeof(int64) * (n + 1));
+	int			caphold = n + 1;
 	int64	   *items;
 	int			norders = 0,
 				nhold_orders = 0,
@@ -1500,6 +1501,9 @@ tenant_pass(Pass *p, Note *ns, int n)
 	p->bo_by_id = hash_create("crmscm pass backorders", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	items = palloc(sizeof(int64) * capitems);
 
+#define PUSH_HOLD_ORDER(x) do { \
+		if (nhold_orders == caphold) { caphold *= 2; hold_orders = repalloc_huge(hold_orders, sizeof(int64) * caphold); } \
+		hold_orders[nhold_orders++] = (x); } while (0)
 #define PUSH_ITEM(x) do { \
 		if (nitems == capitems) { capitems *= 2; items = repalloc_huge(items, sizeof(int64) * capitems); } \
 		items[nitems++] = (x); } while (0)
@@ -1542,7 +1546,7 @@ tenant_pass(Pass *p, Note *ns, int n)
 				PUSH_ITEM(x->a);
 				l = line_get(p, x->d, (int32) x->e, true);
 				l->loaded = true;
-				hold_orders[nhold_orders++] = x->d;
+				PUSH_HOLD_ORDER(x->d);
 				break;
 		}
 	}
@@ -1578,7 +1582,7 @@ tenant_pass(Pass *p, Note *ns, int n)
 		if (!l->exists || !l->inserted || !num_is_zero(l->reserved) || !num_is_zero(l->backordered))
 		{
 			l->loaded = true;
-			hold_orders[nhold_orders++] = l->key.order_id;
+			PUSH_HOLD_ORDER(l->key.order_id);
 		}
 	}
 	qsort(rec, nrec, sizeof(Line *), linekey_cmp);

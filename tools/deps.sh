@@ -9,7 +9,8 @@ pkgs=(make gcc clang libclang-rt-14-dev
       postgresql-15 postgresql-server-dev-15 postgresql-contrib
       postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
       libproj-dev liblbfgs-dev
-      sqlsmith)                       # test/scripts/sqlsmith_short.sh, bench/sqlsmith.sh
+      sqlsmith                        # test/scripts/sqlsmith_short.sh, bench/sqlsmith.sh
+      python3-psycopg2)               # test/differential/orders.py
 if [ "${1:-}" = bench ]; then
 	pkgs+=(postgresql-15-postgis-3 postgresql-15-pgrouting
 	       python3-numpy python3-scipy python3-sklearn python3-statsmodels
