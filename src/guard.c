@@ -27,6 +27,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -148,6 +149,21 @@ num_is_zero(Datum a)
 }
 
 /*
+ * The SQL objects of crmscm 0.1.0 and 0.2.0, which a database keeps until
+ * ALTER EXTENSION crmscm UPDATE, raised the setting crmscm.internal in their
+ * SECURITY DEFINER functions instead; it counts only for the table's owner
+ * (who could write the columns anyway), never for anyone else.
+ */
+static bool
+legacy_internal(Relation rel)
+{
+	const char *val = GetConfigOption("crmscm.internal", true, false);
+
+	return val != NULL && strcmp(val, "on") == 0 &&
+		(superuser() || GetUserId() == rel->rd_rel->relowner);
+}
+
+/*
  * Do attribute attnum of the two tuples hold different values?  NULL-aware;
  * numeric compared by value (2 = 2.0), everything else by its binary form.
  */
@@ -196,6 +212,7 @@ crmscm_guard(PG_FUNCTION_ARGS)
 	Relation	rel;
 	TupleDesc	desc;
 	HeapTuple	newtup;
+	bool		writing;
 	int			i;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
@@ -212,6 +229,7 @@ crmscm_guard(PG_FUNCTION_ARGS)
 	trigger = trigdata->tg_trigger;
 	rel = trigdata->tg_relation;
 	desc = RelationGetDescr(rel);
+	writing = crmscm_engine_writing || legacy_internal(rel);
 
 	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 	{
@@ -225,7 +243,7 @@ crmscm_guard(PG_FUNCTION_ARGS)
 					 errmsg("cannot change tenant_id of a row of \"%s\"",
 							RelationGetRelationName(rel)),
 					 errdetail("A row belongs to its tenant for life; copy it to the other tenant instead.")));
-		if (!crmscm_engine_writing)
+		if (!writing)
 		{
 			for (i = 0; i < trigger->tgnargs; i++)
 			{
@@ -242,7 +260,7 @@ crmscm_guard(PG_FUNCTION_ARGS)
 	else
 	{
 		newtup = trigdata->tg_trigtuple;
-		if (!crmscm_engine_writing)
+		if (!writing)
 		{
 			for (i = 0; i < trigger->tgnargs; i++)
 			{

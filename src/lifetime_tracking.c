@@ -336,10 +336,18 @@ lt_array(Datum *vals, bool *nulls, int n, Oid elemtype)
 }
 
 /* the amount a line counts for in an order of status o (see customer_purchases) */
-#define LT_Q(st) "((o.status = 'confirmed' AND " st " <> 'cancelled') OR (o.status = 'closed' AND " st " = 'shipped'))"
-#define LT_AMOUNT(st, q, sh, p) "CASE WHEN o.status = 'confirmed' AND " st " <> 'cancelled' THEN " q " * " p \
-	" WHEN o.status = 'closed' AND " st " = 'shipped' THEN " sh " * " p " ELSE 0 END"
-#define LT_SHIPPED(st, sh, p) "CASE WHEN " LT_Q(st) " THEN " sh " * " p " ELSE 0 END"
+/*
+ * What a line counts for under its order's status (as customer_purchases);
+ * operators schema-qualified: the statements run under the caller's
+ * search_path (README "Security").
+ */
+#define LT_EQ " OPERATOR(pg_catalog.=) "
+#define LT_NE " OPERATOR(pg_catalog.<>) "
+#define LT_MUL " OPERATOR(pg_catalog.*) "
+#define LT_Q(st) "((o.status" LT_EQ "'confirmed' AND " st LT_NE "'cancelled') OR (o.status" LT_EQ "'closed' AND " st LT_EQ "'shipped'))"
+#define LT_AMOUNT(st, q, sh, p) "CASE WHEN o.status" LT_EQ "'confirmed' AND " st LT_NE "'cancelled' THEN " q LT_MUL p \
+	" WHEN o.status" LT_EQ "'closed' AND " st LT_EQ "'shipped' THEN " sh LT_MUL p " ELSE 0 END"
+#define LT_SHIPPED(st, sh, p) "CASE WHEN " LT_Q(st) " THEN " sh LT_MUL p " ELSE 0 END"
 
 static void
 lt_prepare(Oid nsp, Oid *argtypes)

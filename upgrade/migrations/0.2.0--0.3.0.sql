@@ -10,7 +10,18 @@
 -- ---------------------------------------------------------------------
 
 -- units set aside on a backorder while another transaction holds its line
-ALTER TABLE @extschema@.backorders ADD COLUMN IF NOT EXISTS allocated numeric NOT NULL DEFAULT 0;
+-- (added empty, then filled, so that the column has no "missing value" and
+-- the upgraded table equals a fresh one)
+DO $guard$ BEGIN
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a
+	                WHERE a.attrelid OPERATOR(pg_catalog.=) '@extschema@.backorders'::regclass
+	                  AND a.attname OPERATOR(pg_catalog.=) 'allocated' AND NOT a.attisdropped) THEN
+		ALTER TABLE @extschema@.backorders ADD COLUMN allocated numeric;
+		UPDATE @extschema@.backorders SET allocated = 0;
+		ALTER TABLE @extschema@.backorders ALTER COLUMN allocated SET DEFAULT 0,
+			ALTER COLUMN allocated SET NOT NULL;
+	END IF;
+END $guard$;
 DO $guard$ BEGIN
 	IF NOT EXISTS (SELECT FROM pg_catalog.pg_constraint c
 	                WHERE c.conrelid OPERATOR(pg_catalog.=) '@extschema@.backorders'::regclass
