@@ -243,18 +243,28 @@ crmscm_guard(PG_FUNCTION_ARGS)
 					 errmsg("cannot change tenant_id of a row of \"%s\"",
 							RelationGetRelationName(rel)),
 					 errdetail("A row belongs to its tenant for life; copy it to the other tenant instead.")));
-		if (!writing)
+		if (!writing && trigger->tgnargs > 0)
 		{
+			int		   *cols = palloc(sizeof(int) * trigger->tgnargs);
+			Datum	   *vals = palloc(sizeof(Datum) * trigger->tgnargs);
+			bool	   *nulls = palloc(sizeof(bool) * trigger->tgnargs);
+
 			for (i = 0; i < trigger->tgnargs; i++)
 			{
-				if (attr_changed(desc, guard_attnum(desc, trigger->tgargs[i]), oldtup, newtup))
+				int			att = guard_attnum(desc, trigger->tgargs[i]);
+
+				if (attr_changed(desc, att, oldtup, newtup))
 					ereport(ERROR,
 							(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
 							 errmsg("column \"%s\" of \"%s\" is maintained by crmscm and cannot be changed directly",
 									trigger->tgargs[i], RelationGetRelationName(rel)),
-							 errdetail("The row's value is kept; writing the same value again is allowed."),
+							 errdetail("Writing the value the row holds (as 2 for 2.0) is allowed; any other is not."),
 							 errtable(rel)));
+				/* an equal value: the row keeps its own (2.0 stays 2.0) */
+				cols[i] = att;
+				vals[i] = heap_getattr(oldtup, att, desc, &nulls[i]);
 			}
+			newtup = heap_modify_tuple_by_cols(newtup, desc, trigger->tgnargs, cols, vals, nulls);
 		}
 	}
 	else

@@ -248,6 +248,7 @@ crmscm_lifetime_mark(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("crmscm_lifetime_mark: must be fired AFTER ... FOR EACH ROW with argument 'order' or 'line'")));
 	is_line = strcmp(trigdata->tg_trigger->tgargs[0], "line") == 0;
+	crmscm_check_table(fcinfo, is_line ? "sales_order_lines" : "sales_orders");
 
 	desc = RelationGetDescr(trigdata->tg_relation);
 	tenant_att = lt_attnum(desc, "tenant_id");

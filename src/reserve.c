@@ -136,21 +136,26 @@ pass_plans(Oid nsp)
 		"       b.priority, b.created_at FROM %s.backorders b"
 		" WHERE b.tenant_id" EQ "$1 AND b.order_id" EQ "ANY ($2)", s), 2, t);
 
-	/* the open quantity of a purchase order line (README "Purchase orders") */
+	/*
+	 * the open quantity of ordered purchase order lines of one item and
+	 * warehouse (README "Purchase orders"); per key, by the index on
+	 * (tenant_id, item_id, warehouse_id)
+	 */
+	t[1] = INT8OID;
+	t[2] = INT8OID;
 	pp.on_order = plan(psprintf(
-		"SELECT l.item_id, l.warehouse_id,"
-		"       pg_catalog.sum(GREATEST(l.qty OPERATOR(pg_catalog.-) l.qty_received, 0))"
+		"SELECT pg_catalog.sum(GREATEST(l.qty OPERATOR(pg_catalog.-) l.qty_received, 0))"
 		"  FROM %s.purchase_order_lines l"
-		"  JOIN %s.purchase_orders p ON p.tenant_id" EQ "l.tenant_id AND p.po_id" EQ "l.po_id"
-		" WHERE l.tenant_id" EQ "$1 AND l.item_id" EQ "ANY ($2) AND p.status" EQ "'ordered'"
-		" GROUP BY l.item_id, l.warehouse_id", s, s), 2, t);
+		" WHERE l.tenant_id" EQ "$1 AND l.item_id" EQ "$2 AND l.warehouse_id" EQ "$3"
+		"   AND EXISTS (SELECT FROM %s.purchase_orders p WHERE p.tenant_id" EQ "$1"
+		"                  AND p.po_id" EQ "l.po_id AND p.status" EQ "'ordered')", s, s), 3, t);
 
-	t[2] = INT8ARRAYOID;
+	/* the backorder queue of one item and warehouse, in fill order */
 	pp.queue = plan(psprintf(
 		"SELECT b.backorder_id, b.order_id, b.line_no, b.item_id, b.warehouse_id, b.qty, b.allocated,"
 		"       b.priority, b.created_at FROM %s.backorders b"
-		" WHERE b.tenant_id" EQ "$1 AND b.item_id" EQ "ANY ($2) AND b.warehouse_id" EQ "ANY ($3)"
-		" ORDER BY b.item_id, b.warehouse_id, b.priority DESC, b.created_at, b.backorder_id", s), 3, t);
+		" WHERE b.tenant_id" EQ "$1 AND b.item_id" EQ "$2 AND b.warehouse_id" EQ "$3"
+		" ORDER BY b.priority DESC, b.created_at, b.backorder_id", s), 3, t);
 
 	t[1] = INT8OID;
 	t[2] = INT8OID;
@@ -1181,8 +1186,6 @@ settle(Pass *p)
 	int64	   *items = palloc(sizeof(int64) * Max(p->ninv, 1));
 	int64	   *whs = palloc(sizeof(int64) * Max(p->ninv, 1));
 	int			n = 0,
-				ni,
-				nw,
 				i;
 	Datum		args[3];
 	SPITupleTable *tt;
@@ -1203,24 +1206,25 @@ settle(Pass *p)
 	}
 	if (n == 0)
 		return;
-	ni = uniq64(items, n);
-	nw = uniq64(whs, n);
 	args[0] = Int64GetDatum(p->tenant);
-	args[1] = int8_array(items, ni);
-	args[2] = int8_array(whs, nw);
-	exec(pp.queue, args, SPI_OK_SELECT);
-	tt = SPI_tuptable;
-	/* the loaded rows, in memory once (rows already in memory win) */
-	for (r = 0; r < SPI_processed; r++)
+	for (i = 0; i < n; i++)
 	{
-		int64		id = col_int8(tt, r, 1, NULL);
-		bool		found;
+		args[1] = Int64GetDatum(items[i]);
+		args[2] = Int64GetDatum(whs[i]);
+		exec(pp.queue, args, SPI_OK_SELECT);
+		tt = SPI_tuptable;
+		/* the loaded rows, in memory once (rows already in memory win) */
+		for (r = 0; r < SPI_processed; r++)
+		{
+			int64		id = col_int8(tt, r, 1, NULL);
+			bool		found;
 
-		hash_search(p->bo_by_id, &id, HASH_FIND, &found);
-		if (!found)
-			(void) hold_from_row(p, tt, r, true);
+			hash_search(p->bo_by_id, &id, HASH_FIND, &found);
+			if (!found)
+				(void) hold_from_row(p, tt, r, true);
+		}
+		SPI_freetuptable(tt);
 	}
-	SPI_freetuptable(tt);
 
 	queue = palloc(sizeof(Hold *) * capq);
 	for (i = 0; i < p->ninv; i++)
@@ -1626,33 +1630,29 @@ tenant_pass(Pass *p, Note *ns, int n)
 				mi[nm] = ns[k].a;
 				mw[nm++] = ns[k].b;
 			}
-		if (round == 0)
-		{
-			/* purchases: recount, and create rows only where something is on order */
-			Datum		args[2];
-			uint64		r;
-			SPITupleTable *tt;
-
-			args[0] = Int64GetDatum(p->tenant);
-			args[1] = int8_array(items, nitems);
-			exec(pp.on_order, args, SPI_OK_SELECT);
-			tt = SPI_tuptable;
-			for (r = 0; r < SPI_processed; r++)
+		/*
+		 * purchases: recount every noted (item, warehouse) after the lock,
+		 * and create rows only where something is on order
+		 */
+		for (k = 0; k < n; k++)
+			if (ns[k].kind == NOTE_ON_ORDER)
 			{
-				int64		it = col_int8(tt, r, 1, NULL);
-				int64		wh = col_int8(tt, r, 2, NULL);
+				Datum		args[3];
+				bool		isnull;
 
-				for (k = 0; k < n; k++)
-					if (ns[k].kind == NOTE_ON_ORDER && ns[k].a == it && ns[k].b == wh &&
-						inv_find(p, it, wh) == NULL && !num_is_zero(col_num(tt, r, 3)))
-					{
-						mi[nm] = it;
-						mw[nm++] = wh;
-						break;
-					}
+				args[0] = Int64GetDatum(p->tenant);
+				args[1] = Int64GetDatum(ns[k].a);
+				args[2] = Int64GetDatum(ns[k].b);
+				exec(pp.on_order, args, SPI_OK_SELECT);
+				(void) SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+				ns[k].qty = isnull ? p->zero : col_num(SPI_tuptable, 0, 1);
+				SPI_freetuptable(SPI_tuptable);
+				if (inv_find(p, ns[k].a, ns[k].b) == NULL && !num_is_zero(ns[k].qty))
+				{
+					mi[nm] = ns[k].a;
+					mw[nm++] = ns[k].b;
+				}
 			}
-			SPI_freetuptable(tt);
-		}
 		if (nm == 0)
 			break;
 		if (round > 0)
@@ -1729,43 +1729,18 @@ tenant_pass(Pass *p, Note *ns, int n)
 			v->dirty = true;
 		}
 	}
-	{
-		bool		any_on_order = false;
-
-		for (i = 0; i < n && !any_on_order; i++)
-			any_on_order = ns[i].kind == NOTE_ON_ORDER;
-		if (any_on_order)
+	/* noted keys: the recount, or 0 when no ordered line is left */
+	for (i = 0; i < n; i++)
+		if (ns[i].kind == NOTE_ON_ORDER)
 		{
-			Datum		args[2];
-			uint64		r;
-			SPITupleTable *tt;
-			int			k;
+			Inv		   *v = inv_find(p, ns[i].a, ns[i].b);
 
-			args[0] = Int64GetDatum(p->tenant);
-			args[1] = int8_array(items, nitems);
-			exec(pp.on_order, args, SPI_OK_SELECT);
-			tt = SPI_tuptable;
-			/* noted keys: the recount, or 0 when no ordered line is left */
-			for (k = 0; k < n; k++)
-				if (ns[k].kind == NOTE_ON_ORDER)
-				{
-					Inv		   *v = inv_find(p, ns[k].a, ns[k].b);
-					Datum		q = p->zero;
-
-					if (v == NULL)
-						continue;
-					for (r = 0; r < SPI_processed; r++)
-						if (col_int8(tt, r, 1, NULL) == ns[k].a && col_int8(tt, r, 2, NULL) == ns[k].b)
-							q = col_num(tt, r, 3);
-					if (num_cmp(q, v->on_order) != 0)
-					{
-						v->on_order = q;
-						v->dirty = true;
-					}
-				}
-			SPI_freetuptable(tt);
+			if (v != NULL && num_cmp(ns[i].qty, v->on_order) != 0)
+			{
+				v->on_order = ns[i].qty;
+				v->dirty = true;
+			}
 		}
-	}
 
 	/* 6. every noted line, in key order; 7. the queues */
 	for (i = 0; i < nrec; i++)

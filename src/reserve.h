@@ -42,6 +42,8 @@ extern void engine_begin(EngineScope *scope);
 /* The schema crmscm lives in (its owner is whose rights the engine uses) */
 extern void engine_set_schema(Oid nsp);
 extern Oid	crmscm_schema_of(FunctionCallInfo fcinfo);
+/* Refuse a trigger fired by another table than crmscm's own (or its Citus shard) */
+extern void crmscm_check_table(FunctionCallInfo fcinfo, const char *table);
 extern void engine_end(EngineScope *scope);
 
 /* ---- notes (reserve_notes.c) ------------------------------------------ */

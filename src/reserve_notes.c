@@ -36,7 +36,8 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
-#include "utils/tuplestore.h"
+#include "storage/proc.h"
+#include "utils/timestamp.h"
 
 #include "reserve.h"
 
@@ -241,6 +242,37 @@ check_trigger(FunctionCallInfo fcinfo, const char *name)
 				 errmsg("%s: not called by trigger manager", name)));
 }
 
+/*
+ * A note trigger fired by another table than crmscm's own (anyone may
+ * attach a trigger function to a table of theirs) must not write notes:
+ * refuse unless the table is in crmscm's schema and is the named table or,
+ * on Citus, one of its shards (named table_<shard id>).
+ */
+void
+crmscm_check_table(FunctionCallInfo fcinfo, const char *table)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Relation	rel = trigdata->tg_relation;
+	const char *name = RelationGetRelationName(rel);
+	size_t		len = strlen(table);
+	bool		ok = RelationGetNamespace(rel) == crmscm_schema_of(fcinfo) &&
+		strncmp(name, table, len) == 0;
+
+	if (ok && name[len] != '\0')
+	{
+		const char *c = name + len;
+
+		ok = *c++ == '_' && *c != '\0';
+		for (; ok && *c; c++)
+			ok = *c >= '0' && *c <= '9';
+	}
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("this crmscm trigger must be fired by %s of its own schema, not by \"%s\"",
+						table, name)));
+}
+
 static SPIPlanPtr
 keep_plan(const char *sql, int nargs, Oid *argtypes)
 {
@@ -281,10 +313,11 @@ note_plans(Oid nsp)
 	s = (char *) quote_identifier(get_namespace_name(nsp));
 	t[0] = INT8OID;
 	t[1] = INT8ARRAYOID;
+	t[1] = INT8OID;
 	nplans.orders_share = keep_plan(psprintf(
 		"SELECT o.order_id, o.status FROM %s.sales_orders o"
-		" WHERE o.tenant_id OPERATOR(pg_catalog.=) $1 AND o.order_id OPERATOR(pg_catalog.=) ANY ($2)"
-		" ORDER BY o.order_id FOR SHARE", s), 2, t);
+		" WHERE o.tenant_id OPERATOR(pg_catalog.=) $1 AND o.order_id OPERATOR(pg_catalog.=) $2"
+		" FOR SHARE", s), 2, t);
 	t[1] = INT8OID;
 	nplans.lock_lines = keep_plan(psprintf(
 		"SELECT l.line_no FROM %s.sales_order_lines l"
@@ -333,175 +366,140 @@ run_as_crmscm(SPIPlanPtr plan, Datum *args, bool engine_flag, int expect)
  * ------------------------------------------------------------------------
  */
 
-typedef struct InsLine
+/*
+ * The status of the orders inserted lines belong to, taken FOR SHARE (a
+ * concurrent status change of the order waits for this transaction, whose
+ * commit reserves the lines): remembered for the rest of the statement, so
+ * a multi-row insert reads each order once.
+ */
+typedef struct OrderStatusCache
 {
+	LocalTransactionId lxid;
+	TimestampTz stmt;
 	int64		tenant;
 	int64		order_id;
-	int32		line_no;
-	int64		item;
-	bool		open_empty;		/* open, nothing reserved, backordered or shipped */
-	bool		history_ok;		/* fits a closed order (history import) */
-} InsLine;
+	char		status;			/* d(raft), c(onfirmed), x (cancelled), l (closed), 0 none */
+} OrderStatusCache;
 
-static int
-insline_cmp(const void *a, const void *b)
+static OrderStatusCache ocache;
+
+static char
+order_status_for_line(int64 tenant, int64 order_id, Oid nsp)
 {
-	const InsLine *x = a,
-			   *y = b;
+	LocalTransactionId lxid = MyProc->lxid;
+	TimestampTz stmt = GetCurrentStatementStartTimestamp();
+	Datum		args[2];
+	char		st = 0;
 
-	if (x->tenant != y->tenant)
-		return x->tenant < y->tenant ? -1 : 1;
-	if (x->order_id != y->order_id)
-		return x->order_id < y->order_id ? -1 : 1;
-	return x->line_no < y->line_no ? -1 : (x->line_no > y->line_no);
+	if (ocache.lxid == lxid && ocache.stmt == stmt && ocache.tenant == tenant && ocache.order_id == order_id && ocache.status)
+		return ocache.status;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "crmscm_lines_inserted: SPI_connect failed");
+	engine_set_schema(nsp);
+	note_plans(nsp);
+	args[0] = Int64GetDatum(tenant);
+	args[1] = Int64GetDatum(order_id);
+	run_as_crmscm(nplans.orders_share, args, false, SPI_OK_SELECT);
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+		Datum		status = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+
+		st = text_is(status, "confirmed") ? 'c' : text_is(status, "cancelled") ? 'x' :
+			text_is(status, "closed") ? 'l' : 'd';
+	}
+	SPI_finish();
+	ocache.lxid = lxid;
+	ocache.stmt = stmt;
+	ocache.tenant = tenant;
+	ocache.order_id = order_id;
+	ocache.status = st;
+	return st;
 }
 
 /*
- * AFTER INSERT FOR EACH STATEMENT on sales_order_lines, transition table
- * new_lines: validate the lines against their orders (taken FOR SHARE) and
- * note the lines of confirmed orders.
+ * BEFORE INSERT FOR EACH ROW on sales_order_lines: check the new line
+ * against its order and note the lines of confirmed orders.  BEFORE, so
+ * that every line of a multi-row statement is noted when the pass runs at
+ * its end under SET CONSTRAINTS ALL IMMEDIATE (in key order, as at commit).
+ * A note of a row that is not inserted after all (ON CONFLICT) only makes
+ * the pass reconcile that line, which changes nothing.
  */
 PG_FUNCTION_INFO_V1(crmscm_lines_inserted);
 Datum
 crmscm_lines_inserted(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	Tuplestorestate *ts;
 	TupleDesc	desc;
-	TupleTableSlot *slot;
-	InsLine    *lines;
-	int			n = 0,
-				cap = 16,
-				i,
-				k;
-	Datum		zero;
-	Oid			nsp = crmscm_schema_of(fcinfo);
+	HeapTuple	tup;
+	bool		isnull;
+	Datum		status,
+				qty,
+				shipped,
+				res,
+				bo;
+	int64		tenant,
+				order_id,
+				item;
+	int32		line_no;
+	char		ost;
 
 	check_trigger(fcinfo, "crmscm_lines_inserted");
+	crmscm_check_table(fcinfo, "sales_order_lines");
 	if (crmscm_engine_writing)
-		return PointerGetDatum(NULL);
-	ts = trigdata->tg_newtable;
-	if (ts == NULL)
-		elog(ERROR, "crmscm_lines_inserted: needs REFERENCING NEW TABLE");
+		return PointerGetDatum(trigdata->tg_trigtuple);
 	desc = RelationGetDescr(trigdata->tg_relation);
-	zero = num_zero();
-	lines = palloc(sizeof(InsLine) * cap);
-	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
-	tuplestore_rescan(ts);
-	while (tuplestore_gettupleslot(ts, true, false, slot))
+	tup = trigdata->tg_trigtuple;
+	tenant = get_int8(tup, desc, "tenant_id", NULL);
+	order_id = get_int8(tup, desc, "order_id", NULL);
+	line_no = get_int4(tup, desc, "line_no");
+	item = get_int8(tup, desc, "item_id", NULL);
+	status = get_datum(tup, desc, "status", &isnull);
+	qty = get_datum(tup, desc, "qty", &isnull);
+	shipped = get_datum(tup, desc, "qty_shipped", &isnull);
+	res = get_datum(tup, desc, "qty_reserved", &isnull);
+	bo = get_datum(tup, desc, "qty_backordered", &isnull);
+
+	ost = order_status_for_line(tenant, order_id, crmscm_schema_of(fcinfo));
+	if (ost == 'x')
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("cannot add line %d to order " INT64_FORMAT ": the order is cancelled",
+						line_no, order_id),
+				 errtable(trigdata->tg_relation)));
+	else if (ost == 'l')
 	{
-		HeapTuple	tup = ExecFetchSlotHeapTuple(slot, false, NULL);
-		bool		isnull;
-		Datum		status = get_datum(tup, desc, "status", &isnull);
-		Datum		qty = get_datum(tup, desc, "qty", &isnull);
-		Datum		shipped = get_datum(tup, desc, "qty_shipped", &isnull);
-		Datum		res = get_datum(tup, desc, "qty_reserved", &isnull);
-		Datum		bo = get_datum(tup, desc, "qty_backordered", &isnull);
-		InsLine    *l;
-
-		CHECK_FOR_INTERRUPTS();
-		if (n == cap)
-		{
-			cap *= 2;
-			lines = repalloc_huge(lines, sizeof(InsLine) * cap);
-		}
-		l = &lines[n++];
-		l->tenant = get_int8(tup, desc, "tenant_id", NULL);
-		l->order_id = get_int8(tup, desc, "order_id", NULL);
-		l->line_no = get_int4(tup, desc, "line_no");
-		l->item = get_int8(tup, desc, "item_id", NULL);
-		l->open_empty = text_is(status, "open") && num_is_zero(res) && num_is_zero(bo) && num_is_zero(shipped);
-		l->history_ok = num_is_zero(res) && num_is_zero(bo) &&
-			((text_is(status, "shipped") && num_cmp(shipped, qty) == 0) ||
-			 (text_is(status, "cancelled") && num_cmp(shipped, qty) <= 0));
+		/* history import: shipped (qty_shipped = qty) or cancelled lines, no stock */
+		if (!(num_is_zero(res) && num_is_zero(bo) &&
+			  ((text_is(status, "shipped") && num_cmp(shipped, qty) == 0) ||
+			   (text_is(status, "cancelled") && num_cmp(shipped, qty) <= 0))))
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("cannot add line %d to order " INT64_FORMAT ": the order is closed",
+							line_no, order_id),
+					 errhint("Lines of closed orders are history: status shipped with qty_shipped = qty, or cancelled."),
+					 errtable(trigdata->tg_relation)));
 	}
-	ExecDropSingleTupleTableSlot(slot);
-	if (n == 0)
-		return PointerGetDatum(NULL);
-	qsort(lines, n, sizeof(InsLine), insline_cmp);
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "crmscm_lines_inserted: SPI_connect failed");
-	engine_set_schema(nsp);
-	note_plans(nsp);
-	for (k = 0; k < n;)
+	else if (!(text_is(status, "open") && num_is_zero(res) && num_is_zero(bo) && num_is_zero(shipped)))
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("new line %d of order " INT64_FORMAT " must be open with nothing reserved, backordered or shipped",
+						line_no, order_id),
+				 errhint("crmscm maintains status and the qty_* columns; history goes into closed orders."),
+				 errtable(trigdata->tg_relation)));
+	else if (ost == 'c')
 	{
-		int64		tenant = lines[k].tenant;
-		int			first = k,
-					norders = 0;
-		int64	   *orders = palloc(sizeof(int64) * n);
-		Datum	   *od;
-		Datum		args[2];
-		SPITupleTable *tt;
-		uint64		r;
+		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+		Note	   *note = note_add(NOTE_LINE, tenant, order_id, line_no, item);
 
-		for (; k < n && lines[k].tenant == tenant; k++)
-			if (norders == 0 || orders[norders - 1] != lines[k].order_id)
-				orders[norders++] = lines[k].order_id;
-		od = palloc(sizeof(Datum) * norders);
-		for (i = 0; i < norders; i++)
-			od[i] = Int64GetDatum(orders[i]);
-		args[0] = Int64GetDatum(tenant);
-		args[1] = PointerGetDatum(construct_array(od, norders, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		/* the caller's rights: its own tenant's orders (row-level security) */
-		if (SPI_execute_plan(nplans.orders_share, args, NULL, false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "crmscm_lines_inserted: reading the orders failed");
-		tt = SPI_tuptable;
-		i = first;
-		for (r = 0; r < SPI_processed; r++)
-		{
-			bool		isnull;
-			int64		order_id = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 1, &isnull));
-			Datum		status = SPI_getbinval(tt->vals[r], tt->tupdesc, 2, &isnull);
-
-			while (i < k && lines[i].order_id < order_id)
-				i++;			/* no such order: its foreign key fails */
-			for (; i < k && lines[i].order_id == order_id; i++)
-			{
-				InsLine    *l = &lines[i];
-
-				if (text_is(status, "cancelled"))
-					ereport(ERROR,
-							(errcode(ERRCODE_CHECK_VIOLATION),
-							 errmsg("cannot add line %d to order " INT64_FORMAT ": the order is cancelled",
-									l->line_no, l->order_id),
-							 errtable(trigdata->tg_relation)));
-				else if (text_is(status, "closed"))
-				{
-					if (!l->history_ok)
-						ereport(ERROR,
-								(errcode(ERRCODE_CHECK_VIOLATION),
-								 errmsg("cannot add line %d to order " INT64_FORMAT ": the order is closed",
-										l->line_no, l->order_id),
-								 errhint("Lines of closed orders are history: status shipped with qty_shipped = qty, or cancelled."),
-								 errtable(trigdata->tg_relation)));
-				}
-				else if (!l->open_empty)
-					ereport(ERROR,
-							(errcode(ERRCODE_CHECK_VIOLATION),
-							 errmsg("new line %d of order " INT64_FORMAT " must be open with nothing reserved, backordered or shipped",
-									l->line_no, l->order_id),
-							 errhint("crmscm maintains status and the qty_* columns; history goes into closed orders."),
-							 errtable(trigdata->tg_relation)));
-				else if (text_is(status, "confirmed"))
-				{
-					MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
-					Note	   *note = note_add(NOTE_LINE, l->tenant, l->order_id, l->line_no, l->item);
-
-					note->inserted = true;
-					MemoryContextSwitchTo(old);
-				}
-			}
-		}
-		SPI_freetuptable(tt);
+		note->inserted = true;
+		MemoryContextSwitchTo(old);
 	}
-	SPI_finish();
-	(void) zero;
-	return PointerGetDatum(NULL);
+	return PointerGetDatum(tup);
 }
 
 /*
- * AFTER UPDATE OR DELETE FOR EACH ROW on sales_order_lines (for UPDATE,
+ * BEFORE UPDATE OR DELETE FOR EACH ROW on sales_order_lines (for UPDATE,
  * WHEN the quantity, status, item or warehouse changed): note the line.
  * A deleted line is noted when it held stock.
  */
@@ -511,14 +509,17 @@ crmscm_line_changed(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	TupleDesc	desc;
-	HeapTuple	tup;
+	HeapTuple	tup,
+				ret;
 	MemoryContext old;
 
 	check_trigger(fcinfo, "crmscm_line_changed");
+	crmscm_check_table(fcinfo, "sales_order_lines");
+	ret = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? trigdata->tg_newtuple : trigdata->tg_trigtuple;
 	if (crmscm_engine_writing)
-		return PointerGetDatum(NULL);
+		return PointerGetDatum(ret);
 	desc = RelationGetDescr(trigdata->tg_relation);
-	tup = trigdata->tg_trigtuple;
+	tup = ret;
 	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
 	{
 		bool		isnull;
@@ -526,15 +527,13 @@ crmscm_line_changed(PG_FUNCTION_ARGS)
 		Datum		bo = get_datum(tup, desc, "qty_backordered", &isnull);
 
 		if (num_is_zero(res) && num_is_zero(bo))
-			return PointerGetDatum(NULL);
+			return PointerGetDatum(ret);
 	}
-	else if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-		tup = trigdata->tg_newtuple;
 	old = MemoryContextSwitchTo(TopTransactionContext);
 	note_add(NOTE_LINE, get_int8(tup, desc, "tenant_id", NULL), get_int8(tup, desc, "order_id", NULL),
 			 get_int4(tup, desc, "line_no"), get_int8(tup, desc, "item_id", NULL));
 	MemoryContextSwitchTo(old);
-	return PointerGetDatum(NULL);
+	return PointerGetDatum(ret);
 }
 
 /* ------------------------------------------------------------------------
@@ -564,6 +563,8 @@ crmscm_order_changed(PG_FUNCTION_ARGS)
 	Oid			nsp = crmscm_schema_of(fcinfo);
 
 	check_trigger(fcinfo, "crmscm_order_changed");
+	crmscm_check_table(fcinfo, "sales_orders");
+	ocache.status = 0;			/* the status cache of line inserts */
 	if (crmscm_engine_writing || !TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 		return PointerGetDatum(NULL);
 	desc = RelationGetDescr(trigdata->tg_relation);
@@ -631,6 +632,7 @@ crmscm_move_inserted(PG_FUNCTION_ARGS)
 	Note	   *note;
 
 	check_trigger(fcinfo, "crmscm_move_inserted");
+	crmscm_check_table(fcinfo, "stock_moves");
 	if (crmscm_engine_writing)
 		return PointerGetDatum(NULL);
 	desc = RelationGetDescr(trigdata->tg_relation);
@@ -679,6 +681,7 @@ crmscm_po_line_changed(PG_FUNCTION_ARGS)
 	Oid			nsp = crmscm_schema_of(fcinfo);
 
 	check_trigger(fcinfo, "crmscm_po_line_changed");
+	crmscm_check_table(fcinfo, "purchase_order_lines");
 	if (crmscm_engine_writing)
 		return PointerGetDatum(NULL);
 	desc = RelationGetDescr(trigdata->tg_relation);
@@ -743,6 +746,7 @@ crmscm_po_changed(PG_FUNCTION_ARGS)
 	EngineScope scope;
 
 	check_trigger(fcinfo, "crmscm_po_changed");
+	crmscm_check_table(fcinfo, "purchase_orders");
 	if (crmscm_engine_writing)
 		return PointerGetDatum(NULL);
 	desc = RelationGetDescr(trigdata->tg_relation);

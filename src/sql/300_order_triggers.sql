@@ -8,6 +8,15 @@
 -- (inventory quantities, qty_reserved/backordered/shipped, reservations,
 -- backorders) are written only by crmscm's C code: crmscm_guard() refuses
 -- every other change of them (an equal value is no change).
+--
+-- Trigger names: crmscm's note and pass triggers are capitalised,
+-- "Lifetime_mark…" and "Note…" (write a change down) and "Pass_at_commit…"
+-- (work it off), because triggers of one event fire in name order: so the
+-- notes of a row exist when the pass runs (also with SET CONSTRAINTS ALL
+-- IMMEDIATE, where the pass runs at the end of each statement), and the
+-- pass comes before PostgreSQL's deferred foreign-key checks, named
+-- "RI_ConstraintTrigger…".  Lines are noted BEFORE the change, so a
+-- multi-row statement's lines are all noted when its first pass runs.
 
 CREATE OR REPLACE FUNCTION @extschema@._guard() RETURNS trigger
 	AS 'MODULE_PATHNAME', $$crmscm_guard$$
@@ -93,18 +102,17 @@ CREATE OR REPLACE TRIGGER sales_order_lines_check_update
 	      OR OLD.item_id IS DISTINCT FROM NEW.item_id OR OLD.warehouse_id IS DISTINCT FROM NEW.warehouse_id
 	      OR OLD.order_id IS DISTINCT FROM NEW.order_id OR OLD.line_no IS DISTINCT FROM NEW.line_no)
 	EXECUTE FUNCTION @extschema@._line_before_update();
-CREATE OR REPLACE TRIGGER sales_order_lines_reserve
-	AFTER INSERT ON @extschema@.sales_order_lines
-	REFERENCING NEW TABLE AS new_lines
-	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._lines_inserted();
-CREATE OR REPLACE TRIGGER sales_order_lines_adjust
-	AFTER UPDATE ON @extschema@.sales_order_lines
+CREATE OR REPLACE TRIGGER "Note_line_insert"
+	BEFORE INSERT ON @extschema@.sales_order_lines
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._lines_inserted();
+CREATE OR REPLACE TRIGGER "Note_line_change"
+	BEFORE UPDATE ON @extschema@.sales_order_lines
 	FOR EACH ROW
 	WHEN (OLD.qty IS DISTINCT FROM NEW.qty OR OLD.status IS DISTINCT FROM NEW.status
 	      OR OLD.item_id IS DISTINCT FROM NEW.item_id OR OLD.warehouse_id IS DISTINCT FROM NEW.warehouse_id)
 	EXECUTE FUNCTION @extschema@._line_changed();
-CREATE OR REPLACE TRIGGER sales_order_lines_release
-	AFTER DELETE ON @extschema@.sales_order_lines
+CREATE OR REPLACE TRIGGER "Note_line_delete"
+	BEFORE DELETE ON @extschema@.sales_order_lines
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._line_changed();
 
 -- ---------------------------------------------------------------------
@@ -147,7 +155,7 @@ CREATE OR REPLACE TRIGGER sales_orders_check_status
 	BEFORE UPDATE ON @extschema@.sales_orders
 	FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
 	EXECUTE FUNCTION @extschema@._order_before_update();
-CREATE OR REPLACE TRIGGER sales_orders_confirm_cancel
+CREATE OR REPLACE TRIGGER "Note_order_status"
 	AFTER UPDATE ON @extschema@.sales_orders
 	FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
 	EXECUTE FUNCTION @extschema@._order_changed();

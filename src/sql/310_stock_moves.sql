@@ -21,7 +21,7 @@ $$;
 COMMENT ON FUNCTION @extschema@._moves_immutable() IS
 	'Trigger: stock moves are append-only';
 
-CREATE OR REPLACE TRIGGER stock_moves_apply
+CREATE OR REPLACE TRIGGER "Note_stock_move"
 	AFTER INSERT ON @extschema@.stock_moves
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._move_inserted();
 CREATE OR REPLACE TRIGGER stock_moves_append_only

@@ -80,12 +80,12 @@ CREATE OR REPLACE TRIGGER purchase_orders_guard BEFORE UPDATE ON @extschema@.pur
 CREATE OR REPLACE TRIGGER purchase_orders_check_status BEFORE UPDATE ON @extschema@.purchase_orders
 	FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
 	EXECUTE FUNCTION @extschema@._po_before_update();
-CREATE OR REPLACE TRIGGER purchase_orders_on_order AFTER UPDATE ON @extschema@.purchase_orders
+CREATE OR REPLACE TRIGGER "Note_purchase_status" AFTER UPDATE ON @extschema@.purchase_orders
 	FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
 	EXECUTE FUNCTION @extschema@._po_changed();
 CREATE OR REPLACE TRIGGER purchase_order_lines_guard BEFORE UPDATE ON @extschema@.purchase_order_lines
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._guard();
 CREATE OR REPLACE TRIGGER purchase_order_lines_check BEFORE INSERT OR UPDATE ON @extschema@.purchase_order_lines
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._po_line_before();
-CREATE OR REPLACE TRIGGER purchase_order_lines_on_order AFTER INSERT OR UPDATE OR DELETE ON @extschema@.purchase_order_lines
+CREATE OR REPLACE TRIGGER "Note_purchase_line" AFTER INSERT OR UPDATE OR DELETE ON @extschema@.purchase_order_lines
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._po_line_changed();

@@ -5,10 +5,11 @@
 -- (tenant, item, warehouse), then the lifetime bookkeeping; the later events
 -- find nothing left.  crmscm.reserve_pending() does the same at once.
 --
--- The triggers are named "Commit_pass…" so that they sort before the
--- deferred foreign-key triggers PostgreSQL names "RI_ConstraintTrigger…"
--- (triggers of one event fire in name order): deleting a line queues the
--- pass before the check that no reservation still refers to the line.
+-- The triggers are named "Pass_at_commit…": after the "Lifetime_mark…" and
+-- "Note…" triggers that write changes down, before the deferred foreign-key
+-- triggers PostgreSQL names "RI_ConstraintTrigger…" (triggers of one event
+-- fire in name order): deleting a line queues the pass before the check
+-- that no reservation still refers to the line.
 
 CREATE OR REPLACE FUNCTION @extschema@._commit_pass() RETURNS trigger
 	AS 'MODULE_PATHNAME', $$crmscm_commit_pass$$
@@ -22,13 +23,13 @@ CREATE OR REPLACE FUNCTION @extschema@.reserve_pending() RETURNS void
 COMMENT ON FUNCTION @extschema@.reserve_pending() IS
 	'Do the reservation work of this transaction''s order, line and stock changes now instead of at commit (qty_reserved and qty_backordered are then final; the inventory rows stay locked until the transaction ends)';
 
-DROP TRIGGER IF EXISTS "Commit_pass_ins_del" ON @extschema@.sales_order_lines;
-CREATE CONSTRAINT TRIGGER "Commit_pass_ins_del"
+DROP TRIGGER IF EXISTS "Pass_at_commit_ins_del" ON @extschema@.sales_order_lines;
+CREATE CONSTRAINT TRIGGER "Pass_at_commit_ins_del"
 	AFTER INSERT OR DELETE ON @extschema@.sales_order_lines
 	DEFERRABLE INITIALLY DEFERRED
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._commit_pass();
-DROP TRIGGER IF EXISTS "Commit_pass_upd" ON @extschema@.sales_order_lines;
-CREATE CONSTRAINT TRIGGER "Commit_pass_upd"
+DROP TRIGGER IF EXISTS "Pass_at_commit_upd" ON @extschema@.sales_order_lines;
+CREATE CONSTRAINT TRIGGER "Pass_at_commit_upd"
 	AFTER UPDATE ON @extschema@.sales_order_lines
 	DEFERRABLE INITIALLY DEFERRED
 	FOR EACH ROW
@@ -37,13 +38,13 @@ CREATE CONSTRAINT TRIGGER "Commit_pass_upd"
 		  OR OLD.item_id IS DISTINCT FROM NEW.item_id OR OLD.warehouse_id IS DISTINCT FROM NEW.warehouse_id
 		  OR OLD.order_id IS DISTINCT FROM NEW.order_id OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id)
 	EXECUTE FUNCTION @extschema@._commit_pass();
-DROP TRIGGER IF EXISTS "Commit_pass_ins_del" ON @extschema@.sales_orders;
-CREATE CONSTRAINT TRIGGER "Commit_pass_ins_del"
+DROP TRIGGER IF EXISTS "Pass_at_commit_ins_del" ON @extschema@.sales_orders;
+CREATE CONSTRAINT TRIGGER "Pass_at_commit_ins_del"
 	AFTER INSERT OR DELETE ON @extschema@.sales_orders
 	DEFERRABLE INITIALLY DEFERRED
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._commit_pass();
-DROP TRIGGER IF EXISTS "Commit_pass_upd" ON @extschema@.sales_orders;
-CREATE CONSTRAINT TRIGGER "Commit_pass_upd"
+DROP TRIGGER IF EXISTS "Pass_at_commit_upd" ON @extschema@.sales_orders;
+CREATE CONSTRAINT TRIGGER "Pass_at_commit_upd"
 	AFTER UPDATE ON @extschema@.sales_orders
 	DEFERRABLE INITIALLY DEFERRED
 	FOR EACH ROW
@@ -51,19 +52,19 @@ CREATE CONSTRAINT TRIGGER "Commit_pass_upd"
 		  OR OLD.ordered_at IS DISTINCT FROM NEW.ordered_at OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id
 		  OR OLD.order_id IS DISTINCT FROM NEW.order_id)
 	EXECUTE FUNCTION @extschema@._commit_pass();
-DROP TRIGGER IF EXISTS "Commit_pass" ON @extschema@.stock_moves;
-CREATE CONSTRAINT TRIGGER "Commit_pass"
+DROP TRIGGER IF EXISTS "Pass_at_commit" ON @extschema@.stock_moves;
+CREATE CONSTRAINT TRIGGER "Pass_at_commit"
 	AFTER INSERT ON @extschema@.stock_moves
 	DEFERRABLE INITIALLY DEFERRED
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._commit_pass();
-DROP TRIGGER IF EXISTS "Commit_pass" ON @extschema@.purchase_orders;
-CREATE CONSTRAINT TRIGGER "Commit_pass"
+DROP TRIGGER IF EXISTS "Pass_at_commit" ON @extschema@.purchase_orders;
+CREATE CONSTRAINT TRIGGER "Pass_at_commit"
 	AFTER UPDATE ON @extschema@.purchase_orders
 	DEFERRABLE INITIALLY DEFERRED
 	FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
 	EXECUTE FUNCTION @extschema@._commit_pass();
-DROP TRIGGER IF EXISTS "Commit_pass" ON @extschema@.purchase_order_lines;
-CREATE CONSTRAINT TRIGGER "Commit_pass"
+DROP TRIGGER IF EXISTS "Pass_at_commit" ON @extschema@.purchase_order_lines;
+CREATE CONSTRAINT TRIGGER "Pass_at_commit"
 	AFTER INSERT OR UPDATE OR DELETE ON @extschema@.purchase_order_lines
 	DEFERRABLE INITIALLY DEFERRED
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._commit_pass();

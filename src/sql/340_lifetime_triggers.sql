@@ -275,20 +275,20 @@ CREATE OR REPLACE FUNCTION @extschema@._lifetime_flush_now() RETURNS void
 COMMENT ON FUNCTION @extschema@._lifetime_flush_now() IS
 	'Internal: book the changes written down so far now (before a rebuild)';
 
-CREATE OR REPLACE TRIGGER lifetime_mark_order
+CREATE OR REPLACE TRIGGER "Lifetime_mark_order"
 	AFTER INSERT OR DELETE ON @extschema@.sales_orders
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._lifetime_mark('order');
-CREATE OR REPLACE TRIGGER lifetime_mark_order_upd
+CREATE OR REPLACE TRIGGER "Lifetime_mark_order_upd"
 	AFTER UPDATE ON @extschema@.sales_orders
 	FOR EACH ROW
 	WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.customer_id IS DISTINCT FROM NEW.customer_id
 		  OR OLD.ordered_at IS DISTINCT FROM NEW.ordered_at OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id
 		  OR OLD.order_id IS DISTINCT FROM NEW.order_id)
 	EXECUTE FUNCTION @extschema@._lifetime_mark('order');
-CREATE OR REPLACE TRIGGER lifetime_mark_line
+CREATE OR REPLACE TRIGGER "Lifetime_mark_line"
 	AFTER INSERT OR DELETE ON @extschema@.sales_order_lines
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._lifetime_mark('line');
-CREATE OR REPLACE TRIGGER lifetime_mark_line_upd
+CREATE OR REPLACE TRIGGER "Lifetime_mark_line_upd"
 	AFTER UPDATE ON @extschema@.sales_order_lines
 	FOR EACH ROW
 	WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.qty IS DISTINCT FROM NEW.qty

@@ -8,10 +8,10 @@ SELECT plan(38);
 -- flush the deferred triggers inside this test transaction
 \set flush 'SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED;'
 
-SELECT ok(bool_and(tgdeferrable AND tginitdeferred), 'lifetime triggers are DEFERRABLE INITIALLY DEFERRED')
-  FROM pg_trigger WHERE tgname LIKE 'customer_lifetime_%';
-SELECT is(count(*), 4::bigint, 'four lifetime triggers on orders and lines')
-  FROM pg_trigger WHERE tgname LIKE 'customer_lifetime_%';
+SELECT ok(bool_and(tgdeferrable AND tginitdeferred), 'the commit-pass triggers (reservations, then lifetime) are DEFERRABLE INITIALLY DEFERRED')
+  FROM pg_trigger WHERE tgname LIKE 'Pass\_at\_commit%' AND tgrelid IN ('sales_orders'::regclass, 'sales_order_lines'::regclass);
+SELECT is(count(*), 4::bigint, 'four commit-pass triggers on orders and lines')
+  FROM pg_trigger WHERE tgname LIKE 'Pass\_at\_commit%' AND tgrelid IN ('sales_orders'::regclass, 'sales_order_lines'::regclass);
 
 INSERT INTO items (item_id, sku, name, unit_price) VALUES (1, 'A', 'Widget', 10);
 INSERT INTO warehouses (warehouse_id, name) VALUES (1, 'Main');

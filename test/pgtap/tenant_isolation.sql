@@ -169,12 +169,13 @@ INSERT INTO paths VALUES
 	 $$SELECT crmscm.available_to_promise(201, 101)$$, '23503'),
 	('check_inventory() reports no tenant-1 row',
 	 $$SELECT count(*) FROM crmscm.check_inventory() WHERE tenant_id <> 2$$, 'count'),
-	('internal helper _lock_items() cannot be called (it takes a tenant)',
-	 $$SELECT crmscm._lock_items(ARRAY[1::bigint], ARRAY[101::bigint])$$, '42501'),
-	('internal helper _fill() cannot be called (it takes a tenant)',
-	 $$SELECT crmscm._fill(1, 101, 101, false)$$, '42501'),
-	('internal helper _add_on_order() cannot be called (it takes a tenant)',
-	 $$SELECT crmscm._add_on_order(1, 101, 101, 5)$$, '42501'),
+	('reserve_pending() works off only the caller''s own changes (none of tenant 1)',
+	 $$SELECT count(*) FROM (SELECT crmscm.reserve_pending()) x
+	   WHERE EXISTS (SELECT FROM crmscm.check_inventory() WHERE tenant_id <> 2)$$, 'count'),
+	('internal trigger function _commit_pass() cannot be called',
+	 $$SELECT crmscm._commit_pass()$$, '42501'),
+	('internal helper _lifetime_flush_now() cannot be called',
+	 $$SELECT crmscm._lifetime_flush_now()$$, '42501'),
 	-- reorder points (350_replenish.sql): tenant 1's item 101 is not tenant 2's
 	('abc_classes() classifies only the own tenant''s items',
 	 $$SELECT count(*) FROM crmscm.abc_classes() a
