@@ -5,8 +5,13 @@
 #   1. every SQL / PL/pgSQL function pins search_path (proconfig)
 #   2. every SECURITY DEFINER function pins search_path, and to
 #      pg_catalog, pg_temp (pg_temp last, as the PostgreSQL docs require)
-#   3. every table with tenant_id has row-level security and the
-#      tenant_isolation policy; no table lacks tenant_id (SPEC §2)
+#   3. every table with tenant_id has row-level security and exactly one
+#      policy, tenant_isolation: permissive, for all commands, USING and
+#      WITH CHECK tenant_id = crmscm.current_tenant(), no subquery (Citus
+#      can push it to the shards); no table lacks tenant_id (SPEC §2)
+#   4. every view is security_invoker and owned by the extension owner
+#      (doc/conventions.md); the ownership of everything else and what the
+#      SECURITY DEFINER functions read: test/pgtap/ownership.sql
 # That bodies qualify their operators is shown by test/scripts/hostile_search_path.sh.
 set -uo pipefail
 db=crmscm_lint
@@ -27,7 +32,7 @@ check() {		# $1 = description, $2 = query listing offenders (none = ok)
 	fi
 }
 
-echo "1..5"
+echo "1..7"
 check "every SQL and PL/pgSQL function of crmscm has SET search_path" "
 	SELECT p.oid::regprocedure FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
 	WHERE p.pronamespace = 'crmscm'::regnamespace AND l.lanname IN ('sql', 'plpgsql')
@@ -44,13 +49,24 @@ check "every crmscm table has a tenant_id column (SPEC §2)" "
 	SELECT c.oid::regclass FROM pg_class c
 	WHERE c.relnamespace = 'crmscm'::regnamespace AND c.relkind IN ('r', 'p')
 	  AND NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id')"
-check "every tenant table has row-level security and the policies tenant_isolation, tenant_pin" "
+check "every tenant table has row-level security and the one policy tenant_isolation" "
 	SELECT c.oid::regclass FROM pg_class c
 	JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id'
 	WHERE c.relnamespace = 'crmscm'::regnamespace AND c.relkind IN ('r', 'p')
 	  AND (NOT c.relrowsecurity
 	       OR NOT EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = 'tenant_isolation'
-	                      AND p.polcmd = '*' AND p.polpermissive)
-	       OR NOT EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = 'tenant_pin'
-	                      AND p.polcmd = '*' AND NOT p.polpermissive))"
+	                      AND p.polcmd = '*' AND p.polpermissive AND p.polroles = '{0}')
+	       OR (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) <> 1)"
+check "the policy is tenant_id = crmscm.current_tenant() both ways, without subquery" "
+	SELECT p.polrelid::regclass || ': ' || coalesce(pg_get_expr(p.polqual, p.polrelid), '-') || ' / '
+	       || coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '-')
+	FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
+	WHERE c.relnamespace = 'crmscm'::regnamespace
+	  AND (pg_get_expr(p.polqual, p.polrelid) IS DISTINCT FROM '(tenant_id = crmscm.current_tenant())'
+	       OR pg_get_expr(p.polwithcheck, p.polrelid) IS DISTINCT FROM '(tenant_id = crmscm.current_tenant())')"
+check "every view is security_invoker and owned by the extension owner" "
+	SELECT c.oid::regclass FROM pg_class c
+	WHERE c.relnamespace = 'crmscm'::regnamespace AND c.relkind = 'v'
+	  AND (NOT coalesce('security_invoker=true' = ANY (c.reloptions), false)
+	       OR c.relowner <> (SELECT extowner FROM pg_extension WHERE extname = 'crmscm'))"
 exit $fail
