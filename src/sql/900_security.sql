@@ -193,7 +193,6 @@ BEGIN
 		END IF;
 		IF r.tenant THEN
 			EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', r.tab);
-			EXECUTE pg_catalog.format('DROP POLICY IF EXISTS tenant_pin ON %s', r.tab);	-- 0.2.0
 			EXECUTE pg_catalog.format('DROP POLICY IF EXISTS tenant_isolation ON %s', r.tab);
 			EXECUTE pg_catalog.format(
 				'CREATE POLICY tenant_isolation ON %s'
