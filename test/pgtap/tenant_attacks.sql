@@ -133,7 +133,7 @@ CREATE TEMP TABLE views AS
 	WHERE c.relnamespace = 'crmscm'::regnamespace AND c.relkind = 'v';
 GRANT ALL ON views, tenant_tables, before TO PUBLIC;
 
-SELECT plan(57 + 2 * (SELECT count(*)::int FROM views) + (SELECT count(*)::int FROM tenant_tables)
+SELECT plan(59 + 2 * (SELECT count(*)::int FROM views) + (SELECT count(*)::int FROM tenant_tables)
 			+ 3 * (SELECT count(*)::int FROM tenant_tables));
 
 -- ---------------------------------------------------------------------
@@ -300,6 +300,14 @@ RESET plan_cache_mode;
 DEALLOCATE att_p;
 DEALLOCATE att_g;
 SET LOCAL crmscm.tenant_id = 1;
+RESET SESSION AUTHORIZATION;
+
+-- the same the other way: w2, pinned to tenant 2, reaching for tenant 1
+SET LOCAL SESSION AUTHORIZATION att_w2;
+SET LOCAL crmscm.tenant_id = 2;
+SELECT is(pg_temp.rows_of('SELECT * FROM crmscm.customers'), 5::bigint, '2. pinned w2 in tenant 2 reads its 5 customers');
+SELECT throws_ok($$SELECT count(*) FROM crmscm.customer_360 WHERE pg_catalog.set_config('crmscm.tenant_id', '1', false) IS NOT NULL$$,
+				 '42501', 'role "att_w2" may not act for tenant 1', '2. pinned w2: the switch to tenant 1 is an error too');
 RESET SESSION AUTHORIZATION;
 
 -- ---------------------------------------------------------------------
