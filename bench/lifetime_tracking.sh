@@ -24,7 +24,8 @@ tmp=$(mktemp -d /tmp/crmscm-bench.XXXXXX)
 chmod 755 "$tmp"
 trap 'rm -rf "$tmp"' EXIT
 
-psql -qX -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" 2>/dev/null
+psql -qX -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" \
+	-c "ALTER DATABASE $db SET crmscm.tenant_id = 1" 2>/dev/null	# one tenant (no default)
 psql -qX -v ON_ERROR_STOP=1 -d $db >/dev/null <<'SQL'
 SET client_min_messages = warning;
 CREATE EXTENSION crmscm;

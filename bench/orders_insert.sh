@@ -21,7 +21,8 @@ tmp=$(mktemp -d /tmp/crmscm-bench.XXXXXX)
 chmod 755 "$tmp"
 trap 'rm -rf "$tmp"' EXIT
 
-psql -qX -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" 2>/dev/null
+psql -qX -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" \
+	-c "ALTER DATABASE $db SET crmscm.tenant_id = 1" 2>/dev/null	# one tenant (no default)
 # customers: client k sells to customer k (BENCH_CUSTOMERS=1: every client to
 # one customer, whose customer_lifetime row every commit then queues on)
 ncust=${BENCH_CUSTOMERS:-16}

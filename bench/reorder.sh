@@ -19,6 +19,7 @@ eval "$stage"
 exec tools/with-cluster.sh bash -c '
 	set -euo pipefail
 	createdb bench
+	psql -X -q -d bench -c "ALTER DATABASE bench SET crmscm.tenant_id = 1"	# one tenant (no default)
 	psql -X -q -d bench -c "CREATE EXTENSION crmscm"
 	t0=$(date +%s.%N)
 	psql -X -q -d bench -v orders_per_day=$ORDERS_PER_DAY -f bench/reorder_load.sql >/dev/null

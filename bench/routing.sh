@@ -13,5 +13,6 @@ eval "$(tools/install.sh)"
 export BENCH_MAX_N=${BENCH_MAX_N:-1000}
 exec tools/with-cluster.sh bash -c '
 	createdb bench
+	psql -X -q -d bench -c "ALTER DATABASE bench SET crmscm.tenant_id = 1"	# one tenant (no default)
 	psql -X -q -v ON_ERROR_STOP=1 -v max_n="$BENCH_MAX_N" -d bench -f bench/routing.sql
 '

@@ -33,6 +33,7 @@ DO $$ BEGIN
 END $$;
 ALTER ROLE crmscm_smith SET search_path = crmscm, public;
 ALTER ROLE crmscm_smith SET track_functions = 'all';   -- count calls of crmscm functions
+ALTER ROLE crmscm_smith SET crmscm.tenant_id = 1;       -- its tenant (no default: doc/security.md)
 -- sample data: two tenants, every table of SPEC §8 (history-style rows)
 DO $$
 DECLARE t int;

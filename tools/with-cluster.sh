@@ -55,4 +55,9 @@ trap stop EXIT
 trap 'exit 130' INT TERM
 
 export PGHOST="$tmp" PGPORT=5432 PGUSER=postgres PGDATABASE=postgres
+# crmscm has no default tenant (fail-closed, doc/security.md): the database
+# of the tests is a single-tenant install, tenant 1.  Databases the tests
+# create themselves set their tenant (or leave it unset on purpose).
+"$bindir/psql" -qX -c 'ALTER DATABASE postgres SET crmscm.tenant_id = 1' >/dev/null \
+	|| { cat "$tmp/server.log" >&2; exit 1; }
 "$@"

@@ -407,6 +407,9 @@ CREATE OR REPLACE FUNCTION @extschema@.refresh_customer_lifetime(as_of date DEFA
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	-- first: the caller's tenant, checked against its pins (doc/security.md)
+	v_tenant constant bigint := @extschema@.current_tenant();
 BEGIN
 	IF refresh_customer_lifetime.as_of IS NULL THEN
 		RAISE EXCEPTION 'as_of must not be NULL' USING ERRCODE = '22004';
@@ -415,7 +418,7 @@ BEGIN
 		RAISE EXCEPTION 'as_of must be a finite date, got %', refresh_customer_lifetime.as_of
 			USING ERRCODE = '22023';
 	END IF;
-	RETURN @extschema@._lifetime_rebuild(@extschema@.current_tenant(), NULL, refresh_customer_lifetime.as_of);
+	RETURN @extschema@._lifetime_rebuild(v_tenant, NULL, refresh_customer_lifetime.as_of);
 END;
 $$;
 COMMENT ON FUNCTION @extschema@.refresh_customer_lifetime(date) IS

@@ -53,47 +53,65 @@ CREATE OR REPLACE FUNCTION @extschema@.replenish(supplier text DEFAULT NULL)
 	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	tenant bigint := @extschema@.current_tenant();
+	-- the caller's tenant, checked against its pins (doc/security.md); with
+	-- the caller's rights (not SECURITY DEFINER), under row-level security
+	tenant constant bigint := @extschema@.current_tenant();
+	v_items bigint[];
+	v_whs bigint[];
+	v_qtys numeric[];
+	v_days int[];
+	v_reasons text[];
+	v_po bigint;
+	v_expected date;
+	wh record;
 BEGIN
-	-- One replenishment at a time per tenant.  The suggestions are read after
-	-- the lock (a new snapshot at READ COMMITTED), so they count the drafts a
-	-- concurrent call just committed as on order: no duplicate purchases.
-	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('crmscm.replenish'), tenant::int);
+	-- One replenishment at a time per tenant: an advisory lock on the
+	-- tenant id itself (the one-bigint form), a key no other tenant shares.
+	-- The suggestions are read after the lock (a new snapshot at READ
+	-- COMMITTED), so they count the drafts a concurrent call just committed
+	-- as on order: no duplicate purchases.
+	PERFORM pg_catalog.pg_advisory_xact_lock(tenant);
 
-	-- One statement: the suggestions are computed once; purchase order ids
-	-- are drawn from their identity sequence so lines can name them.
-	RETURN QUERY
-	WITH todo AS MATERIALIZED (
-		SELECT s.item_id, s.warehouse_id, s.suggested_qty AS qty,
-			pg_catalog.ceil(s.lead_time_days::numeric)::int AS lead_days, s.reason
-		FROM @extschema@.reorder_suggestions s
-		WHERE s.reorder_now AND s.suggested_qty > 0
-	),
-	heads AS MATERIALIZED (
-		SELECT w.warehouse_id,
-			pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('@extschema@.purchase_orders', 'po_id')::regclass) AS po_id,
-			CURRENT_DATE + w.lead_days AS expected_at
-		FROM (SELECT t.warehouse_id, pg_catalog.max(t.lead_days) AS lead_days
-			  FROM todo t GROUP BY t.warehouse_id ORDER BY t.warehouse_id) w
-	),
-	new_po AS (
-		INSERT INTO @extschema@.purchase_orders (tenant_id, po_id, supplier, expected_at, status)
-		SELECT tenant, h.po_id, supplier, h.expected_at, 'draft' FROM heads h
-	),
-	new_lines AS (
-		INSERT INTO @extschema@.purchase_order_lines AS pl (tenant_id, po_id, line_no, item_id, warehouse_id, qty)
-		SELECT tenant, h.po_id,
-			(pg_catalog.row_number() OVER (PARTITION BY t.warehouse_id ORDER BY t.item_id))::int,
-			t.item_id, t.warehouse_id, t.qty
-		FROM todo t JOIN heads h ON h.warehouse_id = t.warehouse_id
-		RETURNING pl.po_id, pl.line_no, pl.item_id, pl.warehouse_id, pl.qty
-	)
-	SELECT n.po_id, n.line_no, n.item_id, n.warehouse_id, n.qty, h.expected_at, t.reason
-	FROM new_lines n
-	JOIN heads h ON h.po_id = n.po_id
-	JOIN todo t ON t.item_id = n.item_id AND t.warehouse_id = n.warehouse_id
-	ORDER BY n.po_id, n.line_no;
+	-- the suggestions, computed once
+	SELECT pg_catalog.array_agg(s.item_id ORDER BY s.warehouse_id, s.item_id),
+		   pg_catalog.array_agg(s.warehouse_id ORDER BY s.warehouse_id, s.item_id),
+		   pg_catalog.array_agg(s.suggested_qty ORDER BY s.warehouse_id, s.item_id),
+		   pg_catalog.array_agg(pg_catalog.ceil(s.lead_time_days::numeric)::int ORDER BY s.warehouse_id, s.item_id),
+		   pg_catalog.array_agg(s.reason ORDER BY s.warehouse_id, s.item_id)
+	  INTO v_items, v_whs, v_qtys, v_days, v_reasons
+	  FROM @extschema@.reorder_suggestions s
+	 WHERE s.tenant_id OPERATOR(pg_catalog.=) tenant AND s.reorder_now AND s.suggested_qty OPERATOR(pg_catalog.>) 0;
+	IF v_items IS NULL THEN
+		RETURN;
+	END IF;
+
+	-- one draft purchase order per warehouse, in warehouse order; its id
+	-- from the identity column (no right on the sequence needed)
+	FOR wh IN
+		SELECT u.w AS warehouse_id, pg_catalog.max(u.d) AS lead_days
+		  FROM ROWS FROM (pg_catalog.unnest(v_whs), pg_catalog.unnest(v_days)) AS u(w, d)
+		 GROUP BY u.w ORDER BY u.w
+	LOOP
+		v_expected := CURRENT_DATE OPERATOR(pg_catalog.+) wh.lead_days;
+		INSERT INTO @extschema@.purchase_orders AS po (tenant_id, supplier, expected_at, status)
+		VALUES (tenant, replenish.supplier, v_expected, 'draft')
+		RETURNING po.po_id INTO v_po;
+		RETURN QUERY
+		WITH todo AS (
+			SELECT u.i, u.q, u.r, pg_catalog.row_number() OVER (ORDER BY u.i)::int AS n
+			  FROM ROWS FROM (pg_catalog.unnest(v_items), pg_catalog.unnest(v_whs), pg_catalog.unnest(v_qtys),
+			                 pg_catalog.unnest(v_reasons)) AS u(i, w, q, r)
+			 WHERE u.w OPERATOR(pg_catalog.=) wh.warehouse_id
+		), ins AS (
+			INSERT INTO @extschema@.purchase_order_lines AS pl (tenant_id, po_id, line_no, item_id, warehouse_id, qty)
+			SELECT tenant, v_po, t.n, t.i, wh.warehouse_id, t.q FROM todo t
+			RETURNING pl.line_no, pl.item_id, pl.qty
+		)
+		SELECT v_po, ins.line_no, ins.item_id, wh.warehouse_id, ins.qty, v_expected, t.r
+		  FROM ins JOIN todo t ON t.n OPERATOR(pg_catalog.=) ins.line_no
+		 ORDER BY ins.line_no;
+	END LOOP;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.replenish(text) IS
-	'Turns crmscm.reorder_suggestions (reorder_now) of the current tenant into draft purchase orders, one per warehouse, and returns their lines; serialised per tenant, so concurrent calls never order twice; supplier NULL (the default) leaves the purchase orders'' supplier NULL';
+	'Turns crmscm.reorder_suggestions (reorder_now) of the current tenant into draft purchase orders, one per warehouse, and returns their lines; serialised per tenant (advisory lock on the tenant id), so concurrent calls never order twice; supplier NULL (the default) leaves the purchase orders'' supplier NULL';

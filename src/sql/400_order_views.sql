@@ -1,6 +1,8 @@
--- BI views of stock and the backorder queue (SPEC §8, §9).
+-- BI views of stock and the backorder queue (SPEC §8, §9).  Like every view
+-- (doc/conventions.md): security_invoker, and every table filtered on
+-- current_tenant().
 
-CREATE OR REPLACE VIEW @extschema@.inventory_position AS
+CREATE OR REPLACE VIEW @extschema@.inventory_position WITH (security_invoker = true) AS
 SELECT i.tenant_id,
        i.item_id,
        it.sku,
@@ -21,9 +23,14 @@ SELECT i.tenant_id,
   JOIN @extschema@.warehouses w ON w.tenant_id OPERATOR(pg_catalog.=) i.tenant_id AND w.warehouse_id OPERATOR(pg_catalog.=) i.warehouse_id
   LEFT JOIN (SELECT x.tenant_id, x.item_id, x.warehouse_id, pg_catalog.sum(x.qty) AS backordered,
                     pg_catalog.sum(x.allocated) AS allocated, pg_catalog.count(*) AS backorders
-               FROM @extschema@.backorders x GROUP BY 1, 2, 3) b
+               FROM @extschema@.backorders x
+              WHERE x.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
+              GROUP BY 1, 2, 3) b
     ON b.tenant_id OPERATOR(pg_catalog.=) i.tenant_id AND b.item_id OPERATOR(pg_catalog.=) i.item_id
-   AND b.warehouse_id OPERATOR(pg_catalog.=) i.warehouse_id;
+   AND b.warehouse_id OPERATOR(pg_catalog.=) i.warehouse_id
+ WHERE i.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
+   AND it.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
+   AND w.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant();
 
 COMMENT ON VIEW @extschema@.inventory_position IS
 	'Stock per item and warehouse: on hand, reserved, available, backordered, on order, available to promise';
@@ -42,7 +49,7 @@ COMMENT ON COLUMN @extschema@.inventory_position.available_to_promise IS 'availa
 COMMENT ON COLUMN @extschema@.inventory_position.projected IS 'on_hand + on_order - reserved - backordered: the position once open purchases arrive';
 COMMENT ON COLUMN @extschema@.inventory_position.waiting_backorders IS 'Number of backorders waiting in this warehouse';
 
-CREATE OR REPLACE VIEW @extschema@.backorder_queue AS
+CREATE OR REPLACE VIEW @extschema@.backorder_queue WITH (security_invoker = true) AS
 SELECT b.tenant_id,
        b.item_id,
        it.sku,
@@ -67,7 +74,13 @@ SELECT b.tenant_id,
   JOIN @extschema@.inventory i ON i.tenant_id OPERATOR(pg_catalog.=) b.tenant_id AND i.item_id OPERATOR(pg_catalog.=) b.item_id
    AND i.warehouse_id OPERATOR(pg_catalog.=) b.warehouse_id
   JOIN @extschema@.sales_orders o ON o.tenant_id OPERATOR(pg_catalog.=) b.tenant_id AND o.order_id OPERATOR(pg_catalog.=) b.order_id
-  JOIN @extschema@.customers c ON c.tenant_id OPERATOR(pg_catalog.=) o.tenant_id AND c.customer_id OPERATOR(pg_catalog.=) o.customer_id;
+  JOIN @extschema@.customers c ON c.tenant_id OPERATOR(pg_catalog.=) o.tenant_id AND c.customer_id OPERATOR(pg_catalog.=) o.customer_id
+ WHERE b.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
+   AND it.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
+   AND w.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
+   AND i.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
+   AND o.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
+   AND c.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant();
 
 COMMENT ON VIEW @extschema@.backorder_queue IS
 	'Open backorders in the order they will be filled, per item and warehouse';

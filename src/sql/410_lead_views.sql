@@ -1,10 +1,12 @@
--- BI views of lead scoring and the sales pipeline (SPEC §4, §9).
+-- BI views of lead scoring and the sales pipeline (SPEC §4, §9).  Like every
+-- view (doc/conventions.md): security_invoker, and every table filtered on
+-- current_tenant().
 -- Note: OPERATOR(pg_catalog.x) forms all share one precedence and associate
 -- left, so every mixed expression below is fully parenthesised.  top_reasons
 -- is a scalar subquery so that queries not reading it (sales_pipeline) skip
 -- it, and ORDER BY ... LIMIT computes it for the returned rows only.
 
-CREATE OR REPLACE VIEW @extschema@.lead_scores AS
+CREATE OR REPLACE VIEW @extschema@.lead_scores WITH (security_invoker = true) AS
 SELECT l.tenant_id,
        l.lead_id,
        l.name,
@@ -31,6 +33,7 @@ SELECT l.tenant_id,
   FROM @extschema@.leads l
   LEFT JOIN @extschema@.lead_models m
          ON m.tenant_id OPERATOR(pg_catalog.=) l.tenant_id AND m.active
+        AND m.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
   LEFT JOIN (
         SELECT e.tenant_id, e.lead_id,
                @extschema@.engagement_score(COALESCE(e.points, ru.points),
@@ -39,6 +42,8 @@ SELECT l.tenant_id,
           JOIN @extschema@.lead_scoring_rules ru
             ON ru.tenant_id OPERATOR(pg_catalog.=) e.tenant_id
            AND ru.event_kind OPERATOR(pg_catalog.=) e.kind AND ru.active
+           AND ru.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
+         WHERE e.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
          GROUP BY e.tenant_id, e.lead_id
        ) ev ON ev.tenant_id OPERATOR(pg_catalog.=) l.tenant_id AND ev.lead_id OPERATOR(pg_catalog.=) l.lead_id
   CROSS JOIN LATERAL (
@@ -60,7 +65,7 @@ SELECT l.tenant_id,
                          ((1::float8 OPERATOR(pg_catalog.-) COALESCE(m.model_weight, 0.7))
                           OPERATOR(pg_catalog.*) e.share) END AS combined_score
        ) c
-;
+ WHERE l.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant();
 
 COMMENT ON VIEW @extschema@.lead_scores IS
 	'Every lead with its model score, decayed engagement, combined score 0-100, grade, MQL flag and top reasons';
@@ -78,7 +83,7 @@ COMMENT ON COLUMN @extschema@.lead_scores.is_mql IS 'Open lead whose combined sc
 COMMENT ON COLUMN @extschema@.lead_scores.top_reasons IS 'The three features adding most to the log-odds, as ''name +contribution''';
 COMMENT ON COLUMN @extschema@.lead_scores.model_id IS 'Model that scored the lead';
 
-CREATE OR REPLACE VIEW @extschema@.sales_pipeline AS
+CREATE OR REPLACE VIEW @extschema@.sales_pipeline WITH (security_invoker = true) AS
 SELECT ls.tenant_id,
        'leads'::text AS pipeline,
        ls.stage,
@@ -103,7 +108,9 @@ SELECT o.tenant_id,
          WHERE sl.tenant_id OPERATOR(pg_catalog.=) o.tenant_id
            AND sl.order_id OPERATOR(pg_catalog.=) o.order_id
            AND (sl.status OPERATOR(pg_catalog.<>) 'cancelled' OR o.status OPERATOR(pg_catalog.=) 'cancelled')
+           AND sl.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
        ) t ON true
+ WHERE o.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
  GROUP BY o.tenant_id, o.status;
 
 COMMENT ON VIEW @extschema@.sales_pipeline IS

@@ -1,6 +1,8 @@
--- Customer lifetime views (SPEC §5, §9).
+-- Customer lifetime views (SPEC §5, §9).  Like every view
+-- (doc/conventions.md): security_invoker, and every table filtered on
+-- current_tenant().
 
-CREATE OR REPLACE VIEW @extschema@.customer_purchases AS
+CREATE OR REPLACE VIEW @extschema@.customer_purchases WITH (security_invoker = true) AS
 SELECT o.tenant_id,
 	   o.customer_id,
 	   o.order_id,
@@ -11,8 +13,10 @@ SELECT o.tenant_id,
   FROM @extschema@.sales_orders o
   JOIN @extschema@.sales_order_lines l
 	ON l.tenant_id OPERATOR(pg_catalog.=) o.tenant_id AND l.order_id OPERATOR(pg_catalog.=) o.order_id
- WHERE (o.status OPERATOR(pg_catalog.=) 'confirmed' AND l.status OPERATOR(pg_catalog.<>) 'cancelled')
-	OR (o.status OPERATOR(pg_catalog.=) 'closed' AND l.status OPERATOR(pg_catalog.=) 'shipped')
+ WHERE o.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
+   AND l.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
+   AND ((o.status OPERATOR(pg_catalog.=) 'confirmed' AND l.status OPERATOR(pg_catalog.<>) 'cancelled')
+	    OR (o.status OPERATOR(pg_catalog.=) 'closed' AND l.status OPERATOR(pg_catalog.=) 'shipped'))
  GROUP BY o.tenant_id, o.customer_id, o.order_id, o.ordered_at;
 COMMENT ON VIEW @extschema@.customer_purchases IS
 	'Sales orders that count as purchases: confirmed with a line not cancelled, or closed (historic) with a shipped line';
@@ -23,7 +27,7 @@ COMMENT ON COLUMN @extschema@.customer_purchases.purchase_day IS 'UTC calendar d
 COMMENT ON COLUMN @extschema@.customer_purchases.amount IS 'Purchase value: qty * unit_price (confirmed), qty_shipped * unit_price (closed)';
 COMMENT ON COLUMN @extschema@.customer_purchases.shipped_amount IS 'qty_shipped * unit_price';
 
-CREATE OR REPLACE VIEW @extschema@.customer_360 AS
+CREATE OR REPLACE VIEW @extschema@.customer_360 WITH (security_invoker = true) AS
 SELECT c.tenant_id,
 	   c.customer_id,
 	   c.name,
@@ -46,7 +50,9 @@ SELECT c.tenant_id,
   FROM @extschema@.customers c
   LEFT JOIN @extschema@.customer_lifetime cl
 	ON cl.tenant_id OPERATOR(pg_catalog.=) c.tenant_id AND cl.customer_id OPERATOR(pg_catalog.=) c.customer_id
+   AND cl.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
   LEFT JOIN @extschema@.lifetime_models m ON m.tenant_id OPERATOR(pg_catalog.=) c.tenant_id
+   AND m.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
  CROSS JOIN LATERAL (SELECT COALESCE(m.as_of, CURRENT_DATE) AS as_of) e
  CROSS JOIN LATERAL (
 	SELECT (cl.order_days OPERATOR(pg_catalog.-) 1)::float8 AS frequency,
@@ -68,7 +74,8 @@ SELECT c.tenant_id,
 					 AND (s.frequency OPERATOR(pg_catalog.=) 0 OR s.avg_repeat_spend OPERATOR(pg_catalog.>) 0)
 				THEN @extschema@.clv(m.bgnbd, m.gamma_gamma, s.frequency,
 									 s.recency_days OPERATOR(pg_catalog./) m.unit_days, s.age_days OPERATOR(pg_catalog./) m.unit_days,
-									 s.avg_repeat_spend, 12, m.monthly_discount, m.units_per_month) END AS clv_12m) pr;
+									 s.avg_repeat_spend, 12, m.monthly_discount, m.units_per_month) END AS clv_12m) pr
+ WHERE c.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant();
 COMMENT ON VIEW @extschema@.customer_360 IS
 	'Each customer with purchase summary, lifecycle stage, P(alive), expected purchases in 90 days and 12-month CLV from the tenant''s models (crmscm.refit_models())';
 COMMENT ON COLUMN @extschema@.customer_360.tenant_id IS 'Tenant';

@@ -16,7 +16,7 @@
 --    the lot (EOQ rounded up to the pack size) that lifts the position above
 --    the reorder point.
 
-CREATE OR REPLACE VIEW @extschema@.reorder_suggestions AS
+CREATE OR REPLACE VIEW @extschema@.reorder_suggestions WITH (security_invoker = true) AS
 WITH p AS (
 	SELECT @extschema@.current_tenant() AS tenant_id,
 		w.days AS window_days,
@@ -34,6 +34,7 @@ demand_rows AS (
 	  ON l.tenant_id OPERATOR(pg_catalog.=) o.tenant_id
 	 AND l.order_id OPERATOR(pg_catalog.=) o.order_id
 	WHERE o.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
+	  AND l.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
 	  AND o.ordered_at OPERATOR(pg_catalog.>=) (CURRENT_DATE OPERATOR(pg_catalog.-) COALESCE(NULLIF(pg_catalog.current_setting('crmscm.demand_window_days', true), '')::int, 365))::timestamptz
 	  AND o.ordered_at OPERATOR(pg_catalog.<) CURRENT_DATE::timestamptz
 	  AND o.status OPERATOR(pg_catalog.=) ANY ('{confirmed,closed}'::text[])
@@ -44,13 +45,16 @@ demand_rows AS (
 	SELECT x.item_id, x.warehouse_id, o.ordered_at, x.qty, l.unit_price
 	FROM (SELECT r.tenant_id, r.order_id, r.line_no, r.item_id, r.warehouse_id, r.qty
 		  FROM @extschema@.reservations r
+		  WHERE r.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
 		  UNION ALL
 		  SELECT b.tenant_id, b.order_id, b.line_no, b.item_id, b.warehouse_id, b.qty
 		  FROM @extschema@.backorders b
+		  WHERE b.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
 		  UNION ALL
 		  SELECT m.tenant_id, m.order_id, m.line_no, m.item_id, m.warehouse_id, OPERATOR(pg_catalog.-) m.qty
 		  FROM @extschema@.stock_moves m
-		  WHERE m.kind OPERATOR(pg_catalog.=) 'shipment' AND m.order_id IS NOT NULL
+		  WHERE m.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
+			AND m.kind OPERATOR(pg_catalog.=) 'shipment' AND m.order_id IS NOT NULL
 			-- a shipment follows its order: older ones belong to older orders
 			AND m.moved_at OPERATOR(pg_catalog.>=) (CURRENT_DATE OPERATOR(pg_catalog.-) COALESCE(NULLIF(pg_catalog.current_setting('crmscm.demand_window_days', true), '')::int, 365))::timestamptz) x
 	JOIN @extschema@.sales_order_lines l
@@ -63,6 +67,8 @@ demand_rows AS (
 	  ON o.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
 	 AND o.order_id OPERATOR(pg_catalog.=) l.order_id
 	WHERE x.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
+	  AND l.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
+	  AND o.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
 	  AND o.ordered_at OPERATOR(pg_catalog.>=) (CURRENT_DATE OPERATOR(pg_catalog.-) COALESCE(NULLIF(pg_catalog.current_setting('crmscm.demand_window_days', true), '')::int, 365))::timestamptz
 	  AND o.ordered_at OPERATOR(pg_catalog.<) CURRENT_DATE::timestamptz
 	  AND o.status OPERATOR(pg_catalog.=) ANY ('{confirmed,closed}'::text[])
@@ -92,10 +98,12 @@ abc AS (
 inv AS (
 	SELECT v.item_id, v.warehouse_id, v.on_hand, v.reserved
 	FROM p JOIN @extschema@.inventory v ON v.tenant_id OPERATOR(pg_catalog.=) p.tenant_id
+	WHERE v.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
 ),
 backordered AS (
 	SELECT b.item_id, b.warehouse_id, pg_catalog.sum(b.qty) AS qty
 	FROM p JOIN @extschema@.backorders b ON b.tenant_id OPERATOR(pg_catalog.=) p.tenant_id
+	WHERE b.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
 	GROUP BY b.item_id, b.warehouse_id
 ),
 on_order AS (
@@ -106,6 +114,8 @@ on_order AS (
 	 AND po.status OPERATOR(pg_catalog.=) ANY ('{draft,ordered}'::text[])
 	JOIN @extschema@.purchase_order_lines pl ON pl.tenant_id OPERATOR(pg_catalog.=) po.tenant_id
 	 AND pl.po_id OPERATOR(pg_catalog.=) po.po_id
+	WHERE po.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
+	  AND pl.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
 	GROUP BY pl.item_id, pl.warehouse_id
 ),
 pairs AS (
@@ -144,6 +154,7 @@ base AS (
 	LEFT JOIN backordered bo ON bo.item_id OPERATOR(pg_catalog.=) k.item_id AND bo.warehouse_id OPERATOR(pg_catalog.=) k.warehouse_id
 	LEFT JOIN on_order oo ON oo.item_id OPERATOR(pg_catalog.=) k.item_id AND oo.warehouse_id OPERATOR(pg_catalog.=) k.warehouse_id
 	LEFT JOIN abc a ON a.item_id OPERATOR(pg_catalog.=) k.item_id
+	WHERE it.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
 ),
 calc AS (
 	SELECT b.*,
@@ -244,5 +255,5 @@ COMMENT ON COLUMN @extschema@.reorder_suggestions.reorder_now IS 'inventory_posi
 COMMENT ON COLUMN @extschema@.reorder_suggestions.suggested_qty IS 'When reorder_now: the smallest multiple of order_qty that lifts the inventory position above the reorder point; else 0';
 COMMENT ON COLUMN @extschema@.reorder_suggestions.reason IS 'Why: the figures behind the decision in words';
 
--- Row-level security applies through this view because apply_security()
--- (900_security.sql) makes crmscm_admin, a non-superuser, its owner.
+-- Like every view (doc/conventions.md): security_invoker, so row-level
+-- security applies to the caller, and every table filtered on current_tenant().

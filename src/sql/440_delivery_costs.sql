@@ -1,5 +1,7 @@
 -- crmscm.delivery_costs (SPEC §7, §9): what delivering today's open orders
--- costs, per order, on one planned route per shipping warehouse.
+-- costs, per order, on one planned route per shipping warehouse.  Like every
+-- view (doc/conventions.md): security_invoker, and every table filtered on
+-- current_tenant().
 --
 -- Shipping warehouse of an order: the warehouse holding most of its
 -- reservations; else the preferred warehouse of its first open line that has
@@ -27,7 +29,7 @@ CREATE OR REPLACE FUNCTION @extschema@.delivery_setting(name text, default_value
 COMMENT ON FUNCTION @extschema@.delivery_setting(text, float8) IS
 	'Value of the setting crmscm.delivery_<name> as float8, default_value when unset (used by crmscm.delivery_costs); a NULL name also gives default_value, a NULL default_value gives NULL when the setting is unset; a setting that is not a number is an error (22P02)';
 
-CREATE OR REPLACE VIEW @extschema@.delivery_costs AS
+CREATE OR REPLACE VIEW @extschema@.delivery_costs WITH (security_invoker = true) AS
 WITH params AS (
 	SELECT @extschema@.delivery_setting('speed_kmh', 50) AS speed_kmh,
 		   @extschema@.delivery_setting('cost_per_km', 1) AS cost_per_km,
@@ -39,9 +41,11 @@ WITH params AS (
 open_orders AS (
 	SELECT o.tenant_id, o.order_id, o.customer_id, o.ship_to, o.ordered_at
 	  FROM @extschema@.sales_orders o
-	 WHERE o.status OPERATOR(pg_catalog.=) 'confirmed'
+	 WHERE o.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
+	   AND o.status OPERATOR(pg_catalog.=) 'confirmed'
 	   AND EXISTS (SELECT 1 FROM @extschema@.sales_order_lines l
-				    WHERE l.tenant_id OPERATOR(pg_catalog.=) o.tenant_id
+				    WHERE l.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
+					  AND l.tenant_id OPERATOR(pg_catalog.=) o.tenant_id
 					  AND l.order_id OPERATOR(pg_catalog.=) o.order_id
 					  AND l.status OPERATOR(pg_catalog.=) 'open')
 ),
@@ -56,7 +60,8 @@ shipping AS (
 	  LEFT JOIN LATERAL (
 		SELECT r.warehouse_id
 		  FROM @extschema@.reservations r
-		 WHERE r.tenant_id OPERATOR(pg_catalog.=) oo.tenant_id
+		 WHERE r.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
+		   AND r.tenant_id OPERATOR(pg_catalog.=) oo.tenant_id
 		   AND r.order_id OPERATOR(pg_catalog.=) oo.order_id
 		 GROUP BY r.warehouse_id
 		 ORDER BY pg_catalog.sum(r.qty) DESC, r.warehouse_id
@@ -64,7 +69,8 @@ shipping AS (
 	  LEFT JOIN LATERAL (
 		SELECT l.warehouse_id
 		  FROM @extschema@.sales_order_lines l
-		 WHERE l.tenant_id OPERATOR(pg_catalog.=) oo.tenant_id
+		 WHERE l.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
+		   AND l.tenant_id OPERATOR(pg_catalog.=) oo.tenant_id
 		   AND l.order_id OPERATOR(pg_catalog.=) oo.order_id
 		   AND l.status OPERATOR(pg_catalog.=) 'open'
 		   AND l.warehouse_id IS NOT NULL
@@ -73,7 +79,8 @@ shipping AS (
 	  LEFT JOIN LATERAL (
 		SELECT w.warehouse_id
 		  FROM @extschema@.warehouses w
-		 WHERE w.tenant_id OPERATOR(pg_catalog.=) oo.tenant_id
+		 WHERE w.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
+		   AND w.tenant_id OPERATOR(pg_catalog.=) oo.tenant_id
 		   AND w.location IS NOT NULL AND oo.ship_to IS NOT NULL
 		 ORDER BY @extschema@.distance_km(w.location, oo.ship_to), w.warehouse_id
 		 LIMIT 1) near ON true
@@ -86,7 +93,8 @@ stops AS (
 	  JOIN @extschema@.warehouses w
 		ON w.tenant_id OPERATOR(pg_catalog.=) s.tenant_id
 	   AND w.warehouse_id OPERATOR(pg_catalog.=) s.warehouse_id
-	 WHERE s.ship_to IS NOT NULL AND w.location IS NOT NULL
+	 WHERE w.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
+	   AND s.ship_to IS NOT NULL AND w.location IS NOT NULL
 ),
 routes AS (
 	SELECT st.tenant_id, st.warehouse_id,

@@ -34,38 +34,10 @@ BEGIN
 END
 $roles$;
 
--- Tenant pins.  The tenant is a session setting any session may change; a
--- login role that is a member of a role named crmscm_tenant_<N> is pinned:
--- its sessions see and change rows only while crmscm.tenant_id is one of
--- its pinned tenants, whatever they SET.  Decided by the login role
--- (session_user), so SET ROLE and SECURITY DEFINER code cannot escape it.
--- The restrictive policy tenant_pin calls this once per statement (an
--- InitPlan: the call is wrapped in a scalar subquery).
-CREATE OR REPLACE FUNCTION @extschema@.tenant_permitted() RETURNS boolean
-	LANGUAGE plpgsql STABLE PARALLEL SAFE
-	SET search_path = pg_catalog, pg_temp
-	AS $fn$
-BEGIN
-	-- (PL/pgSQL, not SQL: it keeps its query plans for the session, where a
-	-- SQL function with SET search_path would be planned on every statement)
-	RETURN
-		-- a superuser counts as a member of every role: treat it as not pinned
-		EXISTS (SELECT FROM pg_catalog.pg_roles r
-				WHERE r.rolname OPERATOR(pg_catalog.=) SESSION_USER AND r.rolsuper)
-		OR NOT EXISTS (
-			SELECT FROM pg_catalog.pg_roles r
-			WHERE r.rolname OPERATOR(pg_catalog.~~) E'crmscm\\_tenant\\_%'
-			  AND pg_catalog.pg_has_role(SESSION_USER, r.oid, 'MEMBER'))
-		OR EXISTS (
-			SELECT FROM pg_catalog.pg_roles r
-			WHERE r.rolname OPERATOR(pg_catalog.=)
-					('crmscm_tenant_' OPERATOR(pg_catalog.||) @extschema@.current_tenant()::text)::name
-			  AND pg_catalog.pg_has_role(SESSION_USER, r.oid, 'MEMBER'));
-END
-$fn$;
-
-COMMENT ON FUNCTION @extschema@.tenant_permitted() IS
-	'Whether the login role may work in crmscm.current_tenant(): true unless it is a member of roles crmscm_tenant_<N> none of which is the current tenant';
+-- The tenant and the pins are decided by crmscm.current_tenant() itself
+-- (src/tenant.c): the policy tenant_isolation below calls it per row, so a
+-- role pinned by crmscm_tenant_<N> roles gets an error for any other tenant
+-- wherever the tenant is read (doc/security.md).
 
 CREATE OR REPLACE FUNCTION @extschema@.apply_security() RETURNS void
 	LANGUAGE plpgsql VOLATILE
@@ -73,13 +45,18 @@ CREATE OR REPLACE FUNCTION @extschema@.apply_security() RETURNS void
 	AS $fn$
 DECLARE
 	-- Tables crmscm_writer may INSERT, UPDATE and DELETE (the documented write
-	-- API: orders, customers, leads, stock moves, purchase orders).  Every
-	-- other table of the schema: writers read it, only admins change it
-	-- (items, warehouses, models, settings, scoring rules, ...).  Names that
-	-- do not exist (yet) are ignored.
+	-- API: orders, customers, leads, stock moves, purchase orders).  Names
+	-- that do not exist (yet) are ignored.
 	writer_tables constant text[] := ARRAY[
 		'customers', 'sales_orders', 'sales_order_lines', 'stock_moves',
 		'purchase_orders', 'purchase_order_lines', 'leads', 'lead_events'];
+	-- Tables crmscm maintains itself, through its triggers and SECURITY
+	-- DEFINER functions: no role writes them, crmscm_admin included.  Every
+	-- other table (items, warehouses, models, settings, scoring rules, ...):
+	-- crmscm_admin writes it.
+	bookkeeping_tables constant text[] := ARRAY[
+		'inventory', 'reservations', 'backorders', 'sales_order_totals',
+		'customer_purchase_days', 'customer_lifetime'];
 	-- Functions only crmscm_admin may call: model fits, recomputing derived
 	-- tables, automatic purchasing.  Every function whose name starts with
 	-- 'refit' counts as listed.
@@ -95,22 +72,107 @@ DECLARE
 	-- touches no table).
 	internal_functions constant text[] := ARRAY['lifetime_touch'];
 	-- Functions every role may call although not IMMUTABLE.
-	public_functions constant text[] := ARRAY['current_tenant', 'tenant_permitted'];
-	-- Functions for writers although not VOLATILE: they read the tables with
-	-- the caller's rights, which readers do not have (readers: views).
+	public_functions constant text[] := ARRAY['current_tenant'];
+	-- Functions for writers although not VOLATILE: the API of the order model.
 	writer_functions constant text[] := ARRAY['available_to_promise', 'check_inventory', 'abc_classes'];
 	-- Functions for readers although VOLATILE: pure computations that touch
 	-- no table (VOLATILE only because a time limit can cut the search short).
 	reader_functions constant text[] := ARRAY['tsp_tour', 'vrp_routes', 'route_cost'];
 	nsp constant oid := '@extschema@'::regnamespace;
+	owner oid;
 	r record;
 	target text;
 BEGIN
+	-- Ownership: every object of the schema, and the schema, belongs to the
+	-- extension owner, a superuser (CREATE EXTENSION crmscm needs one).  No
+	-- role a login role can reach owns anything crmscm's SECURITY DEFINER
+	-- code reads or calls, so nobody can redefine it.
+	SELECT e.extowner INTO owner FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'crmscm';
+	IF owner IS NULL THEN
+		RAISE EXCEPTION 'apply_security(): extension crmscm is not installed' USING ERRCODE = '55000';
+	END IF;
+	IF NOT (SELECT a.rolsuper FROM pg_catalog.pg_authid a WHERE a.oid OPERATOR(pg_catalog.=) owner) THEN
+		RAISE WARNING 'the owner of extension crmscm, role %, is not a superuser', owner::regrole
+			USING DETAIL = 'Row-level security and crmscm''s SECURITY DEFINER functions rely on an owner no login role can become.';
+	END IF;
+	IF (SELECT n.nspowner FROM pg_catalog.pg_namespace n WHERE n.oid OPERATOR(pg_catalog.=) nsp) OPERATOR(pg_catalog.<>) owner THEN
+		EXECUTE pg_catalog.format('ALTER SCHEMA @extschema@ OWNER TO %s', owner::regrole);
+	END IF;
+	FOR r IN
+		SELECT c.oid::regclass AS obj, c.relkind FROM pg_catalog.pg_class c
+		WHERE c.relnamespace OPERATOR(pg_catalog.=) nsp AND c.relowner OPERATOR(pg_catalog.<>) owner
+		  AND c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p', 'v', 'm', 'f']::"char"[])
+		ORDER BY c.relname
+	LOOP
+		EXECUTE pg_catalog.format('ALTER %s %s OWNER TO %s',
+			CASE r.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+						   WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END, r.obj, owner::regrole);
+	END LOOP;
+	-- sequences not owned by a column (those follow their table)
+	FOR r IN
+		SELECT c.oid::regclass AS obj FROM pg_catalog.pg_class c
+		WHERE c.relnamespace OPERATOR(pg_catalog.=) nsp AND c.relowner OPERATOR(pg_catalog.<>) owner
+		  AND c.relkind OPERATOR(pg_catalog.=) 'S'
+	LOOP
+		EXECUTE pg_catalog.format('ALTER SEQUENCE %s OWNER TO %s', r.obj, owner::regrole);
+	END LOOP;
+	FOR r IN
+		SELECT p.oid::regprocedure AS obj, p.prokind FROM pg_catalog.pg_proc p
+		WHERE p.pronamespace OPERATOR(pg_catalog.=) nsp AND p.proowner OPERATOR(pg_catalog.<>) owner
+	LOOP
+		EXECUTE pg_catalog.format('ALTER %s %s OWNER TO %s',
+			CASE r.prokind WHEN 'a' THEN 'AGGREGATE' WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
+			r.obj, owner::regrole);
+	END LOOP;
+	-- types of their own (a table's row type and array types follow)
+	FOR r IN
+		SELECT t.oid::regtype AS obj FROM pg_catalog.pg_type t
+		LEFT JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.typrelid
+		WHERE t.typnamespace OPERATOR(pg_catalog.=) nsp AND t.typowner OPERATOR(pg_catalog.<>) owner
+		  AND (t.typrelid OPERATOR(pg_catalog.=) 0 OR c.relkind OPERATOR(pg_catalog.=) 'c')
+		  AND NOT (t.typcategory OPERATOR(pg_catalog.=) 'A' AND t.typelem OPERATOR(pg_catalog.<>) 0)
+	LOOP
+		EXECUTE pg_catalog.format('ALTER TYPE %s OWNER TO %s', r.obj, owner::regrole);
+	END LOOP;
+	FOR r IN
+		SELECT o.oid::regoperator AS obj FROM pg_catalog.pg_operator o
+		WHERE o.oprnamespace OPERATOR(pg_catalog.=) nsp AND o.oprowner OPERATOR(pg_catalog.<>) owner
+	LOOP
+		EXECUTE pg_catalog.format('ALTER OPERATOR %s OWNER TO %s', r.obj, owner::regrole);
+	END LOOP;
+	FOR r IN
+		SELECT f.opfname AS name, am.amname FROM pg_catalog.pg_opfamily f
+		JOIN pg_catalog.pg_am am ON am.oid OPERATOR(pg_catalog.=) f.opfmethod
+		WHERE f.opfnamespace OPERATOR(pg_catalog.=) nsp AND f.opfowner OPERATOR(pg_catalog.<>) owner
+	LOOP
+		EXECUTE pg_catalog.format('ALTER OPERATOR FAMILY @extschema@.%I USING %I OWNER TO %s',
+								  r.name, r.amname, owner::regrole);
+	END LOOP;
+	FOR r IN
+		SELECT oc.opcname AS name, am.amname FROM pg_catalog.pg_opclass oc
+		JOIN pg_catalog.pg_am am ON am.oid OPERATOR(pg_catalog.=) oc.opcmethod
+		WHERE oc.opcnamespace OPERATOR(pg_catalog.=) nsp AND oc.opcowner OPERATOR(pg_catalog.<>) owner
+	LOOP
+		EXECUTE pg_catalog.format('ALTER OPERATOR CLASS @extschema@.%I USING %I OWNER TO %s',
+								  r.name, r.amname, owner::regrole);
+	END LOOP;
+
+	-- The schema: nobody but the owner creates objects in it (a new overload
+	-- or a look-alike could otherwise capture a call); readers use it.
 	EXECUTE 'REVOKE ALL ON SCHEMA @extschema@ FROM PUBLIC';
+	FOR r IN
+		SELECT DISTINCT a.grantee FROM pg_catalog.pg_namespace n, pg_catalog.aclexplode(n.nspacl) a
+		WHERE n.oid OPERATOR(pg_catalog.=) nsp AND a.grantee OPERATOR(pg_catalog.<>) owner
+		  AND a.grantee OPERATOR(pg_catalog.<>) 0 AND a.privilege_type OPERATOR(pg_catalog.=) 'CREATE'
+	LOOP
+		EXECUTE pg_catalog.format('REVOKE CREATE ON SCHEMA @extschema@ FROM %s', r.grantee::regrole);
+	END LOOP;
 	EXECUTE 'GRANT USAGE ON SCHEMA @extschema@ TO crmscm_reader';
 
-	-- Tables: nothing for PUBLIC; row-level security on every table that has
-	-- a tenant_id column.
+	-- Tables: nothing for PUBLIC; readers SELECT (row-level security limits
+	-- them to their tenant); writers write theirs, admins the rest but the
+	-- bookkeeping.  Row-level security on every table that has a tenant_id
+	-- column, with one permissive policy.
 	FOR r IN
 		SELECT c.oid::regclass AS tab, c.relname,
 			   EXISTS (SELECT FROM pg_catalog.pg_attribute a
@@ -122,12 +184,12 @@ BEGIN
 		  AND c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p']::"char"[])
 		ORDER BY c.relname
 	LOOP
-		EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC', r.tab);
-		EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM crmscm_reader, crmscm_writer, crmscm_admin', r.tab);
-		EXECUTE pg_catalog.format('GRANT SELECT ON %s TO crmscm_writer', r.tab);
-		EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO crmscm_admin', r.tab);
+		EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC, crmscm_reader, crmscm_writer, crmscm_admin', r.tab);
+		EXECUTE pg_catalog.format('GRANT SELECT ON %s TO crmscm_reader', r.tab);
 		IF r.relname OPERATOR(pg_catalog.=) ANY (writer_tables) THEN
 			EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON %s TO crmscm_writer', r.tab);
+		ELSIF NOT r.relname OPERATOR(pg_catalog.=) ANY (bookkeeping_tables) THEN
+			EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON %s TO crmscm_admin', r.tab);
 		END IF;
 		IF r.tenant THEN
 			EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', r.tab);
@@ -136,43 +198,42 @@ BEGIN
 				'CREATE POLICY tenant_isolation ON %s'
 				' USING (tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant())'
 				' WITH CHECK (tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant())', r.tab);
-			EXECUTE pg_catalog.format('DROP POLICY IF EXISTS tenant_pin ON %s', r.tab);
-			EXECUTE pg_catalog.format(
-				'CREATE POLICY tenant_pin ON %s AS RESTRICTIVE'
-				' USING ((SELECT @extschema@.tenant_permitted()))'
-				' WITH CHECK ((SELECT @extschema@.tenant_permitted()))', r.tab);
 		END IF;
 	END LOOP;
+	-- any other permissive policy would widen tenant_isolation (policies OR)
+	FOR r IN
+		SELECT p.polname, p.polrelid::regclass AS tab FROM pg_catalog.pg_policy p
+		JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) p.polrelid
+		WHERE c.relnamespace OPERATOR(pg_catalog.=) nsp AND p.polpermissive
+		  AND p.polname OPERATOR(pg_catalog.<>) 'tenant_isolation'
+	LOOP
+		RAISE WARNING 'dropping policy % on %: a permissive policy besides tenant_isolation lets rows of other tenants through',
+			r.polname, r.tab;
+		EXECUTE pg_catalog.format('DROP POLICY %I ON %s', r.polname, r.tab);
+	END LOOP;
 
-	-- Sequences (identity columns need none, but serial ones would).
+	-- Sequences: nobody.  Identity columns draw from theirs without any
+	-- right on it, and its current value counts every tenant's rows.
 	FOR r IN
 		SELECT c.oid::regclass AS seq FROM pg_catalog.pg_class c
 		WHERE c.relnamespace OPERATOR(pg_catalog.=) nsp AND c.relkind OPERATOR(pg_catalog.=) 'S'
 	LOOP
-		EXECUTE pg_catalog.format('REVOKE ALL ON SEQUENCE %s FROM PUBLIC', r.seq);
-		EXECUTE pg_catalog.format('GRANT USAGE, SELECT ON SEQUENCE %s TO crmscm_writer', r.seq);
+		EXECUTE pg_catalog.format('REVOKE ALL ON SEQUENCE %s FROM PUBLIC, crmscm_reader, crmscm_writer, crmscm_admin', r.seq);
 	END LOOP;
 
-	-- Views: readers SELECT them.  A view reads its tables with its owner's
-	-- rights, and the owner (the superuser who ran CREATE EXTENSION) bypasses
-	-- row-level security; so the views are handed to crmscm_admin, a role the
-	-- tenant policies apply to.  Readers need no right on the tables; so no
-	-- view may be security_invoker (it would read with the reader's rights,
-	-- which are none): the option is reset.
+	-- Views: security_invoker (they read with the caller's rights, so the
+	-- policies apply to the caller; each also filters every table it reads on
+	-- current_tenant(), so even the owner sees one tenant), readers SELECT.
 	FOR r IN
 		SELECT c.oid::regclass AS v, c.relkind FROM pg_catalog.pg_class c
 		WHERE c.relnamespace OPERATOR(pg_catalog.=) nsp
 		  AND c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['v', 'm']::"char"[])
 	LOOP
+		EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC, crmscm_reader, crmscm_writer, crmscm_admin', r.v);
 		IF r.relkind OPERATOR(pg_catalog.=) 'v' THEN
-			-- owner first: revoking from crmscm_admin once it owns the view
-			-- would take its own rights away when this runs again (upgrades)
-			EXECUTE pg_catalog.format('ALTER VIEW %s OWNER TO crmscm_admin', r.v);
-			EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC, crmscm_reader, crmscm_writer', r.v);
-			EXECUTE pg_catalog.format('ALTER VIEW %s RESET (security_invoker)', r.v);
+			EXECUTE pg_catalog.format('ALTER VIEW %s SET (security_invoker = true)', r.v);
 			EXECUTE pg_catalog.format('GRANT SELECT ON %s TO crmscm_reader', r.v);
 		ELSE
-			EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC, crmscm_reader, crmscm_writer, crmscm_admin', r.v);
 			-- a materialized view stores rows of every tenant, beyond any policy
 			RAISE WARNING 'materialized view % holds the rows of every tenant: not granted to crmscm_reader', r.v;
 		END IF;
@@ -187,10 +248,9 @@ BEGIN
 	--   admin_functions, 'refit%'          -> crmscm_admin
 	--   public_functions                   -> PUBLIC
 	--   trigger functions                  -> nobody (triggers fire without EXECUTE)
+	--   reader_functions                   -> crmscm_reader
 	--   writer_functions, VOLATILE         -> crmscm_writer
-	--     (reader_functions excepted)
-	--   reader_functions, SECURITY DEFINER,
-	--     STABLE                           -> crmscm_reader
+	--   SECURITY DEFINER, STABLE           -> crmscm_reader
 	--   IMMUTABLE                          -> PUBLIC
 	FOR r IN
 		SELECT p.oid::regprocedure AS fn, p.proname, p.provolatile, p.prosecdef,
@@ -223,7 +283,7 @@ END
 $fn$;
 
 COMMENT ON FUNCTION @extschema@.apply_security() IS
-	'(Re)applies crmscm''s grants to crmscm_reader, crmscm_writer, crmscm_admin and the row-level security policy tenant_isolation on every table with a tenant_id; run by the install script, after upgrades and restores';
+	'(Re)applies crmscm''s security model: every object and the schema owned by the extension owner, grants to crmscm_reader, crmscm_writer, crmscm_admin, views security_invoker, and row-level security with the one policy tenant_isolation on every table with a tenant_id; run by the install script, after upgrades and restores (doc/security.md)';
 
 -- Citus (README "Scaling out"): distribute every tenant table by tenant_id,
 -- co-located.  Citus refuses to distribute a table with a foreign key to a

@@ -69,16 +69,32 @@ SELECT sec_test.fill(1);
 SELECT sec_test.fill(2);
 RESET crmscm.tenant_id;
 
--- A view made by the owner reads with the owner's rights: apply_security()
--- hands views to crmscm_admin so the policies apply.  This probe view checks
--- the mechanism before views of the other modules exist.
+-- A view reads with its owner's rights unless security_invoker, which
+-- apply_security() sets on every view so that the policies apply to the
+-- caller.  This probe view (no tenant filter of its own) checks the
+-- mechanism before views of the other modules exist.
 CREATE VIEW crmscm.sec_probe_view AS SELECT tenant_id, customer_id, name FROM crmscm.customers;
 
 -- Helpers, run by the tenant-2 role (SECURITY INVOKER).
 CREATE FUNCTION sec_test.count_of(q text) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE n bigint; BEGIN EXECUTE q INTO n; RETURN n; END $$;
+-- rows q changed; 0 when the role may not write the table at all (42501:
+-- the tables crmscm keeps itself, which no role writes)
 CREATE FUNCTION sec_test.affected(q text) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE n bigint; BEGIN EXECUTE q; GET DIAGNOSTICS n = ROW_COUNT; RETURN n; END $$;
+DECLARE n bigint;
+BEGIN
+	EXECUTE q; GET DIAGNOSTICS n = ROW_COUNT; RETURN n;
+EXCEPTION WHEN insufficient_privilege THEN
+	RETURN 0;
+END $$;
+-- the SQLSTATE q fails with, or 'ok'
+CREATE FUNCTION sec_test.sqlstate_of(q text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE q;
+	RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+	RETURN SQLSTATE;
+END $$;
 -- INSERT a copy of one of the caller's rows with tenant_id replaced by 1
 CREATE FUNCTION sec_test.insert_as_tenant1(tab regclass) RETURNS text LANGUAGE sql AS $$
 	SELECT format('INSERT INTO %s (%s) SELECT %s FROM %s LIMIT 1', tab,
@@ -201,6 +217,11 @@ INSERT INTO paths VALUES
 	   FROM crmscm.lifetime_models m$$, 'count'),
 	('internal helper lifetime_touch() cannot recompute a tenant-1 customer',
 	 $$SELECT crmscm.lifetime_touch(1, 101)$$, '42501'),
+	-- every other internal helper (_*, not IMMUTABLE, or SECURITY DEFINER),
+	-- from the catalog: it takes a tenant, nobody may call it
+	('internal helpers _*() cannot be called by anyone (the catalog''s list)',
+	 $$SELECT count(*) FROM pg_proc p WHERE p.pronamespace = 'crmscm'::regnamespace AND p.proname LIKE '\_%'
+		 AND (p.provolatile <> 'i' OR p.prosecdef) AND has_function_privilege(p.oid, 'EXECUTE')$$, 'count'),
 	-- lead scoring (245_lead_train.sql)
 	-- (paths run in the order of their names: 1 trains, 2 and 3 look at it)
 	('lead_model_train() 1: the tenant-2 role trains a model',
@@ -224,7 +245,13 @@ SELECT plan(
 	+ (SELECT count(*)::int FROM paths)
 	+ 1                                 -- control: owner-rights view leaks
 	+ 1                                 -- trigger check
-	+ 2 * (SELECT count(*)::int FROM tenant_tables) + 1);   -- pinned role
+	+ 1 + 2 * (SELECT count(*)::int FROM tenant_tables)     -- pinned role in tenant 2
+	+ 2 * (SELECT count(*)::int FROM tenant_views)
+	+ 2 + 2 * (SELECT count(*)::int FROM tenant_tables)     -- pinned role asking for tenant 1
+	+ (SELECT count(*)::int FROM tenant_views)
+	+ 3 + 3 * (SELECT count(*)::int FROM tenant_tables)     -- tenant unset, three roles
+	+ 3 * (SELECT count(*)::int FROM tenant_views)
+	+ 2 * (SELECT count(*)::int FROM tenant_tables));       -- nothing written while unset
 -- 9 per table: has rows, 5 reads/writes, INSERT, UPDATE move, after-writes
 -- pgTAP keeps its state in temp tables; the tenant-2 role writes them too.
 DO $$ BEGIN
@@ -251,8 +278,8 @@ SELECT ok(sec_test.count_of(format('SELECT count(*) FROM %s WHERE tenant_id = 1'
 -- this shows the view checks below can see a leak when there is one.
 CREATE VIEW crmscm.sec_leaky_view AS SELECT tenant_id FROM crmscm.customers;
 GRANT SELECT ON crmscm.sec_leaky_view TO crmscm_reader;
-SELECT crmscm.apply_security();        -- hands sec_probe_view to crmscm_admin
-ALTER VIEW crmscm.sec_leaky_view OWNER TO postgres;   -- undo it for the control view
+SELECT crmscm.apply_security();        -- makes sec_probe_view security_invoker
+ALTER VIEW crmscm.sec_leaky_view RESET (security_invoker);   -- undo it for the control view
 
 -- The tenant-2 role: not the owner, member of crmscm_admin (the widest
 -- non-owner rights), so only the policies stand between it and tenant 1.
@@ -293,8 +320,8 @@ SET LOCAL ROLE sec_reader2;
 SET LOCAL crmscm.tenant_id = 2;
 SELECT is(sec_test.count_of(format('SELECT count(*) FROM %s WHERE tenant_id <> 2', tab)), 0::bigint,
 		  name || ': view shows a crmscm_reader only tenant 2') FROM tenant_views ORDER BY name;
-SELECT throws_ok('SELECT count(*) FROM crmscm.customers', '42501', NULL,
-				 'a crmscm_reader cannot read the tables behind the views');
+SELECT is(sec_test.count_of('SELECT count(*) FROM crmscm.customers WHERE tenant_id <> 2'), 0::bigint,
+		  'a crmscm_reader reads the tables behind the views (security_invoker), tenant 2''s rows only');
 RESET ROLE;
 SET LOCAL ROLE sec_tenant2;
 SET LOCAL crmscm.tenant_id = 2;
@@ -355,26 +382,120 @@ SELECT is(sec_test.count_of(format('SELECT COALESCE(sum(hashtext(t::text)), 0) F
 		  s.name || ': tenant-1 rows unchanged after tenant 2''s writes')
   FROM tenant_tables s JOIN snap USING (name) ORDER BY s.name;
 
--- A login role pinned to tenant 2 (member of crmscm_tenant_2) cannot switch
--- to tenant 1 by SET: every table then shows and takes nothing.
+-- ---- The same reads as a login role pinned to tenant 2 ----
+-- (member of crmscm_tenant_2 through a group role, and of crmscm_admin; as
+-- session_user, which SET SESSION AUTHORIZATION sets and SET ROLE keeps)
 RESET ROLE;
+SET LOCAL crmscm.tenant_id = 2;
+CREATE TEMP TABLE count2 AS		-- tenant 2's rows, counted by the owner
+	SELECT name, sec_test.count_of(format('SELECT count(*) FROM %s WHERE tenant_id = 2', tab)) AS n FROM tenant_tables;
+GRANT ALL ON count2 TO PUBLIC;
 DO $$ BEGIN
 	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'crmscm_tenant_2') THEN
 		CREATE ROLE crmscm_tenant_2 NOLOGIN;
 	END IF;
 END $$;
-CREATE ROLE sec_pinned LOGIN IN ROLE crmscm_admin, crmscm_tenant_2;
+CREATE ROLE sec_pin_group NOLOGIN IN ROLE crmscm_tenant_2;
+CREATE ROLE sec_pinned LOGIN IN ROLE crmscm_admin, sec_pin_group;
 SET LOCAL SESSION AUTHORIZATION sec_pinned;
 SET LOCAL crmscm.tenant_id = 2;
-SELECT ok(crmscm.tenant_permitted(), 'a role pinned to tenant 2 may work in tenant 2');
+SELECT is(crmscm.current_tenant(), 2::bigint, 'a role pinned to tenant 2 works in tenant 2');
+SELECT is(sec_test.count_of(format('SELECT count(*) FROM %s WHERE tenant_id <> 2', tab)), 0::bigint,
+		  name || ': the pinned role sees only tenant 2') FROM tenant_tables ORDER BY name;
+SELECT is(sec_test.count_of(format('SELECT count(*) FROM %s', tab)), n,
+		  name || ': the pinned role sees all of tenant 2''s rows (as many as the owner counts)')
+  FROM tenant_tables JOIN count2 USING (name) ORDER BY name;
+SELECT is(sec_test.count_of(format('SELECT count(*) FROM %s WHERE tenant_id <> 2', tab)), 0::bigint,
+		  name || ': view shows the pinned role only tenant 2') FROM tenant_views ORDER BY name;
+SELECT is(sec_test.sqlstate_of(format('SELECT count(*) FROM %s', tab)), 'ok',
+		  name || ': the pinned role reads the view') FROM tenant_views ORDER BY name;
+
+-- ---- ... asking for tenant 1: every path is an error (42501) ----
 SET LOCAL crmscm.tenant_id = 1;
-SELECT is(sec_test.count_of(format('SELECT count(*) FROM %s', tab)), 0::bigint,
-		  name || ': a role pinned to tenant 2 sees nothing after SET crmscm.tenant_id = 1')
+SELECT throws_ok('SELECT crmscm.current_tenant()', '42501',
+				 'role "sec_pinned" may not act for tenant 1', 'current_tenant(): the pinned role may not act for tenant 1');
+SELECT is(ARRAY[sec_test.sqlstate_of(format('SELECT count(*) FROM %s', tab)),
+				sec_test.sqlstate_of(format('UPDATE %s SET tenant_id = tenant_id', tab)),
+				sec_test.sqlstate_of(format('DELETE FROM %s', tab))],
+		  ARRAY['42501', '42501', '42501'],
+		  name || ': the pinned role in tenant 1: SELECT, UPDATE, DELETE fail with 42501')
   FROM tenant_tables ORDER BY name;
-SELECT is(sec_test.refusal(sql), 'refused',
-		  name || ': a role pinned to tenant 2 cannot insert into tenant 1 either')
+SELECT is(sec_test.sqlstate_of(sql), '42501',
+		  name || ': the pinned role cannot insert into tenant 1 either')
   FROM pinned_inserts ORDER BY name;
+SELECT is(sec_test.sqlstate_of(format('SELECT count(*) FROM %s', tab)), '42501',
+		  name || ': view: the pinned role in tenant 1 gets 42501') FROM tenant_views ORDER BY name;
+SELECT is(array_agg(name || ': ' || st ORDER BY name), NULL,
+		  'every function and trigger path fails with 42501 for the pinned role in tenant 1')
+  FROM (SELECT name, sec_test.sqlstate_of(sql) AS st FROM paths
+		WHERE name NOT LIKE 'internal helpers \_*()%') x	-- (a catalog query)
+ WHERE st <> '42501';
 RESET SESSION AUTHORIZATION;
+
+-- ---- The tenant unset (empty, what RESET gives a database without a
+-- setting): every path errors (55000, or 42501 where the role has no right
+-- at all), nothing is read or written.  As the unpinned crmscm_admin member,
+-- as the pinned role, and (views, functions) as the owner. ----
+SET LOCAL crmscm.tenant_id = 1;
+CREATE TEMP TABLE snap_all AS
+	SELECT name, t, sec_test.count_of(format('SELECT COALESCE(sum(hashtext(t::text)), 0) FROM %s t WHERE tenant_id = %s', tab, t)) AS h
+	FROM tenant_tables, (VALUES (1), (2)) v(t);
+GRANT ALL ON snap_all TO PUBLIC;
+-- expected SQLSTATE of a statement on a table: 55000, or 42501 when the role
+-- lacks the privilege (checked before any row is touched)
+CREATE FUNCTION pg_temp.want(r text, tab regclass, priv text) RETURNS text LANGUAGE sql AS $$
+	SELECT CASE WHEN has_table_privilege(r, tab, priv) THEN '55000' ELSE '42501' END $$;
+SET LOCAL crmscm.tenant_id = '';
+SET LOCAL ROLE sec_tenant2;
+SELECT is(ARRAY[sec_test.sqlstate_of(format('SELECT count(*) FROM %s', tab)),
+				sec_test.sqlstate_of(format('UPDATE %s SET tenant_id = tenant_id WHERE tenant_id = 2', tab)),
+				sec_test.sqlstate_of(format('DELETE FROM %s WHERE tenant_id = 1', tab))],
+		  ARRAY['55000', pg_temp.want('sec_tenant2', tab, 'UPDATE'), pg_temp.want('sec_tenant2', tab, 'DELETE')],
+		  name || ': tenant unset, crmscm_admin member: SELECT, UPDATE, DELETE fail') FROM tenant_tables ORDER BY name;
+SELECT is(sec_test.sqlstate_of(format('SELECT count(*) FROM %s', tab)), '55000',
+		  name || ': view, tenant unset, crmscm_admin member: 55000') FROM tenant_views ORDER BY name;
+SELECT is(array_agg(name || ': ' || st ORDER BY name), NULL,
+		  'tenant unset, crmscm_admin member: every function and trigger path fails with 55000 (42501 where not allowed at all)')
+  FROM (SELECT name, sec_test.sqlstate_of(sql) AS st FROM paths
+		WHERE name NOT LIKE 'internal helpers \_*()%') x	-- (a catalog query)
+ WHERE st NOT IN ('55000', '42501');
+RESET ROLE;
+SET LOCAL SESSION AUTHORIZATION sec_pinned;
+SET LOCAL crmscm.tenant_id = '';
+SELECT is(ARRAY[sec_test.sqlstate_of(format('SELECT count(*) FROM %s', tab)),
+				sec_test.sqlstate_of(sql)],
+		  ARRAY['55000', pg_temp.want('sec_pinned', tab, 'INSERT')],
+		  name || ': tenant unset, pinned role: SELECT and INSERT fail') FROM tenant_tables JOIN pinned_inserts USING (name) ORDER BY name;
+SELECT is(sec_test.sqlstate_of(format('SELECT count(*) FROM %s', tab)), '55000',
+		  name || ': view, tenant unset, pinned role: 55000') FROM tenant_views ORDER BY name;
+RESET SESSION AUTHORIZATION;
+SET LOCAL crmscm.tenant_id = '';
+-- the owner (a superuser) bypasses row-level security on the tables, but
+-- every view and crmscm function asks for the tenant
+-- (crmscm's views: the test's own probe views have no tenant filter)
+SELECT is(sec_test.sqlstate_of(format('SELECT count(*) FROM %s', tab)),
+		  CASE WHEN name LIKE 'sec\_%' THEN 'ok' ELSE '55000' END,
+		  name || CASE WHEN name LIKE 'sec\_%' THEN ': probe view without tenant filter, tenant unset, owner: reads (bypasses RLS)'
+					   ELSE ': view, tenant unset, owner: 55000' END) FROM tenant_views ORDER BY name;
+-- the paths through the API functions that take the tenant (the other paths
+-- are plain SQL, which a superuser runs beyond any policy)
+CREATE TEMP TABLE tenant_api (name text);
+INSERT INTO tenant_api VALUES ('ship'), ('receive'), ('available_to_promise'), ('abc_classes'), ('replenish'),
+	('refresh_customer_lifetime'), ('refit_models'), ('lead_model_train');
+SELECT is(array_agg(name || ': ' || st ORDER BY name), NULL,
+		  'tenant unset, owner: every path through an API function that takes the tenant fails with 55000')
+  FROM (SELECT name, sec_test.sqlstate_of(sql) AS st FROM paths
+		WHERE EXISTS (SELECT FROM tenant_api a WHERE paths.sql LIKE '%crmscm.' || a.name || '(%')) x
+ WHERE st <> '55000';
+SELECT is((SELECT count(DISTINCT a.name) FROM tenant_api a JOIN paths p ON p.sql LIKE '%crmscm.' || a.name || '(%'), 8::bigint,
+		  'control: the owner check above went through all 8 of them');
+SELECT is(sec_test.sqlstate_of(format('INSERT INTO %s DEFAULT VALUES', tab)), '55000',
+		  name || ': tenant unset, owner: a row without tenant_id is refused (no default tenant)')
+  FROM tenant_tables ORDER BY name;
+SET LOCAL crmscm.tenant_id = 1;
+SELECT is(sec_test.count_of(format('SELECT COALESCE(sum(hashtext(t::text)), 0) FROM %s t WHERE tenant_id = %s', s.tab, a.t)), a.h,
+		  s.name || ': tenant ' || a.t || ' unchanged while the tenant was unset')
+  FROM tenant_tables s JOIN snap_all a USING (name) ORDER BY s.name, a.t;
 
 SELECT * FROM finish();
 ROLLBACK;

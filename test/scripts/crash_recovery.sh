@@ -38,7 +38,8 @@ echo "1..8"
 pgctl -m fast -w stop >/dev/null && pgctl -l "$CRMSCM_PGLOG" -w -t 60 -o "$opts" start >/dev/null \
 	|| { echo "not ok 1 - restart with fsync on"; exit 1; }
 dropdb --if-exists "$db" 2>/dev/null
-createdb "$db" && psql -qX -v ON_ERROR_STOP=1 -d "$db" >/dev/null <<'SQL' || { echo "not ok 1 - setup"; exit 1; }
+createdb "$db" && psql -qX -d "$db" -c "ALTER DATABASE $db SET crmscm.tenant_id = 1" >/dev/null \
+	&& psql -qX -v ON_ERROR_STOP=1 -d "$db" >/dev/null <<'SQL' || { echo "not ok 1 - setup"; exit 1; }
 SET client_min_messages = warning;
 CREATE EXTENSION crmscm;
 INSERT INTO crmscm.items (item_id, sku, name, unit_price) SELECT i, 'SKU' || i, 'item ' || i, 10 FROM generate_series(1, 50) i;

@@ -18,11 +18,21 @@
 # shadowing crmscm's own (distance_km, latitude, geopoint, current_tenant).
 # They sit (1) in schema crmscm created in advance, which is the search_path
 # of the install script, and (2) in schema hostile, put in front of
-# pg_catalog on the session's search_path while crmscm is used.
+# pg_catalog on the session's search_path while crmscm is used: by the
+# owner, by a non-owner writer, by a login role pinned to its tenant
+# (crmscm_tenant_77), and with the tenant unset, where every path must fail
+# with 55000 before any trap is reached.
 set -uo pipefail
 db=crmscm_hostile
 dropdb --if-exists "$db" 2>/dev/null; createdb "$db" || { echo "not ok 1 - createdb"; exit 1; }
-trap 'dropdb --if-exists "$db" 2>/dev/null' EXIT
+psql -qX -d "$db" -c "ALTER DATABASE $db SET crmscm.tenant_id = 1" >/dev/null	# its tenant (no default)
+pin_created=
+cleanup() {
+	dropdb --if-exists "$db" 2>/dev/null
+	psql -qX -d postgres -c 'DROP ROLE IF EXISTS hostile_pinned' -c 'DROP ROLE IF EXISTS hostile_unpinned' >/dev/null 2>&1
+	[ -z "$pin_created" ] || psql -qX -d postgres -c 'DROP ROLE IF EXISTS crmscm_tenant_77' >/dev/null 2>&1
+}
+trap cleanup EXIT
 n=0 fail=0
 ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
 show() { [ "$1" -eq 0 ] || sed 's/^/# /' <<<"$out"; }
@@ -87,7 +97,7 @@ psql_ -c 'CREATE SCHEMA hostile; CREATE SEQUENCE hostile.hits; GRANT USAGE ON SC
 # (1) CREATE EXTENSION into a schema that already holds traps
 plant crmscm || { echo "not ok 1 - planting traps"; exit 1; }
 plant hostile || { echo "not ok 1 - planting traps"; exit 1; }
-echo "1..6"
+echo "1..10"
 out=$(psql_ -c 'SET search_path = hostile, crmscm, public, pg_catalog' -c 'CREATE EXTENSION crmscm' 2>&1)
 rc=$?; ok $rc "CREATE EXTENSION crmscm with traps in schema crmscm and hostile first on the search_path"
 show $rc
@@ -218,6 +228,129 @@ SQL
 rc=$?; ok $rc "crmscm functions, operators, indexes, triggers, RLS, views, apply_security() under the hostile search_path"
 show $rc
 h=$(hits); ok "$h" "no trap called while using crmscm (hits: $h)"
+# (4) a login role pinned to tenant 77 (member of crmscm_tenant_77), under
+# the hostile search path: its own tenant's rows through tables, triggers,
+# views and the API; then asking for tenant 1, which must fail (42501).
+if ! psql -qXAt -d postgres -c "SELECT 1 FROM pg_roles WHERE rolname = 'crmscm_tenant_77'" | grep -q 1; then
+	psql -qX -d postgres -c 'CREATE ROLE crmscm_tenant_77 NOLOGIN' >/dev/null && pin_created=yes
+fi
+psql_ -c 'CREATE ROLE hostile_pinned LOGIN IN ROLE crmscm_writer, crmscm_tenant_77' \
+	-c 'CREATE ROLE hostile_unpinned LOGIN IN ROLE crmscm_writer' \
+	-c 'GRANT USAGE ON SCHEMA hostile TO hostile_pinned, hostile_unpinned' >/dev/null
+psql_ >/dev/null <<'SQL'	# master data of tenant 77, by the owner
+SET crmscm.tenant_id = 77;
+INSERT INTO crmscm.items (item_id, sku, name) VALUES (1, 'A', 'a'), (2, 'B', 'b');
+INSERT INTO crmscm.warehouses (warehouse_id, name, location) VALUES (1, 'w1', '(50,10)');
+SQL
+out=$(psql -qX -v ON_ERROR_STOP=1 -U hostile_pinned -d "$db" 2>&1 <<'SQL'
+SET client_min_messages = warning;
+SET crmscm.tenant_id = 77;
+SET search_path = hostile, crmscm, public, pg_catalog;
+INSERT INTO crmscm.customers (customer_id, name, location) VALUES (1, 'c', '(51,11)');
+INSERT INTO crmscm.stock_moves (item_id, warehouse_id, qty, kind) VALUES (1, 1, 10, 'receipt');
+INSERT INTO crmscm.purchase_orders (po_id, supplier, status) VALUES (1, 's', 'ordered');
+INSERT INTO crmscm.purchase_order_lines (po_id, line_no, item_id, warehouse_id, qty) VALUES (1, 1, 2, 1, 4);
+INSERT INTO crmscm.sales_orders (order_id, customer_id, status, ship_to) VALUES (1, 1, 'confirmed', '(49,3)');
+INSERT INTO crmscm.sales_order_lines (order_id, line_no, item_id, qty) VALUES (1, 1, 1, 3), (1, 2, 2, 9);
+UPDATE crmscm.sales_order_lines SET qty = qty OPERATOR(pg_catalog.+) 1 WHERE line_no OPERATOR(pg_catalog.=) 1;
+SELECT crmscm.ship(1, 1, 2), crmscm.receive(1, 1, 4), crmscm.available_to_promise(1),
+       (SELECT pg_catalog.count(*) FROM crmscm.check_inventory());
+DO $$
+DECLARE r record; n int;
+BEGIN
+	FOR r IN SELECT c.oid::pg_catalog.regclass AS v FROM pg_catalog.pg_class c
+			 WHERE c.relnamespace OPERATOR(pg_catalog.=) 'crmscm'::pg_catalog.regnamespace
+			   AND c.relkind OPERATOR(pg_catalog.=) 'v'
+	LOOP
+		EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s', r.v) INTO n;
+	END LOOP;
+END $$;
+UPDATE crmscm.sales_orders SET status = 'cancelled' WHERE order_id OPERATOR(pg_catalog.=) 1;
+-- tenant 1 is not its tenant: every table is an error
+DO $$
+DECLARE r record; n int; bad text := '';
+BEGIN
+	PERFORM pg_catalog.set_config('crmscm.tenant_id', '1', true);
+	FOR r IN SELECT c.oid::pg_catalog.regclass AS t FROM pg_catalog.pg_class c
+			 WHERE c.relnamespace OPERATOR(pg_catalog.=) 'crmscm'::pg_catalog.regnamespace
+			   AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,v}'::"char"[])
+	LOOP
+		BEGIN
+			EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s', r.t) INTO n;
+			bad := bad OPERATOR(pg_catalog.||) r.t::text OPERATOR(pg_catalog.||) ' ';
+		EXCEPTION WHEN insufficient_privilege THEN NULL;
+		END;
+	END LOOP;
+	IF bad OPERATOR(pg_catalog.<>) '' THEN
+		RAISE EXCEPTION 'the pinned role read tenant 1 from: %', bad;
+	END IF;
+END $$;
+SQL
+)
+rc=$?; ok $rc "a role pinned to tenant 77: tables, triggers, ship(), receive(), views under the hostile search_path; tenant 1 refused"
+show $rc
+h=$(hits); ok "$h" "no trap called by the pinned role (hits: $h)"
+
+# (5) the tenant unset (what a pooled connection that forgot it has): as the
+# unpinned writer, the pinned role and the owner, every path through crmscm
+# fails with 55000 (the owner's own table reads bypass row-level security,
+# so for it: the views, the API and column defaults), and reaches no trap.
+unset_run() {	# $1 = role, $2 = owner?
+	psql -qX -v ON_ERROR_STOP=1 -U "$1" -d "$db" -v owner="$2" 2>&1 <<'SQL'
+SET client_min_messages = warning;
+SET crmscm.tenant_id = '';
+SET search_path = hostile, crmscm, public, pg_catalog;
+SET hostile.owner = :'owner';
+DO $$
+DECLARE
+	q text;
+	bad text := '';
+	owner constant boolean := pg_catalog.current_setting('hostile.owner')::boolean;
+	stmts text[] := ARRAY[
+		'SELECT crmscm.current_tenant()',
+		'INSERT INTO crmscm.customers (name) VALUES (''pooled'')',
+		'SELECT crmscm.ship(1, 1, 1)', 'SELECT crmscm.receive(1, 1, 1)',
+		'SELECT crmscm.available_to_promise(1)'];
+BEGIN
+	IF NOT owner THEN
+		stmts := stmts OPERATOR(pg_catalog.||) ARRAY[
+			'SELECT pg_catalog.count(*) FROM crmscm.customers',
+			'INSERT INTO crmscm.customers (tenant_id, name) VALUES (1, ''pooled'')',
+			'UPDATE crmscm.sales_order_lines SET qty = qty OPERATOR(pg_catalog.+) 1',
+			'DELETE FROM crmscm.sales_orders',
+			'INSERT INTO crmscm.stock_moves (tenant_id, item_id, warehouse_id, qty, kind) VALUES (77, 1, 1, 5, ''receipt'')',
+			'SELECT pg_catalog.count(*) FROM crmscm.check_inventory()'];
+	END IF;
+	stmts := stmts OPERATOR(pg_catalog.||) (
+		SELECT pg_catalog.array_agg(pg_catalog.format('SELECT pg_catalog.count(*) FROM %s', c.oid::pg_catalog.regclass))
+		  FROM pg_catalog.pg_class c
+		 WHERE c.relnamespace OPERATOR(pg_catalog.=) 'crmscm'::pg_catalog.regnamespace
+		   AND c.relkind OPERATOR(pg_catalog.=) 'v');
+	FOREACH q IN ARRAY stmts LOOP
+		BEGIN
+			EXECUTE q;
+			bad := bad OPERATOR(pg_catalog.||) 'accepted: ' OPERATOR(pg_catalog.||) q OPERATOR(pg_catalog.||) '; ';
+		EXCEPTION WHEN OTHERS THEN
+			IF SQLSTATE OPERATOR(pg_catalog.<>) '55000' THEN
+				bad := bad OPERATOR(pg_catalog.||) SQLSTATE OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) SQLERRM
+					   OPERATOR(pg_catalog.||) ': ' OPERATOR(pg_catalog.||) q OPERATOR(pg_catalog.||) '; ';
+			END IF;
+		END;
+	END LOOP;
+	IF bad OPERATOR(pg_catalog.<>) '' THEN
+		RAISE EXCEPTION '%', bad;
+	END IF;
+END $$;
+SQL
+}
+rc=0; out=
+for who in hostile_unpinned:false hostile_pinned:false postgres:true; do
+	o=$(unset_run "${who%%:*}" "${who#*:}") || { rc=1; out+="${who%%:*}: $o"$'\n'; }
+done
+ok $rc "tenant unset: every path fails with 55000 for the unpinned writer, the pinned role and the owner"
+show $rc
+h=$(hits); ok "$h" "no trap called with the tenant unset (hits: $h)"
+
 # the traps work: calling one directly counts
 psql_ -c 'SET search_path = hostile, pg_catalog' -c 'SELECT 1 = 1' >/dev/null 2>&1
 h=$(hits); [ "$h" -gt 0 ]; ok $? "control: an unqualified 1 = 1 under this search_path does call a trap (hits: $h)"

@@ -8,6 +8,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; dropdb --if-exists $db 2>/dev/null; dropdb --if-exists ${db}_restored 2>/dev/null' EXIT
 dropdb --if-exists $db 2>/dev/null
 createdb $db || { echo "not ok 1 - createdb"; exit 1; }
+psql -qX -d $db -c "ALTER DATABASE $db SET crmscm.tenant_id = 1" >/dev/null	# one tenant (no default)
 q() { psql -X -q -t -A -v ON_ERROR_STOP=1 -d "$@"; }
 n=0
 check() {	# check NAME CONDITION-EXIT-STATUS
@@ -49,6 +50,7 @@ echo "$err" | grep -q "invalid number of features in external lead_model value: 
 # pg_dump of the extension's tables and the user's table, restored elsewhere
 pg_dump -Fc -d $db -f "$tmp/db.dump"; check "pg_dump succeeds" $?
 createdb ${db}_restored
+psql -qX -d ${db}_restored -c "ALTER DATABASE ${db}_restored SET crmscm.tenant_id = 1" >/dev/null
 pg_restore -d ${db}_restored "$tmp/db.dump" 2>"$tmp/restore.err"; check "pg_restore succeeds" $?
 r1=$(q ${db}_restored -c "SELECT model::text FROM crmscm.lead_models")
 r2=$(q ${db}_restored -c "SELECT m::text FROM models_copy")

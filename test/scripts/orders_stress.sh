@@ -24,7 +24,8 @@ log=$(mktemp /tmp/crmscm-stress.XXXXXX)
 trap 'rm -f "$log"' EXIT
 
 echo "1..6"
-psql -qX -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null 2>&1
+psql -qX -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" \
+	-c "ALTER DATABASE $db SET crmscm.tenant_id = 1" >/dev/null 2>&1	# one tenant (no default: doc/security.md)
 psql -qX -d $db -f test/stress/setup.sql >/dev/null
 q() { psql -AtqX -d $db -c "$1"; }
 dl0=$(q "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()")

@@ -13,6 +13,11 @@
 #      before), and that the upgraded schema equals a fresh install:
 #      normalized `pg_dump --schema-only --binary-upgrade` (the mode that
 #      dumps every member of an extension, grants and policies included).
+# At 0.2.0, whose views crmscm_admin owned, a login admin tampers with them
+# (a rule, a column default, a grant to PUBLIC, a view moved): the step to
+# 0.3.0 must undo it (the schema comparison sees any of it left).  The step
+# to 0.3.0 warns when the database has no crmscm.tenant_id setting (0.2.0
+# defaulted to tenant 1), and only then.
 # With no frozen version older than default_version the chain is trivially
 # at head: it says so, and still checks that ALTER EXTENSION UPDATE keeps
 # data and schema, and that the schema comparison itself is sound.
@@ -21,9 +26,13 @@ default=$(sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\(.*\)'/\1/p" crms
 oldest=$(ls upgrade/crmscm--*.sql 2>/dev/null | grep -v -- '--.*--' | sed 's/.*crmscm--\(.*\)\.sql/\1/' \
 	| sort -V | head -1)
 [ "$oldest" = "$default" ] && oldest=
-up=crmscm_upgraded fresh=crmscm_fresh
+up=crmscm_upgraded fresh=crmscm_fresh warn=crmscm_upgrade_warn
 tmp=$(mktemp -d /tmp/crmscm-upgrade.XXXXXX)
-cleanup() { dropdb --if-exists "$up" 2>/dev/null; dropdb --if-exists "$fresh" 2>/dev/null; rm -rf "$tmp"; }
+cleanup() {
+	dropdb --if-exists "$up" 2>/dev/null; dropdb --if-exists "$fresh" 2>/dev/null; dropdb --if-exists "$warn" 2>/dev/null
+	psql -qX -d postgres -c 'DROP ROLE IF EXISTS crmscm_upgrade_admin' >/dev/null 2>&1
+	rm -rf "$tmp"
+}
 trap cleanup EXIT
 n=0 fail=0
 ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
@@ -65,7 +74,22 @@ END $$;
 SQL
 }
 
-echo "1..8"
+tamper() {	# as a login member of crmscm_admin, which owns the views in 0.2.0
+	# (and may create schemas: a database where PUBLIC has CREATE)
+	psql -qX -d "$1" -c 'SET client_min_messages = warning' -c 'DROP ROLE IF EXISTS crmscm_upgrade_admin' \
+		-c 'CREATE ROLE crmscm_upgrade_admin LOGIN IN ROLE crmscm_admin' -c "GRANT CREATE ON DATABASE $1 TO crmscm_upgrade_admin" >/dev/null
+	psql -qX -v ON_ERROR_STOP=1 -U crmscm_upgrade_admin -d "$1" 2>&1 >/dev/null <<'SQL' | sed 's/^/# tamper: /'
+SET crmscm.tenant_id = 1;
+CREATE RULE tampered AS ON INSERT TO crmscm.customer_360 DO INSTEAD NOTHING;
+ALTER VIEW crmscm.inventory_position ALTER COLUMN on_hand SET DEFAULT 42;
+GRANT SELECT ON crmscm.customer_purchases TO PUBLIC;
+CREATE SCHEMA tampered;
+ALTER VIEW crmscm.backorder_queue SET SCHEMA tampered;
+SQL
+	return "${PIPESTATUS[0]}"
+}
+
+echo "1..11"
 createdb "$up" && createdb "$fresh" || { echo "not ok 1 - createdb"; exit 1; }
 if [ -n "$oldest" ]; then
 	q "$up" "CREATE EXTENSION crmscm VERSION '$oldest'" >/dev/null
@@ -82,10 +106,13 @@ path=$(q "$up" "SELECT path FROM pg_extension_update_paths('crmscm') WHERE sourc
 steps=$(tr -s '-' ' ' <<<"$path" | cut -d' ' -f2-)
 rc=0
 if [ -n "$oldest" ]; then
+	tampered=no
 	for v in $steps; do
-		q "$up" "ALTER EXTENSION crmscm UPDATE TO '$v'" >/dev/null || { rc=1; echo "# step to $v failed"; break; }
+		q "$up" "ALTER EXTENSION crmscm UPDATE TO '$v'" >/dev/null 2>"$tmp/step-$v.err" \
+			|| { rc=1; echo "# step to $v failed"; sed 's/^/# /' "$tmp/step-$v.err"; break; }
+		if [ "$v" = 0.2.0 ]; then tamper "$up" && tampered=yes; fi
 	done
-	ok $rc "ALTER EXTENSION crmscm UPDATE step by step: ${path:-no path from $oldest to $default}"
+	ok $rc "ALTER EXTENSION crmscm UPDATE step by step: ${path:-no path from $oldest to $default} (views tampered with at 0.2.0: $tampered)"
 else
 	q "$up" "ALTER EXTENSION crmscm UPDATE" >/dev/null 2>&1; rc=$?
 	ok $rc "ALTER EXTENSION crmscm UPDATE at head ($default) is a no-op"
@@ -99,6 +126,8 @@ ok $? "every row of every table survived the upgrade ($(wc -l <"$tmp/before") ta
 sed 's/^/# /' "$tmp/data.diff" | head -10
 
 q "$fresh" "CREATE EXTENSION crmscm" >/dev/null
+# the tampering admin's own schema, which must be empty now (RESTRICT)
+q "$up" "DROP SCHEMA IF EXISTS tampered" >/dev/null
 schema_dump "$up" >"$tmp/up.sql"; schema_dump "$fresh" >"$tmp/fresh.sql"
 diff "$tmp/fresh.sql" "$tmp/up.sql" >"$tmp/schema.diff"
 [ $? -eq 0 ] && [ "$(grep -c 'ALTER EXTENSION crmscm ADD' "$tmp/fresh.sql")" -gt 50 ]
@@ -114,6 +143,7 @@ schema_dump "$up" | diff -q "$tmp/fresh.sql" - >/dev/null
 # customer_lifetime equal to the recount from customer_purchases
 psql -qX -v ON_ERROR_STOP=1 -d "$up" >/dev/null <<'SQL'
 SET client_min_messages = warning;
+SET crmscm.tenant_id = 1;
 INSERT INTO crmscm.sales_orders (order_id, customer_id, status, ordered_at) VALUES (900, 101, 'closed', now() + interval '1 day');
 INSERT INTO crmscm.sales_order_lines (order_id, line_no, item_id, qty, unit_price, status, qty_shipped) VALUES (900, 1, 101, 3, 7, 'shipped', 3);
 UPDATE crmscm.sales_order_lines SET unit_price = 5 WHERE order_id = 102;
@@ -133,4 +163,27 @@ done
 r=$(q "$up" "SELECT revenue FROM crmscm.customer_lifetime WHERE tenant_id = 1 AND customer_id = 101")
 [ "$nd" = 0 ] && [ "$r" = 21 ]
 ok $? "after the upgrade, new orders keep customer_lifetime equal to the recount (customer 101: revenue ${r:-?}, expected 3 * 7 = 21; $nd rows differ)"
+
+# 0.3.0 has no default tenant: the step warns where the database has no
+# setting (the chain above), and not where it has one
+if [ -f "$tmp/step-0.3.0.err" ]; then
+	grep -q 'crmscm 0.3.0 no longer assumes tenant 1: database crmscm_upgraded has no crmscm.tenant_id setting' "$tmp/step-0.3.0.err" \
+		&& grep -q "ALTER DATABASE crmscm_upgraded SET crmscm.tenant_id = 1" "$tmp/step-0.3.0.err"
+	ok $? "the step to 0.3.0 warns that the database has no crmscm.tenant_id setting, with the ALTER DATABASE hint"
+	createdb "$warn" && q "$warn" "CREATE EXTENSION crmscm VERSION '0.2.0'" >/dev/null \
+		&& q "$warn" "ALTER DATABASE $warn SET crmscm.tenant_id = 1" \
+		&& q "$warn" "ALTER EXTENSION crmscm UPDATE TO '0.3.0'" >/dev/null 2>"$tmp/warn.err"
+	rc=$?
+	! grep -q 'no longer assumes tenant 1' "$tmp/warn.err" && [ $rc -eq 0 ]
+	ok $? "... and not when the database sets it"
+else
+	ok 0 "# SKIP the chain did not pass 0.2.0 -> 0.3.0"
+	ok 0 "# SKIP the chain did not pass 0.2.0 -> 0.3.0"
+fi
+[ "$(q "$up" "SELECT count(*) FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
+	WHERE c.relnamespace = 'crmscm'::regnamespace AND r.rulename <> '_RETURN'")" = 0 ] \
+	&& [ "$(q "$up" "SELECT count(*) FROM pg_class c JOIN pg_depend d ON d.objid = c.oid AND d.deptype = 'e' WHERE c.relname = 'backorder_queue' AND c.relnamespace <> 'crmscm'::regnamespace")" = 0 ] \
+	&& [ "$(q "$up" "SELECT count(*) FROM pg_class c WHERE c.relnamespace = 'crmscm'::regnamespace AND c.relkind = 'v'
+		AND (c.relowner <> (SELECT extowner FROM pg_extension WHERE extname = 'crmscm') OR has_table_privilege('public', c.oid, 'SELECT'))")" = 0 ]
+ok $? "after the upgrade no view keeps what crmscm_admin did to it at 0.2.0 (rule, view moved to its schema, grant) or its owner"
 exit $fail

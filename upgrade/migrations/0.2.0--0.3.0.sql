@@ -64,3 +64,114 @@ DROP FUNCTION IF EXISTS @extschema@._fill(bigint, bigint, bigint, boolean);
 DROP FUNCTION IF EXISTS @extschema@._settle(bigint[], bigint[], boolean);
 DROP FUNCTION IF EXISTS @extschema@._drop_line_stock(bigint, bigint, int);
 DROP FUNCTION IF EXISTS @extschema@._add_on_order(bigint, bigint, bigint, numeric);
+-- #12 Tenant isolation and privileges that hold against hostile roles
+-- (doc/security.md).  The ownership moves (views from crmscm_admin to the
+-- extension owner) and the new grants are done by apply_security() at the
+-- end of the step; here: what 0.2.0 had that 0.3.0 drops, and what a
+-- crmscm_admin could have done to the views it owned.
+-- ---------------------------------------------------------------------
+
+-- The pin moved into crmscm.current_tenant(): the restrictive policy
+-- tenant_pin and its function tenant_permitted() are gone.
+DO $m12$
+DECLARE
+	r record;
+BEGIN
+	FOR r IN
+		SELECT p.polname, p.polrelid::pg_catalog.regclass AS tab FROM pg_catalog.pg_policy p
+		JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) p.polrelid
+		WHERE c.relnamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace
+		  AND p.polname OPERATOR(pg_catalog.=) 'tenant_pin'
+	LOOP
+		EXECUTE pg_catalog.format('DROP POLICY %I ON %s', r.polname, r.tab);
+	END LOOP;
+END
+$m12$;
+DROP FUNCTION IF EXISTS @extschema@.tenant_permitted();
+
+-- 0.2.0 made crmscm_admin the owner of the views, so any member of it could
+-- add rules and triggers to them, give them column defaults, grant them to
+-- anyone, rename them or move them.  Undo all of it before the install
+-- script below replaces their definitions (CREATE OR REPLACE VIEW, which
+-- also resets their options) and apply_security() hands them to the
+-- extension owner.
+DO $m12$
+DECLARE
+	views_020 constant text[] := ARRAY['inventory_position', 'backorder_queue', 'lead_scores',
+		'sales_pipeline', 'customer_purchases', 'customer_360', 'reorder_suggestions', 'delivery_costs'];
+	r record;
+BEGIN
+	-- views of the extension that are not where 0.2.0 put them: renamed or
+	-- moved by their owner; the install script creates the real ones again
+	FOR r IN
+		SELECT c.oid::pg_catalog.regclass AS v FROM pg_catalog.pg_depend d
+		JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) d.objid
+		WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+		  AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+		  AND d.refobjid OPERATOR(pg_catalog.=) (SELECT e.oid FROM pg_catalog.pg_extension e
+												  WHERE e.extname OPERATOR(pg_catalog.=) 'crmscm')
+		  AND d.deptype OPERATOR(pg_catalog.=) 'e' AND c.relkind OPERATOR(pg_catalog.=) 'v'
+		  AND (c.relnamespace OPERATOR(pg_catalog.<>) '@extschema@'::pg_catalog.regnamespace
+			   OR NOT c.relname OPERATOR(pg_catalog.=) ANY (views_020))
+	LOOP
+		RAISE WARNING 'dropping view %: a view of crmscm renamed or moved while crmscm_admin owned it', r.v;
+		EXECUTE pg_catalog.format('DROP VIEW %s CASCADE', r.v);
+	END LOOP;
+	FOR r IN
+		SELECT c.oid::pg_catalog.regclass AS v, c.relname,
+			   pg_catalog.pg_get_userbyid(c.relowner) AS owner
+		FROM pg_catalog.pg_class c
+		WHERE c.relnamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace
+		  AND c.relkind OPERATOR(pg_catalog.=) 'v'
+	LOOP
+		IF NOT r.relname OPERATOR(pg_catalog.=) ANY (views_020)
+		   AND r.owner OPERATOR(pg_catalog.=) 'crmscm_admin' THEN
+			RAISE WARNING 'view % (not crmscm''s) was owned by crmscm_admin, whose members could change its definition: check it', r.v;
+		END IF;
+		CONTINUE WHEN NOT r.relname OPERATOR(pg_catalog.=) ANY (views_020);
+		DECLARE
+			x record;
+		BEGIN
+			FOR x IN SELECT rw.rulename FROM pg_catalog.pg_rewrite rw
+					 WHERE rw.ev_class OPERATOR(pg_catalog.=) r.v AND rw.rulename OPERATOR(pg_catalog.<>) '_RETURN'
+			LOOP
+				EXECUTE pg_catalog.format('DROP RULE %I ON %s', x.rulename, r.v);
+			END LOOP;
+			FOR x IN SELECT t.tgname FROM pg_catalog.pg_trigger t WHERE t.tgrelid OPERATOR(pg_catalog.=) r.v
+			LOOP
+				EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', x.tgname, r.v);
+			END LOOP;
+			FOR x IN SELECT a.attname FROM pg_catalog.pg_attribute a
+					 WHERE a.attrelid OPERATOR(pg_catalog.=) r.v AND a.atthasdef
+			LOOP
+				EXECUTE pg_catalog.format('ALTER VIEW %s ALTER COLUMN %I DROP DEFAULT', r.v, x.attname);
+			END LOOP;
+			FOR x IN SELECT DISTINCT g.grantee FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) g
+					 WHERE c.oid OPERATOR(pg_catalog.=) r.v AND g.grantee OPERATOR(pg_catalog.<>) c.relowner
+			LOOP
+				EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM %s CASCADE', r.v,
+					CASE WHEN x.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC' ELSE x.grantee::pg_catalog.regrole::text END);
+			END LOOP;
+		END;
+	END LOOP;
+END
+$m12$;
+
+-- Until 0.2.0 an unset crmscm.tenant_id meant tenant 1; from 0.3.0 it is an
+-- error.  Say so where the database relies on it.
+DO $m12$
+BEGIN
+	IF NOT EXISTS (
+		SELECT FROM pg_catalog.pg_db_role_setting s, pg_catalog.unnest(s.setconfig) c
+		WHERE s.setdatabase OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
+													  WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
+		  AND s.setrole OPERATOR(pg_catalog.=) 0
+		  AND c OPERATOR(pg_catalog.~~) 'crmscm.tenant_id=%') THEN
+		RAISE WARNING 'crmscm 0.3.0 no longer assumes tenant 1: database % has no crmscm.tenant_id setting',
+			pg_catalog.current_database()
+			USING DETAIL = 'Until 0.2.0 an unset crmscm.tenant_id meant tenant 1; from 0.3.0 every statement that reads or writes crmscm data without it fails (SQLSTATE 55000).',
+				  HINT = pg_catalog.format('A single-tenant database: ALTER DATABASE %I SET crmscm.tenant_id = 1;  applications with pooled connections: SELECT set_config(''crmscm.tenant_id'', $1, true) at the start of each transaction.',
+										   pg_catalog.current_database());
+	END IF;
+END
+$m12$;
