@@ -105,11 +105,14 @@ CREATE OR REPLACE TRIGGER sales_order_lines_check_update
 CREATE OR REPLACE TRIGGER "Note_line_insert"
 	BEFORE INSERT ON @extschema@.sales_order_lines
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._lines_inserted();
+-- (also any change of a waiting line: units set aside on its backorders
+-- while another transaction held it become its reservation at commit)
 CREATE OR REPLACE TRIGGER "Note_line_change"
 	BEFORE UPDATE ON @extschema@.sales_order_lines
 	FOR EACH ROW
 	WHEN (OLD.qty IS DISTINCT FROM NEW.qty OR OLD.status IS DISTINCT FROM NEW.status
-	      OR OLD.item_id IS DISTINCT FROM NEW.item_id OR OLD.warehouse_id IS DISTINCT FROM NEW.warehouse_id)
+	      OR OLD.item_id IS DISTINCT FROM NEW.item_id OR OLD.warehouse_id IS DISTINCT FROM NEW.warehouse_id
+	      OR OLD.qty_backordered OPERATOR(pg_catalog.<>) 0)
 	EXECUTE FUNCTION @extschema@._line_changed();
 CREATE OR REPLACE TRIGGER "Note_line_delete"
 	BEFORE DELETE ON @extschema@.sales_order_lines
