@@ -1794,6 +1794,7 @@ note_ix_cmp(const void *a, const void *b)
 typedef struct PassArgs
 {
 	Oid			nsp;
+	bool		lifetime;		/* book the lifetime notes too (at commit) */
 	Note	   *notes;
 	int			n;
 	MemoryContext cxt;
@@ -1843,7 +1844,8 @@ pass_body(void *arg)
 		}
 		SPI_finish();
 	}
-	lifetime_flush_pending(a->nsp);
+	if (a->lifetime)
+		lifetime_flush_pending(a->nsp);
 }
 
 /* Run fn(arg) writing as crmscm */
@@ -1865,7 +1867,7 @@ in_engine_scope(void (*fn) (void *), void *arg)
 }
 
 void
-reserve_pass(Oid nsp)
+reserve_pass(Oid nsp, bool at_commit)
 {
 	PassArgs	a;
 	MemoryContext old;
@@ -1873,6 +1875,9 @@ reserve_pass(Oid nsp)
 	engine_set_schema(nsp);
 	memset(&a, 0, sizeof(a));
 	a.nsp = nsp;
+	a.lifetime = at_commit;
+	if (!at_commit && !notes_pending())
+		return;
 	a.cxt = AllocSetContextCreate(CurrentMemoryContext, "crmscm reservation pass", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(a.cxt);
 	if (notes_pending())

@@ -87,8 +87,12 @@ extern bool notes_line_pending(int64 tenant, int64 order_id, int32 line_no);
 
 /* ---- the pass (reserve.c) ---------------------------------------------- */
 
-/* Work off every pending note, then the lifetime bookkeeping; nsp = crmscm's schema */
-extern void reserve_pass(Oid nsp);
+/*
+ * Work off every pending note; at commit, then the lifetime bookkeeping
+ * (before commit it waits for the commit: it locks customers, which come
+ * after inventory in the lock order).  nsp = crmscm's schema.
+ */
+extern void reserve_pass(Oid nsp, bool at_commit);
 
 /* ---- shared helpers ---------------------------------------------------- */
 

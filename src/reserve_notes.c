@@ -796,7 +796,7 @@ Datum
 crmscm_commit_pass(PG_FUNCTION_ARGS)
 {
 	check_trigger(fcinfo, "crmscm_commit_pass");
-	reserve_pass(crmscm_schema_of(fcinfo));
+	reserve_pass(crmscm_schema_of(fcinfo), true);
 	return PointerGetDatum(NULL);
 }
 
@@ -805,7 +805,7 @@ PG_FUNCTION_INFO_V1(crmscm_reserve_pending);
 Datum
 crmscm_reserve_pending(PG_FUNCTION_ARGS)
 {
-	reserve_pass(crmscm_schema_of(fcinfo));
+	reserve_pass(crmscm_schema_of(fcinfo), false);
 	PG_RETURN_VOID();
 }
 

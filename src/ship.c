@@ -150,7 +150,7 @@ crmscm_ship(PG_FUNCTION_ARGS)
 
 	/* a line changed in this transaction: its reservation first */
 	if (notes_line_pending(tenant, order_id, line_no))
-		reserve_pass(nsp);
+		reserve_pass(nsp, false);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "crmscm ship: SPI_connect failed");

@@ -5,10 +5,12 @@ SELECT 'on_hand <> sum of moves' AS broken, i.item_id, i.warehouse_id
  WHERE i.on_hand <> coalesce((SELECT sum(m.qty) FROM crmscm.stock_moves m
         WHERE m.tenant_id = i.tenant_id AND m.item_id = i.item_id AND m.warehouse_id = i.warehouse_id), 0)
 UNION ALL
-SELECT 'reserved <> sum of reservations', i.item_id, i.warehouse_id
+SELECT 'reserved <> sum of reservations + units set aside on backorders', i.item_id, i.warehouse_id
   FROM crmscm.inventory i
  WHERE i.reserved <> coalesce((SELECT sum(r.qty) FROM crmscm.reservations r
         WHERE r.tenant_id = i.tenant_id AND r.item_id = i.item_id AND r.warehouse_id = i.warehouse_id), 0)
+                   + coalesce((SELECT sum(b.allocated) FROM crmscm.backorders b
+        WHERE b.tenant_id = i.tenant_id AND b.item_id = i.item_id AND b.warehouse_id = i.warehouse_id), 0)
 UNION ALL
 SELECT 'reserved outside [0, on_hand]', i.item_id, i.warehouse_id
   FROM crmscm.inventory i WHERE i.reserved < 0 OR i.reserved > i.on_hand OR i.on_order < 0
@@ -34,7 +36,7 @@ UNION ALL
 SELECT 'backorder waits while stock is available', b.item_id, b.warehouse_id
   FROM crmscm.backorders b JOIN crmscm.inventory i
     ON i.tenant_id = b.tenant_id AND i.item_id = b.item_id AND i.warehouse_id = b.warehouse_id
- WHERE i.on_hand - i.reserved > 0
+ WHERE i.on_hand - i.reserved > 0 AND b.qty > b.allocated
 UNION ALL
 SELECT 'shipped <> shipment moves', l.item_id, l.order_id
   FROM crmscm.sales_order_lines l
