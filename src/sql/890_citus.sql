@@ -4,24 +4,14 @@
 -- Numbered below 900 so that apply_security() (900_security.sql, which runs
 -- last) protects this function too: only the owner may call it.
 --
--- What Citus needs and this function therefore does (each step was found on
--- a 3-node Citus 12.1 cluster, test/citus/citus.sh):
---   * Citus refuses to distribute a table with a foreign key to a plain local
---     table, so the foreign keys between our tables are dropped first and
---     re-created once every table is distributed (they all include
---     tenant_id, the distribution column, as Citus requires).
---   * The workers hold their own copies of our tables: CREATE EXTENSION
---     crmscm is propagated to them (or Citus creates the extension there
---     when the first table is distributed), and for tables that belong to an
---     extension Citus makes no shell table of its own: the copy is the
---     shell.  The copies keep the foreign keys of the install script, and
---     the foreign keys re-created on the coordinator are propagated to them
---     ("constraint ... already exists").  So the drop is propagated too: it
---     is issued once the table is distributed, when Citus sends DDL on it to
---     every worker within this transaction.
---   * Citus cannot create a policy with a subquery on a distributed table,
---     and recreates RESTRICTIVE policies as permissive on the shards (which
---     would widen, not narrow, what a role sees): both are refused up front.
+-- Why each step of distribute() is there (each was found on a 3-node Citus
+-- 12.1 cluster and is checked by test/citus/citus.sh): doc/citus.md,
+-- "crmscm.distribute()".  In short: for tables that belong to an extension
+-- Citus makes no shell table of its own; the workers' copies made by CREATE
+-- EXTENSION crmscm are the shells, with the install script's foreign keys
+-- and identity sequences of their own, which distribute() has to bring in
+-- line with the coordinator's.
+
 -- Identity columns on the workers.  For tables that belong to an extension,
 -- Citus keeps the workers' own copies of the tables, with their own identity
 -- sequences, which start at 1 like the coordinator's: a row inserted on a

@@ -36,6 +36,25 @@ out=$(C postgres -c "INSERT INTO probe.b VALUES ($ta, 2, $tc)")
 is "(a) ... but reading tenant $tc on the same worker works (Citus does not keep a trigger to its own tenant)" "$out" ""
 out=$(C postgres -c "INSERT INTO probe.b VALUES ($ta, 3, 0)")
 like "(a) a trigger statement over every tenant (no tenant filter) fails the same way" "$out" "ERROR:  cannot execute a distributed query from a query on a shard"
+# a C trigger with SPI plans prepared once and kept (test/citus/probe_trigger.c)
+cso=$citus_dir/probe_trigger.so
+if gcc -O2 -fPIC -shared -I"$(pg_config --includedir-server)" -o "$cso" test/citus/probe_trigger.c 2>"$citus_dir/cc.log"; then
+	chmod 755 "$cso"
+	out=$(C postgres -c "SET citus.enable_unsafe_triggers = on" \
+		-c "CREATE FUNCTION probe.c_trigger() RETURNS trigger LANGUAGE c AS '$cso', 'crmscm_probe_c_trigger'" \
+		-c "CREATE TABLE probe.cprobe (tenant_id bigint NOT NULL, id bigint NOT NULL, mode int NOT NULL, PRIMARY KEY (tenant_id, id))" \
+		-c "SELECT create_distributed_table('probe.cprobe', 'tenant_id', colocate_with => 'crmscm.items')" \
+		-c "CREATE TRIGGER c_ins AFTER INSERT ON probe.cprobe FOR EACH ROW EXECUTE FUNCTION probe.c_trigger()" \
+		-c "INSERT INTO probe.stock VALUES ($ta, 1001, 50), ($ta, 1002, 50) ON CONFLICT (tenant_id, item_id) DO UPDATE SET qty = 50")
+	out=$( (for k in 1 2 3 4 5 6 7; do echo "BEGIN; INSERT INTO probe.cprobe VALUES ($ta, $k, 0); COMMIT;"; done) | C postgres)
+	is "(a) C trigger on the shard, SPI_prepare'd plans kept across 7 calls: UPDATE ... tenant_id = \$1 AND item_id = ANY(\$2) and an INSERT of a co-located table run" "$out" ""
+	is "(a) ... on worker :$pa, fired by the shard, 2 rows updated per call" \
+		"$(C postgres -c "SELECT count(*) || ' ' || string_agg(DISTINCT port || '/' || (rel ~ '^cprobe_[0-9]+\$') || '/' || n, ',') FROM probe.log WHERE tenant_id = $ta AND what = 'c'")" "7 $pa/true/2"
+	out=$(C postgres -c "INSERT INTO probe.cprobe VALUES ($ta, 100, 2)")
+	like "(a) ... a C trigger's statement over every tenant fails like PL/pgSQL's" "$out" "ERROR:  cannot execute a distributed query from a query on a shard"
+else
+	notok "(a) C trigger: building test/citus/probe_trigger.c failed" "$(cat "$citus_dir/cc.log")"
+fi
 out=$(C postgres -c "INSERT INTO probe.c VALUES ($ta, 1)")
 like "(a) statement trigger: INSERT ... SELECT FROM its transition table fails on the shard" "$out" 'ERROR:  executor could not find named tuplestore "n"'
 
