@@ -2,6 +2,7 @@
 # Install the Debian packages crmscm needs, only those missing.
 #   tools/deps.sh            build + test + demo dependencies
 #   tools/deps.sh bench      also what the benchmarks compare against
+#   tools/deps.sh citus      also what building Citus needs (test/citus/)
 # Runs apt-get as root (directly, or through sudo).
 set -euo pipefail
 
@@ -11,6 +12,11 @@ pkgs=(make gcc clang libclang-rt-14-dev
       libproj-dev liblbfgs-dev
       sqlsmith                        # test/scripts/sqlsmith_short.sh, bench/sqlsmith.sh
       python3-psycopg2)               # test/differential/orders.py
+if [ "${1:-}" = citus ]; then
+	# vendor/README.md of the shared folder (Citus is built --without-libcurl:
+	# no statistics collection, so libcurl4-openssl-dev is not needed)
+	pkgs+=(liblz4-dev libzstd-dev libssl-dev zlib1g-dev libreadline-dev libkrb5-dev)
+fi
 if [ "${1:-}" = bench ]; then
 	pkgs+=(postgresql-15-postgis-3 postgresql-15-pgrouting
 	       python3-numpy python3-scipy python3-sklearn python3-statsmodels

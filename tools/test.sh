@@ -57,6 +57,11 @@ tools/with-cluster.sh bash -c '
 	echo $rc >"$logdir/scripts.rc"
 '
 
+# The Citus stage (test/citus/citus.sh): its own 3-node cluster on
+# 127.0.0.1; one skip line when the Citus source tarball is absent.
+echo "== Citus stage (test/citus/citus.sh)"
+bash test/citus/citus.sh >"$logdir/citus.log" 2>"$logdir/citus.err"; citus_rc=$?
+
 # pg_regress / pg_isolation_regress: one line per test, "... ok" or "... FAILED"
 p=$(grep -cE '^(ok|test| ) .* \.\.\. ok|^ok [0-9]+ ' "$logdir/installcheck.log" 2>/dev/null)
 f=$(grep -ciE '\.\.\. FAILED|^not ok ' "$logdir/installcheck.log" 2>/dev/null)
@@ -74,6 +79,10 @@ echo "   pgTAP:"; count_tap "$logdir/pgtap.log" "$(cat "$logdir/pgtap.rc" 2>/dev
 grep -E '^[[:space:]]*not ok|^# +(Failed|got|expected|  )|Dubious|Parse errors|ERROR' "$logdir/pgtap.log" | head -60
 echo "   scripts:"; count_tap "$logdir/scripts.log" "$(cat "$logdir/scripts.rc" 2>/dev/null || echo 1)"
 grep -E '^not ok|^#' "$logdir/scripts.log" | head -60
+
+echo "   Citus stage:"; count_tap "$logdir/citus.log" "$citus_rc"
+grep -E '^not ok|^# |^1\.\.0|^Bail' "$logdir/citus.log" | head -60
+[ "$citus_rc" -ne 0 ] && tail -20 "$logdir/citus.err"
 
 echo "logs: $logdir"
 echo "$passed passed, $failed failed"
