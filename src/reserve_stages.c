@@ -1,0 +1,20 @@
+/*
+ * reserve_stages.c — work that runs inside the commit pass after the
+ * allocation rules, in the pass's lock order (doc/orders.md): one call per
+ * feature, each in its own file.  Before the flush a stage may still change
+ * the in-memory model (the rows are locked and loaded); after it, the
+ * tenant's rows are written and still locked.
+ */
+#include "postgres.h"
+
+#include "reserve_model.h"
+
+void
+stages_before_flush(Pass *p, Note *ns, int n)
+{
+}
+
+void
+stages_after_flush(Pass *p, Note *ns, int n)
+{
+}
