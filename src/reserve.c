@@ -67,6 +67,7 @@ typedef struct PassPlans
 	Oid			nsp;
 	SPIPlanPtr	warehouses;
 	SPIPlanPtr	lines;
+	SPIPlanPtr	lines_by_key;
 	SPIPlanPtr	lock;
 	SPIPlanPtr	ensure;
 	SPIPlanPtr	reservations;
@@ -82,6 +83,11 @@ typedef struct PassPlans
 	SPIPlanPtr	f_bo_upd;
 	SPIPlanPtr	f_bo_ins;
 	SPIPlanPtr	f_line;
+	/* one row each: for the few rows of most passes (below) */
+	SPIPlanPtr	f_inv1;
+	SPIPlanPtr	f_line1;
+	SPIPlanPtr	f_res_add1;
+	SPIPlanPtr	f_res_upd1;
 } PassPlans;
 
 static PassPlans pp;
@@ -123,18 +129,32 @@ pass_plans(Oid nsp)
 		"  JOIN %s.sales_orders o ON o.tenant_id" EQ "l.tenant_id AND o.order_id" EQ "l.order_id"
 		" WHERE l.tenant_id" EQ "$1 AND l.order_id" EQ "ANY ($2)", s, s), 2, t);
 
+	/* noted lines by key (an order's other lines are not read) */
+	pp.lines_by_key = plan(psprintf(
+		"SELECT l.order_id, l.line_no, l.item_id, l.qty, l.qty_shipped, l.qty_reserved, l.qty_backordered,"
+		"       l.status, l.warehouse_id, o.status, o.priority, o.ship_to"
+		"  FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) AS k(o, n)"
+		"  JOIN %s.sales_order_lines l ON l.tenant_id" EQ "$1 AND l.order_id" EQ "k.o AND l.line_no" EQ "k.n"
+		"  JOIN %s.sales_orders o ON o.tenant_id" EQ "$1 AND o.order_id" EQ "l.order_id", s, s), 3,
+		(Oid[]) {INT8OID, INT8ARRAYOID, INT4ARRAYOID});
+
 	pp.lock = plan(psprintf(
 		"SELECT i.item_id, i.warehouse_id, i.on_hand, i.reserved, i.on_order FROM %s.inventory i"
 		" WHERE i.tenant_id" EQ "$1 AND i.item_id" EQ "ANY ($2)"
 		" ORDER BY i.item_id, i.warehouse_id FOR NO KEY UPDATE", s), 2, t);
 
+	/* the reservations and backorders of lines, by key */
 	pp.reservations = plan(psprintf(
-		"SELECT r.reservation_id, r.order_id, r.line_no, r.item_id, r.warehouse_id, r.qty FROM %s.reservations r"
-		" WHERE r.tenant_id" EQ "$1 AND r.order_id" EQ "ANY ($2)", s), 2, t);
+		"SELECT r.reservation_id, r.order_id, r.line_no, r.item_id, r.warehouse_id, r.qty"
+		"  FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) AS k(o, n)"
+		"  JOIN %s.reservations r ON r.tenant_id" EQ "$1 AND r.order_id" EQ "k.o AND r.line_no" EQ "k.n", s), 3,
+		(Oid[]) {INT8OID, INT8ARRAYOID, INT4ARRAYOID});
 	pp.backorders = plan(psprintf(
 		"SELECT b.backorder_id, b.order_id, b.line_no, b.item_id, b.warehouse_id, b.qty, b.allocated,"
-		"       b.priority, b.created_at FROM %s.backorders b"
-		" WHERE b.tenant_id" EQ "$1 AND b.order_id" EQ "ANY ($2)", s), 2, t);
+		"       b.priority, b.created_at"
+		"  FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) AS k(o, n)"
+		"  JOIN %s.backorders b ON b.tenant_id" EQ "$1 AND b.order_id" EQ "k.o AND b.line_no" EQ "k.n", s), 3,
+		(Oid[]) {INT8OID, INT8ARRAYOID, INT4ARRAYOID});
 
 	/*
 	 * the open quantity of ordered purchase order lines of one item and
@@ -218,6 +238,32 @@ pass_plans(Oid nsp)
 		"  FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6)) AS u(o, l, r, b, s)"
 		" WHERE x.tenant_id" EQ "$1 AND x.order_id" EQ "u.o AND x.line_no" EQ "u.l", s), 6,
 		(Oid[]) {INT8OID, INT8ARRAYOID, INT4ARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID, TEXTARRAYOID});
+
+	/*
+	 * The same writes for one row, by primary key.  A pass mostly writes a
+	 * few rows; the array forms above join their keys to the table with a
+	 * generic plan made once, possibly when the table was small, and a hash
+	 * join over a sequential scan chosen then costs more with every row the
+	 * table gains.  By key, the plan is an index scan whatever the size.
+	 */
+	pp.f_inv1 = plan(psprintf(
+		"UPDATE %s.inventory x SET on_hand = $4, reserved = $5, on_order = $6"
+		" WHERE x.tenant_id" EQ "$1 AND x.item_id" EQ "$2 AND x.warehouse_id" EQ "$3", s), 6,
+		(Oid[]) {INT8OID, INT8OID, INT8OID, NUMERICOID, NUMERICOID, NUMERICOID});
+	pp.f_line1 = plan(psprintf(
+		"UPDATE %s.sales_order_lines x SET qty_reserved = $4, qty_backordered = $5, status = $6"
+		" WHERE x.tenant_id" EQ "$1 AND x.order_id" EQ "$2 AND x.line_no" EQ "$3", s), 6,
+		(Oid[]) {INT8OID, INT8OID, INT4OID, NUMERICOID, NUMERICOID, TEXTOID});
+	pp.f_res_add1 = plan(psprintf(
+		"INSERT INTO %s.reservations AS x (tenant_id, order_id, line_no, item_id, warehouse_id, qty)"
+		" VALUES ($1, $2, $3, $4, $5, $6)"
+		" ON CONFLICT (tenant_id, order_id, line_no, warehouse_id)"
+		" DO UPDATE SET qty = x.qty OPERATOR(pg_catalog.+) excluded.qty", s), 6,
+		(Oid[]) {INT8OID, INT8OID, INT4OID, INT8OID, INT8OID, NUMERICOID});
+	pp.f_res_upd1 = plan(psprintf(
+		"UPDATE %s.reservations x SET qty = $3"
+		" WHERE x.tenant_id" EQ "$1 AND x.reservation_id" EQ "$2", s), 3,
+		(Oid[]) {INT8OID, INT8OID, NUMERICOID});
 
 	pp.nsp = nsp;
 }
@@ -369,17 +415,31 @@ load_warehouses(Pass *p)
 
 
 
-/* Read the noted lines' orders: every line of them, with the order */
+/*
+ * Read the lines to reconcile, with their order: the noted lines by key
+ * (keys != NULL), or every line of the given orders.
+ */
 static void
-load_lines(Pass *p, int64 *orders, int norders)
+load_lines(Pass *p, int64 *orders, int32 *lines, int n)
 {
-	Datum		args[2];
+	Datum		args[3];
 	uint64		r;
 	SPITupleTable *tt;
 
 	args[0] = Int64GetDatum(p->tenant);
-	args[1] = int8_array(orders, norders);
-	exec(pp.lines, args, SPI_OK_SELECT);
+	args[1] = int8_array(orders, n);
+	if (lines != NULL)
+	{
+		Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+		int			i;
+
+		for (i = 0; i < n; i++)
+			d[i] = Int32GetDatum(lines[i]);
+		args[2] = datum_array(d, n, INT4OID);
+		exec(pp.lines_by_key, args, SPI_OK_SELECT);
+	}
+	else
+		exec(pp.lines, args, SPI_OK_SELECT);
 	tt = SPI_tuptable;
 	for (r = 0; r < SPI_processed; r++)
 	{
@@ -391,8 +451,8 @@ load_lines(Pass *p, int64 *orders, int norders)
 		Line	   *l = line_get(p, order_id, line_no, o != NULL && o->whole);
 		Datum		d;
 
-		if (o == NULL || l == NULL)
-			continue;			/* a line of a noted order that is not itself noted */
+		if (o == NULL || l == NULL || l->exists)
+			continue;			/* not noted, or read already */
 		l->reconcile = l->mine = true;
 		if (o->status < 0)
 		{
@@ -453,15 +513,32 @@ hold_from_row(Pass *p, SPITupleTable *tt, uint64 r, bool is_bo)
 	return h;
 }
 
-/* The reservations and backorders of the lines marked loaded, of these orders */
+/* The reservations and backorders of the lines marked loaded */
 static void
-load_holdings(Pass *p, int64 *orders, int norders)
+load_holdings(Pass *p)
 {
-	Datum		args[2];
-	int			pass;
+	Datum		args[3];
+	int			pass,
+				n = 0;
+	int64	   *ko;
+	Datum	   *kl;
+	HASH_SEQ_STATUS hs;
+	Line	   *l;
 
+	ko = palloc(sizeof(int64) * Max(hash_get_num_entries(p->lines), 1));
+	kl = palloc(sizeof(Datum) * Max(hash_get_num_entries(p->lines), 1));
+	hash_seq_init(&hs, p->lines);
+	while ((l = hash_seq_search(&hs)) != NULL)
+		if (l->loaded)
+		{
+			ko[n] = l->key.order_id;
+			kl[n++] = Int32GetDatum(l->key.line_no);
+		}
+	if (n == 0)
+		return;
 	args[0] = Int64GetDatum(p->tenant);
-	args[1] = int8_array(orders, norders);
+	args[1] = int8_array(ko, n);
+	args[2] = datum_array(kl, n, INT4OID);
 	for (pass = 0; pass < 2; pass++)
 	{
 		SPITupleTable *tt;
@@ -472,9 +549,9 @@ load_holdings(Pass *p, int64 *orders, int norders)
 		for (r = 0; r < SPI_processed; r++)
 		{
 			bool		isnull;
-			Line	   *l = line_get(p, col_int8(tt, r, 2, NULL),
-									 DatumGetInt32(SPI_getbinval(tt->vals[r], tt->tupdesc, 3, &isnull)), false);
 
+			l = line_get(p, col_int8(tt, r, 2, NULL),
+						 DatumGetInt32(SPI_getbinval(tt->vals[r], tt->tupdesc, 3, &isnull)), false);
 			if (l == NULL || !l->loaded)
 				continue;
 			hold_attach(l, hold_from_row(p, tt, r, pass == 1));
@@ -662,6 +739,9 @@ arr_push(Arr *a, Datum d)
 	a->d[a->n++] = d;
 }
 
+/* up to this many rows, a table is written row by row, by key */
+#define FEW 8
+
 static void
 flush(Pass *p)
 {
@@ -714,13 +794,34 @@ flush(Pass *p)
 			arr_push(&a[6], h->qty);
 		}
 	}
-	if (a[0].n > 0)
+	if (a[0].n > 0 && a[0].n <= FEW)
+	{
+		for (k = 0; k < a[0].n; k++)
+		{
+			args[1] = a[0].d[k];
+			args[2] = a[1].d[k];
+			exec(pp.f_res_upd1, args, SPI_OK_UPDATE);
+		}
+	}
+	else if (a[0].n > 0)
 	{
 		args[1] = datum_array(a[0].d, a[0].n, INT8OID);
 		args[2] = datum_array(a[1].d, a[1].n, NUMERICOID);
 		exec(pp.f_res_upd, args, SPI_OK_UPDATE);
 	}
-	if (a[2].n > 0)
+	if (a[2].n > 0 && a[2].n <= FEW)
+	{
+		for (k = 0; k < a[2].n; k++)
+		{
+			args[1] = a[2].d[k];
+			args[2] = a[3].d[k];
+			args[3] = a[4].d[k];
+			args[4] = a[5].d[k];
+			args[5] = a[6].d[k];
+			exec(pp.f_res_add1, args, SPI_OK_INSERT);
+		}
+	}
+	else if (a[2].n > 0)
 	{
 		args[1] = datum_array(a[2].d, a[2].n, INT8OID);
 		args[2] = datum_array(a[3].d, a[3].n, INT4OID);
@@ -806,7 +907,19 @@ flush(Pass *p)
 		arr_push(&a[3], v->reserved);
 		arr_push(&a[4], v->on_order);
 	}
-	if (a[0].n > 0)
+	if (a[0].n > 0 && a[0].n <= FEW)
+	{
+		for (k = 0; k < a[0].n; k++)
+		{
+			args[1] = a[0].d[k];
+			args[2] = a[1].d[k];
+			args[3] = a[2].d[k];
+			args[4] = a[3].d[k];
+			args[5] = a[4].d[k];
+			exec(pp.f_inv1, args, SPI_OK_UPDATE);
+		}
+	}
+	else if (a[0].n > 0)
 	{
 		args[1] = datum_array(a[0].d, a[0].n, INT8OID);
 		args[2] = datum_array(a[1].d, a[1].n, INT8OID);
@@ -830,7 +943,19 @@ flush(Pass *p)
 		arr_push(&a[4], CStringGetTextDatum(l->status == LINE_OPEN ? "open" :
 											l->status == LINE_SHIPPED ? "shipped" : "cancelled"));
 	}
-	if (a[0].n > 0)
+	if (a[0].n > 0 && a[0].n <= FEW)
+	{
+		for (k = 0; k < a[0].n; k++)
+		{
+			args[1] = a[0].d[k];
+			args[2] = a[1].d[k];
+			args[3] = a[2].d[k];
+			args[4] = a[3].d[k];
+			args[5] = a[4].d[k];
+			exec(pp.f_line1, args, SPI_OK_UPDATE);
+		}
+	}
+	else if (a[0].n > 0)
 	{
 		args[1] = datum_array(a[0].d, a[0].n, INT8OID);
 		args[2] = datum_array(a[1].d, a[1].n, INT4OID);
@@ -862,11 +987,8 @@ tenant_pass(Pass *p, Note *ns, int n)
 {
 	HASHCTL		ctl;
 	int64	   *orders = palloc(sizeof(int64) * (n + 1));
-	int64	   *hold_orders = palloc(sizeof(int64) * (n + 1));
-	int			caphold = n + 1;
 	int64	   *items;
 	int			norders = 0,
-				nhold_orders = 0,
 				nitems = 0,
 				capitems = 16,
 				i,
@@ -890,9 +1012,6 @@ tenant_pass(Pass *p, Note *ns, int n)
 	p->bo_by_id = hash_create("crmscm pass backorders", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	items = palloc(sizeof(int64) * capitems);
 
-#define PUSH_HOLD_ORDER(x) do { \
-		if (nhold_orders == caphold) { caphold *= 2; hold_orders = repalloc_huge(hold_orders, sizeof(int64) * caphold); } \
-		hold_orders[nhold_orders++] = (x); } while (0)
 #define PUSH_ITEM(x) do { \
 		if (nitems == capitems) { capitems *= 2; items = repalloc_huge(items, sizeof(int64) * capitems); } \
 		items[nitems++] = (x); } while (0)
@@ -935,7 +1054,6 @@ tenant_pass(Pass *p, Note *ns, int n)
 				PUSH_ITEM(x->a);
 				l = line_get(p, x->d, (int32) x->e, true);
 				l->loaded = true;
-				PUSH_HOLD_ORDER(x->d);
 				break;
 		}
 	}
@@ -951,8 +1069,30 @@ tenant_pass(Pass *p, Note *ns, int n)
 		}
 	if (any_lines)
 	{
-		norders = uniq64(orders, norders);
-		load_lines(p, orders, norders);
+		int64	   *ko = palloc(sizeof(int64) * (n + 1));
+		int32	   *kl = palloc(sizeof(int32) * (n + 1));
+		int64	   *wo = palloc(sizeof(int64) * (n + 1));
+		int			nk = 0,
+					nw = 0;
+		HASH_SEQ_STATUS hs2;
+		Line	   *x;
+		Ord		   *o;
+
+		hash_seq_init(&hs2, p->lines);
+		while ((x = hash_seq_search(&hs2)) != NULL)
+			if (x->reconcile)
+			{
+				ko[nk] = x->key.order_id;
+				kl[nk++] = x->key.line_no;
+			}
+		hash_seq_init(&hs2, p->orders);
+		while ((o = hash_seq_search(&hs2)) != NULL)
+			if (o->whole)
+				wo[nw++] = o->order_id;
+		if (nk > 0)
+			load_lines(p, ko, kl, nk);
+		if (nw > 0)
+			load_lines(p, wo, NULL, nw);
 	}
 
 	/* the lines to reconcile, in key order; their items */
@@ -971,7 +1111,6 @@ tenant_pass(Pass *p, Note *ns, int n)
 		if (!l->exists || !l->inserted || !num_is_zero(l->reserved) || !num_is_zero(l->backordered))
 		{
 			l->loaded = true;
-			PUSH_HOLD_ORDER(l->key.order_id);
 		}
 	}
 	qsort(rec, nrec, sizeof(Line *), linekey_cmp);
@@ -1076,11 +1215,7 @@ tenant_pass(Pass *p, Note *ns, int n)
 	}
 
 	/* 4. holdings, read after the locks */
-	if (nhold_orders > 0)
-	{
-		nhold_orders = uniq64(hold_orders, nhold_orders);
-		load_holdings(p, hold_orders, nhold_orders);
-	}
+	load_holdings(p);
 
 	/* 5. stock moves, shipments, on order */
 	for (i = 0; i < n; i++)
