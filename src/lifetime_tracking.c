@@ -44,6 +44,7 @@
 #include "utils/rel.h"
 
 #include "reserve.h"
+#include "txn_notes.h"
 
 /* notes with the line's values; beyond, line changes mark whole orders */
 #define LT_DETAILED_NOTES 100000
@@ -54,9 +55,7 @@ static const char *const lt_line_cols[LT_NCOLS] = {"qty", "qty_shipped", "unit_p
 
 typedef struct LtNote
 {
-	SubTransactionId created;	/* sub-transaction that wrote the note */
-	SubTransactionId flushed;	/* sub-transaction whose flush took it, or
-								 * InvalidSubTransactionId: pending */
+	TxnNoteHeader h;			/* txn_notes.h: who wrote it, which flush took it */
 	int64		tenant;
 	int64		order_id;
 	bool		recount;		/* the order itself changed: recount it */
@@ -68,10 +67,10 @@ typedef struct LtNote
 	bool		newnull[LT_NCOLS];
 } LtNote;
 
-static LtNote *lt_notes = NULL;
-static int	lt_n = 0;
-static int	lt_cap = 0;
-static bool lt_callbacks = false;
+static TxnNoteList lt_list = TXN_NOTE_LIST(LtNote, "customer_lifetime bookkeeping");
+
+#define lt_n (lt_list.n)
+#define LT(i) ((LtNote *) txn_note_at(&lt_list, (i)))
 
 /*
  * Prepared statements, per schema: the call of _lifetime_apply (the general
@@ -84,97 +83,11 @@ static bool lt_callbacks = false;
 static SPIPlanPtr lt_plans[LT_NPLANS];
 static Oid	lt_plan_nsp = InvalidOid;
 
-static void
-lt_forget(void)
-{
-	lt_notes = NULL;			/* freed with TopTransactionContext */
-	lt_n = lt_cap = 0;
-}
-
-static void
-lt_xact_callback(XactEvent event, void *arg)
-{
-	switch (event)
-	{
-		case XACT_EVENT_COMMIT:
-		case XACT_EVENT_PARALLEL_COMMIT:
-		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PARALLEL_ABORT:
-		case XACT_EVENT_PREPARE:
-			lt_forget();
-			break;
-		default:
-			break;
-	}
-}
-
-/*
- * Notes of a sub-transaction sit at the end of the array (notes are
- * appended in time order, and the notes of a sub-transaction's children were
- * re-labelled or dropped when the children ended).  The notes a flush inside
- * it took are right before them: a flush takes every pending note, and
- * pending notes are always a suffix.
- */
-static void
-lt_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
-					SubTransactionId parentSubid, void *arg)
-{
-	int			i;
-
-	if (lt_n == 0)
-		return;
-	if (event == SUBXACT_EVENT_ABORT_SUB)
-	{
-		while (lt_n > 0 && lt_notes[lt_n - 1].created == mySubid)
-			lt_n--;
-		for (i = lt_n - 1; i >= 0 && lt_notes[i].flushed == mySubid; i--)
-			lt_notes[i].flushed = InvalidSubTransactionId;
-	}
-	else if (event == SUBXACT_EVENT_COMMIT_SUB)
-	{
-		for (i = lt_n - 1; i >= 0; i--)
-		{
-			LtNote	   *note = &lt_notes[i];
-
-			if (note->created != mySubid && note->flushed != mySubid)
-				break;
-			if (note->created == mySubid)
-				note->created = parentSubid;
-			if (note->flushed == mySubid)
-				note->flushed = parentSubid;
-		}
-	}
-}
-
 static LtNote *
 lt_new_note(int64 tenant, int64 order_id, bool recount)
 {
-	LtNote	   *note;
+	LtNote	   *note = txn_note_add(&lt_list);
 
-	if (!lt_callbacks)
-	{
-		RegisterXactCallback(lt_xact_callback, NULL);
-		RegisterSubXactCallback(lt_subxact_callback, NULL);
-		lt_callbacks = true;
-	}
-	if (lt_n == lt_cap)
-	{
-		int			cap = lt_cap == 0 ? 64 : lt_cap * 2;
-
-		if ((Size) cap > MaxAllocHugeSize / sizeof(LtNote))
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("too many order changes in one transaction for customer_lifetime bookkeeping")));
-		if (lt_notes == NULL)
-			lt_notes = MemoryContextAllocHuge(TopTransactionContext, cap * sizeof(LtNote));
-		else
-			lt_notes = repalloc_huge(lt_notes, cap * sizeof(LtNote));
-		lt_cap = cap;
-	}
-	note = &lt_notes[lt_n++];
-	memset(note, 0, sizeof(LtNote));
-	note->created = GetCurrentSubTransactionId();
-	note->flushed = InvalidSubTransactionId;
 	note->tenant = tenant;
 	note->order_id = order_id;
 	note->recount = recount;
@@ -293,11 +206,11 @@ crmscm_lifetime_mark(PG_FUNCTION_ARGS)
 		HeapTuple	any = newtup ? newtup : oldtup;
 		int64		tenant = lt_get_int8(any, desc, tenant_att);
 		int64		order_id = lt_get_int8(any, desc, order_att);
-		LtNote	   *last = &lt_notes[lt_n - 1];
+		LtNote	   *last = LT(lt_n - 1);
 
 		if (!(last->recount && last->tenant == tenant && last->order_id == order_id &&
-			  last->created == GetCurrentSubTransactionId() &&
-			  last->flushed == InvalidSubTransactionId))
+			  last->h.created == GetCurrentSubTransactionId() &&
+			  last->h.taken == InvalidSubTransactionId))
 			lt_new_note(tenant, order_id, true);
 	}
 	else
@@ -475,7 +388,6 @@ lt_prepare(Oid nsp, Oid *argtypes)
 static void
 lt_flush(Oid nsp)
 {
-	SubTransactionId subid = GetCurrentSubTransactionId();
 	int			first,
 				n,
 				i,
@@ -492,9 +404,7 @@ lt_flush(Oid nsp)
 	bool		fast;
 
 	/* pending notes are a suffix of the array */
-	first = lt_n;
-	while (first > 0 && lt_notes[first - 1].flushed == InvalidSubTransactionId)
-		first--;
+	first = txn_notes_first_pending(&lt_list);
 	n = lt_n - first;
 	if (n == 0)
 		return;
@@ -510,7 +420,7 @@ lt_flush(Oid nsp)
 	}
 	for (i = 0; i < n; i++)
 	{
-		LtNote	   *note = &lt_notes[first + i];
+		LtNote	   *note = LT(first + i);
 
 		tenant[i] = Int64GetDatum(note->tenant);
 		order_id[i] = Int64GetDatum(note->order_id);
@@ -541,8 +451,7 @@ lt_flush(Oid nsp)
 	 * Handed over (to be handed over again if this sub-transaction rolls
 	 * back): a flush that runs while this one writes starts afresh.
 	 */
-	for (i = first; i < lt_n; i++)
-		lt_notes[i].flushed = subid;
+	(void) txn_notes_take(&lt_list, &i);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "crmscm lifetime bookkeeping: SPI_connect failed");
@@ -556,10 +465,9 @@ lt_flush(Oid nsp)
 	 */
 	fast = true;
 	for (i = first + 1; i < lt_n && fast; i++)
-		fast = lt_notes[i].tenant == lt_notes[first].tenant &&
-			lt_notes[i].order_id == lt_notes[first].order_id;
+		fast = LT(i)->tenant == LT(first)->tenant && LT(i)->order_id == LT(first)->order_id;
 	for (i = first; i < lt_n && fast; i++)
-		fast = !lt_notes[i].recount;
+		fast = !LT(i)->recount;
 	if (fast)
 	{
 		Datum		oargs[2 + 2 * LT_NCOLS];

@@ -18,6 +18,8 @@
 #include "access/xact.h"
 #include "fmgr.h"
 
+#include "txn_notes.h"
+
 /* ---- the engine writes (guard.c) ------------------------------------- */
 
 /*
@@ -61,9 +63,7 @@ typedef enum NoteKind
 
 typedef struct Note
 {
-	SubTransactionId created;	/* sub-transaction that wrote the note */
-	SubTransactionId taken;		/* sub-transaction whose pass took it, or
-								 * InvalidSubTransactionId: pending */
+	TxnNoteHeader h;			/* txn_notes.h */
 	NoteKind	kind;
 	bool		inserted;		/* NOTE_LINE: the line was inserted by this
 								 * transaction and never reserved since */

@@ -15,11 +15,10 @@
  *     updates them to cancelled (the lines are the order's);
  *   - ship() takes its line FOR NO KEY UPDATE.
  *
- * Notes follow PostgreSQL's sub-transactions as the lifetime notes do
- * (lifetime_tracking.c): notes of a sub-transaction that rolls back are
- * dropped; notes a pass took inside a sub-transaction that then rolls back
- * are pending again (the pass's writes are gone).  They live in
- * TopTransactionContext.
+ * Notes follow PostgreSQL's sub-transactions (txn_notes.h): notes of a
+ * sub-transaction that rolls back are dropped; notes a pass took inside a
+ * sub-transaction that then rolls back are pending again (the pass's writes
+ * are gone).
  */
 #include "postgres.h"
 
@@ -41,95 +40,15 @@
 
 #include "reserve.h"
 
-static Note *notes = NULL;
-static int	nnotes = 0;
-static int	capnotes = 0;
-static bool notes_callbacks = false;
+static TxnNoteList notes = TXN_NOTE_LIST(Note, "the reservation engine");
 
-static void
-notes_xact_callback(XactEvent event, void *arg)
-{
-	switch (event)
-	{
-		case XACT_EVENT_COMMIT:
-		case XACT_EVENT_PARALLEL_COMMIT:
-		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PARALLEL_ABORT:
-		case XACT_EVENT_PREPARE:
-			notes = NULL;		/* freed with TopTransactionContext */
-			nnotes = capnotes = 0;
-			break;
-		default:
-			break;
-	}
-}
-
-/*
- * Notes are appended in time order; a sub-transaction's notes are a suffix
- * (its children's were relabelled or dropped when they ended), and the
- * notes a pass inside it took sit right before them (a pass takes every
- * pending note, and pending notes are always a suffix).
- */
-static void
-notes_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
-					   SubTransactionId parentSubid, void *arg)
-{
-	int			i;
-
-	if (nnotes == 0)
-		return;
-	if (event == SUBXACT_EVENT_ABORT_SUB)
-	{
-		while (nnotes > 0 && notes[nnotes - 1].created == mySubid)
-			nnotes--;
-		for (i = nnotes - 1; i >= 0 && notes[i].taken == mySubid; i--)
-			notes[i].taken = InvalidSubTransactionId;
-	}
-	else if (event == SUBXACT_EVENT_COMMIT_SUB)
-	{
-		for (i = nnotes - 1; i >= 0; i--)
-		{
-			Note	   *n = &notes[i];
-
-			if (n->created != mySubid && n->taken != mySubid)
-				break;
-			if (n->created == mySubid)
-				n->created = parentSubid;
-			if (n->taken == mySubid)
-				n->taken = parentSubid;
-		}
-	}
-}
+#define NOTE(i) ((Note *) txn_note_at(&notes, (i)))
 
 Note *
 note_add(NoteKind kind, int64 tenant, int64 a, int64 b, int64 c)
 {
-	Note	   *n;
+	Note	   *n = txn_note_add(&notes);
 
-	if (!notes_callbacks)
-	{
-		RegisterXactCallback(notes_xact_callback, NULL);
-		RegisterSubXactCallback(notes_subxact_callback, NULL);
-		notes_callbacks = true;
-	}
-	if (nnotes == capnotes)
-	{
-		int			cap = capnotes == 0 ? 64 : capnotes * 2;
-
-		if ((Size) cap > MaxAllocHugeSize / sizeof(Note))
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("too many order and stock changes in one transaction")));
-		if (notes == NULL)
-			notes = MemoryContextAllocHuge(TopTransactionContext, cap * sizeof(Note));
-		else
-			notes = repalloc_huge(notes, cap * sizeof(Note));
-		capnotes = cap;
-	}
-	n = &notes[nnotes++];
-	memset(n, 0, sizeof(Note));
-	n->created = GetCurrentSubTransactionId();
-	n->taken = InvalidSubTransactionId;
 	n->kind = kind;
 	n->tenant = tenant;
 	n->a = a;
@@ -141,22 +60,13 @@ note_add(NoteKind kind, int64 tenant, int64 a, int64 b, int64 c)
 Note *
 notes_take(int *n)
 {
-	int			first = nnotes;
-	int			i;
-	SubTransactionId subid = GetCurrentSubTransactionId();
-
-	while (first > 0 && notes[first - 1].taken == InvalidSubTransactionId)
-		first--;
-	*n = nnotes - first;
-	for (i = first; i < nnotes; i++)
-		notes[i].taken = subid;
-	return *n > 0 ? &notes[first] : NULL;
+	return txn_notes_take(&notes, n);
 }
 
 bool
 notes_pending(void)
 {
-	return nnotes > 0 && notes[nnotes - 1].taken == InvalidSubTransactionId;
+	return txn_notes_first_pending(&notes) < notes.n;
 }
 
 Datum
@@ -165,9 +75,9 @@ notes_shipped_from(int64 tenant, int64 res_id, Datum zero)
 	Datum		sum = zero;
 	int			i;
 
-	for (i = nnotes - 1; i >= 0 && notes[i].taken == InvalidSubTransactionId; i--)
-		if (notes[i].kind == NOTE_SHIP && notes[i].tenant == tenant && notes[i].c == res_id)
-			sum = num_add(sum, notes[i].qty);
+	for (i = txn_notes_first_pending(&notes); i < notes.n; i++)
+		if (NOTE(i)->kind == NOTE_SHIP && NOTE(i)->tenant == tenant && NOTE(i)->c == res_id)
+			sum = num_add(sum, NOTE(i)->qty);
 	return sum;
 }
 
@@ -176,11 +86,15 @@ notes_line_pending(int64 tenant, int64 order_id, int32 line_no)
 {
 	int			i;
 
-	for (i = nnotes - 1; i >= 0 && notes[i].taken == InvalidSubTransactionId; i--)
-		if (notes[i].tenant == tenant &&
-			((notes[i].kind == NOTE_LINE && notes[i].a == order_id && notes[i].b == line_no) ||
-			 (notes[i].kind == NOTE_ORDER && notes[i].a == order_id)))
+	for (i = txn_notes_first_pending(&notes); i < notes.n; i++)
+	{
+		Note	   *x = NOTE(i);
+
+		if (x->tenant == tenant &&
+			((x->kind == NOTE_LINE && x->a == order_id && x->b == line_no) ||
+			 (x->kind == NOTE_ORDER && x->a == order_id)))
 			return true;
+	}
 	return false;
 }
 
