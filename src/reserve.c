@@ -742,228 +742,155 @@ arr_push(Arr *a, Datum d)
 /* up to this many rows, a table is written row by row, by key */
 #define FEW 8
 
+/* Rows to write to one table: column c of row k is col[c].d[k] */
+typedef struct Rows
+{
+	int			ncols;
+	Oid			types[7];
+	Arr			col[7];
+} Rows;
+
+static void
+rows_init(Rows *r, int ncols, const Oid *types)
+{
+	memset(r, 0, sizeof(Rows));
+	r->ncols = ncols;
+	memcpy(r->types, types, sizeof(Oid) * ncols);
+}
+
+static void
+rows_add(Rows *r, const Datum *vals)
+{
+	int			c;
+
+	for (c = 0; c < r->ncols; c++)
+		arr_push(&r->col[c], vals[c]);
+}
+
+/*
+ * Write the rows: one statement per row by key (plan "one", if any) when
+ * they are few, else one statement over arrays (plan "many").  A pass
+ * mostly writes a few rows; the array forms join their keys to the table
+ * with a generic plan made once, possibly while the table was small, and a
+ * hash join over a sequential scan chosen then would cost more with every
+ * row the table gains.  By key, the plan is an index scan whatever the size.
+ */
+static void
+rows_write(Pass *p, Rows *r, SPIPlanPtr many, SPIPlanPtr one, int expect)
+{
+	Datum		args[8];
+	int			n = r->col[0].n,
+				c,
+				k;
+
+	if (n == 0)
+		return;
+	args[0] = Int64GetDatum(p->tenant);
+	if (one != NULL && n <= FEW)
+	{
+		for (k = 0; k < n; k++)
+		{
+			for (c = 0; c < r->ncols; c++)
+				args[1 + c] = r->col[c].d[k];
+			exec(one, args, expect);
+		}
+		return;
+	}
+	for (c = 0; c < r->ncols; c++)
+		args[1 + c] = datum_array(r->col[c].d, n, r->types[c]);
+	exec(many, args, expect);
+}
+
+static const Oid ids_t[] = {INT8OID};
+static const Oid res_upd_t[] = {INT8OID, NUMERICOID};
+static const Oid res_add_t[] = {INT8OID, INT4OID, INT8OID, INT8OID, NUMERICOID};
+static const Oid bo_upd_t[] = {INT8OID, NUMERICOID, NUMERICOID};
+static const Oid bo_ins_t[] = {INT8OID, INT4OID, INT8OID, INT8OID, NUMERICOID, INT4OID, NUMERICOID};
+static const Oid inv_t[] = {INT8OID, INT8OID, NUMERICOID, NUMERICOID, NUMERICOID};
+static const Oid line_t[] = {INT8OID, INT4OID, NUMERICOID, NUMERICOID, TEXTOID};
+
+static int
+hold_seq_cmp(const void *a, const void *b)
+{
+	const Hold *x = *(Hold *const *) a,
+			   *y = *(Hold *const *) b;
+
+	return x->seq < y->seq ? -1 : (x->seq > y->seq);
+}
+
+/* Write the pass's changes back: deletes first (a reservation may be made again) */
 static void
 flush(Pass *p)
 {
-	Arr			a[8];
-	Datum		args[8];
-	int			i,
-				k;
+	Rows		rdel,
+				bdel,
+				rupd,
+				radd,
+				bupd,
+				bins,
+				inv,
+				lines;
+	Hold	  **newbo = palloc(sizeof(Hold *) * Max(p->nholds, 1));
+	int			nnew = 0,
+				i;
 	HASH_SEQ_STATUS hs;
 	Line	   *l;
 
-	args[0] = Int64GetDatum(p->tenant);
+	rows_init(&rdel, 1, ids_t);
+	rows_init(&bdel, 1, ids_t);
+	rows_init(&rupd, 2, res_upd_t);
+	rows_init(&radd, 5, res_add_t);
+	rows_init(&bupd, 3, bo_upd_t);
+	rows_init(&bins, 7, bo_ins_t);
+	rows_init(&inv, 5, inv_t);
+	rows_init(&lines, 5, line_t);
 
-	/* deletes first: a (line, warehouse) reservation may be made again */
-	for (k = 0; k < 2; k++)
-	{
-		memset(a, 0, sizeof(a));
-		for (i = 0; i < p->nholds; i++)
-		{
-			Hold	   *h = p->holds[i];
-
-			if (h->is_bo == (k == 1) && h->deleted && h->id != 0)
-				arr_push(&a[0], Int64GetDatum(h->id));
-		}
-		if (a[0].n > 0)
-		{
-			args[1] = datum_array(a[0].d, a[0].n, INT8OID);
-			exec(k == 0 ? pp.f_res_del : pp.f_bo_del, args, SPI_OK_DELETE);
-		}
-	}
-
-	/* reservations: updates of loaded rows, then new rows and additions */
-	memset(a, 0, sizeof(a));
 	for (i = 0; i < p->nholds; i++)
 	{
 		Hold	   *h = p->holds[i];
 
-		if (h->is_bo || !h->dirty || h->deleted)
+		if (h->deleted)
+		{
+			if (h->id != 0)
+				rows_add(h->is_bo ? &bdel : &rdel, (Datum[]) {Int64GetDatum(h->id)});
+		}
+		else if (!h->dirty)
 			continue;
-		if (h->id != 0)
-		{
-			arr_push(&a[0], Int64GetDatum(h->id));
-			arr_push(&a[1], h->qty);
-		}
-		else if (num_pos(h->qty, p->zero))
-		{
-			arr_push(&a[2], Int64GetDatum(h->order_id));
-			arr_push(&a[3], Int32GetDatum(h->line_no));
-			arr_push(&a[4], Int64GetDatum(h->item));
-			arr_push(&a[5], Int64GetDatum(h->wh));
-			arr_push(&a[6], h->qty);
-		}
+		else if (!h->is_bo && h->id != 0)
+			rows_add(&rupd, (Datum[]) {Int64GetDatum(h->id), h->qty});
+		else if (!h->is_bo && num_pos(h->qty, p->zero))
+			rows_add(&radd, (Datum[]) {Int64GetDatum(h->order_id), Int32GetDatum(h->line_no),
+				Int64GetDatum(h->item), Int64GetDatum(h->wh), h->qty});
+		else if (h->is_bo && h->id != 0)
+			rows_add(&bupd, (Datum[]) {Int64GetDatum(h->id), h->qty, h->allocated});
+		else if (h->is_bo)
+			newbo[nnew++] = h;
 	}
-	if (a[0].n > 0 && a[0].n <= FEW)
-	{
-		for (k = 0; k < a[0].n; k++)
-		{
-			args[1] = a[0].d[k];
-			args[2] = a[1].d[k];
-			exec(pp.f_res_upd1, args, SPI_OK_UPDATE);
-		}
-	}
-	else if (a[0].n > 0)
-	{
-		args[1] = datum_array(a[0].d, a[0].n, INT8OID);
-		args[2] = datum_array(a[1].d, a[1].n, NUMERICOID);
-		exec(pp.f_res_upd, args, SPI_OK_UPDATE);
-	}
-	if (a[2].n > 0 && a[2].n <= FEW)
-	{
-		for (k = 0; k < a[2].n; k++)
-		{
-			args[1] = a[2].d[k];
-			args[2] = a[3].d[k];
-			args[3] = a[4].d[k];
-			args[4] = a[5].d[k];
-			args[5] = a[6].d[k];
-			exec(pp.f_res_add1, args, SPI_OK_INSERT);
-		}
-	}
-	else if (a[2].n > 0)
-	{
-		args[1] = datum_array(a[2].d, a[2].n, INT8OID);
-		args[2] = datum_array(a[3].d, a[3].n, INT4OID);
-		args[3] = datum_array(a[4].d, a[4].n, INT8OID);
-		args[4] = datum_array(a[5].d, a[5].n, INT8OID);
-		args[5] = datum_array(a[6].d, a[6].n, NUMERICOID);
-		exec(pp.f_res_add, args, SPI_OK_INSERT);
-	}
-
-	/* backorders */
-	memset(a, 0, sizeof(a));
-	for (i = 0; i < p->nholds; i++)
-	{
-		Hold	   *h = p->holds[i];
-
-		if (!h->is_bo || !h->dirty || h->deleted)
-			continue;
-		if (h->id != 0)
-		{
-			arr_push(&a[0], Int64GetDatum(h->id));
-			arr_push(&a[1], h->qty);
-			arr_push(&a[2], h->allocated);
-		}
-	}
-	if (a[0].n > 0)
-	{
-		args[1] = datum_array(a[0].d, a[0].n, INT8OID);
-		args[2] = datum_array(a[1].d, a[1].n, NUMERICOID);
-		args[3] = datum_array(a[2].d, a[2].n, NUMERICOID);
-		exec(pp.f_bo_upd, args, SPI_OK_UPDATE);
-	}
-	memset(a, 0, sizeof(a));
-	{
-		/* new backorders in creation order (their ids follow it) */
-		Hold	  **nb = palloc(sizeof(Hold *) * Max(p->nholds, 1));
-		int			m = 0;
-
-		for (i = 0; i < p->nholds; i++)
-			if (p->holds[i]->is_bo && p->holds[i]->id == 0 && !p->holds[i]->deleted)
-				nb[m++] = p->holds[i];
-		for (i = 1; i < m; i++)
-		{
-			Hold	   *x = nb[i];
-
-			for (k = i; k > 0 && nb[k - 1]->seq > x->seq; k--)
-				nb[k] = nb[k - 1];
-			nb[k] = x;
-		}
-		for (i = 0; i < m; i++)
-		{
-			arr_push(&a[0], Int64GetDatum(nb[i]->order_id));
-			arr_push(&a[1], Int32GetDatum(nb[i]->line_no));
-			arr_push(&a[2], Int64GetDatum(nb[i]->item));
-			arr_push(&a[3], Int64GetDatum(nb[i]->wh));
-			arr_push(&a[4], nb[i]->qty);
-			arr_push(&a[5], Int32GetDatum(nb[i]->priority));
-			arr_push(&a[6], nb[i]->allocated);
-		}
-		if (m > 0)
-		{
-			args[1] = datum_array(a[0].d, m, INT8OID);
-			args[2] = datum_array(a[1].d, m, INT4OID);
-			args[3] = datum_array(a[2].d, m, INT8OID);
-			args[4] = datum_array(a[3].d, m, INT8OID);
-			args[5] = datum_array(a[4].d, m, NUMERICOID);
-			args[6] = datum_array(a[5].d, m, INT4OID);
-			args[7] = datum_array(a[6].d, m, NUMERICOID);
-			exec(pp.f_bo_ins, args, SPI_OK_INSERT);
-		}
-	}
-
-	/* inventory */
-	memset(a, 0, sizeof(a));
+	/* new backorders in creation order: their ids follow it */
+	qsort(newbo, nnew, sizeof(Hold *), hold_seq_cmp);
+	for (i = 0; i < nnew; i++)
+		rows_add(&bins, (Datum[]) {Int64GetDatum(newbo[i]->order_id), Int32GetDatum(newbo[i]->line_no),
+			Int64GetDatum(newbo[i]->item), Int64GetDatum(newbo[i]->wh), newbo[i]->qty,
+			Int32GetDatum(newbo[i]->priority), newbo[i]->allocated});
 	for (i = 0; i < p->ninv; i++)
-	{
-		Inv		   *v = &p->inv[i];
-
-		if (!v->dirty)
-			continue;
-		arr_push(&a[0], Int64GetDatum(v->item));
-		arr_push(&a[1], Int64GetDatum(v->wh));
-		arr_push(&a[2], v->on_hand);
-		arr_push(&a[3], v->reserved);
-		arr_push(&a[4], v->on_order);
-	}
-	if (a[0].n > 0 && a[0].n <= FEW)
-	{
-		for (k = 0; k < a[0].n; k++)
-		{
-			args[1] = a[0].d[k];
-			args[2] = a[1].d[k];
-			args[3] = a[2].d[k];
-			args[4] = a[3].d[k];
-			args[5] = a[4].d[k];
-			exec(pp.f_inv1, args, SPI_OK_UPDATE);
-		}
-	}
-	else if (a[0].n > 0)
-	{
-		args[1] = datum_array(a[0].d, a[0].n, INT8OID);
-		args[2] = datum_array(a[1].d, a[1].n, INT8OID);
-		args[3] = datum_array(a[2].d, a[2].n, NUMERICOID);
-		args[4] = datum_array(a[3].d, a[3].n, NUMERICOID);
-		args[5] = datum_array(a[4].d, a[4].n, NUMERICOID);
-		exec(pp.f_inv, args, SPI_OK_UPDATE);
-	}
-
-	/* lines */
-	memset(a, 0, sizeof(a));
+		if (p->inv[i].dirty)
+			rows_add(&inv, (Datum[]) {Int64GetDatum(p->inv[i].item), Int64GetDatum(p->inv[i].wh),
+				p->inv[i].on_hand, p->inv[i].reserved, p->inv[i].on_order});
 	hash_seq_init(&hs, p->lines);
 	while ((l = hash_seq_search(&hs)) != NULL)
-	{
-		if (!l->dirty || !l->exists)
-			continue;
-		arr_push(&a[0], Int64GetDatum(l->key.order_id));
-		arr_push(&a[1], Int32GetDatum(l->key.line_no));
-		arr_push(&a[2], l->reserved);
-		arr_push(&a[3], l->backordered);
-		arr_push(&a[4], CStringGetTextDatum(l->status == LINE_OPEN ? "open" :
-											l->status == LINE_SHIPPED ? "shipped" : "cancelled"));
-	}
-	if (a[0].n > 0 && a[0].n <= FEW)
-	{
-		for (k = 0; k < a[0].n; k++)
-		{
-			args[1] = a[0].d[k];
-			args[2] = a[1].d[k];
-			args[3] = a[2].d[k];
-			args[4] = a[3].d[k];
-			args[5] = a[4].d[k];
-			exec(pp.f_line1, args, SPI_OK_UPDATE);
-		}
-	}
-	else if (a[0].n > 0)
-	{
-		args[1] = datum_array(a[0].d, a[0].n, INT8OID);
-		args[2] = datum_array(a[1].d, a[1].n, INT4OID);
-		args[3] = datum_array(a[2].d, a[2].n, NUMERICOID);
-		args[4] = datum_array(a[3].d, a[3].n, NUMERICOID);
-		args[5] = datum_array(a[4].d, a[4].n, TEXTOID);
-		exec(pp.f_line, args, SPI_OK_UPDATE);
-	}
+		if (l->dirty && l->exists)
+			rows_add(&lines, (Datum[]) {Int64GetDatum(l->key.order_id), Int32GetDatum(l->key.line_no),
+				l->reserved, l->backordered,
+				CStringGetTextDatum(l->status == LINE_OPEN ? "open" : l->status == LINE_SHIPPED ? "shipped" : "cancelled")});
+
+	rows_write(p, &rdel, pp.f_res_del, NULL, SPI_OK_DELETE);
+	rows_write(p, &bdel, pp.f_bo_del, NULL, SPI_OK_DELETE);
+	rows_write(p, &rupd, pp.f_res_upd, pp.f_res_upd1, SPI_OK_UPDATE);
+	rows_write(p, &radd, pp.f_res_add, pp.f_res_add1, SPI_OK_INSERT);
+	rows_write(p, &bupd, pp.f_bo_upd, NULL, SPI_OK_UPDATE);
+	rows_write(p, &bins, pp.f_bo_ins, NULL, SPI_OK_INSERT);
+	rows_write(p, &inv, pp.f_inv, pp.f_inv1, SPI_OK_UPDATE);
+	rows_write(p, &lines, pp.f_line, pp.f_line1, SPI_OK_UPDATE);
 }
 
 /* ------------------------------------------------------------------------
