@@ -167,8 +167,8 @@ legacy_internal(Relation rel)
  * Do attribute attnum of the two tuples hold different values?  NULL-aware;
  * numeric compared by value (2 = 2.0), everything else by its binary form.
  */
-static bool
-attr_changed(TupleDesc desc, int attnum, HeapTuple oldtup, HeapTuple newtup)
+bool
+crmscm_attr_changed(TupleDesc desc, int attnum, HeapTuple oldtup, HeapTuple newtup)
 {
 	Form_pg_attribute att = TupleDescAttr(desc, attnum - 1);
 	bool		oldnull,
@@ -193,6 +193,51 @@ guard_attnum(TupleDesc desc, const char *name)
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("crmscm_guard: column \"%s\" does not exist", name)));
 	return att;
+}
+
+/*
+ * The UPDATE half of the guard: tenant_id never changes; outside crmscm's
+ * own writes the named columns keep their value (an equal value passes and
+ * the row keeps its own, 2.0 stays 2.0).  Returns the row to store.
+ */
+HeapTuple
+crmscm_guard_update(Relation rel, HeapTuple oldtup, HeapTuple newtup,
+					const char *const *cols, int ncols)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			tenant_att = SPI_fnumber(desc, "tenant_id");
+	int			i;
+
+	if (tenant_att > 0 && crmscm_attr_changed(desc, tenant_att, oldtup, newtup))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
+				 errmsg("cannot change tenant_id of a row of \"%s\"",
+						RelationGetRelationName(rel)),
+				 errdetail("A row belongs to its tenant for life; copy it to the other tenant instead."),
+				 errtable(rel)));
+	if (ncols > 0 && !(crmscm_engine_writing || legacy_internal(rel)))
+	{
+		int		   *atts = palloc(sizeof(int) * ncols);
+		Datum	   *vals = palloc(sizeof(Datum) * ncols);
+		bool	   *nulls = palloc(sizeof(bool) * ncols);
+
+		for (i = 0; i < ncols; i++)
+		{
+			int			att = guard_attnum(desc, cols[i]);
+
+			if (crmscm_attr_changed(desc, att, oldtup, newtup))
+				ereport(ERROR,
+						(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
+						 errmsg("column \"%s\" of \"%s\" is maintained by crmscm and cannot be changed directly",
+								cols[i], RelationGetRelationName(rel)),
+						 errdetail("Writing the value the row holds (as 2 for 2.0) is allowed; any other is not."),
+						 errtable(rel)));
+			atts[i] = att;
+			vals[i] = heap_getattr(oldtup, att, desc, &nulls[i]);
+		}
+		newtup = heap_modify_tuple_by_cols(newtup, desc, ncols, atts, vals, nulls);
+	}
+	return newtup;
 }
 
 /*
@@ -232,41 +277,8 @@ crmscm_guard(PG_FUNCTION_ARGS)
 	writing = crmscm_engine_writing || legacy_internal(rel);
 
 	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-	{
-		HeapTuple	oldtup = trigdata->tg_trigtuple;
-		int			tenant_att = SPI_fnumber(desc, "tenant_id");
-
-		newtup = trigdata->tg_newtuple;
-		if (tenant_att > 0 && attr_changed(desc, tenant_att, oldtup, newtup))
-			ereport(ERROR,
-					(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
-					 errmsg("cannot change tenant_id of a row of \"%s\"",
-							RelationGetRelationName(rel)),
-					 errdetail("A row belongs to its tenant for life; copy it to the other tenant instead.")));
-		if (!writing && trigger->tgnargs > 0)
-		{
-			int		   *cols = palloc(sizeof(int) * trigger->tgnargs);
-			Datum	   *vals = palloc(sizeof(Datum) * trigger->tgnargs);
-			bool	   *nulls = palloc(sizeof(bool) * trigger->tgnargs);
-
-			for (i = 0; i < trigger->tgnargs; i++)
-			{
-				int			att = guard_attnum(desc, trigger->tgargs[i]);
-
-				if (attr_changed(desc, att, oldtup, newtup))
-					ereport(ERROR,
-							(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
-							 errmsg("column \"%s\" of \"%s\" is maintained by crmscm and cannot be changed directly",
-									trigger->tgargs[i], RelationGetRelationName(rel)),
-							 errdetail("Writing the value the row holds (as 2 for 2.0) is allowed; any other is not."),
-							 errtable(rel)));
-				/* an equal value: the row keeps its own (2.0 stays 2.0) */
-				cols[i] = att;
-				vals[i] = heap_getattr(oldtup, att, desc, &nulls[i]);
-			}
-			newtup = heap_modify_tuple_by_cols(newtup, desc, trigger->tgnargs, cols, vals, nulls);
-		}
-	}
+		newtup = crmscm_guard_update(rel, trigdata->tg_trigtuple, trigdata->tg_newtuple,
+									 (const char *const *) trigger->tgargs, trigger->tgnargs);
 	else
 	{
 		newtup = trigdata->tg_trigtuple;

@@ -176,6 +176,22 @@ crmscm_lifetime_mark(PG_FUNCTION_ARGS)
 		newtup = trigdata->tg_newtuple;
 	}
 
+	/* an update that changes nothing the bookkeeping counts (no WHEN clause: see 340_lifetime_triggers.sql) */
+	if (oldtup && newtup)
+	{
+		static const char *const line_cols[] = {"status", "qty", "unit_price", "qty_shipped", "order_id", "tenant_id"};
+		static const char *const order_cols[] = {"status", "customer_id", "ordered_at", "order_id", "tenant_id"};
+		const char *const *cols = is_line ? line_cols : order_cols;
+		int			ncols = is_line ? lengthof(line_cols) : lengthof(order_cols);
+		bool		changed = false;
+		int			k;
+
+		for (k = 0; k < ncols && !changed; k++)
+			changed = crmscm_attr_changed(desc, lt_attnum(desc, cols[k]), oldtup, newtup);
+		if (!changed)
+			return PointerGetDatum(NULL);
+	}
+
 	oldcxt = MemoryContextSwitchTo(TopTransactionContext);
 	if (!is_line)
 	{
@@ -526,6 +542,13 @@ crmscm_lifetime_flush(PG_FUNCTION_ARGS)
 				 errmsg("crmscm_lifetime_flush: not called by trigger manager")));
 	lt_flush(get_func_namespace(fcinfo->flinfo->fn_oid));
 	return PointerGetDatum(NULL);
+}
+
+/* Is anything written down and not yet booked? */
+bool
+lifetime_pending(void)
+{
+	return txn_notes_first_pending(&lt_list) < lt_n;
 }
 
 /* Book what is pending: the last step of the commit pass (reserve.c) */

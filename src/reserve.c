@@ -1324,12 +1324,13 @@ reserve_pass(Oid nsp, bool at_commit)
 	PassArgs	a;
 	MemoryContext old;
 
+	/* the events of a commit after the first find nothing to do */
+	if (!notes_pending() && (!at_commit || !lifetime_pending()))
+		return;
 	engine_set_schema(nsp);
 	memset(&a, 0, sizeof(a));
 	a.nsp = nsp;
 	a.lifetime = at_commit;
-	if (!at_commit && !notes_pending())
-		return;
 	a.cxt = AllocSetContextCreate(CurrentMemoryContext, "crmscm reservation pass", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(a.cxt);
 	if (notes_pending())

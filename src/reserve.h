@@ -17,6 +17,9 @@
 
 #include "access/xact.h"
 #include "fmgr.h"
+#include "access/htup.h"
+#include "access/tupdesc.h"
+#include "utils/relcache.h"
 
 #include "txn_notes.h"
 
@@ -47,6 +50,11 @@ extern Oid	crmscm_schema_of(FunctionCallInfo fcinfo);
 /* Refuse a trigger fired by another table than crmscm's own (or its Citus shard) */
 extern void crmscm_check_table(FunctionCallInfo fcinfo, const char *table);
 extern void engine_end(EngineScope *scope);
+
+/* The UPDATE half of the guard (guard.c): the row to store */
+extern HeapTuple crmscm_guard_update(Relation rel, HeapTuple oldtup, HeapTuple newtup,
+									 const char *const *cols, int ncols);
+extern bool crmscm_attr_changed(TupleDesc desc, int attnum, HeapTuple oldtup, HeapTuple newtup);
 
 /* ---- notes (reserve_notes.c) ------------------------------------------ */
 
@@ -104,5 +112,6 @@ extern bool num_is_zero(Datum a);
 
 /* Lifetime bookkeeping of the commit (lifetime_tracking.c) */
 extern void lifetime_flush_pending(Oid nsp);
+extern bool lifetime_pending(void);
 
 #endif							/* CRMSCM_RESERVE_H */

@@ -412,11 +412,7 @@ crmscm_lines_inserted(PG_FUNCTION_ARGS)
 	return PointerGetDatum(tup);
 }
 
-/*
- * BEFORE UPDATE OR DELETE FOR EACH ROW on sales_order_lines (for UPDATE,
- * WHEN the quantity, status, item or warehouse changed): note the line.
- * A deleted line is noted when it held stock.
- */
+/* BEFORE DELETE FOR EACH ROW on sales_order_lines: a line that held stock is noted */
 PG_FUNCTION_INFO_V1(crmscm_line_changed);
 Datum
 crmscm_line_changed(PG_FUNCTION_ARGS)
@@ -448,6 +444,118 @@ crmscm_line_changed(PG_FUNCTION_ARGS)
 			 get_int4(tup, desc, "line_no"), get_int8(tup, desc, "item_id", NULL));
 	MemoryContextSwitchTo(old);
 	return PointerGetDatum(ret);
+}
+
+static const char *const line_guarded[] = {"qty_reserved", "qty_backordered", "qty_shipped"};
+
+static char *
+num_text(Datum d)
+{
+	return DatumGetCString(DirectFunctionCall1(numeric_out, d));
+}
+
+/*
+ * BEFORE UPDATE FOR EACH ROW on sales_order_lines, every update: the guard
+ * of the columns crmscm maintains, the rules for changing a line, and the
+ * note for the commit pass.  One C trigger without a WHEN clause instead of
+ * three: a WHEN clause is read and planned again for every statement, and
+ * the engine's own writes of the line end here at the first test.
+ */
+PG_FUNCTION_INFO_V1(crmscm_line_update);
+Datum
+crmscm_line_update(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	TupleDesc	desc;
+	HeapTuple	oldtup,
+				newtup;
+	bool		isnull,
+				relevant;
+	int64		tenant,
+				order_id;
+	int32		line_no;
+	Datum		ostatus,
+				nstatus;
+
+	check_trigger(fcinfo, "crmscm_line_update");
+	crmscm_check_table(fcinfo, "sales_order_lines");
+	rel = trigdata->tg_relation;
+	desc = RelationGetDescr(rel);
+	oldtup = trigdata->tg_trigtuple;
+	newtup = crmscm_guard_update(rel, oldtup, trigdata->tg_newtuple, line_guarded, lengthof(line_guarded));
+	if (crmscm_engine_writing)
+		return PointerGetDatum(newtup);
+
+	relevant = crmscm_attr_changed(desc, col(desc, "qty"), oldtup, newtup) ||
+		crmscm_attr_changed(desc, col(desc, "status"), oldtup, newtup) ||
+		crmscm_attr_changed(desc, col(desc, "item_id"), oldtup, newtup) ||
+		crmscm_attr_changed(desc, col(desc, "warehouse_id"), oldtup, newtup) ||
+		crmscm_attr_changed(desc, col(desc, "order_id"), oldtup, newtup) ||
+		crmscm_attr_changed(desc, col(desc, "line_no"), oldtup, newtup);
+	tenant = get_int8(oldtup, desc, "tenant_id", NULL);
+	order_id = get_int8(oldtup, desc, "order_id", NULL);
+	line_no = get_int4(oldtup, desc, "line_no");
+	if (relevant)
+	{
+		char		ost;
+
+		if (get_int8(newtup, desc, "order_id", NULL) != order_id || get_int4(newtup, desc, "line_no") != line_no)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
+					 errmsg("cannot move line %d of order " INT64_FORMAT " to another order or line number", line_no, order_id),
+					 errtable(rel)));
+		ostatus = get_datum(oldtup, desc, "status", &isnull);
+		nstatus = get_datum(newtup, desc, "status", &isnull);
+		if (!text_is(ostatus, "open"))
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("line %d of order " INT64_FORMAT " is %s: its quantity, item, warehouse and status are final",
+							line_no, order_id, TextDatumGetCString(ostatus)),
+					 errtable(rel)));
+		if (!text_is(nstatus, "open") && !text_is(nstatus, "cancelled"))
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("cannot set line %d of order " INT64_FORMAT " to %s", line_no, order_id, TextDatumGetCString(nstatus)),
+					 errhint("Lines become shipped through crmscm.ship(); users may only cancel them."),
+					 errtable(rel)));
+		ost = order_status_for_line(tenant, order_id, crmscm_schema_of(fcinfo));
+		if (ost == 'x' || ost == 'l')
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("order " INT64_FORMAT " is %s: its lines cannot change", order_id,
+							ost == 'x' ? "cancelled" : "closed"),
+					 errtable(rel)));
+		if (ost == 'c')
+		{
+			Datum		nqty = get_datum(newtup, desc, "qty", &isnull);
+			Datum		shipped = get_datum(oldtup, desc, "qty_shipped", &isnull);
+
+			if (crmscm_attr_changed(desc, col(desc, "item_id"), oldtup, newtup) ||
+				crmscm_attr_changed(desc, col(desc, "warehouse_id"), oldtup, newtup))
+				ereport(ERROR,
+						(errcode(ERRCODE_CHECK_VIOLATION),
+						 errmsg("cannot change the item or warehouse of line %d of confirmed order " INT64_FORMAT,
+								line_no, order_id),
+						 errhint("Cancel the line and add a new one."),
+						 errtable(rel)));
+			if (num_cmp(nqty, shipped) < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_CHECK_VIOLATION),
+						 errmsg("qty %s of line %d of order " INT64_FORMAT " is below the %s units already shipped",
+								num_text(nqty), line_no, order_id, num_text(shipped)),
+						 errtable(rel)));
+		}
+	}
+	/* note it (any change of a waiting line too: units set aside become its reservation) */
+	if (relevant || !num_is_zero(get_datum(oldtup, desc, "qty_backordered", &isnull)))
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+
+		note_add(NOTE_LINE, tenant, order_id, line_no, get_int8(newtup, desc, "item_id", NULL));
+		MemoryContextSwitchTo(old);
+	}
+	return PointerGetDatum(newtup);
 }
 
 /* ------------------------------------------------------------------------

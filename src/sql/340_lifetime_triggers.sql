@@ -280,21 +280,13 @@ CREATE OR REPLACE TRIGGER "Lifetime_mark_order"
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._lifetime_mark('order');
 CREATE OR REPLACE TRIGGER "Lifetime_mark_order_upd"
 	AFTER UPDATE ON @extschema@.sales_orders
-	FOR EACH ROW
-	WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.customer_id IS DISTINCT FROM NEW.customer_id
-		  OR OLD.ordered_at IS DISTINCT FROM NEW.ordered_at OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id
-		  OR OLD.order_id IS DISTINCT FROM NEW.order_id)
-	EXECUTE FUNCTION @extschema@._lifetime_mark('order');
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._lifetime_mark('order');
 CREATE OR REPLACE TRIGGER "Lifetime_mark_line"
 	AFTER INSERT OR DELETE ON @extschema@.sales_order_lines
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._lifetime_mark('line');
 CREATE OR REPLACE TRIGGER "Lifetime_mark_line_upd"
 	AFTER UPDATE ON @extschema@.sales_order_lines
-	FOR EACH ROW
-	WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.qty IS DISTINCT FROM NEW.qty
-		  OR OLD.unit_price IS DISTINCT FROM NEW.unit_price OR OLD.qty_shipped IS DISTINCT FROM NEW.qty_shipped
-		  OR OLD.order_id IS DISTINCT FROM NEW.order_id OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id)
-	EXECUTE FUNCTION @extschema@._lifetime_mark('line');
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._lifetime_mark('line');
 
 -- At commit the pass of 330_commit_pass.sql books what these triggers wrote
 -- down (src/reserve.c calls the bookkeeping after the stock work).

@@ -33,6 +33,8 @@ END $guard$;
 
 -- the statement-time stock triggers of 0.2.0 and their PL/pgSQL rules
 DROP TRIGGER IF EXISTS sales_order_lines_reserve ON @extschema@.sales_order_lines;
+DROP TRIGGER IF EXISTS sales_order_lines_guard ON @extschema@.sales_order_lines;
+DROP TRIGGER IF EXISTS sales_order_lines_check_update ON @extschema@.sales_order_lines;
 DROP TRIGGER IF EXISTS sales_order_lines_adjust ON @extschema@.sales_order_lines;
 DROP TRIGGER IF EXISTS sales_order_lines_release ON @extschema@.sales_order_lines;
 DROP TRIGGER IF EXISTS sales_orders_confirm_cancel ON @extschema@.sales_orders;
