@@ -74,12 +74,11 @@ static TxnNoteList lt_list = TXN_NOTE_LIST(LtNote, "customer_lifetime bookkeepin
 
 /*
  * Prepared statements, per schema: the call of _lifetime_apply (the general
- * path), and the two statements of the fast path.
+ * path), and the one statement of the fast path (order, customer, day).
  */
 #define LT_PLAN_APPLY 0
 #define LT_PLAN_ORDER 1			/* the order's booking and the customer */
-#define LT_PLAN_DAY 2
-#define LT_NPLANS 3
+#define LT_NPLANS 2
 static SPIPlanPtr lt_plans[LT_NPLANS];
 static Oid	lt_plan_nsp = InvalidOid;
 
@@ -286,7 +285,6 @@ lt_prepare(Oid nsp, Oid *argtypes)
 	char	   *nspname;
 	StringInfoData sql;
 	Oid			oargtypes[2 + 2 * LT_NCOLS];
-	Oid			cargtypes[5] = {INT8OID, INT8OID, DATEOID, NUMERICOID, NUMERICOID};
 	int			i,
 				k;
 
@@ -373,24 +371,28 @@ lt_prepare(Oid nsp, Oid *argtypes)
 								 "  FROM p"
 								 " WHERE p.moved AND cl.tenant_id OPERATOR(pg_catalog.=) $1"
 								 "   AND cl.customer_id OPERATOR(pg_catalog.=) p.customer_id"
+								 " RETURNING p.customer_id, p.purchase_day, p.da, p.dsh"
+								 "), d AS ("
+
+				/*
+				 * The day, under the customer's lock: it reads the
+				 * customer's update, so that one runs (and locks) first.
+				 */
+								 "UPDATE %s.customer_purchase_days pd"
+								 "   SET amount = pd.amount OPERATOR(pg_catalog.+) c.da,"
+								 "       shipped_amount = pd.shipped_amount OPERATOR(pg_catalog.+) c.dsh"
+								 "  FROM c"
+								 " WHERE pd.tenant_id OPERATOR(pg_catalog.=) $1 AND pd.customer_id OPERATOR(pg_catalog.=) c.customer_id"
+								 "   AND pd.purchase_day OPERATOR(pg_catalog.=) c.purchase_day"
 								 ") SELECT p.customer_id, p.purchase_day, p.da, p.dsh, p.moved FROM p",
-								 q, q, q, q, q, q);
+								 q, q, q, q, q, q, q);
 				oargtypes[0] = INT8OID;
 				oargtypes[1] = INT8OID;
 				for (k = 0; k < 2 * LT_NCOLS; k++)
 					oargtypes[2 + k] = argtypes[3 + k];
 				plan = SPI_prepare(sql.data, 2 + 2 * LT_NCOLS, oargtypes);
 				break;
-			default:
-				appendStringInfo(&sql,
-								 "UPDATE %s.customer_purchase_days p"
-								 "   SET amount = p.amount OPERATOR(pg_catalog.+) $4,"
-								 "       shipped_amount = p.shipped_amount OPERATOR(pg_catalog.+) $5"
-								 " WHERE p.tenant_id OPERATOR(pg_catalog.=) $1 AND p.customer_id OPERATOR(pg_catalog.=) $2"
-								 "   AND p.purchase_day OPERATOR(pg_catalog.=) $3",
-								 q);
-				plan = SPI_prepare(sql.data, 5, cargtypes);
-				break;
+
 		}
 		if (plan == NULL)
 			elog(ERROR, "crmscm lifetime bookkeeping: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
@@ -497,24 +499,7 @@ lt_flush(Oid nsp)
 			elog(ERROR, "crmscm lifetime bookkeeping: order totals update failed: %s", SPI_result_code_string(ret));
 		if (SPI_processed == 1)
 		{
-			TupleDesc	desc = SPI_tuptable->tupdesc;
-			HeapTuple	tup = SPI_tuptable->vals[0];
-			bool		isnull;
-			Datum		cargs[5];
-			bool		moved;
-
-			cargs[0] = tenant[0];
-			cargs[1] = SPI_getbinval(tup, desc, 1, &isnull);	/* customer */
-			cargs[2] = SPI_getbinval(tup, desc, 2, &isnull);	/* day */
-			cargs[3] = SPI_getbinval(tup, desc, 3, &isnull);	/* amount delta */
-			cargs[4] = SPI_getbinval(tup, desc, 4, &isnull);	/* shipped delta */
-			moved = DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull));
-			if (moved)
-			{
-				ret = SPI_execute_plan(lt_plans[LT_PLAN_DAY], cargs, NULL, false, 0);
-				if (ret != SPI_OK_UPDATE)
-					elog(ERROR, "crmscm lifetime bookkeeping: day update failed: %s", SPI_result_code_string(ret));
-			}
+			/* booked: order, customer and day in that one statement */
 			SPI_finish();
 			return;
 		}
