@@ -126,17 +126,23 @@ pass_plans(Oid nsp)
 	pp.lines = plan(psprintf(
 		"SELECT l.order_id, l.line_no, l.item_id, l.qty, l.qty_shipped, l.qty_reserved, l.qty_backordered,"
 		"       l.status, l.warehouse_id, o.status, o.priority, o.ship_to"
+		"       ,(SELECT pg_catalog.array_agg(w.warehouse_id ORDER BY w.warehouse_id) FROM %s.warehouses w WHERE w.tenant_id" EQ "$1)"
+		"       ,(SELECT pg_catalog.array_agg(%s.latitude(w.location) ORDER BY w.warehouse_id) FROM %s.warehouses w WHERE w.tenant_id" EQ "$1)"
+		"       ,(SELECT pg_catalog.array_agg(%s.longitude(w.location) ORDER BY w.warehouse_id) FROM %s.warehouses w WHERE w.tenant_id" EQ "$1)"
 		"  FROM %s.sales_order_lines l"
 		"  JOIN %s.sales_orders o ON o.tenant_id" EQ "l.tenant_id AND o.order_id" EQ "l.order_id"
-		" WHERE l.tenant_id" EQ "$1 AND l.order_id" EQ "ANY ($2)", s, s), 2, t);
+		" WHERE l.tenant_id" EQ "$1 AND l.order_id" EQ "ANY ($2)", s, s, s, s, s, s, s), 2, t);
 
 	/* noted lines by key (an order's other lines are not read) */
 	pp.lines_by_key = plan(psprintf(
 		"SELECT l.order_id, l.line_no, l.item_id, l.qty, l.qty_shipped, l.qty_reserved, l.qty_backordered,"
 		"       l.status, l.warehouse_id, o.status, o.priority, o.ship_to"
+		"       ,(SELECT pg_catalog.array_agg(w.warehouse_id ORDER BY w.warehouse_id) FROM %s.warehouses w WHERE w.tenant_id" EQ "$1)"
+		"       ,(SELECT pg_catalog.array_agg(%s.latitude(w.location) ORDER BY w.warehouse_id) FROM %s.warehouses w WHERE w.tenant_id" EQ "$1)"
+		"       ,(SELECT pg_catalog.array_agg(%s.longitude(w.location) ORDER BY w.warehouse_id) FROM %s.warehouses w WHERE w.tenant_id" EQ "$1)"
 		"  FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) AS k(o, n)"
 		"  JOIN %s.sales_order_lines l ON l.tenant_id" EQ "$1 AND l.order_id" EQ "k.o AND l.line_no" EQ "k.n"
-		"  JOIN %s.sales_orders o ON o.tenant_id" EQ "$1 AND o.order_id" EQ "l.order_id", s, s), 3,
+		"  JOIN %s.sales_orders o ON o.tenant_id" EQ "$1 AND o.order_id" EQ "l.order_id", s, s, s, s, s, s, s), 3,
 		(Oid[]) {INT8OID, INT8ARRAYOID, INT4ARRAYOID});
 
 	pp.lock = plan(psprintf(
@@ -437,6 +443,47 @@ load_warehouses(Pass *p)
 
 
 /*
+ * The tenant's warehouses, which the line queries return with every row
+ * (columns 13-15: ids, latitudes and longitudes in id order), so that they
+ * cost no statement of their own
+ */
+static void
+warehouses_from_row(Pass *p, SPITupleTable *tt)
+{
+	bool		isnull[3];
+	Datum		d[3];
+	Datum	   *ids = NULL,
+			   *lat = NULL,
+			   *lon = NULL;
+	bool	   *latnull = NULL,
+			   *lonnull = NULL;
+	int			n = 0,
+				k;
+
+	for (k = 0; k < 3; k++)
+		d[k] = SPI_getbinval(tt->vals[0], tt->tupdesc, 13 + k, &isnull[k]);
+	if (!isnull[0])
+	{
+		deconstruct_array(DatumGetArrayTypeP(d[0]), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &ids, NULL, &n);
+		deconstruct_array(DatumGetArrayTypeP(d[1]), FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &lat, &latnull, &k);
+		deconstruct_array(DatumGetArrayTypeP(d[2]), FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &lon, &lonnull, &k);
+	}
+	p->whs = palloc(sizeof(Wh) * Max(n, 1));
+	p->nwh = n;
+	for (k = 0; k < n; k++)
+	{
+		p->whs[k].id = DatumGetInt64(ids[k]);
+		p->whs[k].has_loc = !latnull[k] && !lonnull[k];
+		if (p->whs[k].has_loc)
+		{
+			p->whs[k].loc.lat = DatumGetFloat8(lat[k]);
+			p->whs[k].loc.lon = DatumGetFloat8(lon[k]);
+		}
+	}
+	p->whs_loaded = true;
+}
+
+/*
  * Read the lines to reconcile, with their order: the noted lines by key
  * (keys != NULL), or every line of the given orders.
  */
@@ -462,6 +509,8 @@ load_lines(Pass *p, int64 *orders, int32 *lines, int n)
 	else
 		exec(pp.lines, args, SPI_OK_SELECT);
 	tt = SPI_tuptable;
+	if (SPI_processed > 0 && !p->whs_loaded)
+		warehouses_from_row(p, tt);
 	for (r = 0; r < SPI_processed; r++)
 	{
 		bool		isnull,
