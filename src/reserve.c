@@ -118,7 +118,7 @@ pass_plans(Oid nsp)
 	t[1] = INT8ARRAYOID;
 	pp.lines = plan(psprintf(
 		"SELECT l.order_id, l.line_no, l.item_id, l.qty, l.qty_shipped, l.qty_reserved, l.qty_backordered,"
-		"       l.status, l.warehouse_id, o.status, o.priority, o.ship_to"
+		"       l.status, l.warehouse_id, o.status, o.priority, o.ship_to, o.fill_policy"
 		"  FROM %s.sales_order_lines l"
 		"  JOIN %s.sales_orders o ON o.tenant_id" EQ "l.tenant_id AND o.order_id" EQ "l.order_id"
 		" WHERE l.tenant_id" EQ "$1 AND l.order_id" EQ "ANY ($2)", s, s), 2, t);
@@ -402,6 +402,9 @@ load_lines(Pass *p, int64 *orders, int norders)
 			o->ship_null = isnull;
 			if (!isnull)
 				o->ship_to = *DatumGetGeoPointP(d);
+			/* #15 fill policy */
+			d = SPI_getbinval(tt->vals[r], tt->tupdesc, 13, &isnull);
+			o->all_or_nothing = !isnull && strcmp(TextDatumGetCString(d), "all_or_nothing") == 0;
 		}
 		l->exists = true;
 		l->ord = o;
@@ -436,6 +439,7 @@ hold_from_row(Pass *p, SPITupleTable *tt, uint64 r, bool is_bo)
 		h->priority = DatumGetInt32(SPI_getbinval(tt->vals[r], tt->tupdesc, 8, &isnull));
 		h->created_at = DatumGetTimestampTz(SPI_getbinval(tt->vals[r], tt->tupdesc, 9, &isnull));
 	}
+	h->qty0 = h->qty;			/* #15 */
 	if (p->nholds == p->capholds)
 	{
 		p->capholds = p->capholds ? p->capholds * 2 : 64;
@@ -512,6 +516,7 @@ lock_inventory(Pass *p, int64 *items, int nitems)
 		v->on_order = col_num(tt, r, 5);
 		v->avail0 = available(v);
 		v->moved = p->zero;
+		v->on_order0 = v->on_order; /* #15 */
 	}
 	SPI_freetuptable(tt);
 }
@@ -1137,6 +1142,7 @@ tenant_pass(Pass *p, Note *ns, int n)
 		reconcile(p, rec[i]);
 	}
 	settle(p);
+	check_fill_policy(p, rec, nrec);	/* #15 all_or_nothing */
 
 	/* 8. on hand never below reserved */
 	for (i = 0; i < p->ninv; i++)
@@ -1228,6 +1234,7 @@ pass_body(void *arg)
 			p.tenant = ns[first].tenant;
 			p.cxt = tcxt;
 			p.zero = num_zero();
+			p.nsp = a->nsp;		/* #15 */
 			tenant_pass(&p, &ns[first], k - first);
 			MemoryContextSwitchTo(o2);
 			MemoryContextDelete(tcxt);
