@@ -242,7 +242,8 @@ crmscm_guard(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
 					 errmsg("cannot change tenant_id of a row of \"%s\"",
 							RelationGetRelationName(rel)),
-					 errdetail("A row belongs to its tenant for life; copy it to the other tenant instead.")));
+					 errdetail("A row belongs to its tenant for life; copy it to the other tenant instead."),
+					 errtableconstraint(rel, "tenant_id_fixed")));
 		if (!writing && trigger->tgnargs > 0)
 		{
 			int		   *cols = palloc(sizeof(int) * trigger->tgnargs);
@@ -259,7 +260,7 @@ crmscm_guard(PG_FUNCTION_ARGS)
 							 errmsg("column \"%s\" of \"%s\" is maintained by crmscm and cannot be changed directly",
 									trigger->tgargs[i], RelationGetRelationName(rel)),
 							 errdetail("Writing the value the row holds (as 2 for 2.0) is allowed; any other is not."),
-							 errtable(rel)));
+							 errtableconstraint(rel, "guarded_column")));
 				/* an equal value: the row keeps its own (2.0 stays 2.0) */
 				cols[i] = att;
 				vals[i] = heap_getattr(oldtup, att, desc, &nulls[i]);
@@ -285,7 +286,7 @@ crmscm_guard(PG_FUNCTION_ARGS)
 							 errmsg("column \"%s\" of \"%s\" is maintained by crmscm and must be 0 on insert",
 									trigger->tgargs[i], RelationGetRelationName(rel)),
 							 errhint("Write stock moves (crmscm.stock_moves) to change stock."),
-							 errtable(rel)));
+							 errtableconstraint(rel, "guarded_column")));
 			}
 		}
 	}

@@ -1156,11 +1156,13 @@ tenant_pass(Pass *p, Note *ns, int n)
 						(errcode(ERRCODE_CHECK_VIOLATION),
 						 errmsg("adjustment of %s for item " INT64_FORMAT " in warehouse " INT64_FORMAT " would leave on hand below reserved stock",
 								DatumGetCString(DirectFunctionCall1(numeric_out, v->moved)), v->item, v->wh),
-						 errhint("Cancel or ship reservations first; on hand must stay >= reserved.")));
+						 errhint("Cancel or ship reservations first; on hand must stay >= reserved."),
+						 err_generic_string(PG_DIAG_CONSTRAINT_NAME, "inventory_reserved_range")));
 			ereport(ERROR,
 					(errcode(ERRCODE_CHECK_VIOLATION),
 					 errmsg("item " INT64_FORMAT " in warehouse " INT64_FORMAT " would have less on hand than reserved",
-							v->item, v->wh)));
+							v->item, v->wh),
+					 err_generic_string(PG_DIAG_CONSTRAINT_NAME, "inventory_reserved_range")));
 		}
 	}
 

@@ -466,7 +466,7 @@ crmscm_lines_inserted(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("cannot add line %d to order " INT64_FORMAT ": the order is cancelled",
 						line_no, order_id),
-				 errtable(trigdata->tg_relation)));
+				 errtableconstraint(trigdata->tg_relation, "line_order_final")));
 	else if (ost == 'l')
 	{
 		/* history import: shipped (qty_shipped = qty) or cancelled lines, no stock */
@@ -478,7 +478,7 @@ crmscm_lines_inserted(PG_FUNCTION_ARGS)
 					 errmsg("cannot add line %d to order " INT64_FORMAT ": the order is closed",
 							line_no, order_id),
 					 errhint("Lines of closed orders are history: status shipped with qty_shipped = qty, or cancelled."),
-					 errtable(trigdata->tg_relation)));
+					 errtableconstraint(trigdata->tg_relation, "line_order_final")));
 	}
 	else if (!(text_is(status, "open") && num_is_zero(res) && num_is_zero(bo) && num_is_zero(shipped)))
 		ereport(ERROR,
@@ -486,7 +486,7 @@ crmscm_lines_inserted(PG_FUNCTION_ARGS)
 				 errmsg("new line %d of order " INT64_FORMAT " must be open with nothing reserved, backordered or shipped",
 						line_no, order_id),
 				 errhint("crmscm maintains status and the qty_* columns; history goes into closed orders."),
-				 errtable(trigdata->tg_relation)));
+				 errtableconstraint(trigdata->tg_relation, "guarded_column")));
 	else if (ost == 'c')
 	{
 		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
@@ -642,7 +642,7 @@ crmscm_move_inserted(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("shipment moves are written by crmscm.ship()"),
 				 errhint("Use crmscm.ship(order_id, line_no, qty), or a negative adjustment for losses."),
-				 errtable(trigdata->tg_relation)));
+				 errtableconstraint(trigdata->tg_relation, "shipment_via_ship")));
 	old = MemoryContextSwitchTo(TopTransactionContext);
 	note = note_add(NOTE_MOVE, get_int8(tup, desc, "tenant_id", NULL), get_int8(tup, desc, "item_id", NULL),
 					get_int8(tup, desc, "warehouse_id", NULL), 0);

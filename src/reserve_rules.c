@@ -171,7 +171,8 @@ backorder_wh(Pass *p, Line *l)
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("tenant " INT64_FORMAT " has no warehouse to reserve or backorder item " INT64_FORMAT,
 						p->tenant, l->item),
-				 errhint("Create a warehouse first.")));
+				 errhint("Create a warehouse first."),
+				 err_generic_string(PG_DIAG_CONSTRAINT_NAME, "warehouse_required")));
 	return l->ord->rank[0];
 }
 

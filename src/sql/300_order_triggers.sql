@@ -46,32 +46,32 @@ BEGIN
 	END IF;
 	IF NEW.order_id <> OLD.order_id OR NEW.line_no <> OLD.line_no THEN
 		RAISE EXCEPTION 'cannot move line % of order % to another order or line number', OLD.line_no, OLD.order_id
-			USING ERRCODE = 'integrity_constraint_violation';
+			USING CONSTRAINT = 'line_key_fixed', ERRCODE = 'integrity_constraint_violation';
 	END IF;
 	IF OLD.status <> 'open' THEN
 		RAISE EXCEPTION 'line % of order % is %: its quantity, item, warehouse and status are final', OLD.line_no, OLD.order_id, OLD.status
-			USING ERRCODE = 'check_violation';
+			USING CONSTRAINT = 'line_final', ERRCODE = 'check_violation';
 	END IF;
 	IF NEW.status <> OLD.status AND NEW.status <> 'cancelled' THEN
 		RAISE EXCEPTION 'cannot set line % of order % to %', OLD.line_no, OLD.order_id, NEW.status
-			USING ERRCODE = 'check_violation',
+			USING CONSTRAINT = 'line_status_transition', ERRCODE = 'check_violation',
 			      HINT = 'Lines become shipped through crmscm.ship(); users may only cancel them.';
 	END IF;
 	SELECT o.status INTO v_status FROM @extschema@.sales_orders o
 	 WHERE o.tenant_id = OLD.tenant_id AND o.order_id = OLD.order_id;
 	IF v_status IN ('cancelled', 'closed') THEN
 		RAISE EXCEPTION 'order % is %: its lines cannot change', OLD.order_id, v_status
-			USING ERRCODE = 'check_violation';
+			USING CONSTRAINT = 'line_order_final', ERRCODE = 'check_violation';
 	END IF;
 	IF v_status = 'confirmed' THEN
 		IF NEW.item_id <> OLD.item_id OR NEW.warehouse_id IS DISTINCT FROM OLD.warehouse_id THEN
 			RAISE EXCEPTION 'cannot change the item or warehouse of line % of confirmed order %', OLD.line_no, OLD.order_id
-				USING ERRCODE = 'check_violation',
+				USING CONSTRAINT = 'line_item_fixed', ERRCODE = 'check_violation',
 				      HINT = 'Cancel the line and add a new one.';
 		END IF;
 		IF NEW.qty < OLD.qty_shipped THEN
 			RAISE EXCEPTION 'qty % of line % of order % is below the % units already shipped', NEW.qty, OLD.line_no, OLD.order_id, OLD.qty_shipped
-				USING ERRCODE = 'check_violation';
+				USING CONSTRAINT = 'line_qty_shipped', ERRCODE = 'check_violation';
 		END IF;
 	END IF;
 	RETURN NEW;
@@ -129,14 +129,14 @@ BEGIN
 	IF NOT ((OLD.status = 'draft' AND NEW.status IN ('confirmed', 'cancelled'))
 	        OR (OLD.status = 'confirmed' AND NEW.status IN ('cancelled', 'closed'))) THEN
 		RAISE EXCEPTION 'cannot change status of order % from % to %', OLD.order_id, OLD.status, NEW.status
-			USING ERRCODE = 'check_violation',
+			USING CONSTRAINT = 'order_status_transition', ERRCODE = 'check_violation',
 			      HINT = 'draft -> confirmed | cancelled; confirmed -> cancelled | closed.';
 	END IF;
 	IF NEW.status = 'closed' AND EXISTS (
 		SELECT 1 FROM @extschema@.sales_order_lines l
 		 WHERE l.tenant_id = OLD.tenant_id AND l.order_id = OLD.order_id AND l.status = 'open') THEN
 		RAISE EXCEPTION 'cannot close order %: it has open lines', OLD.order_id
-			USING ERRCODE = 'check_violation',
+			USING CONSTRAINT = 'order_close_open_lines', ERRCODE = 'check_violation',
 			      HINT = 'Ship or cancel every line first.';
 	END IF;
 	RETURN NEW;

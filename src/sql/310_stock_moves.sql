@@ -14,7 +14,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	RAISE EXCEPTION 'stock moves are a ledger: they cannot be updated or deleted'
-		USING ERRCODE = 'check_violation',
+		USING CONSTRAINT = 'stock_moves_ledger', ERRCODE = 'check_violation',
 		      HINT = 'Write a correcting adjustment move instead.';
 END
 $$;

@@ -20,6 +20,9 @@ CREATE OR REPLACE TRIGGER "Line_defaults"
 	BEFORE INSERT ON @extschema@.sales_order_lines
 	FOR EACH ROW WHEN (NEW.line_no IS NULL OR NEW.unit_price IS NULL)
 	EXECUTE FUNCTION @extschema@._line_defaults();
+-- also under session_replication_role = replica (imports with the engine's
+-- triggers off): the defaults belong to the columns, not to the engine
+ALTER TABLE @extschema@.sales_order_lines ENABLE ALWAYS TRIGGER "Line_defaults";
 
 -- ---------------------------------------------------------------------
 -- fill policy: fixed once the order is confirmed (the rule itself is the
@@ -58,7 +61,7 @@ RETURNS TABLE (line_no int, item_id bigint, qty numeric, warehouse_id bigint,
 	AS 'MODULE_PATHNAME', $$crmscm_order_availability$$
 	LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.order_availability(bigint) IS
-	'Dry run: per line and warehouse, what confirming the order now would reserve and backorder, by the reservation engine''s own rules on the committed stock; locks and changes nothing (a draft order is taken as confirmed; line_complete: nothing of the line would wait)';
+	'Dry run: per line and warehouse, what confirming the order now would reserve and backorder, by the reservation engine''s own rules on the committed stock; locks and changes nothing (a draft order is taken as confirmed; line_complete: nothing of the line would wait; warehouse_id NULL: the line holds nothing; order_id NULL: 22004)';
 
 -- ---------------------------------------------------------------------
 -- crmscm.place_order(customer_id, lines jsonb, ...): an order and its lines
@@ -158,4 +161,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.place_order(bigint, jsonb, text, @extschema@.geopoint, int, text) IS
-	'Create an order with its lines in one call ([{"item_id", "qty", "warehouse_id"?, "unit_price"?}, ...]; ship_to and priority default to the customer''s) and reserve it now: returns each line with qty_reserved and qty_backordered (runs the reservation pass, like reserve_pending(): the transaction keeps its inventory locks until it ends)';
+	'Create an order with its lines in one call ([{"item_id", "qty", "warehouse_id"?, "unit_price"?}, ...]; ship_to and priority default to the customer''s) and reserve it now: returns each line with qty_reserved and qty_backordered (runs the reservation pass, like reserve_pending(): the transaction keeps its inventory locks until it ends); customer_id, lines, status or fill_policy NULL: 22004/22023; ship_to, priority NULL: the customer''s; a line''s unit_price NULL or absent: the item''s';
