@@ -214,7 +214,8 @@ notify_reorder(Pass *p)
 		reorder_plan = plan;
 		reorder_nsp = p->nsp;
 	}
-	rc = SPI_execute_plan(reorder_plan, args, NULL, true, 0);
+	/* not read-only: the statement must see what the flush just wrote */
+	rc = SPI_execute_plan(reorder_plan, args, NULL, false, 0);
 	AtEOXact_GUC(true, nest);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "crmscm events: reading reorder_suggestions failed: %s", SPI_result_code_string(rc));
