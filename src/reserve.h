@@ -102,6 +102,9 @@ extern Datum num_sub(Datum a, Datum b);
 extern Datum num_zero(void);
 extern bool num_is_zero(Datum a);
 
+/* #15: registers crmscm.reorder_events (reserve_events.c); from _PG_init */
+extern void crmscm_define_events_settings(void);
+
 /* Lifetime bookkeeping of the commit (lifetime_tracking.c) */
 extern void lifetime_flush_pending(Oid nsp);
 

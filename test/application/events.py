@@ -175,6 +175,11 @@ with w:
         w.rollback()
 got = drain(lis)
 ok(reorders(got) == [], "a crossing in a transaction that rolls back: no event", got)
+# the same crossing committed by a session with crmscm.reorder_events off (the default)
+tx(own, "SELECT * FROM crmscm.place_order(%s, %s)", (cust, json.dumps([{"item_id": item2, "qty": 60}])))
+got = drain(lis)
+ok(reorders(got) == [] and tx(own, "SELECT current_setting('crmscm.reorder_events')")[0][0] == "off",
+   "crmscm.reorder_events off (the default): no reorder event", got)
 
 print("1..%d" % n)
 sys.exit(1 if failed else 0)

@@ -24,5 +24,7 @@ DROP ROLE IF EXISTS ev_w1;
 DROP ROLE IF EXISTS ev_r1;
 CREATE ROLE ev_w1 LOGIN IN ROLE crmscm_writer, crmscm_tenant_1;
 CREATE ROLE ev_r1 LOGIN IN ROLE crmscm_reader, crmscm_tenant_1;
+-- the reorder event is off by default (it evaluates reorder_suggestions)
+ALTER ROLE ev_w1 SET crmscm.reorder_events = on;
 SQL
 /usr/bin/python3 test/application/events.py "$db"
