@@ -16,7 +16,9 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "access/htup.h"
 #include "fmgr.h"
+#include "utils/relcache.h"
 
 /* ---- the engine writes (guard.c) ------------------------------------- */
 
@@ -45,6 +47,10 @@ extern Oid	crmscm_schema_of(FunctionCallInfo fcinfo);
 /* Refuse a trigger fired by another table than crmscm's own (or its Citus shard) */
 extern void crmscm_check_table(FunctionCallInfo fcinfo, const char *table);
 extern void engine_end(EngineScope *scope);
+
+/* #15 upserts: the visible row with tup's primary key, or NULL (guard.c) */
+extern HeapTuple crmscm_row_by_key(Relation rel, HeapTuple tup);
+extern bool crmscm_attrs_equal(TupleDesc desc, HeapTuple a, HeapTuple b, const char **names, int n);
 
 /* ---- notes (reserve_notes.c) ------------------------------------------ */
 

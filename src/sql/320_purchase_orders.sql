@@ -15,6 +15,15 @@ BEGIN
 	SELECT p.status INTO v_status FROM @extschema@.purchase_orders p
 	 WHERE p.tenant_id = NEW.tenant_id AND p.po_id = NEW.po_id FOR SHARE;
 	IF TG_OP = 'INSERT' THEN
+		-- #15: an upsert of an existing line with its own values updates that
+		-- line (or fails with 23505); purchase_order_lines_new_check repeats
+		-- these checks for lines really inserted
+		IF (v_status IN ('received', 'cancelled') OR NEW.qty_received <> 0) AND EXISTS (
+			SELECT FROM @extschema@.purchase_order_lines x
+			 WHERE x.tenant_id = NEW.tenant_id AND x.po_id = NEW.po_id AND x.line_no = NEW.line_no
+			   AND x.qty_received = NEW.qty_received) THEN
+			RETURN NEW;
+		END IF;
 		IF v_status IN ('received', 'cancelled') THEN
 			RAISE EXCEPTION 'cannot add line % to purchase order %: it is %', NEW.line_no, NEW.po_id, v_status
 				USING CONSTRAINT = 'po_line_order_status', ERRCODE = 'check_violation';

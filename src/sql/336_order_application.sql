@@ -162,3 +162,73 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.place_order(bigint, jsonb, text, @extschema@.geopoint, int, text) IS
 	'Create an order with its lines in one call ([{"item_id", "qty", "warehouse_id"?, "unit_price"?}, ...]; ship_to and priority default to the customer''s) and reserve it now: returns each line with qty_reserved and qty_backordered (runs the reservation pass, like reserve_pending(): the transaction keeps its inventory locks until it ends); customer_id, lines, status or fill_policy NULL: 22004/22023; ship_to, priority NULL: the customer''s; a line''s unit_price NULL or absent: the item''s';
+
+-- ---------------------------------------------------------------------
+-- upserts (INSERT ... ON CONFLICT DO UPDATE, as ORMs write a whole object):
+-- the insert-time checks let a row with an existing row's own values through
+-- (it updates that row); these AFTER INSERT triggers repeat the checks for
+-- rows really inserted, in case the existing row was deleted meanwhile
+-- ---------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION @extschema@._line_new_check() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	v_status text;
+BEGIN
+	IF @extschema@._engine_writing() THEN
+		RETURN NULL;
+	END IF;
+	SELECT o.status INTO v_status FROM @extschema@.sales_orders o
+	 WHERE o.tenant_id = NEW.tenant_id AND o.order_id = NEW.order_id;
+	IF v_status = 'cancelled' THEN
+		RAISE EXCEPTION 'cannot add line % to order %: the order is cancelled', NEW.line_no, NEW.order_id
+			USING CONSTRAINT = 'line_order_final', ERRCODE = 'check_violation';
+	ELSIF v_status = 'closed' THEN
+		IF NOT (NEW.qty_reserved = 0 AND NEW.qty_backordered = 0
+		        AND ((NEW.status = 'shipped' AND NEW.qty_shipped = NEW.qty)
+		             OR (NEW.status = 'cancelled' AND NEW.qty_shipped <= NEW.qty))) THEN
+			RAISE EXCEPTION 'cannot add line % to order %: the order is closed', NEW.line_no, NEW.order_id
+				USING CONSTRAINT = 'line_order_final', ERRCODE = 'check_violation';
+		END IF;
+	ELSE
+		RAISE EXCEPTION 'new line % of order % must be open with nothing reserved, backordered or shipped', NEW.line_no, NEW.order_id
+			USING CONSTRAINT = 'guarded_column', ERRCODE = 'check_violation';
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._line_new_check() IS
+	'Trigger: a line really inserted that is not open with zero bookkeeping belongs to a closed order (history import)';
+
+CREATE OR REPLACE TRIGGER sales_order_lines_new_check
+	AFTER INSERT ON @extschema@.sales_order_lines
+	FOR EACH ROW WHEN (NEW.status OPERATOR(pg_catalog.<>) 'open' OR NEW.qty_reserved OPERATOR(pg_catalog.<>) 0
+	                   OR NEW.qty_backordered OPERATOR(pg_catalog.<>) 0 OR NEW.qty_shipped OPERATOR(pg_catalog.<>) 0)
+	EXECUTE FUNCTION @extschema@._line_new_check();
+
+CREATE OR REPLACE FUNCTION @extschema@._po_line_new_check() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	v_status text;
+BEGIN
+	SELECT p.status INTO v_status FROM @extschema@.purchase_orders p
+	 WHERE p.tenant_id = NEW.tenant_id AND p.po_id = NEW.po_id;
+	IF v_status IN ('received', 'cancelled') THEN
+		RAISE EXCEPTION 'cannot add line % to purchase order %: it is %', NEW.line_no, NEW.po_id, v_status
+			USING CONSTRAINT = 'po_line_order_status', ERRCODE = 'check_violation';
+	END IF;
+	IF NEW.qty_received <> 0 THEN
+		RAISE EXCEPTION 'new purchase order line % of % must have qty_received = 0', NEW.line_no, NEW.po_id
+			USING CONSTRAINT = 'po_line_new_received', ERRCODE = 'check_violation';
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._po_line_new_check() IS
+	'Trigger: a purchase order line really inserted belongs to a draft or ordered purchase order and has received nothing';
+
+CREATE OR REPLACE TRIGGER purchase_order_lines_new_check
+	AFTER INSERT ON @extschema@.purchase_order_lines
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._po_line_new_check();
