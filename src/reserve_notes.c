@@ -502,7 +502,7 @@ crmscm_lines_inserted(PG_FUNCTION_ARGS)
 				 errmsg("new line %d of order " INT64_FORMAT " must be open with nothing reserved, backordered or shipped",
 						line_no, order_id),
 				 errhint("crmscm maintains status and the qty_* columns; history goes into closed orders."),
-				 errtableconstraint(trigdata->tg_relation, "guarded_column")));
+				 errtableconstraint(trigdata->tg_relation, "line_new_open")));
 	else if (ost == 'c')
 	{
 		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);

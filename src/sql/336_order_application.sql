@@ -193,7 +193,7 @@ BEGIN
 		END IF;
 	ELSE
 		RAISE EXCEPTION 'new line % of order % must be open with nothing reserved, backordered or shipped', NEW.line_no, NEW.order_id
-			USING CONSTRAINT = 'guarded_column', ERRCODE = 'check_violation';
+			USING CONSTRAINT = 'line_new_open', ERRCODE = 'check_violation';
 	END IF;
 	RETURN NULL;
 END
