@@ -10,7 +10,7 @@
 --   app_m1   crmscm_master_data pinned to tenant 1
 --   app_w2   crmscm_writer pinned to tenant 2
 \i test/setup.sql
-SELECT plan(64);
+SELECT plan(66);
 SET CONSTRAINTS ALL IMMEDIATE;
 
 DO $$ BEGIN
@@ -211,6 +211,12 @@ SELECT lives_ok(format('UPDATE crmscm.sales_orders SET fill_policy = fill_policy
 SELECT throws_ok(format('INSERT INTO crmscm.sales_order_lines (order_id, item_id, qty) VALUES (%s, %s, 1)',
                         (SELECT order_id FROM aon), pg_temp.id('CUP')),
                  '23514', NULL, 'a short line inserted into a confirmed all_or_nothing order: 23514');
+SAVEPOINT raise_qty;
+SELECT throws_ok(format('UPDATE crmscm.sales_order_lines SET qty = qty + 1 WHERE order_id = %s', (SELECT order_id FROM aon)),
+                 '23514', NULL, 'raising a line of a confirmed all_or_nothing order beyond the stock: 23514');
+ROLLBACK TO SAVEPOINT raise_qty;
+SELECT lives_ok(format('UPDATE crmscm.sales_order_lines SET qty = qty - 1 WHERE order_id = %s', (SELECT order_id FROM aon)),
+                'lowering it releases as usual');
 SELECT is_empty('SELECT * FROM crmscm.check_inventory()', 'check_inventory() clean after the refused orders');
 RESET SESSION AUTHORIZATION;
 
