@@ -211,6 +211,7 @@ crmscm_row_by_key(Relation rel, HeapTuple tup)
 	IndexScanDesc scan;
 	TupleTableSlot *slot;
 	HeapTuple	found = NULL;
+	Snapshot	snap;
 	int			nkeys,
 				i;
 
@@ -235,11 +236,13 @@ crmscm_row_by_key(Relation rel, HeapTuple tup)
 		ScanKeyInit(&key[i], i + 1, BTEqualStrategyNumber, get_opcode(opr), val);
 	}
 	slot = table_slot_create(rel, NULL);
-	scan = index_beginscan(rel, irel, GetLatestSnapshot(), nkeys, 0);
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	scan = index_beginscan(rel, irel, snap, nkeys, 0);
 	index_rescan(scan, key, nkeys, NULL, 0);
 	if (index_getnext_slot(scan, ForwardScanDirection, slot))
 		found = ExecCopySlotHeapTuple(slot);
 	index_endscan(scan);
+	UnregisterSnapshot(snap);
 	ExecDropSingleTupleTableSlot(slot);
 	index_close(irel, AccessShareLock);
 	return found;
