@@ -129,6 +129,7 @@ pass_plans(Oid nsp)
 		"       ,(SELECT pg_catalog.array_agg(w.warehouse_id ORDER BY w.warehouse_id) FROM %s.warehouses w WHERE w.tenant_id" EQ "$1)"
 		"       ,(SELECT pg_catalog.array_agg(%s.latitude(w.location) ORDER BY w.warehouse_id) FROM %s.warehouses w WHERE w.tenant_id" EQ "$1)"
 		"       ,(SELECT pg_catalog.array_agg(%s.longitude(w.location) ORDER BY w.warehouse_id) FROM %s.warehouses w WHERE w.tenant_id" EQ "$1)"
+		"       ,o.fill_policy"
 		"  FROM %s.sales_order_lines l"
 		"  JOIN %s.sales_orders o ON o.tenant_id" EQ "l.tenant_id AND o.order_id" EQ "l.order_id"
 		" WHERE l.tenant_id" EQ "$1 AND l.order_id" EQ "ANY ($2)", s, s, s, s, s, s, s), 2, t);
@@ -140,6 +141,7 @@ pass_plans(Oid nsp)
 		"       ,(SELECT pg_catalog.array_agg(w.warehouse_id ORDER BY w.warehouse_id) FROM %s.warehouses w WHERE w.tenant_id" EQ "$1)"
 		"       ,(SELECT pg_catalog.array_agg(%s.latitude(w.location) ORDER BY w.warehouse_id) FROM %s.warehouses w WHERE w.tenant_id" EQ "$1)"
 		"       ,(SELECT pg_catalog.array_agg(%s.longitude(w.location) ORDER BY w.warehouse_id) FROM %s.warehouses w WHERE w.tenant_id" EQ "$1)"
+		"       ,o.fill_policy"
 		"  FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) AS k(o, n)"
 		"  JOIN %s.sales_order_lines l ON l.tenant_id" EQ "$1 AND l.order_id" EQ "k.o AND l.line_no" EQ "k.n"
 		"  JOIN %s.sales_orders o ON o.tenant_id" EQ "$1 AND o.order_id" EQ "l.order_id", s, s, s, s, s, s, s), 3,
@@ -532,6 +534,9 @@ load_lines(Pass *p, int64 *orders, int32 *lines, int n)
 			o->ship_null = isnull;
 			if (!isnull)
 				o->ship_to = *DatumGetGeoPointP(d);
+			/* #15 fill policy (columns 13-15 are the tenant's warehouses) */
+			d = SPI_getbinval(tt->vals[r], tt->tupdesc, 16, &isnull);
+			o->all_or_nothing = !isnull && strcmp(TextDatumGetCString(d), "all_or_nothing") == 0;
 		}
 		l->exists = true;
 		l->ord = o;
@@ -566,6 +571,7 @@ hold_from_row(Pass *p, SPITupleTable *tt, uint64 r, bool is_bo)
 		h->priority = DatumGetInt32(SPI_getbinval(tt->vals[r], tt->tupdesc, 8, &isnull));
 		h->created_at = DatumGetTimestampTz(SPI_getbinval(tt->vals[r], tt->tupdesc, 9, &isnull));
 	}
+	h->qty0 = h->qty;			/* #15 */
 	if (p->nholds == p->capholds)
 	{
 		p->capholds = p->capholds ? p->capholds * 2 : 64;
@@ -659,6 +665,7 @@ lock_inventory(Pass *p, int64 *items, int nitems)
 		v->on_order = col_num(tt, r, 5);
 		v->avail0 = available(v);
 		v->moved = p->zero;
+		v->on_order0 = v->on_order; /* #15 */
 	}
 	SPI_freetuptable(tt);
 }
@@ -1292,6 +1299,7 @@ tenant_pass(Pass *p, Note *ns, int n)
 		reconcile(p, rec[i]);
 	}
 	settle(p);
+	check_fill_policy(p, rec, nrec);	/* #15 all_or_nothing */
 
 	/* 8. on hand never below reserved */
 	for (i = 0; i < p->ninv; i++)
@@ -1305,11 +1313,13 @@ tenant_pass(Pass *p, Note *ns, int n)
 						(errcode(ERRCODE_CHECK_VIOLATION),
 						 errmsg("adjustment of %s for item " INT64_FORMAT " in warehouse " INT64_FORMAT " would leave on hand below reserved stock",
 								DatumGetCString(DirectFunctionCall1(numeric_out, v->moved)), v->item, v->wh),
-						 errhint("Cancel or ship reservations first; on hand must stay >= reserved.")));
+						 errhint("Cancel or ship reservations first; on hand must stay >= reserved."),
+						 err_generic_string(PG_DIAG_CONSTRAINT_NAME, "inventory_reserved_range")));
 			ereport(ERROR,
 					(errcode(ERRCODE_CHECK_VIOLATION),
 					 errmsg("item " INT64_FORMAT " in warehouse " INT64_FORMAT " would have less on hand than reserved",
-							v->item, v->wh)));
+							v->item, v->wh),
+					 err_generic_string(PG_DIAG_CONSTRAINT_NAME, "inventory_reserved_range")));
 		}
 	}
 
@@ -1383,6 +1393,7 @@ pass_body(void *arg)
 			p.tenant = ns[first].tenant;
 			p.cxt = tcxt;
 			p.zero = num_zero();
+			p.nsp = a->nsp;		/* #15 */
 			tenant_pass(&p, &ns[first], k - first);
 			MemoryContextSwitchTo(o2);
 			MemoryContextDelete(tcxt);

@@ -16,8 +16,8 @@
 #include "postgres.h"
 
 #include "access/xact.h"
-#include "fmgr.h"
 #include "access/htup.h"
+#include "fmgr.h"
 #include "access/tupdesc.h"
 #include "utils/relcache.h"
 
@@ -55,6 +55,10 @@ extern void engine_end(EngineScope *scope);
 extern HeapTuple crmscm_guard_update(Relation rel, HeapTuple oldtup, HeapTuple newtup,
 									 const char *const *cols, int ncols);
 extern bool crmscm_attr_changed(TupleDesc desc, int attnum, HeapTuple oldtup, HeapTuple newtup);
+
+/* #15 upserts: the visible row with tup's primary key, or NULL (guard.c) */
+extern HeapTuple crmscm_row_by_key(Relation rel, HeapTuple tup);
+extern bool crmscm_attrs_equal(TupleDesc desc, HeapTuple a, HeapTuple b, const char **names, int n);
 
 /* ---- notes (reserve_notes.c) ------------------------------------------ */
 
@@ -109,6 +113,9 @@ extern Datum num_add(Datum a, Datum b);
 extern Datum num_sub(Datum a, Datum b);
 extern Datum num_zero(void);
 extern bool num_is_zero(Datum a);
+
+/* #15: registers crmscm.reorder_events (reserve_events.c); from _PG_init */
+extern void crmscm_define_events_settings(void);
 
 /* Lifetime bookkeeping of the commit (lifetime_tracking.c) */
 extern void lifetime_flush_pending(Oid nsp);

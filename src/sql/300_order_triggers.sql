@@ -74,14 +74,14 @@ BEGIN
 	IF NOT ((OLD.status = 'draft' AND NEW.status IN ('confirmed', 'cancelled'))
 	        OR (OLD.status = 'confirmed' AND NEW.status IN ('cancelled', 'closed'))) THEN
 		RAISE EXCEPTION 'cannot change status of order % from % to %', OLD.order_id, OLD.status, NEW.status
-			USING ERRCODE = 'check_violation',
+			USING CONSTRAINT = 'order_status_transition', ERRCODE = 'check_violation',
 			      HINT = 'draft -> confirmed | cancelled; confirmed -> cancelled | closed.';
 	END IF;
 	IF NEW.status = 'closed' AND EXISTS (
 		SELECT 1 FROM @extschema@.sales_order_lines l
 		 WHERE l.tenant_id = OLD.tenant_id AND l.order_id = OLD.order_id AND l.status = 'open') THEN
 		RAISE EXCEPTION 'cannot close order %: it has open lines', OLD.order_id
-			USING ERRCODE = 'check_violation',
+			USING CONSTRAINT = 'order_close_open_lines', ERRCODE = 'check_violation',
 			      HINT = 'Ship or cancel every line first.';
 	END IF;
 	RETURN NEW;
