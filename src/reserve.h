@@ -77,9 +77,12 @@ typedef struct Note
 } Note;
 
 extern Note *note_add(NoteKind kind, int64 tenant, int64 a, int64 b, int64 c);
-/* The pending notes (a suffix of the array), marked as taken by this sub-transaction */
-extern Note *notes_take(int *n);
-extern bool notes_pending(void);
+/*
+ * A copy of the pending notes (of one tenant, or all), marked as taken by
+ * this sub-transaction
+ */
+extern Note *notes_take(bool one_tenant, int64 tenant, int *n);
+extern bool notes_pending(bool one_tenant, int64 tenant);
 /* Quantity of reservation res_id that ship() already took in this transaction */
 extern Datum notes_shipped_from(int64 tenant, int64 res_id, Datum zero);
 /* Does the transaction hold a pending note of this line? */
@@ -94,6 +97,15 @@ extern bool notes_line_pending(int64 tenant, int64 order_id, int32 line_no);
  */
 extern void reserve_pass(Oid nsp, bool at_commit);
 
+/*
+ * reserve_pending(tenant): work off the pending notes of one tenant now,
+ * then its lifetime bookkeeping when no other tenant's is pending (else
+ * that waits for the commit): everything the commit would do for it, so
+ * that its errors come now, with their own SQLSTATE (on Citus, the commit
+ * of a transaction on one worker reports them as XX000; doc/citus.md).
+ */
+extern void reserve_pass_tenant(Oid nsp, int64 tenant);
+
 /* ---- shared helpers ---------------------------------------------------- */
 
 extern int	num_cmp(Datum a, Datum b);
@@ -102,7 +114,23 @@ extern Datum num_sub(Datum a, Datum b);
 extern Datum num_zero(void);
 extern bool num_is_zero(Datum a);
 
+/* ---- Citus (citus.c) ---------------------------------------------------- */
+
+/* Is the citus extension installed in this database? */
+extern bool crmscm_on_citus(void);
+/*
+ * Cursor options for the engine's kept SPI plans: custom plans on Citus
+ * (it routes on the parameters' values only), else generic ones when
+ * generic_elsewhere, else PostgreSQL's choice.
+ */
+extern int	crmscm_plan_options(bool generic_elsewhere);
+
 /* Lifetime bookkeeping of the commit (lifetime_tracking.c) */
 extern void lifetime_flush_pending(Oid nsp);
+/* The same now, if every pending note is of this tenant; returns whether it ran */
+extern bool lifetime_flush_tenant_alone(Oid nsp, int64 tenant);
+
+/* On Citus: does this node hold the tenant's shards of crmscm's tables? (citus.c) */
+extern bool crmscm_citus_tenant_is_local(Oid nsp, int64 tenant);
 
 #endif							/* CRMSCM_RESERVE_H */

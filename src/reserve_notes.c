@@ -41,10 +41,22 @@
 
 #include "reserve.h"
 
+extern Datum crmscm_current_tenant(PG_FUNCTION_ARGS);
+
 static Note *notes = NULL;
 static int	nnotes = 0;
 static int	capnotes = 0;
 static bool notes_callbacks = false;
+
+/*
+ * Normally the pending notes are a suffix of the array: a pass takes every
+ * pending note.  reserve_pending(tenant) takes one tenant's only; when the
+ * transaction has pending notes of another tenant too, pending and taken
+ * notes interleave from then on ("mixed"), and the functions below scan the
+ * whole array instead of its pending suffix (rare: a transaction that
+ * writes to several tenants and works one off early).
+ */
+static bool notes_mixed = false;
 
 static void
 notes_xact_callback(XactEvent event, void *arg)
@@ -58,6 +70,7 @@ notes_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PREPARE:
 			notes = NULL;		/* freed with TopTransactionContext */
 			nnotes = capnotes = 0;
+			notes_mixed = false;
 			break;
 		default:
 			break;
@@ -82,8 +95,13 @@ notes_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	{
 		while (nnotes > 0 && notes[nnotes - 1].created == mySubid)
 			nnotes--;
-		for (i = nnotes - 1; i >= 0 && notes[i].taken == mySubid; i--)
-			notes[i].taken = InvalidSubTransactionId;
+		for (i = nnotes - 1; i >= 0; i--)
+		{
+			if (notes[i].taken == mySubid)
+				notes[i].taken = InvalidSubTransactionId;
+			else if (!notes_mixed)
+				break;
+		}
 	}
 	else if (event == SUBXACT_EVENT_COMMIT_SUB)
 	{
@@ -92,7 +110,11 @@ notes_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 			Note	   *n = &notes[i];
 
 			if (n->created != mySubid && n->taken != mySubid)
-				break;
+			{
+				if (!notes_mixed)
+					break;
+				continue;
+			}
 			if (n->created == mySubid)
 				n->created = parentSubid;
 			if (n->taken == mySubid)
@@ -138,25 +160,68 @@ note_add(NoteKind kind, int64 tenant, int64 a, int64 b, int64 c)
 	return n;
 }
 
-Note *
-notes_take(int *n)
+/* The first note that may be pending */
+static int
+notes_first_pending(void)
 {
 	int			first = nnotes;
-	int			i;
-	SubTransactionId subid = GetCurrentSubTransactionId();
 
+	if (notes_mixed)
+		return 0;
 	while (first > 0 && notes[first - 1].taken == InvalidSubTransactionId)
 		first--;
-	*n = nnotes - first;
-	for (i = first; i < nnotes; i++)
-		notes[i].taken = subid;
-	return *n > 0 ? &notes[first] : NULL;
+	return first;
+}
+
+Note *
+notes_take(bool one_tenant, int64 tenant, int *n)
+{
+	int			i;
+	int			m = 0;
+	bool		others = false;
+	SubTransactionId subid = GetCurrentSubTransactionId();
+	Note	   *copy;
+
+	*n = 0;
+	for (i = notes_first_pending(); i < nnotes; i++)
+		if (notes[i].taken == InvalidSubTransactionId)
+		{
+			if (one_tenant && notes[i].tenant != tenant)
+				others = true;
+			else
+				m++;
+		}
+	if (m == 0)
+		return NULL;
+	copy = palloc(sizeof(Note) * m);
+	for (i = notes_first_pending(); i < nnotes; i++)
+		if (notes[i].taken == InvalidSubTransactionId && (!one_tenant || notes[i].tenant == tenant))
+		{
+			notes[i].taken = subid;
+			copy[(*n)++] = notes[i];
+		}
+	if (others)
+		notes_mixed = true;
+	return copy;
 }
 
 bool
-notes_pending(void)
+notes_pending(bool one_tenant, int64 tenant)
 {
-	return nnotes > 0 && notes[nnotes - 1].taken == InvalidSubTransactionId;
+	int			i;
+
+	for (i = nnotes - 1; i >= 0; i--)
+	{
+		if (notes[i].taken != InvalidSubTransactionId)
+		{
+			if (!notes_mixed)
+				break;
+			continue;
+		}
+		if (!one_tenant || notes[i].tenant == tenant)
+			return true;
+	}
+	return false;
 }
 
 Datum
@@ -165,9 +230,17 @@ notes_shipped_from(int64 tenant, int64 res_id, Datum zero)
 	Datum		sum = zero;
 	int			i;
 
-	for (i = nnotes - 1; i >= 0 && notes[i].taken == InvalidSubTransactionId; i--)
+	for (i = nnotes - 1; i >= 0; i--)
+	{
+		if (notes[i].taken != InvalidSubTransactionId)
+		{
+			if (!notes_mixed)
+				break;
+			continue;
+		}
 		if (notes[i].kind == NOTE_SHIP && notes[i].tenant == tenant && notes[i].c == res_id)
 			sum = num_add(sum, notes[i].qty);
+	}
 	return sum;
 }
 
@@ -176,11 +249,19 @@ notes_line_pending(int64 tenant, int64 order_id, int32 line_no)
 {
 	int			i;
 
-	for (i = nnotes - 1; i >= 0 && notes[i].taken == InvalidSubTransactionId; i--)
+	for (i = nnotes - 1; i >= 0; i--)
+	{
+		if (notes[i].taken != InvalidSubTransactionId)
+		{
+			if (!notes_mixed)
+				break;
+			continue;
+		}
 		if (notes[i].tenant == tenant &&
 			((notes[i].kind == NOTE_LINE && notes[i].a == order_id && notes[i].b == line_no) ||
 			 (notes[i].kind == NOTE_ORDER && notes[i].a == order_id)))
 			return true;
+	}
 	return false;
 }
 
@@ -276,7 +357,7 @@ crmscm_check_table(FunctionCallInfo fcinfo, const char *table)
 static SPIPlanPtr
 keep_plan(const char *sql, int nargs, Oid *argtypes)
 {
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, argtypes, crmscm_plan_options(false));
 
 	if (plan == NULL)
 		elog(ERROR, "crmscm: SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
@@ -292,6 +373,7 @@ keep_plan(const char *sql, int nargs, Oid *argtypes)
 typedef struct NotePlans
 {
 	Oid			nsp;
+	bool		citus;			/* made for Citus (custom plans) */
 	SPIPlanPtr	orders_share;	/* the orders of inserted lines, FOR SHARE */
 	SPIPlanPtr	lock_lines;		/* an order's lines FOR NO KEY UPDATE */
 	SPIPlanPtr	cancel_lines;	/* an order's open lines -> cancelled */
@@ -306,10 +388,12 @@ note_plans(Oid nsp)
 {
 	char	   *s;
 	Oid			t[5];
+	bool		citus = crmscm_on_citus();
 
-	if (nplans.nsp == nsp)
+	if (nplans.nsp == nsp && nplans.citus == citus)
 		return;
 	nplans.nsp = InvalidOid;
+	nplans.citus = citus;
 	s = (char *) quote_identifier(get_namespace_name(nsp));
 	t[0] = INT8OID;
 	t[1] = INT8ARRAYOID;
@@ -806,6 +890,46 @@ Datum
 crmscm_reserve_pending(PG_FUNCTION_ARGS)
 {
 	reserve_pass(crmscm_schema_of(fcinfo), false);
+	PG_RETURN_VOID();
+}
+
+/*
+ * crmscm.reserve_pending(tenant): the pending work of one tenant now, its
+ * reservations and its customer-lifetime bookkeeping: everything the commit
+ * would do for it, so that its errors come at this statement with their own
+ * SQLSTATE.  On Citus it is a distributed function, routed by the tenant to
+ * the node that holds the tenant's shards, where the triggers wrote the
+ * notes (crmscm.distribute(); doc/citus.md).  Run anywhere else, it would
+ * find no notes: that is an error.
+ */
+PG_FUNCTION_INFO_V1(crmscm_reserve_pending_tenant);
+Datum
+crmscm_reserve_pending_tenant(PG_FUNCTION_ARGS)
+{
+	Oid			nsp = crmscm_schema_of(fcinfo);
+	int64		tenant,
+				current;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("tenant must not be NULL")));
+	tenant = PG_GETARG_INT64(0);
+	/* the session's tenant (and whether it may work in it) */
+	current = DatumGetInt64(DirectFunctionCall1(crmscm_current_tenant, (Datum) 0));
+	if (tenant != current)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("reserve_pending(" INT64_FORMAT ") in a transaction of tenant " INT64_FORMAT,
+						tenant, current)));
+	if (crmscm_on_citus() && !crmscm_citus_tenant_is_local(nsp, tenant))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("reserve_pending(" INT64_FORMAT ") did not run on the node of tenant " INT64_FORMAT,
+						tenant, tenant),
+				 errdetail("The pending work lives on the Citus node that holds the tenant's shards."),
+				 errhint("Call it as a statement of its own, SELECT crmscm.reserve_pending(7), with a constant or a bind parameter: Citus then runs it there.")));
+	reserve_pass_tenant(nsp, tenant);
 	PG_RETURN_VOID();
 }
 
