@@ -169,8 +169,10 @@ BEGIN
 				   FOR UPDATE OF cl) z)
 	  INTO v_want, v_locked;
 	IF v_locked < v_want THEN
+		-- (v_t, not cu.tenant_id: Citus does not push this INSERT down
+		-- to the shards, which a call routed to one tenant may not do)
 		INSERT INTO @extschema@.customer_lifetime (tenant_id, customer_id)
-		SELECT cu.tenant_id, cu.customer_id FROM @extschema@.customers cu
+		SELECT v_t, cu.customer_id FROM @extschema@.customers cu
 		 WHERE cu.tenant_id = v_t AND (cu.tenant_id, cu.customer_id) IN (
 				SELECT (e).tenant_id, (e).old_customer FROM unnest(v_ch) AS e WHERE (e).had
 				UNION SELECT (e).tenant_id, (e).new_customer FROM unnest(v_ch) AS e WHERE (e).has)

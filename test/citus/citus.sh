@@ -200,5 +200,8 @@ fi
 # --- 3. what the engine and tenancy must satisfy (doc/citus.md) ------------
 . test/citus/findings.sh
 
+# --- 4. the orders stress through the coordinator, and on a single node -----
+. test/citus/stress.sh
+
 echo "1..$n"
 [ "$nfail" -eq 0 ]
