@@ -302,8 +302,12 @@ ship_here(Oid nsp, int64 tenant, int64 order_id, int32 line_no, bool qty_null, D
 		qty = datumCopy(qty, false, -1);
 		if (!num_is_zero(qty))
 		{
-			/* oldest reservations first */
-			if (SPI_execute_plan(sp.reservations, args, NULL, true, 0) != SPI_OK_SELECT)
+			/*
+			 * oldest reservations first; read_only false: a new snapshot,
+			 * which sees the reservations the pass above just made (the
+			 * line's qty_reserved, read the same way, counts them)
+			 */
+			if (SPI_execute_plan(sp.reservations, args, NULL, false, 0) != SPI_OK_SELECT)
 				elog(ERROR, "crmscm ship: reading the reservations failed");
 			tt = SPI_tuptable;
 			nres = SPI_processed;

@@ -200,7 +200,10 @@ fi
 # --- 3. what the engine and tenancy must satisfy (doc/citus.md) ------------
 . test/citus/findings.sh
 
-# --- 4. the orders stress through the coordinator, and on a single node -----
+# --- 4. every write path, every table and view: Citus = single node --------
+. test/citus/paths.sh
+
+# --- 5. the orders stress through the coordinator, and on a single node -----
 . test/citus/stress.sh
 
 echo "1..$n"
