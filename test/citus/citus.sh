@@ -206,5 +206,8 @@ fi
 # --- 5. the orders stress through the coordinator, and on a single node -----
 . test/citus/stress.sh
 
+# --- 6. tenant isolation through the coordinator ---------------------------
+. test/citus/tenancy.sh
+
 echo "1..$n"
 [ "$nfail" -eq 0 ]
