@@ -19,6 +19,7 @@
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "nodes/parsenodes.h"
+#include "storage/proc.h"
 #include "utils/lsyscache.h"
 
 #include "reserve.h"
@@ -26,7 +27,16 @@
 bool
 crmscm_on_citus(void)
 {
-	return OidIsValid(get_extension_oid("citus", true));
+	/* looked up once per transaction (the triggers ask per row) */
+	static LocalTransactionId lxid = InvalidLocalTransactionId;
+	static bool on_citus = false;
+
+	if (lxid != MyProc->lxid || lxid == InvalidLocalTransactionId)
+	{
+		on_citus = OidIsValid(get_extension_oid("citus", true));
+		lxid = MyProc->lxid;
+	}
+	return on_citus;
 }
 
 int

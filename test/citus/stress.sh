@@ -63,7 +63,7 @@ declare -A tps
 sround() {	# $1 name, $2 isolation, $3 prefix of the scripts, $4 mix, $5 database, $6 label
 	local name=$1 iso=$2 pre=$3 mix=$4 db=$5 label=$6 rc xacts failed retried dur what cnt log=$sdir/pgbench.log
 	dur="-T $ssecs" what="${ssecs} s"
-	[ "$iso" = 'read committed' ] || { dur="-t $((ssecs * 8))"; what="$((ssecs * 8)) transactions each"; }
+	[ "$iso" = 'read committed' ] || { dur="-t $((ssecs * 3))"; what="$((ssecs * 3)) transactions each"; }
 	PGOPTIONS="-c default_transaction_isolation=${iso/ /\\ }" "$pgbench" -n -h 127.0.0.1 -p "$CPORT" -U postgres \
 		-c "$sclients" -j 2 $dur --max-tries=1000 --failures-detailed $(mixargs "$pre" $mix) "$db" >"$log" 2>&1
 	rc=$?
