@@ -1293,13 +1293,13 @@ reserve_pass(Oid nsp, bool at_commit)
 }
 
 void
-reserve_pass_tenant(Oid nsp, int64 tenant)
+reserve_pass_tenant(Oid nsp, int64 tenant, bool lifetime)
 {
 	PassArgs	a;
 
 	memset(&a, 0, sizeof(a));
 	a.nsp = nsp;
-	a.lifetime = true;
+	a.lifetime = lifetime;
 	a.one_tenant = true;
 	a.tenant = tenant;
 	pass_run(&a);

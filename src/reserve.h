@@ -98,13 +98,15 @@ extern bool notes_line_pending(int64 tenant, int64 order_id, int32 line_no);
 extern void reserve_pass(Oid nsp, bool at_commit);
 
 /*
- * reserve_pending(tenant): work off the pending notes of one tenant now,
- * then its lifetime bookkeeping when no other tenant's is pending (else
- * that waits for the commit): everything the commit would do for it, so
- * that its errors come now, with their own SQLSTATE (on Citus, the commit
- * of a transaction on one worker reports them as XX000; doc/citus.md).
+ * Work off the pending notes of one tenant now; with lifetime, then its
+ * lifetime bookkeeping when no other tenant's is pending (else that waits
+ * for the commit).  reserve_pending(tenant) does both: everything the
+ * commit would do for the tenant, so that its errors come now, with their
+ * own SQLSTATE (on Citus, the commit of a transaction on one worker reports
+ * them as XX000; doc/citus.md).  ship() does the first for its tenant (on
+ * Citus it may touch no other tenant's shards).
  */
-extern void reserve_pass_tenant(Oid nsp, int64 tenant);
+extern void reserve_pass_tenant(Oid nsp, int64 tenant, bool lifetime);
 
 /* ---- shared helpers ---------------------------------------------------- */
 

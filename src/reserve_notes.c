@@ -929,7 +929,7 @@ crmscm_reserve_pending_tenant(PG_FUNCTION_ARGS)
 						tenant, tenant),
 				 errdetail("The pending work lives on the Citus node that holds the tenant's shards."),
 				 errhint("Call it as a statement of its own, SELECT crmscm.reserve_pending(7), with a constant or a bind parameter: Citus then runs it there.")));
-	reserve_pass_tenant(nsp, tenant);
+	reserve_pass_tenant(nsp, tenant, true);
 	PG_RETURN_VOID();
 }
 

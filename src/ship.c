@@ -251,9 +251,9 @@ ship_here(Oid nsp, int64 tenant, int64 order_id, int32 line_no, bool qty_null, D
 	MemoryContext outer = CurrentMemoryContext;
 
 	ship_check_qty(qty_null, qty);
-	/* a line changed in this transaction: its reservation first */
+	/* a line changed in this transaction: its tenant's reservations first */
 	if (notes_line_pending(tenant, order_id, line_no))
-		reserve_pass(nsp, false);
+		reserve_pass_tenant(nsp, tenant, false);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "crmscm ship: SPI_connect failed");
