@@ -30,7 +30,9 @@ lt_report_customer(LtStatus st, double x, double tx, double T)
 		case LT_NOT_FINITE:
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("customer summary must be finite: frequency %g, recency %g, t %g", x, tx, T)));
+					 errmsg("%s must be finite: %g", !isfinite(x) ? "frequency" : !isfinite(tx) ? "recency" : "t",
+							!isfinite(x) ? x : !isfinite(tx) ? tx : T),
+					 errdetail("Customer summary: frequency %g, recency %g, t %g.", x, tx, T)));
 			break;
 		case LT_NEGATIVE:
 			ereport(ERROR,
@@ -124,6 +126,31 @@ static int
 lt_interrupted(void)
 {
 	return InterruptPending ? 1 : 0;
+}
+
+static inline void
+lt_check_finite(double v, const char *what)
+{
+	if (!isfinite(v))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s must be finite: %g", what, v)));
+}
+
+/*
+ * A prediction that is not finite (an overflow on extreme parameters) is an
+ * error, never a stored NaN or Infinity; a pending cancel comes first (the
+ * kernel returns NaN when interrupted).
+ */
+static inline double
+lt_result(double v, const char *fn)
+{
+	CHECK_FOR_INTERRUPTS();
+	if (!isfinite(v))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s: result out of range for these arguments", fn)));
+	return v;
 }
 
 /* ---------------------------------------------------------------- model arguments */
@@ -229,7 +256,11 @@ lt_model_arg(FunctionCallInfo fcinfo, int argno, int k, const char *type, int ca
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("%s parameter %s must not be NULL", type, name)));
 		val = DatumGetFloat8(d);
-		if (!isfinite(val) || !(val > 0))
+		if (!isfinite(val))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("%s parameter %s must be finite: %g", type, name, val)));
+		if (!(val > 0))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%s parameter %s must be positive and finite: %g", type, name, val)));
@@ -532,14 +563,64 @@ lt_check_nonempty(LtState *s, const char *fn, const char *what)
 				 errdetail("The input is empty or all its rows are NULL.")));
 }
 
+/* "frequency in [0, 12], recency in [0, 38.1], t in [27, 38.9]": the input of a fit */
+static char *
+lt_input_ranges(const LtPattern *pat, Size n, bool gg)
+{
+	double		lo[3] = {INFINITY, INFINITY, INFINITY},
+				hi[3] = {-INFINITY, -INFINITY, -INFINITY};
+
+	for (Size i = 0; i < n; i++)
+	{
+		double		v[3] = {pat[i].x, pat[i].tx, pat[i].T};
+
+		for (int k = 0; k < 3; k++)
+		{
+			lo[k] = Min(lo[k], v[k]);
+			hi[k] = Max(hi[k], v[k]);
+		}
+	}
+	if (gg)
+		return psprintf("%zu distinct customers, frequency in [%g, %g], monetary in [%g, %g]",
+						(size_t) n, lo[0], hi[0], lo[1], hi[1]);
+	return psprintf("%zu distinct customers, frequency in [%g, %g], recency in [%g, %g], t in [%g, %g]",
+					(size_t) n, lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]);
+}
+
+/*
+ * The outcome of a fit: an ERROR when interrupted (the pending cancel or
+ * timeout), out of memory, or without a finite estimate (22003, naming the
+ * input); a WARNING when the estimate did not converge.
+ */
 static void
-lt_fit_rc(int rc)
+lt_fit_rc(int rc, const char *fn, const LtPattern *pat, Size n, bool gg, bool converged)
 {
 	CHECK_FOR_INTERRUPTS();
-	if (rc == -2)
+	if (rc == LT_FIT_INTERRUPTED)
+		elog(ERROR, "%s interrupted", fn);	/* not reached: an interrupt was pending */
+	if (rc == LT_FIT_NO_MEMORY)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory in the optimiser")));
+	if (rc == LT_FIT_NOT_FINITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s: the maximum likelihood estimate is not finite for this input", fn),
+				 errdetail("The input has %s.", lt_input_ranges(pat, n, gg)),
+				 errhint("Rescale the time unit or the amounts so that they are neither tiny nor huge.")));
+	if (rc != LT_FIT_OK)
+		elog(ERROR, "%s: unexpected status %d", fn, rc);
+	if (!converged)
+	{
+		bool		repeat = gg;
+
+		for (Size i = 0; i < n && !repeat; i++)
+			repeat = pat[i].x > 0;
+		ereport(WARNING,
+				(errmsg("%s did not converge: converged = false", fn),
+				 errdetail("The input has %s.", lt_input_ranges(pat, n, gg)),
+				 repeat ? 0 : errhint("Without repeat purchases there is no interior maximum.")));
+	}
 }
 
 /* Final: maximum likelihood BG/NBD model */
@@ -563,7 +644,7 @@ crmscm_bgnbd_fit_final(PG_FUNCTION_ARGS)
 	pat = MemoryContextAllocHuge(CurrentMemoryContext, mul_size(s->set.n, sizeof(LtPattern)));
 	n = lt_set_collect(&s->set, pat);
 	rc = bgnbd_fit(pat, n, &fit, lt_interrupted);
-	lt_fit_rc(rc);
+	lt_fit_rc(rc, "bgnbd_fit", pat, n, false, fit.converged != 0);
 	values[0] = Float8GetDatum(fit.p.r);
 	values[1] = Float8GetDatum(fit.p.alpha);
 	values[2] = Float8GetDatum(fit.p.a);
@@ -629,7 +710,7 @@ crmscm_gamma_gamma_fit_final(PG_FUNCTION_ARGS)
 	pat = MemoryContextAllocHuge(CurrentMemoryContext, mul_size(s->set.n, sizeof(LtPattern)));
 	n = lt_set_collect(&s->set, pat);
 	rc = gg_fit(pat, n, &fit, lt_interrupted);
-	lt_fit_rc(rc);
+	lt_fit_rc(rc, "gamma_gamma_fit", pat, n, true, fit.converged != 0);
 	values[0] = Float8GetDatum(fit.p.p);
 	values[1] = Float8GetDatum(fit.p.q);
 	values[2] = Float8GetDatum(fit.p.v);
@@ -847,7 +928,7 @@ crmscm_bgnbd_p_alive(PG_FUNCTION_ARGS)
 				T = PG_GETARG_FLOAT8(3);
 
 	lt_check_customer_pred(x, tx, T);
-	PG_RETURN_FLOAT8(bgnbd_p_alive(&p, x, tx, T));
+	PG_RETURN_FLOAT8(lt_result(bgnbd_p_alive(&p, x, tx, T), "bgnbd_p_alive"));
 }
 
 /* Expected purchases in the next horizon of a customer with (frequency, recency, t) */
@@ -897,7 +978,7 @@ crmscm_bgnbd_expected(PG_FUNCTION_ARGS)
 		m->T = T;
 		m->value = bgnbd_cond(&p, t, x, T);
 	}
-	PG_RETURN_FLOAT8(pa * m->value);
+	PG_RETURN_FLOAT8(lt_result(pa * m->value, "bgnbd_expected"));
 }
 
 /* Expected purchases of a new customer in horizon */
@@ -909,7 +990,7 @@ crmscm_bgnbd_expected_new(PG_FUNCTION_ARGS)
 	double		t = PG_GETARG_FLOAT8(1);
 
 	lt_check_horizon(t, "horizon");
-	PG_RETURN_FLOAT8(bgnbd_expected_new(&p, t));
+	PG_RETURN_FLOAT8(lt_result(bgnbd_expected_new(&p, t), "bgnbd_expected_new"));
 }
 
 /* Probability of exactly n purchases in horizon for a new customer */
@@ -926,7 +1007,7 @@ crmscm_bgnbd_prob_n(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("number of purchases must not be negative: %d", n)));
 	lt_check_horizon(t, "horizon");
-	PG_RETURN_FLOAT8(bgnbd_prob_n(&p, (double) n, t));
+	PG_RETURN_FLOAT8(lt_result(bgnbd_prob_n(&p, (double) n, t), "bgnbd_prob_n"));
 }
 
 static double
@@ -936,6 +1017,10 @@ lt_spend(const GgParams *g, double x, double m)
 
 	lt_check_gg_customer(x, m);
 	e = gg_expected(g, x, m);
+	if (!isfinite(e) && g->p * x + g->q - 1.0 > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("expected spend out of range for frequency %g and monetary %g", x, m)));
 	if (!isfinite(e))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -975,6 +1060,8 @@ crmscm_clv(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("months must be between 0 and 12000: %d", months)));
+	lt_check_finite(d, "monthly_discount");
+	lt_check_finite(u, "units_per_month");
 	if (!isfinite(d) || d < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -984,5 +1071,5 @@ crmscm_clv(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("units_per_month must be positive and finite: %g", u),
 				 errhint("Use 4.345 when the model is in weeks, 30 when it is in days.")));
-	PG_RETURN_FLOAT8(lt_clv(&p, &g, x, tx, T, m, months, d, u));
+	PG_RETURN_FLOAT8(lt_result(lt_clv(&p, &g, x, tx, T, m, months, d, u, lt_interrupted), "clv"));
 }

@@ -1,0 +1,233 @@
+/*
+ * Robustness of the numeric kernels of src/core (issue #13): hostile inputs
+ * (denormals, 1e300, huge counts) end in bounded time with a finite result,
+ * converged = 0 or an error status, never a hang; and an interrupt callback
+ * that starts asking to stop is obeyed within 100 ms on inputs at the size
+ * limits (the kernels poll it by amount of work, not per iteration).
+ *
+ * A watchdog (SIGALRM) turns a hang into a failed test instead of a stuck
+ * suite.  Expected values: the contract of the kernels' headers (finite
+ * parameters or a non-zero status), and wall-clock bounds.
+ */
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lifetime.h"
+#include "logreg.h"
+#include "reorder.h"
+#include "tsp.h"
+#include "vrp.h"
+#include "tap.h"
+
+/* ------------------------------------------------------------ watchdog */
+
+static const char *volatile current_case = "";
+
+static void
+on_alarm(int sig)
+{
+	char		buf[256];
+	int			len;
+
+	(void) sig;
+	len = snprintf(buf, sizeof(buf), "not ok %d - %s: still running after the watchdog (hang)\n",
+				   tap_n + 1, current_case);
+	if (write(1, buf, len) < 0)
+		_exit(2);
+	_exit(1);
+}
+
+static void
+watch(const char *name, unsigned seconds)
+{
+	current_case = name;
+	alarm(seconds);
+}
+
+static void
+unwatch(void)
+{
+	alarm(0);
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/*
+ * An interrupt that fires stop_after seconds after arming (as a cancel
+ * arriving while the kernel runs): the latency is the time from that moment
+ * to the kernel's return, so a kernel that polls rarely shows it.
+ */
+static double stop_at = 0,
+			first_stop = 0;
+
+static void
+arm_stop(double after)
+{
+	stop_at = now() + after;
+	first_stop = 0;
+}
+
+static int
+stop_now(void)
+{
+	double		t;
+
+	if (stop_at <= 0)
+		return 0;
+	t = now();
+	if (t < stop_at)
+		return 0;
+	if (first_stop == 0)
+		first_stop = t;
+	return 1;
+}
+
+static int pg_attribute_unused_stop(void *arg) __attribute__((unused));
+static int
+pg_attribute_unused_stop(void *arg)
+{
+	(void) arg;
+	return stop_now();
+}
+
+static double
+latency_ms(void)
+{
+	return first_stop > 0 ? (now() - stop_at) * 1000 : -1;
+}
+
+/* ------------------------------------------------------------ lifetime */
+
+static int
+bg_result_sound(int rc, const BgnbdFit *f)
+{
+	if (rc != 0)
+		return 1;				/* an error status is an answer */
+	return isfinite(f->p.r) && isfinite(f->p.alpha) && isfinite(f->p.a) &&
+		isfinite(f->p.b) && f->p.r > 0 && f->p.alpha > 0 && f->p.a > 0 && f->p.b > 0 &&
+		isfinite(f->log_likelihood);
+}
+
+static void
+bg_case(const char *name, LtPattern *p, size_t n)
+{
+	BgnbdFit	f;
+	int			rc;
+	double		t0 = now();
+	char		msg[256];
+
+	watch(name, 20);
+	rc = bgnbd_fit(p, n, &f, NULL);
+	unwatch();
+	snprintf(msg, sizeof(msg), "bgnbd_fit %s: returns in %.2f s with finite parameters or an error (rc %d, converged %d)",
+			 name, now() - t0, rc, rc == 0 ? f.converged : -1);
+	ok(bg_result_sound(rc, &f) && now() - t0 < 5, msg);
+}
+
+static void
+test_lifetime_hostile(void)
+{
+	/* issue #13, finding 1: found by a random search over extreme values */
+	{
+		LtPattern	p[1] = {{2, 0, 5e-324, 1}};
+
+		bg_case("(2, 0, 5e-324)", p, 1);
+	}
+	{
+		LtPattern	p[2] = {{10, 7.99e299, 1e300, 1}, {0, 0, 9.2e-06, 1}};
+
+		bg_case("(10, 7.99e299, 1e300) + (0, 0, 9.2e-06)", p, 2);
+	}
+	{
+		LtPattern	p[20];
+
+		/* 20 customers, frequencies 10 .. 1e20 */
+		for (int i = 0; i < 20; i++)
+			p[i] = (LtPattern) {pow(10, i + 1), 30.0 * (i + 1) / 21, 31, 1};
+		bg_case("20 customers with frequencies up to 1e20", p, 20);
+	}
+	{
+		LtPattern	p[3] = {{1, 1e-300, 1e-300, 1}, {0, 0, 1e-300, 1}, {4, 5e-324, 5e-324, 1}};
+
+		bg_case("denormal recency and t", p, 3);
+	}
+	{
+		LtPattern	p[2] = {{9e15, 1e308, 1e308, 1}, {1, 1, 1e308, 1e15}};
+
+		bg_case("1e308 t, 9e15 frequency, weight 1e15", p, 2);
+	}
+	{
+		GgFit		f;
+		LtPattern	g[3] = {{1e20, 1e-300, 0, 1}, {1, 1e308, 0, 1}, {2, 5e-324, 0, 1}};
+		int			rc;
+		double		t0 = now();
+
+		watch("gg_fit extreme", 20);
+		rc = gg_fit(g, 3, &f, NULL);
+		unwatch();
+		ok((rc != 0 || (isfinite(f.p.p) && isfinite(f.p.q) && isfinite(f.p.v) && isfinite(f.log_likelihood)))
+		   && now() - t0 < 5,
+		   "gg_fit on (1e20, 1e-300), (1, 1e308), (2, 5e-324): finite parameters or an error, in bounded time");
+	}
+}
+
+/* a big fit, cancelled while it runs */
+static void
+test_lifetime_cancel(void)
+{
+	size_t		n = 2000000;
+	LtPattern  *p = malloc(n * sizeof(LtPattern));
+	BgnbdFit	f;
+	GgFit		g;
+	int			rc;
+	char		msg[200];
+	uint64_t	s = 42;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		double		T = 10 + (double) (tsp_splitmix64(&s) % 1000),
+					x = (double) (tsp_splitmix64(&s) % 20),
+					tx = x > 0 ? T * (double) (tsp_splitmix64(&s) % 1000) / 1000 : 0;
+
+		p[i] = (LtPattern) {x, tx, T + i * 1e-6, 1};
+	}
+	watch("bgnbd_fit cancel", 30);
+	arm_stop(0.05);
+	rc = bgnbd_fit(p, n, &f, stop_now);
+	unwatch();
+	snprintf(msg, sizeof(msg), "bgnbd_fit on 2,000,000 distinct patterns stops %.1f ms after the interrupt (rc %d)",
+			 latency_ms(), rc);
+	ok(rc == -1 && latency_ms() >= 0 && latency_ms() < 100, msg);
+
+	for (size_t i = 0; i < n; i++)
+		p[i] = (LtPattern) {1 + (double) (i % 50), 1 + (double) i * 1e-3, 0, 1};
+	watch("gg_fit cancel", 30);
+	arm_stop(0.05);
+	rc = gg_fit(p, n, &g, stop_now);
+	unwatch();
+	snprintf(msg, sizeof(msg), "gg_fit on 2,000,000 distinct patterns stops %.1f ms after the interrupt (rc %d)",
+			 latency_ms(), rc);
+	ok(rc == -1 && latency_ms() >= 0 && latency_ms() < 100, msg);
+	stop_at = 0;
+	free(p);
+}
+
+int
+main(void)
+{
+	signal(SIGALRM, on_alarm);
+	test_lifetime_hostile();
+	test_lifetime_cancel();
+	return done_testing();
+}
