@@ -16,6 +16,7 @@
 #include "utils/date.h"
 #include "utils/typcache.h"
 
+#include "fit_memory.h"
 #include "lifetime.h"
 
 /* Largest number of entries an aggregate state may hold (1 GB allocations) */
@@ -325,10 +326,19 @@ lt_state_free(void *arg)
 	s->set.tab = NULL;
 }
 
+/*
+ * A zeroed table of slots patterns; keep (slots of a table that lives on
+ * while this one fills: growth) counts against crmscm.max_fit_memory too.
+ */
 static LtPattern *
-lt_table_alloc(Size slots)
+lt_table_alloc(Size slots, Size keep)
 {
-	LtPattern  *t = calloc(slots, sizeof(LtPattern));
+	LtPattern  *t;
+	char		what[64];
+
+	snprintf(what, sizeof(what), "%zu distinct customer patterns", (size_t) (slots / 2));
+	crmscm_fit_memory_check("bgnbd_fit/gamma_gamma_fit", (int64) ((slots + keep) * sizeof(LtPattern)), what);
+	t = calloc(slots, sizeof(LtPattern));
 
 	if (t == NULL)
 		ereport(ERROR,
@@ -346,7 +356,7 @@ lt_state_new(MemoryContext cxt, Size nhint)
 
 	while (slots < 2 * nhint && slots < LT_MAX_SLOTS)
 		slots *= 2;
-	s->set.tab = lt_table_alloc(slots);
+	s->set.tab = lt_table_alloc(slots, 0);
 	s->set.mask = slots - 1;
 	s->set.n = 0;
 	s->cb.func = lt_state_free;
@@ -366,7 +376,7 @@ lt_state_grow(LtState *s)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("too many distinct customer patterns: more than %zu", (Size) LT_MAX_SLOTS / 2)));
-	s->set.tab = lt_table_alloc(slots);
+	s->set.tab = lt_table_alloc(slots, oldslots);
 	s->set.n = 0;
 	s->set.mask = slots - 1;
 	lt_set_move(&s->set, old, oldslots);
@@ -736,6 +746,7 @@ rfm_state_new(MemoryContext cxt, int32 as_of, Size cap)
 {
 	RfmState   *s = MemoryContextAlloc(cxt, sizeof(RfmState));
 
+	crmscm_fit_memory_check("rfm_summary", (int64) (Max(cap, 16) * sizeof(LtPurchase)), "the purchases of one group");
 	s->as_of = as_of;
 	s->n = 0;
 	s->cap = Max(cap, 16);
@@ -749,6 +760,12 @@ rfm_state_reserve(RfmState *s, Size more)
 	if (s->n + more > s->cap)
 	{
 		Size		newcap = Max(s->cap * 2, s->n + more);
+		int64		limit = crmscm_fit_memory_limit() / (int64) sizeof(LtPurchase);
+
+		/* grow less near crmscm.max_fit_memory; error beyond it */
+		if ((int64) newcap > limit)
+			newcap = Max(s->n + more, (Size) limit);
+		crmscm_fit_memory_check("rfm_summary", (int64) (newcap * sizeof(LtPurchase)), "the purchases of one group");
 
 		if (newcap > MaxAllocSize / sizeof(LtPurchase))
 			ereport(ERROR,

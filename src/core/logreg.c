@@ -45,7 +45,38 @@
 #include <sys/mman.h>
 #endif
 
+/* rows summed into one block of the pass accumulators (then flushed) */
 #define LR_STOP_EVERY 65536
+
+/*
+ * Interrupt polling by amount of work: should_stop is called after about
+ * LR_POLL_WORK multiply-adds (a few milliseconds), wherever they are spent:
+ * a pass over wide rows, a Cholesky factorisation, the covariance or the
+ * eigenvalues of a 1001 x 1001 matrix.
+ */
+#define LR_POLL_WORK 4194304.0
+
+typedef struct LrPoll
+{
+	const LrOptions *opt;
+	double		work;			/* since the last call */
+	int			stopped;
+} LrPoll;
+
+static inline int
+lr_poll(LrPoll *pl, double work)
+{
+	if (pl == NULL)
+		return 0;
+	pl->work += work;
+	if (pl->work < LR_POLL_WORK)
+		return pl->stopped;
+	pl->work = 0;
+	if (!pl->stopped && pl->opt && pl->opt->should_stop &&
+		pl->opt->should_stop(pl->opt->stop_arg))
+		pl->stopped = 1;
+	return pl->stopped;
+}
 /* rows a pass decodes, then weighs, then adds up together (a multiple of 4) */
 #define LR_BATCH 16
 
@@ -104,15 +135,17 @@ lr_log_odds(const LrModel *m, const double *x)
 
 /*
  * Cholesky factorisation of the q x q symmetric matrix A (upper triangle
- * used, row-major) into lower L (row-major, full q x q).  Returns 0 when A is
- * not numerically positive definite.
+ * used, row-major) into lower L (row-major, full q x q).  Returns 1, or 0
+ * when A is not numerically positive definite, or -1 when pl asked to stop.
  */
 static int
-chol(const double *A, double *L, int q)
+chol(const double *A, double *L, int q, LrPoll *pl)
 {
 	memset(L, 0, sizeof(double) * (size_t) q * q);
 	for (int k = 0; k < q; k++)
 	{
+		if (lr_poll(pl, 0.5 * (double) k * k))
+			return -1;
 		for (int l = 0; l < k; l++)
 		{
 			double		s = A[l * q + k];
@@ -182,7 +215,7 @@ sturm_count(const double *d, const double *e, int n, double x)
 }
 
 static void
-extreme_eigenvalues(double *A, int n, double *vmin, double *vmax, double *work)
+extreme_eigenvalues(double *A, int n, double *vmin, double *vmax, double *work, LrPoll *pl)
 {
 	double	   *d = work,
 			   *e = work + n,
@@ -199,6 +232,11 @@ extreme_eigenvalues(double *A, int n, double *vmin, double *vmax, double *work)
 					vv = 0,
 					K;
 
+		if (lr_poll(pl, 3.0 * m * m))
+		{
+			*vmin = *vmax = NAN;
+			return;
+		}
 		for (int i = 0; i < m; i++)
 			norm += A[(k + 1 + i) * n + k] * A[(k + 1 + i) * n + k];
 		norm = sqrt(norm);
@@ -260,6 +298,11 @@ extreme_eigenvalues(double *A, int n, double *vmin, double *vmax, double *work)
 		{
 			double		mid = 0.5 * (a + b);
 
+			if (lr_poll(pl, n))
+			{
+				*vmin = *vmax = NAN;
+				return;
+			}
 			if (mid <= a || mid >= b)
 				break;
 			/* smallest: count(mid) >= 1 means lambda_min < mid */
@@ -489,6 +532,7 @@ typedef struct LrWork
 	double	   *Hc;				/* sparse x sparse, ns x ns (either triangle) */
 	double	   *gcd;			/* gradient per slot */
 	double	   *gc;				/* gradient per sparse column */
+	LrPoll		poll;			/* the caller's stop callback, by work */
 } LrWork;
 
 /* n zeroed doubles, 32-byte aligned (for lr_v4); free() */
@@ -655,6 +699,7 @@ lr_pass(const LrRows *rows, LrWork *w, const double *gamma, const LrOptions *opt
 	int			c = 0;
 	const unsigned char *pk = rows->nchunks > 0 ? rows->chunks[0].packed : NULL;
 
+	(void) opt;					/* polled through w->poll */
 	memset(g, 0, sizeof(double) * q);
 	memset(H, 0, sizeof(double) * (size_t) q * q);
 	for (int a = 0; a < 4 * nv4; a++)
@@ -831,7 +876,14 @@ lr_pass(const LrRows *rows, LrWork *w, const double *gamma, const LrOptions *opt
 			ll += llc;
 			llc = 0;
 			inblock = 0;
-			if (opt->should_stop && opt->should_stop(opt->stop_arg))
+		}
+		/* the batch's work: dense x dense block, sparse updates, z */
+		{
+			double		work = (double) LR_BATCH * nd * (nv4 * 2.0 + 1.0);
+
+			for (int r = 0; r < nb; r++)
+				work += (double) nsb[r] * (4.0 * nv4 + nsb[r]);
+			if (lr_poll(&w->poll, work))
 				return LR_INTERRUPTED;
 		}
 	}
@@ -881,6 +933,7 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 	size_t		pp = (size_t) (p > 0 ? p : 1);
 
 	memset(&w, 0, sizeof(w));
+	w.poll.opt = opt;
 	if (p < 0 || p > LR_MAX_FEATURES)
 		return LR_TOO_MANY_FEATURES;
 	if (!(opt->l2 >= 0) || !isfinite(opt->l2))
@@ -909,6 +962,11 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 
 		for (int64_t i = 0; i < ch->n; i++)
 		{
+			if (lr_poll(&w.poll, p + 8.0))
+			{
+				st = LR_INTERRUPTED;
+				goto done;
+			}
 			if (pk)
 			{
 				LrPackedRow row;
@@ -944,7 +1002,7 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 			npos += ch->y[i] ? 1 : 0;
 		}
 		n += ch->n;
-		if (opt->should_stop && opt->should_stop(opt->stop_arg))
+		if (lr_poll(&w.poll, LR_POLL_WORK))
 		{
 			st = LR_INTERRUPTED;
 			goto done;
@@ -980,6 +1038,11 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 
 		for (int64_t i = 0; i < ch->n; i++)
 		{
+			if (lr_poll(&w.poll, p + 8.0))
+			{
+				st = LR_INTERRUPTED;
+				goto done;
+			}
 			if (pk)
 			{
 				LrPackedRow row;
@@ -1002,7 +1065,7 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 					m2[j] += (v - w.mean[j]) * (v - w.mean[j]);
 			}
 		}
-		if (opt->should_stop && opt->should_stop(opt->stop_arg))
+		if (lr_poll(&w.poll, LR_POLL_WORK))
 		{
 			st = LR_INTERRUPTED;
 			goto done;
@@ -1065,6 +1128,7 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 	for (;;)
 	{
 		double		lambda2;
+		int			cr;
 
 		st = lr_pass(rows, &w, gamma, opt, &obj, g, H, &extreme);
 		if (st != LR_OK)
@@ -1088,7 +1152,13 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 			st = lr_pass(rows, &w, gamma, opt, &obj, g, H, &extreme);
 			if (st != LR_OK)
 				goto done;
-			if (!chol(H, L, q))
+			cr = chol(H, L, q, &w.poll);
+			if (cr < 0)
+			{
+				st = LR_INTERRUPTED;
+				goto done;
+			}
+			if (cr == 0)
 				singular = 1;
 			break;
 		}
@@ -1115,6 +1185,12 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 			{
 				double		d = H[k * q + k];
 
+				if (lr_poll(&w.poll, 0.5 * (double) nk * nk))
+				{
+					free(keep);
+					st = LR_INTERRUPTED;
+					goto done;
+				}
 				/* row k of L against the kept columns keep[0..nk-1] */
 				for (int a = 0; a < nk; a++)
 				{
@@ -1155,7 +1231,13 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 			free(keep);
 		}
 
-		if (!chol(H, L, q))
+		cr = chol(H, L, q, &w.poll);
+		if (cr < 0)
+		{
+			st = LR_INTERRUPTED;
+			goto done;
+		}
+		if (cr == 0)
 		{
 			/* Hessian lost definiteness: weights underflowed (separation) */
 			singular = 1;
@@ -1168,9 +1250,10 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 			st = lr_pass(rows, &w, gamma, opt, &obj, g, H, &extreme);
 			if (st != LR_OK)
 				goto done;
-			if (!chol(H, L, q))
+			cr = chol(H, L, q, &w.poll);
+			if (cr <= 0)
 			{
-				st = LR_SINGULAR;
+				st = cr < 0 ? LR_INTERRUPTED : LR_SINGULAR;
 				goto done;
 			}
 			break;
@@ -1210,6 +1293,11 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 	{
 		double	   *col = work;
 
+		if (lr_poll(&w.poll, (double) q * q))
+		{
+			st = LR_INTERRUPTED;
+			goto done;
+		}
 		memset(col, 0, sizeof(double) * q);
 		col[k] = 1;
 		chol_solve(L, q, col);
@@ -1296,7 +1384,12 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 			for (int b = 0; b < q; b++)
 				M[a * q + b] = w.center[ja] * M[b] + M[a * q + b] / w.inv_sd[ja];
 		}
-		extreme_eigenvalues(M, q, &vmin, &vmax, work);
+		extreme_eigenvalues(M, q, &vmin, &vmax, work, &w.poll);
+		if (w.poll.stopped)
+		{
+			st = LR_INTERRUPTED;
+			goto done;
+		}
 		out->condition_number = vmin > 0 && isfinite(vmax / vmin) ? vmax / vmin : NAN;
 	}
 

@@ -85,7 +85,11 @@ typedef struct LrOptions
 {
 	double		l2;				/* penalty 0.5 * l2 * sum(beta_j^2), j >= 1 */
 	int			max_iter;
-	/* polled about every 64k rows; nonzero return stops with LR_INTERRUPTED */
+	/*
+	 * polled by amount of work, about every 4 million multiply-adds (a few
+	 * ms: a few rows of 1000 features, a slice of a factorisation); nonzero
+	 * return stops with LR_INTERRUPTED
+	 */
 	int			(*should_stop) (void *arg);
 	void	   *stop_arg;
 } LrOptions;

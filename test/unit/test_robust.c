@@ -93,9 +93,8 @@ stop_now(void)
 	return 1;
 }
 
-static int pg_attribute_unused_stop(void *arg) __attribute__((unused));
 static int
-pg_attribute_unused_stop(void *arg)
+stop_now_arg(void *arg)
 {
 	(void) arg;
 	return stop_now();
@@ -223,11 +222,70 @@ test_lifetime_cancel(void)
 	free(p);
 }
 
+/* ------------------------------------------------------------ logistic */
+
+/*
+ * lead_model_fit at its feature limit: 1000 features, dense and packed.
+ * Issue #13, finding 4: the fit polled every 65,536 rows whatever the
+ * width, so a cancel at 1000 features took 29.9 s.
+ */
+static void
+test_logreg_cancel(void)
+{
+	int			p = LR_MAX_FEATURES,
+				n = 4000;
+	double	   *x = malloc(sizeof(double) * (size_t) n * p),
+			   *coef = malloc(sizeof(double) * (p + 1)),
+			   *se = malloc(sizeof(double) * (p + 1));
+	unsigned char *y = malloc(n);
+	uint64_t	s = 7;
+	LrModel		m = {.coef = coef,.std_err = se};
+	LrChunk		ch;
+	LrRows		rows;
+	LrOptions	opt = {1.0, 0, stop_now_arg, NULL};
+	char		msg[200];
+	LrStatus	st;
+	double		delays[] = {0.05, 0.4, 1.5};
+
+	for (size_t i = 0; i < (size_t) n * p; i++)
+		x[i] = (double) (tsp_splitmix64(&s) % 1000) / 100.0;
+	for (int i = 0; i < n; i++)
+		y[i] = tsp_splitmix64(&s) % 2;
+	ch = (LrChunk) {n, x, y, NULL};
+	rows = (LrRows) {p, 1, &ch};
+	/* cancel early (a pass), later (Newton steps, covariance, eigenvalues) */
+	for (int k = 0; k < 3; k++)
+	{
+		double		t0 = now();
+
+		watch("lr_fit cancel", 120);
+		arm_stop(delays[k]);
+		st = lr_fit(&rows, &opt, &m);
+		unwatch();
+		if (st == LR_OK)
+		{
+			snprintf(msg, sizeof(msg), "lr_fit 1000 features x 4000 rows finished in %.2f s, interrupt at %.2f s",
+					 now() - t0, delays[k]);
+			ok(now() - t0 < delays[k] + 0.1, msg);
+			continue;
+		}
+		snprintf(msg, sizeof(msg), "lr_fit 1000 features x 4000 rows, interrupt after %.2f s: stops %.1f ms later",
+				 delays[k], latency_ms());
+		ok(st == LR_INTERRUPTED && latency_ms() >= 0 && latency_ms() < 100, msg);
+	}
+	stop_at = 0;
+	free(x);
+	free(y);
+	free(coef);
+	free(se);
+}
+
 int
 main(void)
 {
 	signal(SIGALRM, on_alarm);
 	test_lifetime_hostile();
 	test_lifetime_cancel();
+	test_logreg_cancel();
 	return done_testing();
 }
