@@ -437,6 +437,13 @@ fit_state_room(LeadFitState *s)
 	 */
 	bytes = prev_bytes == 0 ? 64 * (packed ? packed_max : dense_row)
 		: Min(Max(2 * prev_bytes, (int64) FIT_HUGE_PAGE), LEAD_CHUNK_BYTES);
+	/* near crmscm.max_fit_memory: a smaller chunk (without huge-page slack) */
+	{
+		int64		room = crmscm_fit_memory_limit() - s->mem;
+
+		if (fit_alloc_size(bytes) > room)
+			bytes = Max(Min(room, (int64) FIT_HUGE_PAGE - 1), packed ? packed_max : dense_row);
+	}
 	if (packed)
 	{
 		c->cap = Max(bytes, packed_max);

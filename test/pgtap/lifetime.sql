@@ -168,7 +168,7 @@ SELECT throws_ok('SELECT crmscm.bgnbd_p_alive(crmscm.bgnbd_model(0, 1, 1, 1), 1,
 SELECT throws_ok($$SELECT crmscm.bgnbd_expected(crmscm.bgnbd_model(1, 'Infinity', 1, 1), 1, 1, 1, 2)$$, '22003', NULL,
                  'infinite model parameter is 22003');
 SELECT throws_ok($$SELECT crmscm.bgnbd_expected(ROW(1, 'Infinity', 1, 1, NULL, NULL, NULL)::crmscm.bgnbd, 1, 1, 1, 2)$$, '22003',
-                 'bgnbd parameter alpha must be finite: inf', 'infinite parameter of a model built by ROW() is 22003');
+                 'bgnbd parameter alpha must be finite: Infinity', 'infinite parameter of a model built by ROW() is 22003');
 SELECT throws_ok('SELECT crmscm.bgnbd_expected(crmscm.bgnbd_model(1, 1, 1, 1), -1, 1, 1, 2)', '22023', NULL,
                  'negative horizon is 22023');
 SELECT throws_ok('SELECT crmscm.bgnbd_prob_n(crmscm.bgnbd_model(1, 1, 1, 1), -1, 2)', '22023', NULL,
