@@ -303,10 +303,14 @@ lt_gg_arg(FunctionCallInfo fcinfo, int argno)
 typedef struct LtState
 {
 	LtPatternSet set;
-	MemoryContextCallback cb;	/* frees the table with the aggregate context */
+	LtPattern  *old;			/* the table being moved while growing */
+	MemoryContextCallback cb;	/* frees the tables with the aggregate context */
 	int			nbuf;			/* rows waiting in buf */
 	double		buf[LT_BATCH][3];	/* added in batches, prefetching their slots */
 } LtState;
+
+/* Slots moved between two interrupt checks when the table grows (~10 ms) */
+#define LT_MOVE_SLICE ((Size) 1 << 17)
 
 /* At most 2^26 slots (2 GB, half of them usable: 33.5 million distinct patterns) */
 #define LT_MAX_SLOTS ((Size) 1 << 26)
@@ -324,6 +328,8 @@ lt_state_free(void *arg)
 
 	free(s->set.tab);
 	s->set.tab = NULL;
+	free(s->old);
+	s->old = NULL;
 }
 
 /*
@@ -376,10 +382,17 @@ lt_state_grow(LtState *s)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("too many distinct customer patterns: more than %zu", (Size) LT_MAX_SLOTS / 2)));
+	s->old = old;				/* freed by the callback if a cancel comes */
 	s->set.tab = lt_table_alloc(slots, oldslots);
 	s->set.n = 0;
 	s->set.mask = slots - 1;
-	lt_set_move(&s->set, old, oldslots);
+	/* in slices: moving 16 million patterns takes a second */
+	for (Size off = 0; off < oldslots; off += LT_MOVE_SLICE)
+	{
+		CHECK_FOR_INTERRUPTS();
+		lt_set_move(&s->set, old + off, Min(LT_MOVE_SLICE, oldslots - off));
+	}
+	s->old = NULL;
 	free(old);
 }
 
@@ -473,6 +486,8 @@ lt_state_deserialize(MemoryContext cxt, bytea *b)
 	{
 		LtPattern	e;
 
+		if ((i & (LT_MOVE_SLICE - 1)) == 0)
+			CHECK_FOR_INTERRUPTS();
 		memcpy(&e, p + i, sizeof(e));	/* bytea data need not be aligned */
 		if (!(e.w > 0))
 			elog(ERROR, "corrupt customer pattern state");
@@ -493,9 +508,31 @@ lt_state_combine(MemoryContext cxt, LtState *a, LtState *b)
 	if (a == NULL)
 		a = lt_state_new(cxt, b->set.n);
 	for (Size i = 0; i <= b->set.mask; i++)
+	{
+		if ((i & (LT_MOVE_SLICE - 1)) == 0)
+			CHECK_FOR_INTERRUPTS();
 		if (b->set.tab[i].w != 0.0)
 			lt_state_add(a, cxt, b->set.tab[i].x, b->set.tab[i].tx, b->set.tab[i].T, b->set.tab[i].w);
+	}
 	return a;
+}
+
+/* The distinct patterns into out, in slices between interrupt checks */
+static Size
+lt_state_collect(LtState *s, LtPattern *out)
+{
+	Size		slots = s->set.mask + 1,
+				n = 0;
+
+	for (Size off = 0; off < slots; off += LT_MOVE_SLICE)
+	{
+		Size		len = Min(LT_MOVE_SLICE, slots - off);
+		LtPatternSet view = {s->set.tab + off, 0, len - 1};	/* len: a power of two */
+
+		CHECK_FOR_INTERRUPTS();
+		n += lt_set_collect(&view, out + n);
+	}
+	return n;
 }
 
 /* ---------------------------------------------------------------- bgnbd_fit */
@@ -652,7 +689,7 @@ crmscm_bgnbd_fit_final(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	pat = MemoryContextAllocHuge(CurrentMemoryContext, mul_size(s->set.n, sizeof(LtPattern)));
-	n = lt_set_collect(&s->set, pat);
+	n = lt_state_collect(s, pat);
 	rc = bgnbd_fit(pat, n, &fit, lt_interrupted);
 	lt_fit_rc(rc, "bgnbd_fit", pat, n, false, fit.converged != 0);
 	values[0] = Float8GetDatum(fit.p.r);
@@ -718,7 +755,7 @@ crmscm_gamma_gamma_fit_final(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	pat = MemoryContextAllocHuge(CurrentMemoryContext, mul_size(s->set.n, sizeof(LtPattern)));
-	n = lt_set_collect(&s->set, pat);
+	n = lt_state_collect(s, pat);
 	rc = gg_fit(pat, n, &fit, lt_interrupted);
 	lt_fit_rc(rc, "gamma_gamma_fit", pat, n, true, fit.converged != 0);
 	values[0] = Float8GetDatum(fit.p.p);

@@ -280,6 +280,102 @@ test_logreg_cancel(void)
 	free(se);
 }
 
+/* ------------------------------------------------------------ routing */
+
+/* random points in a 1000 x 1000 square, Euclidean costs */
+static double *
+random_matrix(int n, uint64_t seed)
+{
+	double	   *xy = malloc(sizeof(double) * 2 * n),
+			   *c = malloc(sizeof(double) * (size_t) n * n);
+
+	for (int i = 0; i < 2 * n; i++)
+		xy[i] = (double) (tsp_splitmix64(&seed) % 1000000) / 1000.0;
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < n; j++)
+			c[(size_t) i * n + j] = hypot(xy[2 * i] - xy[2 * j], xy[2 * i + 1] - xy[2 * j + 1]);
+	free(xy);
+	return c;
+}
+
+/*
+ * TSP and VRP at TSP_MAX_NODES, interrupted at several moments (neighbour
+ * lists, construction, local search, the iterated kicks): the worst latency
+ * must stay under 100 ms.
+ */
+static void
+test_routing_cancel(void)
+{
+	int			n = TSP_MAX_NODES;
+	double	   *c = random_matrix(n, 11),
+			   *dem = malloc(sizeof(double) * n),
+				delays[] = {0.02, 0.1, 0.3, 0.7, 1.5, 3.0},
+				worst = 0,
+				len;
+	int		   *order = malloc(sizeof(int) * n),
+			   *stops = malloc(sizeof(int) * n),
+			   *rs = malloc(sizeof(int) * (n + 1));
+	double	   *load = malloc(sizeof(double) * n),
+			   *rcost = malloc(sizeof(double) * n),
+				total;
+	int			nroutes,
+				stopped = 0;
+	TspEnv		env = {NULL, NULL, stop_now_arg, NULL};
+	char		msg[200];
+
+	for (int i = 0; i < n; i++)
+		dem[i] = i == 0 ? 0 : 1;
+	for (int k = 0; k < 6; k++)
+	{
+		TspOptions	opt;
+		TspStatus	st;
+
+		tsp_default_options(&opt);
+		watch("tsp cancel", 60);
+		arm_stop(delays[k]);
+		st = tsp_solve(n, c, &opt, &env, order, &len, NULL);
+		unwatch();
+		if (st == TSP_CANCELLED)
+		{
+			stopped++;
+			worst = fmax(worst, latency_ms());
+		}
+	}
+	snprintf(msg, sizeof(msg), "tsp_solve on %d nodes, interrupted at 6 moments: stopped %d times, worst latency %.1f ms",
+			 n, stopped, worst);
+	ok(stopped == 6 && worst < 100, msg);
+	worst = 0;
+	stopped = 0;
+	for (int k = 0; k < 6; k++)
+	{
+		VrpOptions	opt;
+		VrpStatus	st;
+
+		vrp_default_options(&opt);
+		watch("vrp cancel", 60);
+		arm_stop(delays[k]);
+		st = vrp_solve(n, c, dem, 40, 0, &opt, &env, stops, rs, load, rcost, &nroutes, &total);
+		unwatch();
+		if (st == VRP_CANCELLED)
+		{
+			stopped++;
+			worst = fmax(worst, latency_ms());
+		}
+		printf("# vrp interrupt at %.2f s: status %d, latency %.1f ms\n", delays[k], st, latency_ms());
+	}
+	snprintf(msg, sizeof(msg), "vrp_solve on %d nodes, interrupted at 6 moments: stopped %d times, worst latency %.1f ms",
+			 n, stopped, worst);
+	ok(stopped == 6 && worst < 100, msg);
+	stop_at = 0;
+	free(c);
+	free(dem);
+	free(order);
+	free(stops);
+	free(rs);
+	free(load);
+	free(rcost);
+}
+
 int
 main(void)
 {
@@ -287,5 +383,6 @@ main(void)
 	test_lifetime_hostile();
 	test_lifetime_cancel();
 	test_logreg_cancel();
+	test_routing_cancel();
 	return done_testing();
 }
