@@ -1343,7 +1343,8 @@ crmscm_auc_final(PG_FUNCTION_ARGS)
 	if (s->n[0] == 0 || s->n[1] == 0)
 		PG_RETURN_NULL();
 	/* sorts the buffers in place: harmless, the order carries no meaning */
-	auc = lr_auc(s->v[1], s->n[1], s->v[0], s->n[0]);
+	auc = lr_auc_ex(s->v[1], s->n[1], s->v[0], s->n[0], stop_requested, NULL);
+	CHECK_FOR_INTERRUPTS();		/* NaN when interrupted */
 	PG_RETURN_FLOAT8(auc);
 }
 

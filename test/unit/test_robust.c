@@ -376,6 +376,93 @@ test_routing_cancel(void)
 	free(rcost);
 }
 
+/* ------------------------------------------------------------ sorting */
+
+static int
+cmp_d(const void *a, const void *b)
+{
+	double		x = *(const double *) a,
+				y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * lr_sort_doubles (the sort of auc) against qsort on shapes that break
+ * naive quicksorts, then a cancel on 40 million scores.
+ */
+static void
+test_sort(void)
+{
+	int64_t		n = 100003;
+	double	   *a = malloc(sizeof(double) * n),
+			   *b = malloc(sizeof(double) * n);
+	uint64_t	s = 3;
+	const char *shapes[] = {"random", "all equal", "sorted", "reversed", "organ pipe", "few values", "sawtooth"};
+	int			good = 1;
+	char		msg[200];
+
+	for (int k = 0; k < 7; k++)
+	{
+		for (int64_t i = 0; i < n; i++)
+		{
+			double		v;
+
+			switch (k)
+			{
+				case 0:
+					v = (double) (tsp_splitmix64(&s) % 1000000) - 5e5;
+					break;
+				case 1:
+					v = 7;
+					break;
+				case 2:
+					v = (double) i;
+					break;
+				case 3:
+					v = (double) (n - i);
+					break;
+				case 4:
+					v = (double) (i < n / 2 ? i : n - i);
+					break;
+				case 5:
+					v = (double) (tsp_splitmix64(&s) % 3);
+					break;
+				default:
+					v = (double) (i % 1000);
+					break;
+			}
+			a[i] = b[i] = v;
+		}
+		lr_sort_doubles(a, n, NULL, NULL);
+		qsort(b, n, sizeof(double), cmp_d);
+		if (memcmp(a, b, sizeof(double) * n) != 0)
+		{
+			good = 0;
+			printf("# %s differs from qsort\n", shapes[k]);
+		}
+	}
+	ok(good, "lr_sort_doubles = qsort on 100003 doubles: random, all equal, sorted, reversed, organ pipe, few values, sawtooth");
+	free(a);
+	free(b);
+
+	n = 40000000;
+	a = malloc(sizeof(double) * n);
+	for (int64_t i = 0; i < n; i++)
+		a[i] = (double) (tsp_splitmix64(&s) % 100000000);
+	watch("sort cancel", 60);
+	arm_stop(0.3);
+	{
+		int			st = lr_sort_doubles(a, n, stop_now_arg, NULL);
+
+		unwatch();
+		snprintf(msg, sizeof(msg), "lr_sort_doubles on 40,000,000 scores stops %.1f ms after the interrupt", latency_ms());
+		ok(st == 1 && latency_ms() >= 0 && latency_ms() < 100, msg);
+	}
+	stop_at = 0;
+	free(a);
+}
+
 int
 main(void)
 {
@@ -384,5 +471,6 @@ main(void)
 	test_lifetime_cancel();
 	test_logreg_cancel();
 	test_routing_cancel();
+	test_sort();
 	return done_testing();
 }
