@@ -135,7 +135,8 @@ lt_betacf(double a, double b, double x)
 double
 lt_incbeta(double x, double one_minus_x, double a, double b)
 {
-	double		lbt;
+	double		lbt,
+				v;
 
 	if (x <= 0.0)
 		return 0.0;
@@ -143,8 +144,15 @@ lt_incbeta(double x, double one_minus_x, double a, double b)
 		return 1.0;
 	lbt = -lt_lbeta(a, b) + a * log(x) + b * log(one_minus_x);
 	if (x < (a + 1.0) / (a + b + 2.0))
-		return exp(lbt) * lt_betacf(a, b, x) / a;
-	return 1.0 - exp(lbt) * lt_betacf(b, a, one_minus_x) / b;
+		v = exp(lbt) * lt_betacf(a, b, x) / a;
+	else
+		v = 1.0 - exp(lbt) * lt_betacf(b, a, one_minus_x) / b;
+	/* rounding may step just outside [0, 1] (a tiny b, say): clamp, NaN kept */
+	if (v < 0)
+		v = 0;
+	if (v > 1)
+		v = 1;
+	return v;
 }
 
 /* ---------------------------------------------------------------- patterns */
@@ -435,8 +443,9 @@ bgnbd_xterms(const BgnbdConst *k, double x, BgnbdXTerms *t)
 	}
 	if (x > 0)
 	{
-		t->lab = k->la - log(k->b + x - 1.0);
-		t->dlab_b = -1.0 / (k->b + x - 1.0);
+		/* b + (x - 1): x - 1 is exact, (b + x) - 1 loses a tiny b */
+		t->lab = k->la - log(k->b + (x - 1.0));
+		t->dlab_b = -1.0 / (k->b + (x - 1.0));
 	}
 	else
 		t->lab = t->dlab_b = 0.0;
@@ -1054,12 +1063,30 @@ bgnbd_fit(const LtPattern *pat, size_t n, BgnbdFit *out, LtInterruptFn interrupt
 
 /* ---------------------------------------------------------------- BG/NBD predictions */
 
-/* log of the odds of being inactive: ln[(a/(b+x-1)) ((alpha+T)/(alpha+tx))^(r+x)] */
+/* log(u + v) for u, v >= 0 without overflow of the sum */
+static inline double
+lt_log_add(double u, double v)
+{
+	double		hi = fmax(u, v),
+				lo = fmin(u, v);
+
+	if (hi == 0.0)
+		return -INFINITY;
+	return log(hi) + log1p(lo / hi);
+}
+
+/*
+ * log of the odds of being inactive: ln[(a/(b+x-1)) ((alpha+T)/(alpha+tx))^(r+x)],
+ * as sums of logs: a / (b + x - 1) underflowed to 0 and alpha + T overflowed
+ * to Infinity for extreme inputs (found by fuzzing: NaN = -Inf + Inf).  The
+ * result is finite or +Infinity, never NaN.
+ */
 static double
 bgnbd_log_dead_odds(const BgnbdParams *p, double x, double tx, double T)
 {
-	return log(p->a / (p->b + x - 1.0))
-		+ (p->r + x) * log((p->alpha + T) / (p->alpha + tx));
+	double		ratio = lt_log_add(p->alpha, T) - lt_log_add(p->alpha, tx);
+
+	return log(p->a) - lt_log_add(p->b, x - 1.0) + (p->r + x) * fmax(ratio, 0.0);
 }
 
 double
@@ -1097,7 +1124,7 @@ bgnbd_cond_series(const BgnbdParams *p, double t, double x, double T)
 				c = t / s,
 				L = -log1p(c),
 				z = c / (1.0 + c),
-				C = p->a + p->b + x - 1.0,
+				C = p->a + p->b + (x - 1.0),
 				Ap = p->a + p->b - 1.0 - p->r,
 				u = (p->a - 1.0) * L;
 	const double em1 = expm1(u);
@@ -1126,7 +1153,20 @@ bgnbd_cond_series(const BgnbdParams *p, double t, double x, double T)
 	}
 	if (k >= 200000)
 		return NAN;
-	return C * (-L) * e1 - (1.0 + em1) * sum;
+	{
+		double		t1 = C * (-L) * e1,
+					v = t1 - (1.0 + em1) * sum;
+
+		/*
+		 * The two terms nearly cancel when b is huge against r + x (found by
+		 * fuzzing: r 7e-7, b 4e84 gave -1e59 for about 1e-16).  When more
+		 * than six digits are lost, or the difference is not positive, the
+		 * caller integrates instead.
+		 */
+		if (!(v > 1e-6 * fabs(t1)))
+			return NAN;
+		return v;
+	}
 }
 
 /*
@@ -1203,7 +1243,20 @@ bgnbd_cond_quad(const BgnbdParams *p, double t, double x, double T)
 double
 bgnbd_cond(const BgnbdParams *p, double t, double x, double T)
 {
-	double		v = bgnbd_cond_series(p, t, x, T);
+	double		c = t / (p->alpha + T),
+				m = p->r + x,
+				v;
+
+	/*
+	 * A horizon tiny against alpha + T: with (1 + p c)^-m = 1 - m p c +
+	 * m (m + 1) p^2 c^2 / 2 - ..., E_p[(1 - (1 + p c)^-m) / p] =
+	 * m c - m (m + 1) c^2 E[p] / 2 + O((m c)^3), E[p] = a / (a + b + x):
+	 * exact to rounding when (m + 1) c < 1e-8, where the series cancels
+	 * and the quadrature cannot resolve an extreme Beta(a, b + x).
+	 */
+	if ((m + 1.0) * c < 1e-8)
+		return m * c * (1.0 - 0.5 * (m + 1.0) * c * (p->a / (p->a + p->b + x)));
+	v = bgnbd_cond_series(p, t, x, T);
 
 	if (!isfinite(v))
 		v = bgnbd_cond_quad(p, t, x, T);
@@ -1260,7 +1313,7 @@ bgnbd_prob_n(const BgnbdParams *p, double n, double t)
 		double		q = t / (p->alpha + t),
 					oq = p->alpha / (p->alpha + t);
 
-		res += exp(lt_lbeta(p->a + 1.0, p->b + n - 1.0) - lt_lbeta(p->a, p->b))
+		res += exp(lt_lbeta(p->a + 1.0, p->b + (n - 1.0)) - lt_lbeta(p->a, p->b))
 			* lt_incbeta(q, oq, n, p->r);
 	}
 	return res;

@@ -181,6 +181,43 @@ test_lifetime_hostile(void)
 	}
 }
 
+/*
+ * Findings of test/fuzz/fuzz_lifetime (kept in its corpus):
+ *  - E[X(t)] of a new customer came out -1e59 when b (4e84) dwarfs r + x:
+ *    the two terms of the series cancelled.  For a horizon tiny against
+ *    alpha the first-order value r t / alpha is exact to ~(r t/alpha)^2.
+ *  - (b + x) - 1 lost a tiny b: P(X(t) = 1) was Infinity for b = 1e-300,
+ *    and the incomplete beta stepped below 0.
+ */
+static void
+test_lifetime_fuzz_findings(void)
+{
+	BgnbdParams p = {7.2489454928724143e-07, 3.3437564327422156e-76, 2.7160416268838361e-85, 3.681828695479013e+84},
+				q = {1e-300, 1e-300, 1e-300, 1e-300},
+				u = {1e-300, 1, 1, 1};
+	double		t = 6.5325188924474856e-86;
+
+	is_close(bgnbd_expected_new(&p, t), p.r * t / p.alpha, 1e-9, 0,
+			 "E[X(t)] with b = 3.7e84 and t << alpha = r t / alpha (was -1e59)");
+	ok(bgnbd_prob_n(&q, 1, 1e300) >= 0 && bgnbd_prob_n(&q, 1, 1e300) <= 1,
+	   "P(X(t) = 1) with a, b, r, alpha = 1e-300 in [0, 1] (was Infinity)");
+	ok(bgnbd_prob_n(&u, 1, 10) >= 0, "P(X(t) = 1) with r = 1e-300 not negative (was -2.4e-14)");
+	{
+		double		s = 0;
+
+		for (int n = 0; n < 400; n++)
+			s += bgnbd_prob_n(&u, n, 10);
+		is_close(s, 1.0, 1e-9, 0, "with r = 1e-300 the P(X(10) = n) still sum to 1");
+	}
+	/* a / (b + x - 1) underflowed to 0 and alpha + T overflowed: -Inf + Inf */
+	{
+		BgnbdParams v = {1.3906711615509981e-309, 9.9999999998967237e-301, 2.3001701270246942e-309, 6.6610189071962701e+286};
+		double		pa = bgnbd_p_alive(&v, 6.5386757613253666e+286, 1.228729156598857e-316, 6.5386757547065589e+286);
+
+		ok(pa >= 0 && pa <= 1, "P(alive) for a = 2e-309, b = 7e286, x = 7e286 in [0, 1] (was NaN)");
+	}
+}
+
 /* a big fit, cancelled while it runs */
 static void
 test_lifetime_cancel(void)
@@ -468,6 +505,7 @@ main(void)
 {
 	signal(SIGALRM, on_alarm);
 	test_lifetime_hostile();
+	test_lifetime_fuzz_findings();
 	test_lifetime_cancel();
 	test_logreg_cancel();
 	test_routing_cancel();
