@@ -1316,6 +1316,9 @@ bgnbd_prob_n(const BgnbdParams *p, double n, double t)
 		res += exp(lt_lbeta(p->a + 1.0, p->b + (n - 1.0)) - lt_lbeta(p->a, p->b))
 			* lt_incbeta(q, oq, n, p->r);
 	}
+	/* the two terms are rounded apart (found by fuzzing: 1 + 3.7e-9): clamp, NaN kept */
+	if (res > 1)
+		res = 1;
 	return res;
 }
 

@@ -56,7 +56,12 @@ predictions(const BgnbdParams *p, FzIn *in, const LtPattern *pat, size_t n)
 	}
 	for (int k = 0; k < 4; k++)
 	{
-		double		pn = bgnbd_prob_n(p, (double) (fz_u8(in) % 64), t);
+		double		nn = (double) (fz_u8(in) % 64),
+					pn = bgnbd_prob_n(p, nn, t);
+
+		if (!(!(pn < 0) && !(pn > 1 + 1e-9)))
+			fprintf(stderr, "r %.17g alpha %.17g a %.17g b %.17g t %.17g n %g: P %.17g\n",
+					p->r, p->alpha, p->a, p->b, t, nn, pn);
 
 		FZ_CHECK(!(pn < 0) && !(pn > 1 + 1e-9), "P(X(t) = n) in [0, 1]");
 	}

@@ -61,6 +61,8 @@ awk -F'|' -v ncases="$ncases" -v rc="$rc" '
 		seen[id] = 1; last = (id > last ? id : last)
 		if (!(fn in order)) { order[fn] = ++nf; names[nf] = fn }
 		total[fn]++
+		if (ms + 0 > maxms[fn] + 0) maxms[fn] = ms + 0
+		if (ms + 0 > slowest + 0) { slowest = ms + 0; slowcase = $0 }
 		why = ""
 		if (kind == "ok") {
 			if (code + 0 > 0) why = "non-finite result"
@@ -81,7 +83,7 @@ awk -F'|' -v ncases="$ncases" -v rc="$rc" '
 		for (i = 1; i <= nf; i++) {
 			fn = names[i]; n++
 			if (bad[fn] == 0)
-				printf "ok %d - %s: %d calls, each a finite value or a class 22/23/54 error within 1 s\n", n, fn, total[fn]
+				printf "ok %d - %s: %d calls, each a finite value or a class 22/23/54 error within 1 s (slowest %d ms)\n", n, fn, total[fn], maxms[fn]
 			else {
 				printf "not ok %d - %s: %d of %d calls failed\n", n, fn, bad[fn], total[fn]
 				printf "%s", detail[fn]
@@ -92,6 +94,7 @@ awk -F'|' -v ncases="$ncases" -v rc="$rc" '
 			printf "ok %d - all %d cases ran, the server stayed up\n", n, ncases
 		else
 			printf "not ok %d - the run stopped after case %d of %d (psql exit %d): case %d crashed or hung the server\n", n, last, ncases, rc, last + 1
+		printf "# slowest case: %d ms: %s\n", slowest, substr(slowcase, 1, 300)
 		print n > "/dev/stderr"
 	}' "$work/out.txt" 2>"$work/count" | tee "$work/tap"
 t=$(cat "$work/count")

@@ -216,6 +216,12 @@ test_lifetime_fuzz_findings(void)
 
 		ok(pa >= 0 && pa <= 1, "P(alive) for a = 2e-309, b = 7e286, x = 7e286 in [0, 1] (was NaN)");
 	}
+	{
+		BgnbdParams w = {24364069.959014066, 121821524.08327395, 2316246.4111583414, 4.3173241203137545e-07};
+		double		p1 = bgnbd_prob_n(&w, 1, 1.4412062241207613e+17);
+
+		ok(p1 >= 0 && p1 <= 1, "P(X(t) = 1) for r = 2.4e7, b = 4.3e-7, t = 1.4e17 at most 1 (was 1 + 3.7e-9)");
+	}
 }
 
 /* a big fit, cancelled while it runs */
