@@ -1078,8 +1078,14 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 	{
 		double		sd = sqrt(m2[j] / (double) n);
 
-		/* constant (up to rounding of the mean): collinear with the intercept */
-		if (sd > 1e-13 * fabs(w.mean[j]) && sd > 0)
+		/*
+		 * constant (up to rounding of the mean): collinear with the
+		 * intercept.  So is a column that varies only in the denormal range:
+		 * 1 / sd or its penalty l2 / sd^2 would be infinite, and a zero
+		 * times Infinity NaN.
+		 */
+		if (sd > 1e-13 * fabs(w.mean[j]) && sd > 0 && isfinite(1.0 / sd) &&
+			isfinite(opt->l2 / (sd * sd)))
 		{
 			w.inv_sd[j] = 1.0 / sd;
 			w.pen[q] = opt->l2 / (sd * sd);	/* l2 * beta^2 = l2 * gamma^2 / sd^2 */

@@ -85,7 +85,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sd = lr_fit(&rd, &opt, &md);
 		sp = lr_fit(&rp, &opt, &mp);
 	}
-	FZ_CHECK(sd == sp, "dense and packed rows give the same status");
+	if (sd != sp)
+	{
+		fprintf(stderr, "p %d n %d l2 %g: dense %d packed %d (cond %g / %g, separation %d / %d)\n", p, n, l2, (int) sd, (int) sp, md.condition_number, mp.condition_number, md.separation, mp.separation);
+		for (int i = 0; i < n; i++)
+		{
+			fprintf(stderr, "  y %d:", y[i]);
+			for (int j = 0; j < p; j++)
+				fprintf(stderr, " %.17g", x[i * p + j]);
+			fprintf(stderr, "\n");
+		}
+	}
+	/*
+	 * The same status; except on a numerically singular problem (found by
+	 * fuzzing: two columns that are one indicator up to denormals, l2 =
+	 * 4e-318), where the two layouts round the Hessian differently: then
+	 * one reports LR_SINGULAR and the other an estimate flagged separation
+	 * (the SQL layer warns that it is not reliable).
+	 */
+	FZ_CHECK(sd == sp || (sd == LR_SINGULAR && sp == LR_OK && mp.separation) ||
+			 (sp == LR_SINGULAR && sd == LR_OK && md.separation),
+			 "dense and packed rows give the same status");
 	if (sd == LR_OK && lr_model_check(&md) == LR_OK)
 	{
 		size_t		len = lr_model_text_size(p);

@@ -323,6 +323,31 @@ test_logreg_cancel(void)
 	free(se);
 }
 
+/* a feature that varies only in the denormal range is constant, not NaN */
+static void
+test_logreg_denormal(void)
+{
+	double		x[2 * 12],
+				coef[3],
+				se[3];
+	unsigned char y[12];
+	LrModel		m = {.coef = coef,.std_err = se};
+	LrChunk		ch = {12, x, y, NULL};
+	LrRows		rows = {2, 1, &ch};
+	LrOptions	opt = {0, 0, NULL, NULL};
+	LrStatus	st;
+
+	for (int i = 0; i < 12; i++)
+	{
+		x[2 * i] = (double) (i % 5);
+		x[2 * i + 1] = i % 2 ? 1e-310 : 0;
+		y[i] = (i % 3 == 0);
+	}
+	st = lr_fit(&rows, &opt, &m);
+	ok(st == LR_OK && isfinite(coef[0]) && isfinite(coef[1]) && isnan(coef[2]),
+	   "lr_fit: a feature of 0 and 1e-310 is dropped as constant, the rest is fitted");
+}
+
 /* ------------------------------------------------------------ routing */
 
 /* random points in a 1000 x 1000 square, Euclidean costs */
@@ -513,6 +538,7 @@ main(void)
 	test_lifetime_hostile();
 	test_lifetime_fuzz_findings();
 	test_lifetime_cancel();
+	test_logreg_denormal();
 	test_logreg_cancel();
 	test_routing_cancel();
 	test_sort();
