@@ -167,7 +167,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					if (n > 0 && bgnbd_check_params(&p) == LT_OK && isfinite(d) && isfinite(u) && u > 0)
 					{
 						double		clv = lt_clv(&p, &q, pat[0].x, 0, pat[0].x, pat[0].tx,
-												 1 + fz_u8(&in) % 24, d, u, NULL);
+												 1 + fz_u8(&in) % 12, d, u, NULL);
 
 						(void) clv;	/* NaN or infinite is turned into an ERROR by the SQL layer */
 					}
