@@ -376,14 +376,21 @@ lt_state_grow(LtState *s)
 {
 	Size		oldslots = s->set.mask + 1;
 	Size		slots = oldslots * 2;
-	LtPattern  *old = s->set.tab;
+	LtPattern  *old = s->set.tab,
+			   *tab;
 
 	if (slots > LT_MAX_SLOTS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("too many distinct customer patterns: more than %zu", (Size) LT_MAX_SLOTS / 2)));
-	s->old = old;				/* freed by the callback if a cancel comes */
-	s->set.tab = lt_table_alloc(slots, oldslots);
+	/*
+	 * The new table first: when it is refused (max_fit_memory) the state
+	 * still owns only the old one.  Then the old one is s->old until the
+	 * move is done, freed by the callback if a cancel comes.
+	 */
+	tab = lt_table_alloc(slots, oldslots);
+	s->old = old;
+	s->set.tab = tab;
 	s->set.n = 0;
 	s->set.mask = slots - 1;
 	/* in slices: moving 16 million patterns takes a second */

@@ -14,7 +14,7 @@
 -- the tenant set per transaction; the owner sets the memory limit (only a
 -- superuser may change it).
 \i test/setup.sql
-SELECT plan(58);
+SELECT plan(59);
 
 DO $$ BEGIN
 	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'crmscm_tenant_1') THEN
@@ -110,12 +110,13 @@ SELECT throws_ok($$INSERT INTO crmscm.leads (name, features) VALUES ('x', '{-Inf
 				 'leads: an infinite feature is rejected');
 SELECT lives_ok($$INSERT INTO crmscm.leads (name, features) VALUES ('x', '{1e308,-1e308}')$$, 'leads: large finite features are kept');
 -- ship() and receive(): NOT 'NaN' > 0 is false for numeric, so NaN passed
-SELECT throws_ok($$SELECT crmscm.receive(1, 1, 'NaN')$$, '22003', 'quantity to receive must be finite, got NaN',
+SELECT throws_ok($$SELECT crmscm.receive(1, 1, 'NaN')$$, '22003', 'quantity to receive must be a finite number, got NaN',
 				 'receive(po, line, NaN) is 22003');
 SELECT throws_ok($$SELECT crmscm.receive(1, 1, 'Infinity')$$, '22003', NULL, 'receive(po, line, Infinity) is 22003');
-SELECT throws_ok($$SELECT crmscm.ship(1, 1, 'NaN')$$, '22003', 'quantity to ship must be finite, got NaN', 'ship(order, line, NaN) is 22003');
+SELECT throws_ok($$SELECT crmscm.ship(1, 1, 'NaN')$$, '22003', 'quantity to ship must be a finite number, got NaN', 'ship(order, line, NaN) is 22003');
 SELECT throws_ok($$SELECT crmscm.ship(1, 1, '-Infinity')$$, '22003', NULL, 'ship(order, line, -Infinity) is 22003');
 SELECT is(crmscm.receive(1, 1, 2), 2::numeric, 'receive of a finite quantity still works');
+SELECT lives_ok('SELECT crmscm.reserve_pending()', 'the commit pass books the receipt (as at commit)');
 SELECT is((SELECT format('%s/%s', on_hand, on_order) FROM crmscm.inventory WHERE item_id = 2),
 		  '2/3', 'inventory stays finite: on_hand 2, on_order 5 - 2 = 3');
 RESET SESSION AUTHORIZATION;
