@@ -35,6 +35,7 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
+#include "cancel.h"
 #include "fit_memory.h"
 #include "logreg.h"
 
@@ -275,7 +276,7 @@ feature_values(ArrayType *arr, const char *fn, int *n, bool check_finite)
 static int
 stop_requested(void *arg)
 {
-	return InterruptPending ? 1 : 0;
+	return crmscm_cancel_pending();
 }
 
 /* ------------------------------------------------------- fit aggregate */
@@ -859,14 +860,12 @@ crmscm_lead_model_fit_final(PG_FUNCTION_ARGS)
 	opt.stop_arg = NULL;
 	m = lr_model_alloc(s->p);
 
-	st = lr_fit(&rows, &opt, m);
+	/* stopped only for a cancel, which CHECK_FOR_INTERRUPTS raises */
+	while ((st = lr_fit(&rows, &opt, m)) == LR_INTERRUPTED)
+		CHECK_FOR_INTERRUPTS();
 	switch (st)
 	{
 		case LR_OK:
-			break;
-		case LR_INTERRUPTED:
-			CHECK_FOR_INTERRUPTS();
-			elog(ERROR, "lead_model_fit interrupted");
 			break;
 		case LR_ONE_CLASS:
 			ereport(ERROR,
@@ -1344,7 +1343,11 @@ crmscm_auc_final(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	/* sorts the buffers in place: harmless, the order carries no meaning */
 	auc = lr_auc_ex(s->v[1], s->n[1], s->v[0], s->n[0], stop_requested, NULL);
-	CHECK_FOR_INTERRUPTS();		/* NaN when interrupted */
+	while (isnan(auc) && InterruptPending)
+	{
+		CHECK_FOR_INTERRUPTS();	/* stopped for a cancel: raises it */
+		auc = lr_auc_ex(s->v[1], s->n[1], s->v[0], s->n[0], stop_requested, NULL);
+	}
 	PG_RETURN_FLOAT8(auc);
 }
 

@@ -16,6 +16,7 @@
 #include "utils/date.h"
 #include "utils/typcache.h"
 
+#include "cancel.h"
 #include "fit_memory.h"
 #include "lifetime.h"
 
@@ -126,7 +127,7 @@ lt_check_gg_customer(double x, double m)
 static int
 lt_interrupted(void)
 {
-	return InterruptPending ? 1 : 0;
+	return crmscm_cancel_pending();
 }
 
 static inline void
@@ -649,9 +650,6 @@ lt_input_ranges(const LtPattern *pat, Size n, bool gg)
 static void
 lt_fit_rc(int rc, const char *fn, const LtPattern *pat, Size n, bool gg, bool converged)
 {
-	CHECK_FOR_INTERRUPTS();
-	if (rc == LT_FIT_INTERRUPTED)
-		elog(ERROR, "%s interrupted", fn);	/* not reached: an interrupt was pending */
 	if (rc == LT_FIT_NO_MEMORY)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
@@ -697,7 +695,9 @@ crmscm_bgnbd_fit_final(PG_FUNCTION_ARGS)
 		elog(ERROR, "return type must be a row type");
 	pat = MemoryContextAllocHuge(CurrentMemoryContext, mul_size(s->set.n, sizeof(LtPattern)));
 	n = lt_state_collect(s, pat);
-	rc = bgnbd_fit(pat, n, &fit, lt_interrupted);
+	/* stopped only for a cancel, which CHECK_FOR_INTERRUPTS raises */
+	while ((rc = bgnbd_fit(pat, n, &fit, lt_interrupted)) == LT_FIT_INTERRUPTED)
+		CHECK_FOR_INTERRUPTS();
 	lt_fit_rc(rc, "bgnbd_fit", pat, n, false, fit.converged != 0);
 	values[0] = Float8GetDatum(fit.p.r);
 	values[1] = Float8GetDatum(fit.p.alpha);
@@ -763,7 +763,8 @@ crmscm_gamma_gamma_fit_final(PG_FUNCTION_ARGS)
 		elog(ERROR, "return type must be a row type");
 	pat = MemoryContextAllocHuge(CurrentMemoryContext, mul_size(s->set.n, sizeof(LtPattern)));
 	n = lt_state_collect(s, pat);
-	rc = gg_fit(pat, n, &fit, lt_interrupted);
+	while ((rc = gg_fit(pat, n, &fit, lt_interrupted)) == LT_FIT_INTERRUPTED)
+		CHECK_FOR_INTERRUPTS();
 	lt_fit_rc(rc, "gamma_gamma_fit", pat, n, true, fit.converged != 0);
 	values[0] = Float8GetDatum(fit.p.p);
 	values[1] = Float8GetDatum(fit.p.q);
@@ -1123,6 +1124,11 @@ crmscm_clv(PG_FUNCTION_ARGS)
 				 errmsg("months must be between 0 and 12000: %d", months)));
 	lt_check_finite(d, "monthly_discount");
 	lt_check_finite(u, "units_per_month");
+	/* the last horizon, months * units_per_month time units, must be finite */
+	if (!isfinite((double) months * u))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("clv: the horizon of %d months of %g time units is out of range", months, u)));
 	if (!isfinite(d) || d < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -1469,6 +1469,8 @@ lt_clv(const BgnbdParams *bg, const GgParams *gg, double x, double tx, double T,
 		/* one expectation takes up to ~30 ms (quadrature): poll each month */
 		if (interrupted && interrupted())
 			return NAN;
+		if (!isfinite(i * units_per_month))
+			return NAN;			/* an infinite horizon: no value */
 		e = bgnbd_expected(bg, i * units_per_month, x, tx, T);
 
 		disc *= 1.0 + d;

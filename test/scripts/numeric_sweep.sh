@@ -62,7 +62,7 @@ awk -F'|' -v ncases="$ncases" -v rc="$rc" '
 		if (!(fn in order)) { order[fn] = ++nf; names[nf] = fn }
 		total[fn]++
 		if (ms + 0 > maxms[fn] + 0) maxms[fn] = ms + 0
-		if (ms + 0 > slowest + 0) { slowest = ms + 0; slowcase = $0 }
+		if (ms + 0 > slowest + 0) { slowest = ms + 0; slowcase = $2 " with " $7 }
 		why = ""
 		if (kind == "ok") {
 			if (code + 0 > 0) why = "non-finite result"
@@ -94,7 +94,7 @@ awk -F'|' -v ncases="$ncases" -v rc="$rc" '
 			printf "ok %d - all %d cases ran, the server stayed up\n", n, ncases
 		else
 			printf "not ok %d - the run stopped after case %d of %d (psql exit %d): case %d crashed or hung the server\n", n, last, ncases, rc, last + 1
-		printf "# slowest case: %d ms: %s\n", slowest, substr(slowcase, 1, 300)
+		printf "# slowest case: %d ms: %s\n", slowest, slowcase
 		print n > "/dev/stderr"
 	}' "$work/out.txt" 2>"$work/count" | tee "$work/tap"
 t=$(cat "$work/count")
@@ -103,29 +103,61 @@ if [ "$rc" -ne 0 ]; then
 	sed 's/^/# stderr: /' "$work/err.txt" | head -5
 fi
 
+# NULL into every column of every table: no crash, no internal error
+null_fail=0
+t=$((t + 1))
+psql -qXAt -d "$db" -c "SELECT sweep.null_script()" >"$work/nulls.sql" 2>>"$work/gen.log"
+nnull=$(grep -c 'sweep.try' "$work/nulls.sql")
+{ echo "SET client_min_messages = error;"; echo "SET statement_timeout = '5s';"; cat "$work/nulls.sql"; } \
+	| psql -qXAt -d "$db" >"$work/nulls.out" 2>&1
+nrc=$?
+bad=$(grep -E '^[0-9]+\|[^|]*\|err\|[0-9]+\|(XX|57)' "$work/nulls.out")
+if [ "$nrc" -eq 0 ] && [ "$(grep -cE '^[0-9]+\|' "$work/nulls.out")" -eq "$nnull" ] && [ -z "$bad" ]; then
+	echo "ok $t - NULL into every column of every table ($nnull INSERTs and UPDATEs): errors, no crash, no internal error"
+else
+	echo "not ok $t - NULL into every column of every table: psql exit $nrc, $(grep -cE '^[0-9]+\|' "$work/nulls.out") of $nnull cases ran"
+	sed 's/^/# /' <<<"$bad" | head -5
+	[ "$nrc" -eq 0 ] || sed -n "$(( $(grep -cE '^[0-9]+\|' "$work/nulls.out") + 1 ))p" "$work/nulls.sql" | sed 's/^/# next case: /'
+	tail -3 "$work/nulls.out" | sed 's/^/# /'
+	null_fail=1
+fi
+
 # statement_timeout = 1s on the slowest kernels at their size limits,
 # timed by the server: from just before the statement to just after it (one
-# round trip more than the statement itself)
+# round trip more than the statement itself).  Wall clock: on a loaded
+# machine the backend may wait for a CPU, so an attempt over the bound is
+# repeated, up to three (test/scripts/cancel_latency.sh measures the CPU
+# time after a cancel, which does not depend on the load).
 slow_fail=0
 while IFS='|' read -r name query; do
 	[ -n "$name" ] || continue
 	t=$((t + 1))
-	out=$(psql -qXAt -d "$db" 2>&1 <<SQL
+	tries=""
+	passed=0
+	for attempt in 1 2 3; do
+		out=$(psql -qXAt -d "$db" 2>&1 <<SQL
 SET statement_timeout = '1s';
 SELECT clock_timestamp() AS t0 \gset
 $query;
 SELECT 'elapsed ' || round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000);
 SQL
 )
-	ms=$(sed -n 's/^elapsed //p' <<<"$out")
-	if grep -q 'canceling statement due to statement timeout' <<<"$out" && [ -n "$ms" ] && [ "$ms" -lt 1100 ]; then
-		echo "ok $t - statement_timeout = 1s stops $name after $ms ms"
+		ms=$(sed -n 's/^elapsed //p' <<<"$out")
+		tries="$tries${tries:+, }${ms:-?} ms"
+		if grep -q 'canceling statement due to statement timeout' <<<"$out" && [ -n "$ms" ] && [ "$ms" -lt 1100 ]; then
+			passed=1
+			break
+		fi
+	done
+	if [ "$passed" -eq 1 ]; then
+		echo "ok $t - statement_timeout = 1s stops $name after $tries"
 	else
-		echo "not ok $t - statement_timeout = 1s on $name: returned after ${ms:-?} ms"
+		echo "not ok $t - statement_timeout = 1s on $name: returned after $tries"
 		sed 's/^/# /' <<<"$out" | head -5
 		slow_fail=1
 	fi
 done < <(psql -qXAt -d "$db" -c "SELECT name || '|' || query FROM sweep.slow ORDER BY name")
 echo "1..$t"
 grep -q '^not ok' "$work/tap" && exit 1
+[ "$null_fail" -eq 0 ] || exit 1
 exit $slow_fail

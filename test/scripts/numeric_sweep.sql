@@ -192,8 +192,9 @@ END $$;
 -- ---------------------------------------------------------------- the run
 -- One case: a query returning one text column; its result must be finite
 -- (no NaN or Infinity in the text), else an error of class 22, 23 or 54.
--- Output: id|fn|ok|ms|non-finite rows|text, id|fn|err|ms|sqlstate|message,
--- or id|fn|base|ms|ok or the error of the baseline.
+-- Output: id|fn|ok|ms|non-finite rows|text|case|query,
+-- id|fn|err|ms|sqlstate|message|case|query, or id|fn|base|ms|ok or the error
+-- of the baseline|query.
 CREATE FUNCTION sweep.try(id int, fn text, kind text, q text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
 	t0 timestamptz := clock_timestamp();
@@ -218,10 +219,10 @@ BEGIN
 	END IF;
 	IF st IS NOT NULL THEN
 		RETURN concat_ws('|', id, fn, 'err', round(extract(epoch FROM clock_timestamp() - t0) * 1000),
-						 st, translate(left(msg, 160), E'\n|', '  '), left(q, 300));
+						 st, translate(left(msg, 160), E'\n|', '  '), kind, left(q, 300));
 	END IF;
 	RETURN concat_ws('|', id, fn, 'ok', round(extract(epoch FROM clock_timestamp() - t0) * 1000),
-					 bad, translate(coalesce(r, 'NULL'), E'\n|', '  '), left(q, 300));
+					 bad, translate(coalesce(r, 'NULL'), E'\n|', '  '), kind, left(q, 300));
 END $$;
 
 -- The functions and aggregates under test
@@ -333,3 +334,28 @@ INSERT INTO sweep.slow VALUES
 	('vrp_routes, 4997 stops, no time limit', 'SELECT count(*) FROM sweep.pts, crmscm.vrp_routes(p[1], p[2:], array_fill(1::float8, ARRAY[4997]), 40, NULL, NULL)'),
 	('route_cost, 4997 stops, no time limit', 'SELECT (crmscm.route_cost(p[1], p[2:4998], time_limit_ms => NULL)).distance_km FROM sweep.pts'),
 	('clv, 12000 months by quadrature', 'SELECT crmscm.clv(crmscm.bgnbd_model(1e-3, 1e-3, 1e-3, 1e-3), crmscm.gamma_gamma_model(6, 3.7, 15), 2, 5, 10, 20, 12000, 0.01, 4.345)');
+
+-- ---------------------------------------------------------------- NULL into every column
+-- Explicit NULLs reach BEFORE triggers before the NOT NULL constraints
+-- (issue #13: an INSERT with status NULL crashed the server in a C trigger).
+-- One INSERT of a NULL and one UPDATE to NULL per column of every table,
+-- each in its own rolled-back transaction; any error is fine but an
+-- internal one (XX000) or a crash.
+-- one statement, executed as it is: id|table|ok or id|table|err|sqlstate|message
+CREATE FUNCTION sweep.try_dml(id int, tab text, col text, q text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE q;
+	RETURN concat_ws('|', id, tab || '.' || col, 'ok', 0);
+EXCEPTION WHEN OTHERS THEN
+	RETURN concat_ws('|', id, tab || '.' || col, 'err', 0, SQLSTATE, translate(left(SQLERRM, 160), E'\n|', '  '));
+END $$;
+
+CREATE FUNCTION sweep.null_script() RETURNS text LANGUAGE sql AS $$
+	SELECT string_agg(format('BEGIN; SELECT sweep.try_dml(%s, %L, %L, %L); ROLLBACK;', n, t, c, q), E'\n' ORDER BY n)
+	  FROM (SELECT row_number() OVER (ORDER BY c.relname, a.attnum, k) AS n, c.relname::text AS t, a.attname::text AS c,
+				   CASE k WHEN 1 THEN format('INSERT INTO crmscm.%I (%I) VALUES (NULL)', c.relname, a.attname)
+						  ELSE format('UPDATE crmscm.%I SET %I = NULL', c.relname, a.attname) END AS q
+			  FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid, generate_series(1, 2) k
+			 WHERE c.relnamespace = 'crmscm'::regnamespace AND c.relkind = 'r' AND a.attnum > 0
+			   AND NOT a.attisdropped AND a.attgenerated = '' AND a.attidentity <> 'a') s
+$$;
