@@ -34,7 +34,8 @@ predictions(const BgnbdParams *p, FzIn *in, const LtPattern *pat, size_t n)
 
 	if (!isfinite(t))
 		t = 52;
-	for (size_t i = 0; i < n && i < 4; i++)
+	/* two customers: an expectation may integrate (~30 ms, ~100 ms under ASan) */
+	for (size_t i = 0; i < n && i < 2; i++)
 	{
 		double		pa = bgnbd_p_alive(p, pat[i].x, pat[i].tx, pat[i].T),
 					e = bgnbd_expected(p, t, pat[i].x, pat[i].tx, pat[i].T);
@@ -167,7 +168,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					if (n > 0 && bgnbd_check_params(&p) == LT_OK && isfinite(d) && isfinite(u) && u > 0)
 					{
 						double		clv = lt_clv(&p, &q, pat[0].x, 0, pat[0].x, pat[0].tx,
-												 1 + fz_u8(&in) % 12, d, u, NULL);
+												 1 + fz_u8(&in) % 6, d, u, NULL);
 
 						(void) clv;	/* NaN or infinite is turned into an ERROR by the SQL layer */
 					}
