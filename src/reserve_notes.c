@@ -499,6 +499,15 @@ crmscm_line_update(PG_FUNCTION_ARGS)
 	newtup = crmscm_guard_update(rel, oldtup, trigdata->tg_newtuple, line_guarded, lengthof(line_guarded));
 	if (crmscm_engine_writing)
 		return PointerGetDatum(newtup);
+	/* issue #13: a NULL written here is left to its NOT NULL constraint
+	 * (23502); reading it crashed the server (UPDATE ... SET qty = NULL) */
+	{
+		static const char *const cols[] = {"order_id", "line_no", "item_id", "status", "qty"};
+
+		for (size_t i = 0; i < lengthof(cols); i++)
+			if (heap_attisnull(newtup, col(desc, cols[i]), desc))
+				return PointerGetDatum(newtup);
+	}
 
 	relevant = crmscm_attr_changed(desc, col(desc, "qty"), oldtup, newtup) ||
 		crmscm_attr_changed(desc, col(desc, "status"), oldtup, newtup) ||

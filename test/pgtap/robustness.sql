@@ -14,7 +14,7 @@
 -- the tenant set per transaction; the owner sets the memory limit (only a
 -- superuser may change it).
 \i test/setup.sql
-SELECT plan(60);
+SELECT plan(61);
 
 DO $$ BEGIN
 	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'crmscm_tenant_1') THEN
@@ -103,6 +103,8 @@ SELECT throws_ok($$UPDATE crmscm.sales_order_lines SET unit_price = 'NaN' WHERE 
 -- an explicit NULL reaches the BEFORE triggers before NOT NULL: it crashed the server in the C trigger
 SELECT throws_ok($$INSERT INTO crmscm.sales_order_lines (order_id, line_no, item_id, qty, status) VALUES (1, 3, 1, 1, NULL)$$,
 				 '23502', NULL, 'order line: an explicit NULL status is 23502 (was a server crash)');
+SELECT throws_ok($$UPDATE crmscm.sales_order_lines SET qty = NULL WHERE order_id = 1 AND line_no = 1$$,
+				 '23502', NULL, 'order line of a confirmed order: qty set to NULL is 23502 (was a server crash)');
 SELECT throws_ok($$INSERT INTO crmscm.purchase_order_lines (po_id, line_no, item_id, warehouse_id, qty) VALUES (1, 2, 2, 1, 'NaN')$$,
 				 '23514', NULL, 'purchase order line: qty NaN is rejected');
 SELECT throws_ok($$INSERT INTO crmscm.leads (name, expected_revenue) VALUES ('x', 'NaN')$$, '23514',
