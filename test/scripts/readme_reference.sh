@@ -37,6 +37,9 @@
 # whose fresh install (frozen upgrade/crmscm--X.Y.Z.sql, then default_version)
 # has one of the row's objects; for settings, whose install script mentions
 # it (C-registered settings: default_version).
+# Check 7 holds the README's "where each capability lives" table to the tree:
+# every file it names exists (bare NNN_name.sql under src/sql/), and every
+# src/*.c, src/core/*.c and src/sql/*.sql is named in it.
 # Failures list the names, so a branch that adds objects learns which rows
 # it still owes.
 set -uo pipefail
@@ -60,7 +63,7 @@ ok() {			# $1 = 0 when it holds, $2 = description, $3 = offenders (one a line)
 	[ -n "${3:-}" ] && sed 's/^/#   /' <<<"$3"
 	return 0
 }
-echo "1..6"
+echo "1..7"
 
 # ---- the Reference rows: row<TAB>kind<TAB>name<TAB>since (first version of the row)
 parse_reference() {	# $1 = README file
@@ -219,5 +222,16 @@ if [ -n "$victim" ]; then
 		"$(grep -qxF "function $victim" <<<"$out" || echo "got: $out")"
 else
 	ok 1 "self-check: no public function found"
+fi
+# ---- 7. the table of where each capability lives names the files of the tree
+awk '/^Where each capability lives/ { on = 1; next } on && /^\|/ { print; next } on && NF { exit }' "$readme" \
+	| grep -o '`[^`]*\.[ch]`\|`[^`]*\.sql`' | tr -d '`' | sed -E 's|^([0-9]{3}_[^/]*\.sql)$|src/sql/\1|' | sort -u >"$tmp/layout"
+if [ ! -s "$tmp/layout" ]; then
+	ok 1 "the README has the table of where each capability lives" "no table after the line 'Where each capability lives'"
+else
+	gone=$(while read -r f; do [ -e "$f" ] || echo "$f"; done <"$tmp/layout")
+	unnamed=$(ls src/*.c src/core/*.c src/sql/*.sql | sort | comm -23 - "$tmp/layout")
+	[ -z "$gone$unnamed" ]; ok $? "the README's table of where each capability lives names every src/*.c, src/core/*.c and src/sql/*.sql, and only files that exist" \
+		"$([ -n "$gone" ] && echo "named but not in the tree:" && echo "$gone"; [ -n "$unnamed" ] && echo "in the tree but not in the table:" && echo "$unnamed")"
 fi
 exit $fail
