@@ -1,4 +1,4 @@
--- BI views of lead scoring and the sales pipeline (SPEC §4, §9).  Like every
+-- BI views of lead scoring and the sales pipeline (doc/lead_scoring.md, README "Reference").  Like every
 -- view (doc/conventions.md): security_invoker, and every table filtered on
 -- current_tenant().
 -- Note: OPERATOR(pg_catalog.x) forms all share one precedence and associate

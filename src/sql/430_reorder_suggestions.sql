@@ -1,6 +1,6 @@
--- crmscm.reorder_suggestions (SPEC §6, §9): what to order, where and how
+-- crmscm.reorder_suggestions (doc/reorder.md, README "Reference"): what to order, where and how
 -- much, from the demand recorded by sales orders.  Conventions:
--- doc/conventions.md.  Rules (README "Reorder points"):
+-- doc/conventions.md.  Rules (doc/reorder.md):
 --  * demand: lines of confirmed or closed orders that are not cancelled,
 --    counted on the day of ordered_at (session time zone), in the window of
 --    crmscm.demand_window_days days (default 365) that ends yesterday, each
