@@ -107,7 +107,7 @@ backordered AS (
 ),
 on_order AS (
 	SELECT pl.item_id, pl.warehouse_id,
-		pg_catalog.sum(GREATEST(pl.qty OPERATOR(pg_catalog.-) pl.qty_received, 0)) AS qty
+		pg_catalog.sum(@extschema@._po_line_open_qty(pl.qty, pl.qty_received)) AS qty
 	FROM p
 	JOIN @extschema@.purchase_orders po ON po.tenant_id OPERATOR(pg_catalog.=) p.tenant_id
 	 AND po.status OPERATOR(pg_catalog.=) ANY ('{draft,ordered}'::text[])

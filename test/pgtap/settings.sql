@@ -8,7 +8,7 @@
 -- rule of the README ("Customer lifetime").  Sessions, database and role
 -- defaults: test/scripts/settings_sessions.sh.
 \i test/setup.sql
-SELECT plan(29);
+SELECT plan(37);
 
 -- ---- the registered settings ----
 SELECT results_eq(
@@ -85,6 +85,49 @@ SELECT throws_ok($$SET LOCAL crmscm.max_fit_memory = '10GB'$$, '42501', NULL,
 SELECT lives_ok($$SET LOCAL crmscm.demand_window_days = 10$$, 'a reader sets its demand window');
 SELECT is(demand_window_days(), 10, 'and reads it');
 RESET ROLE;
+
+-- ---- the rules: values (hand-worked), and the planner inlines them ----
+SELECT results_eq(
+	$$SELECT _po_line_open_qty(q, r) FROM (VALUES (5, 2), (2, 5), (5, 5), (0.5, 0)) v(q, r)$$,
+	$$VALUES (3::numeric), (0), (0), (0.5)$$,
+	'_po_line_open_qty: what is left to receive, never negative');
+SELECT results_eq(
+	$$SELECT _sales_line_counts(o, l), _sales_line_amount(o, l, 3, 1, 2), _sales_line_shipped_amount(o, l, 1, 2)
+	    FROM (VALUES ('confirmed', 'open'), ('confirmed', 'shipped'), ('confirmed', 'cancelled'),
+	                 ('closed', 'shipped'), ('closed', 'open'), ('draft', 'open'), ('cancelled', 'open')) v(o, l)$$,
+	$$VALUES (true, 6::numeric, 2::numeric), (true, 6, 2), (false, 0, 0),
+	         (true, 2, 2), (false, 0, 0), (false, 0, 0), (false, 0, 0)$$,
+	'the purchase rule: confirmed lines count qty * price, closed shipped lines qty_shipped * price, others nothing');
+
+CREATE FUNCTION pg_temp.plan_text(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE t text := ''; r record;
+BEGIN
+	FOR r IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || q LOOP t := t || r."QUERY PLAN" || E'\n'; END LOOP;
+	RETURN t;
+END $$;
+SELECT ok(pg_temp.plan_text('SELECT crmscm._po_line_open_qty(qty, qty_received) FROM crmscm.purchase_order_lines')
+		  ~ 'GREATEST'
+		  AND pg_temp.plan_text('SELECT crmscm._po_line_open_qty(qty, qty_received) FROM crmscm.purchase_order_lines')
+		  !~ '_po_line_open_qty',
+		  '_po_line_open_qty is inlined (the plan shows GREATEST, not the call)');
+SELECT ok(pg_temp.plan_text('SELECT crmscm._sales_line_shipped_amount(o.status, l.status, l.qty_shipped, l.unit_price)
+							   FROM crmscm.sales_orders o JOIN crmscm.sales_order_lines l USING (tenant_id, order_id)
+							  WHERE crmscm._sales_line_counts(o.status, l.status)')
+		  !~ '_sales_line',
+		  '_sales_line_counts and _sales_line_shipped_amount (which calls it) are inlined');
+SELECT ok(pg_temp.plan_text('SELECT crmscm._po_line_open_qty(qty, qty_received) FROM crmscm.purchase_order_lines')
+		  = (SELECT pg_temp.plan_text('SELECT crmscm._po_line_open_qty(qty, qty_received) FROM crmscm.purchase_order_lines')),
+		  'control: the plan text is stable');
+CREATE FUNCTION public.settings_trap_minus(numeric, numeric) RETURNS numeric LANGUAGE sql AS 'SELECT -1::numeric';
+CREATE OPERATOR public.- (leftarg = numeric, rightarg = numeric, function = public.settings_trap_minus);
+SET LOCAL search_path = public, pg_catalog;
+SELECT is(5::numeric - 2::numeric, -1::numeric, 'control: an unqualified numeric - now calls the planted operator');
+SELECT is(crmscm._po_line_open_qty(5, 2), 3::numeric,
+		  'the body was resolved at CREATE: an operator planted on the search_path changes nothing');
+SET LOCAL search_path = crmscm, public;
+SELECT is((SELECT count(*)::int FROM pg_proc WHERE pronamespace = 'crmscm'::regnamespace AND prosqlbody IS NOT NULL
+			 AND proconfig IS NULL AND NOT prosecdef AND proname LIKE '\_%'), 4,
+		  'four inlinable helpers, without SET search_path and not SECURITY DEFINER');
 
 SELECT * FROM finish();
 ROLLBACK;
