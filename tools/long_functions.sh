@@ -54,7 +54,7 @@ def c_functions(path, lines):
                 name = re.match(r'^([A-Za-z_]\w*)', lines[j]).group(1)
                 # the comment block above the declarator (type lines between)
                 c = j - 1
-                while c >= 0 and (re.match(r'^(static|extern|PG_FUNCTION_INFO_V1|Datum|[A-Za-z_][\w \*]*$)', lines[c]) and not lines[c].startswith(' *')) and lines[c].strip():
+                while c >= 0 and (re.match(r'^(static|extern|PG_FUNCTION_INFO_V1|Datum|#|__attribute__|[A-Za-z_][\w \*]*$)', lines[c]) and not lines[c].startswith(' *')) and lines[c].strip():
                     c -= 1
                 comment = []
                 if c >= 0 and lines[c].rstrip().endswith('*/'):
