@@ -964,6 +964,79 @@ out:
 
 /* ---------- driver ---------- */
 
+/* The routes found: the non-empty ones, ordered by their smallest customer */
+static void
+vrp_output(const Vrp *x, int *stops, int *route_start, double *load, double *rcost,
+		   int *nroutes, double *total)
+{
+	int			n = x->n;
+	int			nr = 0,
+				p = 0;
+	int		   *order = x->tmp;
+	int		   *minc = x->queue;
+
+	for (int r = 0; r < x->M; r++)
+		if (x->cnt[r] > 0)
+		{
+			int			mn = n;
+
+			for (int v = x->next[S(x, r)]; v != E(x, r); v = x->next[v])
+				if (v < mn)
+					mn = v;
+			minc[r] = mn;
+			order[nr++] = r;
+		}
+	for (int i = 1; i < nr; i++)
+	{
+		int			v = order[i],
+					j = i;
+
+		while (j > 0 && minc[order[j - 1]] > minc[v])
+		{
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = v;
+	}
+	*total = 0;
+	for (int i = 0; i < nr; i++)
+	{
+		int			r = order[i];
+
+		route_start[i] = p;
+		for (int v = x->next[S(x, r)]; v != E(x, r); v = x->next[v])
+			stops[p++] = v;
+		load[i] = x->load[r];
+		rcost[i] = vrp_route_cost(x, r);
+		*total += rcost[i];
+	}
+	route_start[nr] = p;
+	*nroutes = nr;
+}
+
+static void
+vrp_free(Vrp *x)
+{
+	tsp_free(x->env, x->nb);
+	tsp_free(x->env, x->next);
+	tsp_free(x->env, x->prev);
+	tsp_free(x->env, x->route);
+	tsp_free(x->env, x->idx);
+	tsp_free(x->env, x->pl);
+	tsp_free(x->env, x->load);
+	tsp_free(x->env, x->cnt);
+	tsp_free(x->env, x->bnext);
+	tsp_free(x->env, x->bprev);
+	tsp_free(x->env, x->broute);
+	tsp_free(x->env, x->bidx);
+	tsp_free(x->env, x->bpl);
+	tsp_free(x->env, x->bload);
+	tsp_free(x->env, x->bcnt);
+	tsp_free(x->env, x->queue);
+	tsp_free(x->env, x->inq);
+	tsp_free(x->env, x->tmp);
+}
+
 VrpStatus
 vrp_solve(int n, const double *cost, const double *demand, double capacity,
 		  int max_vehicles, const VrpOptions *opt, const TspEnv *env,
@@ -1084,70 +1157,9 @@ vrp_solve(int n, const double *cost, const double *demand, double capacity,
 	if (st != VRP_OK)
 		goto done;
 
-	/* output: non-empty routes ordered by their smallest customer */
-	{
-		int			nr = 0,
-					p = 0;
-		int		   *order = x.tmp;
-		int		   *minc = x.queue;
-
-		for (int r = 0; r < x.M; r++)
-			if (x.cnt[r] > 0)
-			{
-				int			mn = n;
-
-				for (int v = x.next[S(&x, r)]; v != E(&x, r); v = x.next[v])
-					if (v < mn)
-						mn = v;
-				minc[r] = mn;
-				order[nr++] = r;
-			}
-		for (int i = 1; i < nr; i++)
-		{
-			int			v = order[i],
-						j = i;
-
-			while (j > 0 && minc[order[j - 1]] > minc[v])
-			{
-				order[j] = order[j - 1];
-				j--;
-			}
-			order[j] = v;
-		}
-		*total = 0;
-		for (int i = 0; i < nr; i++)
-		{
-			int			r = order[i];
-
-			route_start[i] = p;
-			for (int v = x.next[S(&x, r)]; v != E(&x, r); v = x.next[v])
-				stops[p++] = v;
-			load[i] = x.load[r];
-			rcost[i] = vrp_route_cost(&x, r);
-			*total += rcost[i];
-		}
-		route_start[nr] = p;
-		*nroutes = nr;
-	}
+	vrp_output(&x, stops, route_start, load, rcost, nroutes, total);
 
 done:
-	tsp_free(env, x.nb);
-	tsp_free(env, x.next);
-	tsp_free(env, x.prev);
-	tsp_free(env, x.route);
-	tsp_free(env, x.idx);
-	tsp_free(env, x.pl);
-	tsp_free(env, x.load);
-	tsp_free(env, x.cnt);
-	tsp_free(env, x.bnext);
-	tsp_free(env, x.bprev);
-	tsp_free(env, x.broute);
-	tsp_free(env, x.bidx);
-	tsp_free(env, x.bpl);
-	tsp_free(env, x.bload);
-	tsp_free(env, x.bcnt);
-	tsp_free(env, x.queue);
-	tsp_free(env, x.inq);
-	tsp_free(env, x.tmp);
+	vrp_free(&x);
 	return st;
 }
