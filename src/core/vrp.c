@@ -625,6 +625,60 @@ cw_merge(Vrp *x, VrpCw *w, int i, int j)
 	return 1;
 }
 
+/*
+ * Clarke-Wright left more routes than vehicles: join the pair of route ends
+ * with the largest saving that fits, until the routes fit the vehicles or
+ * no pair fits (vrp_construct then inserts the customers of the rest).
+ */
+static VrpStatus
+cw_join_excess(Vrp *x, VrpCw *w)
+{
+	int			n = x->n;
+
+	while (w->nroutes > x->M)
+	{
+		double		bs = -INFINITY;
+		int			bi = -1,
+					bj = -1;
+
+		if (vrp_poll(x))
+			return VRP_CANCELLED;
+		for (int a = 1; a < n; a++)
+		{
+			if ((a & 63) == 0 && vrp_poll(x))
+				return VRP_CANCELLED;
+			if (w->head[a] < 0 || w->rid[w->head[a]] != a)
+				continue;
+			for (int b = 1; b < n; b++)
+			{
+				int			ends_a[2] = {w->tail[a], w->head[a]},
+							ends_b[2] = {w->head[b], w->tail[b]};
+
+				if (b == a || w->head[b] < 0 || w->rid[w->head[b]] != b ||
+					w->rload[a] + w->rload[b] > x->capeps)
+					continue;
+				for (int ea = 0; ea < (x->sym ? 2 : 1); ea++)
+					for (int eb = 0; eb < (x->sym ? 2 : 1); eb++)
+					{
+						int			i = ends_a[ea],
+									j = ends_b[eb];
+						double		s = D(x, i, 0) + D(x, 0, j) - D(x, i, j);
+
+						if (s > bs)
+						{
+							bs = s;
+							bi = i;
+							bj = j;
+						}
+					}
+			}
+		}
+		if (bi < 0 || !cw_merge(x, w, bi, bj))
+			break;
+	}
+	return VRP_OK;
+}
+
 static VrpStatus
 vrp_construct(Vrp *x)
 {
@@ -676,53 +730,9 @@ vrp_construct(Vrp *x)
 			cw_merge(x, &w, sv[p].i, sv[p].j);
 	}
 	/* still too many routes: join the best feasible pair of any ends */
-	while (w.nroutes > x->M)
-	{
-		double		bs = -INFINITY;
-		int			bi = -1,
-					bj = -1;
-
-		if (vrp_poll(x))
-		{
-			st = VRP_CANCELLED;
-			goto out;
-		}
-		for (int a = 1; a < n; a++)
-		{
-			if ((a & 63) == 0 && vrp_poll(x))
-			{
-				st = VRP_CANCELLED;
-				goto out;
-			}
-			if (w.head[a] < 0 || w.rid[w.head[a]] != a)
-				continue;
-			for (int b = 1; b < n; b++)
-			{
-				int			ends_a[2] = {w.tail[a], w.head[a]},
-							ends_b[2] = {w.head[b], w.tail[b]};
-
-				if (b == a || w.head[b] < 0 || w.rid[w.head[b]] != b ||
-					w.rload[a] + w.rload[b] > x->capeps)
-					continue;
-				for (int ea = 0; ea < (x->sym ? 2 : 1); ea++)
-					for (int eb = 0; eb < (x->sym ? 2 : 1); eb++)
-					{
-						int			i = ends_a[ea],
-									j = ends_b[eb];
-						double		s = D(x, i, 0) + D(x, 0, j) - D(x, i, j);
-
-						if (s > bs)
-						{
-							bs = s;
-							bi = i;
-							bj = j;
-						}
-					}
-			}
-		}
-		if (bi < 0 || !cw_merge(x, &w, bi, bj))
-			break;
-	}
+	st = cw_join_excess(x, &w);
+	if (st != VRP_OK)
+		goto out;
 	/* into route slots: heaviest routes first; the rest are dissolved and
 	 * their customers inserted where they fit */
 	for (int r = 0; r < x->M; r++)
