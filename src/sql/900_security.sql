@@ -61,6 +61,9 @@ $roles15$;
 -- role pinned by crmscm_tenant_<N> roles gets an error for any other tenant
 -- wherever the tenant is read (doc/security.md).
 
+-- Length: the whole security model in one place, one loop per kind of
+-- object (owner, schema, tables and policies, sequences, views, functions),
+-- so that it can be read and re-run as one; each loop is commented.
 CREATE OR REPLACE FUNCTION @extschema@.apply_security() RETURNS void
 	LANGUAGE plpgsql VOLATILE
 	SET search_path = pg_catalog, pg_temp
