@@ -42,7 +42,7 @@ def c_functions(path, lines):
             # the name: the nearest line above that starts in column 0 with
             # an identifier followed by "(" (the declarator)
             j = i - 1
-            while j >= 0 and not re.match(r'^[A-Za-z_]\w*\s*\(', lines[j]):
+            while j >= 0 and not re.match(r'^(?:[A-Za-z_][\w \*]*?[\s\*])?[A-Za-z_]\w*\s*\(', lines[j]):
                 if lines[j].strip() == '' or lines[j].startswith('}'):
                     j = -1
                     break
@@ -51,7 +51,7 @@ def c_functions(path, lines):
             while k < len(lines) and not lines[k].startswith('}'):
                 k += 1
             if j >= 0:
-                name = re.match(r'^([A-Za-z_]\w*)', lines[j]).group(1)
+                name = re.match(r'^(?:[A-Za-z_][\w \*]*?[\s\*])?([A-Za-z_]\w*)\s*\(', lines[j]).group(1)
                 # the comment block above the declarator (type lines between)
                 c = j - 1
                 while c >= 0 and (re.match(r'^(static|extern|PG_FUNCTION_INFO_V1|Datum|#|__attribute__|[A-Za-z_][\w \*]*$)', lines[c]) and not lines[c].startswith(' *')) and lines[c].strip():
