@@ -3,7 +3,7 @@
  * one place that reads it: crmscm.demand_window_days().
  *
  * Settings:
- *   crmscm.demand_window_days (integer, days, default 365, 1 to 36525,
+ *   crmscm.demand_window_days (integer, days, default 365, 1 to 36600,
  *     user): length of the demand history that reorder_suggestions and
  *     abc_classes() read, ending yesterday.
  *
@@ -32,16 +32,16 @@ crmscm_define_reorder_settings(void)
 							&demand_window_days,
 							CRMSCM_DEMAND_WINDOW_DAYS,
 							1,
-							36525,	/* 100 years */
+							36600,	/* 100 years */
 							PGC_USERSET,
 							0,
 							NULL, NULL, NULL);
 }
 
 /* crmscm.demand_window_days(): the setting crmscm.demand_window_days */
-PG_FUNCTION_INFO_V1(crmscm_demand_window_days);
+PG_FUNCTION_INFO_V1(crmscm_sql_demand_window_days);
 Datum
-crmscm_demand_window_days(PG_FUNCTION_ARGS)
+crmscm_sql_demand_window_days(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT32(demand_window_days);
 }

@@ -7,9 +7,10 @@
 -- index or a filter sees the expression).  SET search_path would stop the
 -- inlining, so these functions have none (doc/conventions.md asks it of
 -- functions whose body is a string; test/scripts/security_lint.sh exempts
--- SQL-standard bodies).  IMMUTABLE and named with '_': apply_security()
--- lets everyone execute them, and they are no part of the public API.
--- C code that cannot call them says so next to its copy of the rule.
+-- SQL-standard bodies).  Named with '_': no part of the public API;
+-- apply_security() lets crmscm_reader execute them (reader_functions), as
+-- the views that call them run with the reader's rights and the planner
+-- inlines a function only for a caller who may execute it.
 
 -- Open quantity of a purchase order line: what is still to be received.
 CREATE OR REPLACE FUNCTION @extschema@._po_line_open_qty(qty numeric, qty_received numeric)
@@ -25,10 +26,10 @@ COMMENT ON FUNCTION @extschema@._po_line_open_qty(numeric, numeric) IS
 CREATE OR REPLACE FUNCTION @extschema@._sales_line_counts(order_status text, line_status text)
 	RETURNS boolean
 	LANGUAGE sql IMMUTABLE PARALLEL SAFE
-	RETURN (order_status OPERATOR(pg_catalog.=) 'confirmed' AND line_status OPERATOR(pg_catalog.<>) 'cancelled')
-		OR (order_status OPERATOR(pg_catalog.=) 'closed' AND line_status OPERATOR(pg_catalog.=) 'shipped');
+	RETURN COALESCE((order_status OPERATOR(pg_catalog.=) 'confirmed' AND line_status OPERATOR(pg_catalog.<>) 'cancelled')
+		OR (order_status OPERATOR(pg_catalog.=) 'closed' AND line_status OPERATOR(pg_catalog.=) 'shipped'), false);
 COMMENT ON FUNCTION @extschema@._sales_line_counts(text, text) IS
-	'Does a sales order line count as a purchase: confirmed order and line not cancelled, or closed order and line shipped; inlined';
+	'Does a sales order line count as a purchase: confirmed order and line not cancelled, or closed order and line shipped; false for a NULL status (a line that is gone); inlined';
 
 -- What such a line counts for: qty * unit_price while the order is
 -- confirmed, qty_shipped * unit_price once it is closed; 0 when the line
@@ -61,7 +62,7 @@ COMMENT ON FUNCTION @extschema@._sales_line_shipped_amount(text, text, numeric, 
 -- (src/reorder_settings.c).  A C function, so calling it loads the library
 -- and the setting is always registered.
 CREATE OR REPLACE FUNCTION @extschema@.demand_window_days() RETURNS int
-	AS 'MODULE_PATHNAME', $$crmscm_demand_window_days$$
+	AS 'MODULE_PATHNAME', $$crmscm_sql_demand_window_days$$
 	LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.demand_window_days() IS
 	'Days of demand history (ending yesterday) that reorder_suggestions and abc_classes() read: the setting crmscm.demand_window_days, default 365';

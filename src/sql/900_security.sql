@@ -102,7 +102,9 @@ DECLARE
 	writer_functions constant text[] := ARRAY['available_to_promise', 'check_inventory', 'abc_classes'];
 	-- Functions for readers although VOLATILE: pure computations that touch
 	-- no table (VOLATILE only because a time limit can cut the search short).
-	reader_functions constant text[] := ARRAY['tsp_tour', 'vrp_routes', 'route_cost'];
+	-- #19: and the inlinable rules of 030_rules.sql, which the views call.
+	reader_functions constant text[] := ARRAY['tsp_tour', 'vrp_routes', 'route_cost',
+		'_po_line_open_qty', '_sales_line_counts', '_sales_line_amount', '_sales_line_shipped_amount'];
 	-- #15 Tables crmscm_master_data may INSERT, UPDATE and DELETE (master
 	-- data; granted besides the rules above, which leave that role alone).
 	master_data_tables constant text[] := ARRAY['items', 'warehouses', 'customers'];
