@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auc.h"
 #include "lifetime.h"
 #include "logreg.h"
 #include "reorder.h"
