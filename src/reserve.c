@@ -937,6 +937,10 @@ tenant_pass(Pass *p, Note *ns, int n)
 				l->loaded = true;
 				PUSH_HOLD_ORDER(x->d);
 				break;
+			case NOTE_DEMAND:
+			case NOTE_RECEIPT:
+			case NOTE_PO_CLOSED:
+				break;			/* for the stages (reserve_stages.c) */
 		}
 	}
 

@@ -7,6 +7,7 @@
  */
 #include "postgres.h"
 
+#include "replenishment.h"
 #include "reserve_model.h"
 
 void
@@ -17,4 +18,7 @@ stages_before_flush(Pass *p, Note *ns, int n)
 void
 stages_after_flush(Pass *p, Note *ns, int n)
 {
+	/* issue #18: after inventory, rows keyed by (item, warehouse) in key order */
+	demand_state_stage(p->tenant, ns, n);
+	supplier_stats_stage(p->tenant, ns, n);
 }
