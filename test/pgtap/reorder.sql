@@ -2,7 +2,7 @@
 -- crmscm.reorder_suggestions and crmscm.replenish().  Every expected number
 -- names its independent source.
 \i test/setup.sql
-SELECT plan(140);
+SELECT plan(141);
 SET LOCAL TimeZone = 'UTC';
 
 -- relative closeness helper (temp: gone at rollback)
@@ -264,6 +264,10 @@ INSERT INTO purchase_orders (po_id, status) VALUES (901, 'ordered'), (902, 'canc
 INSERT INTO purchase_order_lines (po_id, line_no, item_id, warehouse_id, qty, qty_received) VALUES
   (901, 1, 902, 901, 6, 1), (902, 1, 902, 901, 500, 0);
 RESET session_replication_role;
+-- loaded with the triggers off: the demand state kept at commit (issue #18)
+-- knows nothing of these rows until it is rebuilt from the history
+SELECT is((SELECT keys FROM reorder_rebuild()), 5::bigint,
+          'reorder_rebuild(): 5 item-warehouse pairs with demand ever (A, B, C in 901 by its old and today''s orders, D in 902, E in 901)');
 
 CREATE TEMP TABLE s AS SELECT * FROM reorder_suggestions WHERE item_id BETWEEN 901 AND 905;
 SELECT is((SELECT count(*)::int FROM s), 6, 'one row per item and warehouse with stock or demand');
