@@ -9,27 +9,33 @@
  * crmscm.demand_history, which reorder_rebuild() and the full recompute
  * read.
  *
- * Statement time: every change of a line (insert, update of qty, price,
- * status, item or warehouse, delete) and every change of an order's status
- * or day (or its delete) writes a NOTE_DEMAND per line into the reservation
- * engine's notes, carrying what the line counted for before the change (its
- * old values, its order's status and day, and without a warehouse where it
- * was held; an insert counted for nothing).  The notes follow
+ * Statement time (no lock, no read but one): every change of a line
+ * (insert, update of qty, price, status, item or warehouse, delete) writes a
+ * NOTE_DEMAND into the reservation engine's notes with the line's values
+ * before the change (for a line without a warehouse also where it was held,
+ * read in a new snapshot: the line is locked by the change, so nobody moves
+ * its stock meanwhile); an insert counted for nothing.  A change of an
+ * order's status or day (or its delete) notes the order.  The notes follow
  * sub-transactions with the engine's (reserve_notes.c).
  *
  * Commit: a stage of the pass (reserve_stages.c), after the inventory rows:
- *   1. the noted lines' current values (one statement);
- *   2. per line, what it counts for now minus what its earliest pending note
- *      says it counted for: deltas per (item, warehouse, day);
- *   3. lock the demand_state rows of the items in (item, warehouse) order,
- *      creating the missing ones (the engine's lock order: after inventory,
- *      rows keyed by item and warehouse);
- *   4. add the deltas to demand_days (key order; returns the new totals);
- *   5. only where needed: roll a row's window forward to yesterday (once a
+ *   1. lock the demand_orders rows of the noted orders in key order: the
+ *      status (counted or not) and day each order's lines were booked under;
+ *   2. read, in a new statement, the orders and noted lines as they are now
+ *      (and all lines of an order whose status or day changed);
+ *   3. per line, what it counts for now minus what it counted for when it
+ *      was last booked (its earliest pending note, under the booked order):
+ *      deltas per (item, warehouse, day); rebook the orders that changed;
+ *   4. lock the demand_state rows of the items in (item, warehouse) order,
+ *      creating the missing ones;
+ *   5. add the deltas to demand_days (key order; returns the new totals);
+ *   6. only where needed: roll a row's window forward to yesterday (once a
  *      day per row: fold demand_days of the days since, trim the front),
  *      patch a back-dated day in its series, or move pending_from back.
- * The common commit (a line of today's order) runs three statements and
- * writes no demand_state row.
+ * The booked order is what makes a line change and a concurrent change of
+ * its order agree: whichever commits second waits for the first's
+ * demand_orders row and reads what it committed.  Lock order: inventory,
+ * demand_orders, demand_state, demand_days.
  */
 #include "postgres.h"
 
@@ -60,19 +66,17 @@
 /* the elements of an array known to have no NULLs (ARR_DATA_PTR trips -Wsign-compare) */
 #define ARR_NONULL_DATA(a) ((void *) (((char *) (a)) + ARR_OVERHEAD_NONULLS(ARR_NDIM(a))))
 
-/* What a line counted for before a change (Note.extra of a NOTE_DEMAND) */
+/* A line before a change (Note.extra of a NOTE_DEMAND of a line) */
 typedef struct DemandSnap
 {
 	bool		existed;		/* false: inserted, it counted for nothing */
-	bool		order_known;	/* its order was found */
-	bool		counted;		/* order confirmed or closed, line not cancelled */
-	int32		day;			/* UTC day of the order's ordered_at */
+	bool		cancelled;
 	int64		item;
 	bool		wh_null;
 	int64		wh;
 	Datum		qty;			/* numeric */
 	Datum		price;			/* numeric */
-	int			ndist;			/* without a warehouse: where it is held */
+	int			ndist;			/* without a warehouse: where it was held */
 	int64	   *dist_wh;
 	Datum	   *dist_qty;
 } DemandSnap;
@@ -95,6 +99,9 @@ typedef struct DemandSnap
 /* only for a line without a warehouse that is not cancelled (a one-time filter per line) */
 #define HELD_ONLY "l.warehouse_id IS NULL AND l.status OPERATOR(pg_catalog.<>) 'cancelled'"
 
+/* the columns of a line as the stage reads it, with its distribution */
+#define LINE_COLS "l.order_id, l.line_no, l.item_id, l.warehouse_id, l.qty, l.unit_price, l.status, d.w, d.q"
+
 /* ------------------------------------------------------------------------
  * prepared statements
  * ------------------------------------------------------------------------
@@ -102,10 +109,12 @@ typedef struct DemandSnap
 typedef struct DemandPlans
 {
 	Oid			nsp;
-	SPIPlanPtr	snap_order;		/* an order's status and day */
 	SPIPlanPtr	snap_dist;		/* a line's distribution */
-	SPIPlanPtr	snap_lines;		/* an order's lines with their distribution */
-	SPIPlanPtr	current;		/* noted lines now, with their orders */
+	SPIPlanPtr	book_lock;		/* demand_orders rows, FOR NO KEY UPDATE */
+	SPIPlanPtr	orders;			/* orders now */
+	SPIPlanPtr	lines;			/* noted lines now */
+	SPIPlanPtr	order_lines;	/* every line of orders now */
+	SPIPlanPtr	rebook;			/* demand_orders of changed orders */
 	SPIPlanPtr	lock;			/* demand_state rows of items, FOR NO KEY UPDATE */
 	SPIPlanPtr	ensure;			/* missing demand_state rows */
 	SPIPlanPtr	days;			/* deltas into demand_days */
@@ -138,24 +147,34 @@ demand_plans(Oid nsp)
 	dp.nsp = InvalidOid;
 	s = (char *) quote_identifier(get_namespace_name(nsp));
 
-	dp.snap_order = keep(psprintf(
-		"SELECT o.status, (o.ordered_at AT TIME ZONE 'UTC')::date FROM %s.sales_orders o"
-		" WHERE o.tenant_id" EQ "$1 AND o.order_id" EQ "$2", s), 2, (Oid[]) {INT8OID, INT8OID});
 	dp.snap_dist = keep(psprintf(DIST_SQL("%s", "$2", "$3", "true"), s, s, s), 3, (Oid[]) {INT8OID, INT8OID, INT4OID});
-	dp.snap_lines = keep(psprintf(
-		"SELECT l.line_no, l.item_id, l.warehouse_id, l.qty, l.unit_price, l.status, d.w, d.q"
-		"  FROM %s.sales_order_lines l"
-		"  LEFT JOIN LATERAL (" DIST_SQL("%s", "l.order_id", "l.line_no", HELD_ONLY) ") d ON true"
-		" WHERE l.tenant_id" EQ "$1 AND l.order_id" EQ "$2"
-		" ORDER BY l.line_no", s, s, s, s), 2, (Oid[]) {INT8OID, INT8OID});
-	dp.current = keep(psprintf(
-		"SELECT l.order_id, l.line_no, l.item_id, l.warehouse_id, l.qty, l.unit_price, l.status,"
-		"       o.status, (o.ordered_at AT TIME ZONE 'UTC')::date, d.w, d.q"
+	dp.book_lock = keep(psprintf(
+		"SELECT b.order_id, b.day FROM %s.demand_orders b"
+		" WHERE b.tenant_id" EQ "$1 AND b.order_id" EQ "ANY ($2)"
+		" ORDER BY b.order_id FOR NO KEY UPDATE", s), 2, (Oid[]) {INT8OID, INT8ARRAYOID});
+	dp.orders = keep(psprintf(
+		"SELECT o.order_id, o.status, (o.ordered_at AT TIME ZONE 'UTC')::date FROM %s.sales_orders o"
+		" WHERE o.tenant_id" EQ "$1 AND o.order_id" EQ "ANY ($2)", s), 2, (Oid[]) {INT8OID, INT8ARRAYOID});
+	dp.lines = keep(psprintf(
+		"SELECT " LINE_COLS
 		"  FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) AS k(o, n)"
 		"  JOIN %s.sales_order_lines l ON l.tenant_id" EQ "$1 AND l.order_id" EQ "k.o AND l.line_no" EQ "k.n"
-		"  JOIN %s.sales_orders o ON o.tenant_id" EQ "$1 AND o.order_id" EQ "l.order_id"
-		"  LEFT JOIN LATERAL (" DIST_SQL("%s", "l.order_id", "l.line_no", HELD_ONLY) ") d ON true", s, s, s, s, s),
+		"  LEFT JOIN LATERAL (" DIST_SQL("%s", "l.order_id", "l.line_no", HELD_ONLY) ") d ON true", s, s, s, s),
 		3, (Oid[]) {INT8OID, INT8ARRAYOID, INT4ARRAYOID});
+	dp.order_lines = keep(psprintf(
+		"SELECT " LINE_COLS
+		"  FROM %s.sales_order_lines l"
+		"  LEFT JOIN LATERAL (" DIST_SQL("%s", "l.order_id", "l.line_no", HELD_ONLY) ") d ON true"
+		" WHERE l.tenant_id" EQ "$1 AND l.order_id" EQ "ANY ($2)", s, s, s, s),
+		2, (Oid[]) {INT8OID, INT8ARRAYOID});
+	dp.rebook = keep(psprintf(
+		"WITH gone AS (DELETE FROM %s.demand_orders b"
+		"               WHERE b.tenant_id" EQ "$1 AND b.order_id" EQ "ANY ($2))"
+		" INSERT INTO %s.demand_orders AS b (tenant_id, order_id, day)"
+		" SELECT $1, u.o, u.d FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4)) AS u(o, d)"
+		"  ORDER BY u.o"
+		" ON CONFLICT (tenant_id, order_id) DO UPDATE SET day = excluded.day", s, s), 4,
+		(Oid[]) {INT8OID, INT8ARRAYOID, INT8ARRAYOID, DATEARRAYOID});
 	dp.lock = keep(psprintf(
 		"SELECT s.item_id, s.warehouse_id, s.anchor, s.series_from, s.pending_from FROM %s.demand_state s"
 		" WHERE s.tenant_id" EQ "$1 AND s.item_id" EQ "ANY ($2)"
@@ -266,61 +285,26 @@ utc_day(TimestampTz t)
 																   TimestampTzGetDatum(t))));
 }
 
-/* Run a kept plan as crmscm (the extension owner's rights) */
+/*
+ * Run a kept SELECT as crmscm (the extension owner's rights), not
+ * read-only: at READ COMMITTED it takes a new snapshot.
+ */
 static void
-run(SPIPlanPtr plan, Datum *args, int expect)
+run_as_owner(SPIPlanPtr plan, Datum *args)
 {
 	EngineScope scope;
-	int			rc;
 
 	engine_begin(&scope);
 	PG_TRY();
 	{
-		rc = SPI_execute_plan(plan, args, NULL, true, 0);
-		if (rc != expect)
-			elog(ERROR, "crmscm demand state: statement failed: %s", SPI_result_code_string(rc));
+		if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "crmscm demand state: reading where a line is held failed");
 	}
 	PG_FINALLY();
 	{
 		engine_end(&scope);
 	}
 	PG_END_TRY();
-}
-
-/*
- * Copy the distribution rows (warehouse, qty at columns cw, cq) of result
- * rows [first, first + n) into snap; call in TopTransactionContext.
- */
-static void
-snap_dist_from(DemandSnap *snap, SPITupleTable *tt, uint64 first, uint64 n, int cw, int cq)
-{
-	uint64		r;
-	int			m = 0;
-
-	snap->dist_wh = palloc(sizeof(int64) * Max(n, 1));
-	snap->dist_qty = palloc(sizeof(Datum) * Max(n, 1));
-	for (r = first; r < first + n; r++)
-	{
-		bool		wn,
-					qn;
-		Datum		w = SPI_getbinval(tt->vals[r], tt->tupdesc, cw, &wn);
-		Datum		q = SPI_getbinval(tt->vals[r], tt->tupdesc, cq, &qn);
-
-		if (wn || qn)
-			continue;
-		snap->dist_wh[m] = DatumGetInt64(w);
-		snap->dist_qty[m] = copy_num(q);
-		m++;
-	}
-	snap->ndist = m;
-}
-
-static void
-add_note(int64 tenant, int64 order_id, int32 line_no, DemandSnap *snap)
-{
-	Note	   *note = note_add(NOTE_DEMAND, tenant, order_id, line_no, snap->item);
-
-	note->extra = snap;
 }
 
 /* ------------------------------------------------------------------------
@@ -330,10 +314,10 @@ add_note(int64 tenant, int64 order_id, int32 line_no, DemandSnap *snap)
 
 /*
  * AFTER INSERT OR UPDATE OR DELETE FOR EACH ROW on sales_order_lines (for
- * UPDATE, WHEN qty, unit_price, status, item or warehouse changed): note
- * what the line counted for before.  crmscm's own writes (the engine's
- * bookkeeping, the lines an order cancel cancels) are skipped: they do not
- * change what a line counts for, or their order's note covers them.
+ * UPDATE, WHEN qty, unit_price, status, item or warehouse changed): note the
+ * line as it was.  crmscm's own writes do not change what a line counts for
+ * (reservations become shipments in the same warehouse), except the lines an
+ * order's cancel cancels: those are noted.
  */
 PG_FUNCTION_INFO_V1(crmscm_demand_line_noted);
 Datum
@@ -346,19 +330,14 @@ crmscm_demand_line_noted(PG_FUNCTION_ARGS)
 				any;
 	DemandSnap *snap;
 	MemoryContext old;
-	int64		tenant,
-				order_id;
-	int32		line_no;
 	bool		isnull;
-	Oid			nsp;
+	Note	   *note;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("crmscm_demand_line_noted: must be fired AFTER ... FOR EACH ROW")));
 	crmscm_check_table(fcinfo, "sales_order_lines");
-	if (crmscm_engine_writing)
-		return PointerGetDatum(NULL);
 	desc = RelationGetDescr(td->tg_relation);
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 		newtup = td->tg_trigtuple;
@@ -369,67 +348,75 @@ crmscm_demand_line_noted(PG_FUNCTION_ARGS)
 		oldtup = td->tg_trigtuple;
 		newtup = td->tg_newtuple;
 	}
+	if (crmscm_engine_writing &&
+		!(oldtup && newtup && is_text(get(oldtup, desc, "status", &isnull), "open") &&
+		  is_text(get(newtup, desc, "status", &isnull), "cancelled")))
+		return PointerGetDatum(NULL);
 	any = oldtup ? oldtup : newtup;
-	tenant = get8(any, desc, "tenant_id", NULL);
-	order_id = get8(any, desc, "order_id", NULL);
-	line_no = DatumGetInt32(get(any, desc, "line_no", &isnull));
 
 	old = MemoryContextSwitchTo(TopTransactionContext);
 	snap = palloc0(sizeof(DemandSnap));
 	snap->item = get8(any, desc, "item_id", NULL);
-	MemoryContextSwitchTo(old);
 	if (oldtup != NULL)
 	{
-		Datum		args[3];
-		bool		cancelled = is_text(get(oldtup, desc, "status", &isnull), "cancelled");
-
 		snap->existed = true;
+		snap->cancelled = is_text(get(oldtup, desc, "status", &isnull), "cancelled");
 		snap->wh = get8(oldtup, desc, "warehouse_id", &snap->wh_null);
-		old = MemoryContextSwitchTo(TopTransactionContext);
 		snap->qty = copy_num(get(oldtup, desc, "qty", &isnull));
 		snap->price = copy_num(get(oldtup, desc, "unit_price", &isnull));
-		MemoryContextSwitchTo(old);
+	}
+	MemoryContextSwitchTo(old);
+	if (oldtup != NULL && snap->wh_null && !snap->cancelled)
+	{
+		/*
+		 * Where it was held, in a new snapshot (SPI not read-only): the
+		 * change locked the line, and only a transaction holding it moves its
+		 * stock, so this is where the last commit that changed it left it.
+		 */
+		Oid			nsp = crmscm_schema_of(fcinfo);
+		Datum		args[3];
+		uint64		r;
+		int			m = 0;
 
-		/* the order as it is now (its own note, if it changed, came first) */
-		nsp = crmscm_schema_of(fcinfo);
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "crmscm_demand_line_noted: SPI_connect failed");
 		engine_set_schema(nsp);
 		demand_plans(nsp);
-		args[0] = Int64GetDatum(tenant);
-		args[1] = Int64GetDatum(order_id);
-		args[2] = Int32GetDatum(line_no);
-		run(dp.snap_order, args, SPI_OK_SELECT);
-		if (SPI_processed == 1)
+		args[0] = Int64GetDatum(get8(oldtup, desc, "tenant_id", NULL));
+		args[1] = Int64GetDatum(get8(oldtup, desc, "order_id", NULL));
+		args[2] = get(oldtup, desc, "line_no", &isnull);
+		run_as_owner(dp.snap_dist, args);
+		old = MemoryContextSwitchTo(TopTransactionContext);
+		snap->dist_wh = palloc(sizeof(int64) * Max(SPI_processed, 1));
+		snap->dist_qty = palloc(sizeof(Datum) * Max(SPI_processed, 1));
+		for (r = 0; r < SPI_processed; r++)
 		{
-			bool		dn;
-			Datum		st = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-			Datum		day = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &dn);
+			bool		wn,
+						qn;
+			Datum		w = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &wn);
+			Datum		q = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &qn);
 
-			snap->order_known = true;
-			snap->counted = order_counts(st) && !cancelled;
-			snap->day = DatumGetDateADT(day);
+			if (wn || qn)
+				continue;
+			snap->dist_wh[m] = DatumGetInt64(w);
+			snap->dist_qty[m++] = copy_num(q);
 		}
-		if (snap->counted && snap->wh_null)
-		{
-			run(dp.snap_dist, args, SPI_OK_SELECT);
-			old = MemoryContextSwitchTo(TopTransactionContext);
-			snap_dist_from(snap, SPI_tuptable, 0, SPI_processed, 1, 2);
-			MemoryContextSwitchTo(old);
-		}
+		snap->ndist = m;
+		MemoryContextSwitchTo(old);
 		SPI_finish();
 	}
 	old = MemoryContextSwitchTo(TopTransactionContext);
-	add_note(tenant, order_id, line_no, snap);
+	note = note_add(NOTE_DEMAND, get8(any, desc, "tenant_id", NULL), get8(any, desc, "order_id", NULL),
+					DatumGetInt32(get(any, desc, "line_no", &isnull)), snap->item);
+	note->extra = snap;
 	MemoryContextSwitchTo(old);
 	return PointerGetDatum(NULL);
 }
 
 /*
  * AFTER UPDATE OR DELETE FOR EACH ROW on sales_orders (for UPDATE, WHEN the
- * status or ordered_at changed): note what each of its lines counted for
- * under the order's old status and day.  Named to fire before the engine's
- * "Note_order_status", which cancels the lines of a cancelled order.
+ * status or ordered_at changed): note the order; at commit its lines are
+ * booked again under its new status and day.
  */
 PG_FUNCTION_INFO_V1(crmscm_demand_order_noted);
 Datum
@@ -437,17 +424,7 @@ crmscm_demand_order_noted(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	TupleDesc	desc;
-	HeapTuple	oldtup;
-	int64		tenant,
-				order_id;
-	bool		isnull,
-				counted;
-	int32		day;
-	Datum		args[2];
-	Oid			nsp;
-	SPITupleTable *tt;
-	uint64		r,
-				n;
+	MemoryContext old;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
 		TRIGGER_FIRED_BY_INSERT(td->tg_event))
@@ -455,52 +432,11 @@ crmscm_demand_order_noted(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("crmscm_demand_order_noted: must be fired AFTER UPDATE OR DELETE ... FOR EACH ROW")));
 	crmscm_check_table(fcinfo, "sales_orders");
-	if (crmscm_engine_writing)
-		return PointerGetDatum(NULL);
 	desc = RelationGetDescr(td->tg_relation);
-	oldtup = td->tg_trigtuple;
-	tenant = get8(oldtup, desc, "tenant_id", NULL);
-	order_id = get8(oldtup, desc, "order_id", NULL);
-	counted = order_counts(get(oldtup, desc, "status", &isnull));
-	day = utc_day(DatumGetTimestampTz(get(oldtup, desc, "ordered_at", &isnull)));
-
-	nsp = crmscm_schema_of(fcinfo);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "crmscm_demand_order_noted: SPI_connect failed");
-	engine_set_schema(nsp);
-	demand_plans(nsp);
-	args[0] = Int64GetDatum(tenant);
-	args[1] = Int64GetDatum(order_id);
-	run(dp.snap_lines, args, SPI_OK_SELECT);
-	tt = SPI_tuptable;
-	n = SPI_processed;
-	for (r = 0; r < n;)
-	{
-		/* the rows of one line: one per warehouse of its distribution */
-		int32		line_no = DatumGetInt32(SPI_getbinval(tt->vals[r], tt->tupdesc, 1, &isnull));
-		uint64		e = r + 1;
-		MemoryContext old;
-		DemandSnap *snap;
-
-		while (e < n && DatumGetInt32(SPI_getbinval(tt->vals[e], tt->tupdesc, 1, &isnull)) == line_no)
-			e++;
-		old = MemoryContextSwitchTo(TopTransactionContext);
-		snap = palloc0(sizeof(DemandSnap));
-		snap->existed = true;
-		snap->order_known = true;
-		snap->day = day;
-		snap->item = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 2, &isnull));
-		snap->wh = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 3, &snap->wh_null));
-		snap->qty = copy_num(SPI_getbinval(tt->vals[r], tt->tupdesc, 4, &isnull));
-		snap->price = copy_num(SPI_getbinval(tt->vals[r], tt->tupdesc, 5, &isnull));
-		snap->counted = counted && !is_text(SPI_getbinval(tt->vals[r], tt->tupdesc, 6, &isnull), "cancelled");
-		if (snap->counted && snap->wh_null)
-			snap_dist_from(snap, tt, r, e - r, 7, 8);
-		add_note(tenant, order_id, line_no, snap);
-		MemoryContextSwitchTo(old);
-		r = e;
-	}
-	SPI_finish();
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	note_add(NOTE_DEMAND, get8(td->tg_trigtuple, desc, "tenant_id", NULL),
+			 get8(td->tg_trigtuple, desc, "order_id", NULL), -1, 0);
+	MemoryContextSwitchTo(old);
 	return PointerGetDatum(NULL);
 }
 
@@ -518,10 +454,10 @@ typedef struct DLineKey
 typedef struct DLine
 {
 	DLineKey	key;			/* hash key */
-	DemandSnap *first;			/* the earliest pending note: what it counted for */
+	DemandSnap *first;			/* the earliest pending note of the line, or NULL */
 	bool		exists;			/* found now */
-	bool		counted;
-	int32		day;
+	int			result;			/* by which statement */
+	bool		cancelled;
 	int64		item;
 	bool		wh_null;
 	int64		wh;
@@ -532,6 +468,17 @@ typedef struct DLine
 	int64	   *dist_wh;
 	Datum	   *dist_qty;
 } DLine;
+
+typedef struct DOrder
+{
+	int64		order_id;		/* hash key */
+	bool		booked;			/* has a demand_orders row: its lines count */
+	int32		booked_day;
+	bool		exists;
+	bool		counts;			/* confirmed or closed now */
+	int32		day;
+	bool		changed;		/* counts or day differ from the booking */
+} DOrder;
 
 typedef struct DKey
 {
@@ -726,21 +673,81 @@ lock_rows(int64 tenant, HTAB *rows, int32 yesterday)
 	}
 }
 
+/*
+ * Read lines (LINE_COLS, a row per warehouse held) of a result into the
+ * lines table; result is the result's number: a line an earlier result
+ * read already is skipped.
+ */
+static void
+read_lines(HTAB *lines, SPITupleTable *tt, uint64 nrows, int result)
+{
+	uint64		r;
+
+	for (r = 0; r < nrows; r++)
+	{
+		DLineKey	k;
+		DLine	   *l;
+		bool		isnull,
+					wn,
+					qn,
+					found;
+		Datum		w,
+					q;
+
+		memset(&k, 0, sizeof(k));
+		k.order_id = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 1, &isnull));
+		k.line_no = DatumGetInt32(SPI_getbinval(tt->vals[r], tt->tupdesc, 2, &isnull));
+		l = hash_search(lines, &k, HASH_ENTER, &found);
+		if (!found)
+			memset(((char *) l) + sizeof(DLineKey), 0, sizeof(DLine) - sizeof(DLineKey));
+		if (l->exists && l->result != result)
+			continue;
+		if (!l->exists)
+		{
+			l->exists = true;
+			l->result = result;
+			l->item = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 3, &isnull));
+			l->wh = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 4, &l->wh_null));
+			l->qty = copy_num(SPI_getbinval(tt->vals[r], tt->tupdesc, 5, &isnull));
+			l->price = copy_num(SPI_getbinval(tt->vals[r], tt->tupdesc, 6, &isnull));
+			l->cancelled = is_text(SPI_getbinval(tt->vals[r], tt->tupdesc, 7, &isnull), "cancelled");
+		}
+		w = SPI_getbinval(tt->vals[r], tt->tupdesc, 8, &wn);
+		q = SPI_getbinval(tt->vals[r], tt->tupdesc, 9, &qn);
+		if (wn || qn)
+			continue;
+		if (l->ndist == l->capdist)
+		{
+			l->capdist = l->capdist ? 2 * l->capdist : 4;
+			l->dist_wh = l->dist_wh ? repalloc(l->dist_wh, sizeof(int64) * l->capdist)
+				: palloc(sizeof(int64) * l->capdist);
+			l->dist_qty = l->dist_qty ? repalloc(l->dist_qty, sizeof(Datum) * l->capdist)
+				: palloc(sizeof(Datum) * l->capdist);
+		}
+		l->dist_wh[l->ndist] = DatumGetInt64(w);
+		l->dist_qty[l->ndist++] = copy_num(q);
+	}
+}
+
 void
 demand_state_stage(int64 tenant, Note *ns, int n)
 {
 	HASHCTL		ctl;
 	HTAB	   *lines,
+			   *orders,
 			   *deltas,
 			   *rows;
 	HASH_SEQ_STATUS hs;
 	DLine	   *l;
+	DOrder	   *o;
 	DDelta	   *d,
 			  **sorted;
 	SRow	   *s,
 			  **work;
 	int			i,
 				nlines = 0,
+				norders = 0,
+				nchanged = 0,
 				ndelta = 0,
 				nwork = 0,
 				npend = 0;
@@ -758,94 +765,122 @@ demand_state_stage(int64 tenant, Note *ns, int n)
 	demand_plans(engine_get_schema());
 	yesterday = utc_day(GetCurrentTransactionStartTimestamp()) - 1;
 
-	/* 1. the noted lines, each with its earliest pending note */
+	/* 1. the noted lines, each with its earliest pending note; their orders */
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(DLineKey);
 	ctl.entrysize = sizeof(DLine);
 	ctl.hcxt = CurrentMemoryContext;
 	lines = hash_create("crmscm demand lines", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(DOrder);
+	orders = hash_create("crmscm demand orders", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	for (i = 0; i < n; i++)
 	{
-		DLineKey	k;
 		bool		found;
 
 		if (ns[i].kind != NOTE_DEMAND)
 			continue;
-		memset(&k, 0, sizeof(k));
-		k.order_id = ns[i].a;
-		k.line_no = (int32) ns[i].b;
-		l = hash_search(lines, &k, HASH_ENTER, &found);
+		o = hash_search(orders, &ns[i].a, HASH_ENTER, &found);
 		if (!found)
 		{
-			memset(((char *) l) + sizeof(DLineKey), 0, sizeof(DLine) - sizeof(DLineKey));
-			l->first = (DemandSnap *) ns[i].extra;
-			nlines++;
+			memset(((char *) o) + sizeof(int64), 0, sizeof(DOrder) - sizeof(int64));
+			norders++;
+		}
+		if (ns[i].b >= 0)
+		{
+			DLineKey	k;
+
+			memset(&k, 0, sizeof(k));
+			k.order_id = ns[i].a;
+			k.line_no = (int32) ns[i].b;
+			l = hash_search(lines, &k, HASH_ENTER, &found);
+			if (!found)
+			{
+				memset(((char *) l) + sizeof(DLineKey), 0, sizeof(DLine) - sizeof(DLineKey));
+				l->first = (DemandSnap *) ns[i].extra;
+				nlines++;
+			}
 		}
 	}
 
-	/* 2. what they are now */
-	ao = palloc(sizeof(Datum) * nlines);
-	al = palloc(sizeof(Datum) * nlines);
+	/* 2. lock the orders' bookings, in key order */
+	ao = palloc(sizeof(Datum) * Max(norders, Max(nlines, 1)));
 	i = 0;
-	hash_seq_init(&hs, lines);
-	while ((l = hash_seq_search(&hs)) != NULL)
-	{
-		ao[i] = Int64GetDatum(l->key.order_id);
-		al[i++] = Int32GetDatum(l->key.line_no);
-	}
+	hash_seq_init(&hs, orders);
+	while ((o = hash_seq_search(&hs)) != NULL)
+		ao[i++] = Int64GetDatum(o->order_id);
 	args[0] = Int64GetDatum(tenant);
-	args[1] = arr(ao, NULL, nlines, INT8OID);
-	args[2] = arr(al, NULL, nlines, INT4OID);
-	exec_plan(dp.current, args, SPI_OK_SELECT);
+	args[1] = arr(ao, NULL, norders, INT8OID);
+	exec_plan(dp.book_lock, args, SPI_OK_SELECT);
 	{
-		SPITupleTable *tt = SPI_tuptable;
 		uint64		r;
+		bool		isnull;
 
 		for (r = 0; r < SPI_processed; r++)
 		{
-			DLineKey	k;
-			bool		isnull,
-						wn,
-						qn;
-			Datum		w,
-						q;
+			int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
 
-			memset(&k, 0, sizeof(k));
-			k.order_id = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 1, &isnull));
-			k.line_no = DatumGetInt32(SPI_getbinval(tt->vals[r], tt->tupdesc, 2, &isnull));
-			l = hash_search(lines, &k, HASH_FIND, NULL);
-			if (l == NULL)
-				continue;
-			if (!l->exists)
-			{
-				l->exists = true;
-				l->item = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 3, &isnull));
-				l->wh = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 4, &l->wh_null));
-				l->qty = copy_num(SPI_getbinval(tt->vals[r], tt->tupdesc, 5, &isnull));
-				l->price = copy_num(SPI_getbinval(tt->vals[r], tt->tupdesc, 6, &isnull));
-				l->counted = !is_text(SPI_getbinval(tt->vals[r], tt->tupdesc, 7, &isnull), "cancelled") &&
-					order_counts(SPI_getbinval(tt->vals[r], tt->tupdesc, 8, &isnull));
-				l->day = DatumGetDateADT(SPI_getbinval(tt->vals[r], tt->tupdesc, 9, &isnull));
-			}
-			w = SPI_getbinval(tt->vals[r], tt->tupdesc, 10, &wn);
-			q = SPI_getbinval(tt->vals[r], tt->tupdesc, 11, &qn);
-			if (wn || qn)
-				continue;
-			if (l->ndist == l->capdist)
-			{
-				l->capdist = l->capdist ? 2 * l->capdist : 4;
-				l->dist_wh = l->dist_wh ? repalloc(l->dist_wh, sizeof(int64) * l->capdist)
-					: palloc(sizeof(int64) * l->capdist);
-				l->dist_qty = l->dist_qty ? repalloc(l->dist_qty, sizeof(Datum) * l->capdist)
-					: palloc(sizeof(Datum) * l->capdist);
-			}
-			l->dist_wh[l->ndist] = DatumGetInt64(w);
-			l->dist_qty[l->ndist++] = copy_num(q);
+			o = hash_search(orders, &id, HASH_FIND, NULL);
+			o->booked = true;
+			o->booked_day = DatumGetDateADT(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
 		}
-		SPI_freetuptable(tt);
+		SPI_freetuptable(SPI_tuptable);
 	}
 
-	/* 3. the deltas: now minus before */
+	/* 3. new statements (snapshots after the locks): the orders and noted lines now */
+	exec_plan(dp.orders, args, SPI_OK_SELECT);
+	{
+		uint64		r;
+		bool		isnull;
+
+		for (r = 0; r < SPI_processed; r++)
+		{
+			int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
+
+			o = hash_search(orders, &id, HASH_FIND, NULL);
+			o->exists = true;
+			o->counts = order_counts(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
+			o->day = DatumGetDateADT(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 3, &isnull));
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	if (nlines > 0)
+	{
+		al = palloc(sizeof(Datum) * nlines);
+		i = 0;
+		hash_seq_init(&hs, lines);
+		while ((l = hash_seq_search(&hs)) != NULL)
+		{
+			ao[i] = Int64GetDatum(l->key.order_id);
+			al[i++] = Int32GetDatum(l->key.line_no);
+		}
+		args[1] = arr(ao, NULL, nlines, INT8OID);
+		args[2] = arr(al, NULL, nlines, INT4OID);
+		exec_plan(dp.lines, args, SPI_OK_SELECT);
+		read_lines(lines, SPI_tuptable, SPI_processed, 1);
+		SPI_freetuptable(SPI_tuptable);
+	}
+	/* an order whose status or day changed: every line of it is booked again */
+	i = 0;
+	hash_seq_init(&hs, orders);
+	while ((o = hash_seq_search(&hs)) != NULL)
+	{
+		bool		counts = o->exists && o->counts;
+
+		o->changed = counts != o->booked || (counts && o->day != o->booked_day);
+		if (o->changed)
+			ao[i++] = Int64GetDatum(o->order_id);
+	}
+	nchanged = i;
+	if (nchanged > 0)
+	{
+		args[1] = arr(ao, NULL, nchanged, INT8OID);
+		exec_plan(dp.order_lines, args, SPI_OK_SELECT);
+		read_lines(lines, SPI_tuptable, SPI_processed, 2);
+		SPI_freetuptable(SPI_tuptable);
+	}
+
+	/* 4. the deltas: now minus as booked */
 	ctl.keysize = sizeof(DKey);
 	ctl.entrysize = sizeof(DDelta);
 	deltas = hash_create("crmscm demand deltas", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
@@ -855,13 +890,71 @@ demand_state_stage(int64 tenant, Note *ns, int n)
 		DemandSnap *f = l->first;
 
 		CHECK_FOR_INTERRUPTS();
-		if (f->existed && f->order_known && f->counted)
-			contribute(deltas, f->item, f->wh_null, f->wh, f->day, f->qty, f->price,
-					   f->ndist, f->dist_wh, f->dist_qty, true);
-		if (l->exists && l->counted)
-			contribute(deltas, l->item, l->wh_null, l->wh, l->day, l->qty, l->price,
+		o = hash_search(orders, &l->key.order_id, HASH_FIND, NULL);
+		/* as booked: the earliest note's values, or (not noted) as it is */
+		if (o->booked)
+		{
+			if (f != NULL)
+			{
+				if (f->existed && !f->cancelled)
+					contribute(deltas, f->item, f->wh_null, f->wh, o->booked_day, f->qty, f->price,
+							   f->ndist, f->dist_wh, f->dist_qty, true);
+			}
+			else if (l->exists && !l->cancelled)
+				contribute(deltas, l->item, l->wh_null, l->wh, o->booked_day, l->qty, l->price,
+						   l->ndist, l->dist_wh, l->dist_qty, true);
+		}
+		if (l->exists && !l->cancelled && o->exists && o->counts)
+			contribute(deltas, l->item, l->wh_null, l->wh, o->day, l->qty, l->price,
 					   l->ndist, l->dist_wh, l->dist_qty, false);
 	}
+
+	/* the orders booked anew (or no longer) */
+	if (nchanged > 0)
+	{
+		Datum	   *gone = palloc(sizeof(Datum) * nchanged),
+				   *bo = palloc(sizeof(Datum) * nchanged),
+				   *bd = palloc(sizeof(Datum) * nchanged);
+		int			ngone = 0,
+					nbook = 0;
+		int64	   *ids = palloc(sizeof(int64) * nchanged);
+		int			k;
+
+		i = 0;
+		hash_seq_init(&hs, orders);
+		while ((o = hash_seq_search(&hs)) != NULL)
+			if (o->changed)
+				ids[i++] = o->order_id;
+		/* key order */
+		for (k = 1; k < nchanged; k++)
+		{
+			int64		x = ids[k];
+			int			j = k;
+
+			while (j > 0 && ids[j - 1] > x)
+			{
+				ids[j] = ids[j - 1];
+				j--;
+			}
+			ids[j] = x;
+		}
+		for (k = 0; k < nchanged; k++)
+		{
+			o = hash_search(orders, &ids[k], HASH_FIND, NULL);
+			if (o->exists && o->counts)
+			{
+				bo[nbook] = Int64GetDatum(o->order_id);
+				bd[nbook++] = DateADTGetDatum(o->day);
+			}
+			else
+				gone[ngone++] = Int64GetDatum(o->order_id);
+		}
+		args[1] = arr(gone, NULL, ngone, INT8OID);
+		args[2] = arr(bo, NULL, nbook, INT8OID);
+		args[3] = arr(bd, NULL, nbook, DATEOID);
+		exec_plan(dp.rebook, args, SPI_OK_INSERT);
+	}
+
 	sorted = palloc(sizeof(DDelta *) * Max(hash_get_num_entries(deltas), 1));
 	hash_seq_init(&hs, deltas);
 	while ((d = hash_seq_search(&hs)) != NULL)
@@ -871,7 +964,7 @@ demand_state_stage(int64 tenant, Note *ns, int n)
 		return;
 	qsort(sorted, ndelta, sizeof(DDelta *), dkey_cmp);
 
-	/* 4. lock the rows of the items, in key order */
+	/* 4. lock the demand_state rows of the items, in key order */
 	ctl.keysize = sizeof(SKey);
 	ctl.entrysize = sizeof(SRow);
 	rows = hash_create("crmscm demand rows", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);

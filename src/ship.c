@@ -199,8 +199,12 @@ crmscm_ship(PG_FUNCTION_ARGS)
 		qty = datumCopy(qty, false, -1);
 		if (!num_is_zero(qty))
 		{
-			/* oldest reservations first */
-			if (SPI_execute_plan(sp.reservations, args, NULL, true, 0) != SPI_OK_SELECT)
+			/*
+			 * oldest reservations first; read in a new snapshot (not
+			 * read-only): the line's lock above may have waited for a commit
+			 * that filled its backorder (issue #18's concurrency test)
+			 */
+			if (SPI_execute_plan(sp.reservations, args, NULL, false, 0) != SPI_OK_SELECT)
 				elog(ERROR, "crmscm ship: reading the reservations failed");
 			tt = SPI_tuptable;
 			nres = SPI_processed;

@@ -46,6 +46,18 @@ COMMENT ON COLUMN @extschema@.demand_state.pending_from IS 'Earliest day after a
 COMMENT ON COLUMN @extschema@.demand_state.series IS 'The days with demand: entries of (int4 day, float8 qty, float8 revenue), 20 bytes each, in day order (src/core/demand_window.h)';
 COMMENT ON COLUMN @extschema@.demand_state.updated_at IS 'When the row was last written';
 
+CREATE TABLE IF NOT EXISTS @extschema@.demand_orders (
+	tenant_id bigint NOT NULL DEFAULT @extschema@.current_tenant(),
+	order_id bigint NOT NULL,
+	day date NOT NULL,
+	PRIMARY KEY (tenant_id, order_id)
+);
+COMMENT ON TABLE @extschema@.demand_orders IS
+	'The orders whose lines are booked in demand_days (confirmed or closed when last booked), and the day they are booked on: the commit pass locks these rows, so a line''s change and a concurrent change of its order book against each other';
+COMMENT ON COLUMN @extschema@.demand_orders.tenant_id IS 'Tenant owning the row';
+COMMENT ON COLUMN @extschema@.demand_orders.order_id IS 'Order';
+COMMENT ON COLUMN @extschema@.demand_orders.day IS 'UTC day of its ordered_at when last booked';
+
 -- a line's shipments (its demand where it was shipped from, and ship())
 CREATE INDEX IF NOT EXISTS stock_moves_tenant_id_order_id_line_no_idx
 	ON @extschema@.stock_moves (tenant_id, order_id, line_no) WHERE order_id IS NOT NULL;
@@ -72,3 +84,4 @@ COMMENT ON TYPE @extschema@._demand_window IS
 
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.demand_days', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.demand_state', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.demand_orders', '');

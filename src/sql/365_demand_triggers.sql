@@ -2,9 +2,8 @@
 -- doc/replenishment.md; src/demand_state.c): every change of an order line,
 -- and of an order's status or day, writes down what the lines counted for
 -- before; the commit pass (330_commit_pass.sql) books the difference into
--- demand_days and demand_state after the inventory rows.  The trigger names
--- sort before the engine's "Note_order_status" (triggers of one event fire
--- in name order): an order's lines are noted before a cancel cancels them.
+-- demand_days and demand_state after the inventory rows, against what
+-- demand_orders says each order was booked under.
 
 CREATE OR REPLACE FUNCTION @extschema@._demand_line_noted() RETURNS trigger
 	AS 'MODULE_PATHNAME', $$crmscm_demand_line_noted$$
@@ -42,6 +41,7 @@ CREATE OR REPLACE FUNCTION @extschema@._demand_truncated() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+	DELETE FROM @extschema@.demand_orders;
 	DELETE FROM @extschema@.demand_days;
 	DELETE FROM @extschema@.demand_state;
 	RETURN NULL;

@@ -57,9 +57,10 @@ COMMENT ON COLUMN @extschema@.demand_history.revenue IS 'qty * unit_price';
 
 -- Rebuild a tenant's demand state from the history.  Takes the tables'
 -- locks that keep every commit's demand bookkeeping out meanwhile (they
--- wait; in crmscm's lock order the bookkeeping takes demand_state first, so
--- nothing deadlocks): EXCLUSIVE on demand_state, then SHARE ROW EXCLUSIVE on
--- demand_days.  The day runs to p_as_of - 1 (NULL: UTC yesterday).
+-- wait; in the order the bookkeeping takes them -- demand_orders,
+-- demand_state, demand_days -- so nothing deadlocks): EXCLUSIVE on the
+-- first two, SHARE ROW EXCLUSIVE on demand_days.  The window of the kept
+-- series ends the day before p_as_of (NULL: UTC today).
 CREATE OR REPLACE FUNCTION @extschema@._reorder_rebuild(p_tenant bigint, p_as_of date)
 	RETURNS TABLE (keys bigint, days bigint)
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -76,8 +77,16 @@ BEGIN
 	IF NOT pg_catalog.isfinite(v_end) THEN
 		RAISE EXCEPTION 'as_of must be a finite date, got %', p_as_of USING ERRCODE = '22023';
 	END IF;
+	LOCK TABLE @extschema@.demand_orders IN EXCLUSIVE MODE;
 	LOCK TABLE @extschema@.demand_state IN EXCLUSIVE MODE;
 	LOCK TABLE @extschema@.demand_days IN SHARE ROW EXCLUSIVE MODE;
+	DELETE FROM @extschema@.demand_orders b WHERE b.tenant_id = p_tenant;
+	INSERT INTO @extschema@.demand_orders (tenant_id, order_id, day)
+	SELECT p_tenant, o.order_id, (o.ordered_at AT TIME ZONE 'UTC')::date
+	  FROM @extschema@.sales_orders o
+	 WHERE o.tenant_id = p_tenant AND o.tenant_id = @extschema@.current_tenant()
+	   AND o.status = ANY ('{confirmed,closed}'::text[])
+	 ORDER BY 2;
 	DELETE FROM @extschema@.demand_days d WHERE d.tenant_id = p_tenant;
 	INSERT INTO @extschema@.demand_days (tenant_id, item_id, warehouse_id, day, qty, revenue)
 	SELECT p_tenant, h.item_id, h.warehouse_id, h.day, sum(h.qty), sum(h.revenue)

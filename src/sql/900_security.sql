@@ -59,7 +59,8 @@ DECLARE
 		'inventory', 'reservations', 'backorders', 'sales_order_totals',
 		'customer_purchase_days', 'customer_lifetime',
 		-- #18: supplier statistics and demand state, kept at commit
-		'purchase_receipts', 'purchase_line_outcomes', 'supplier_stats', 'demand_days', 'demand_state'];
+		'purchase_receipts', 'purchase_line_outcomes', 'supplier_stats', 'demand_days', 'demand_state',
+		'demand_orders'];
 	-- Functions only crmscm_admin may call: model fits, recomputing derived
 	-- tables, automatic purchasing.  Every function whose name starts with
 	-- 'refit' counts as listed.
