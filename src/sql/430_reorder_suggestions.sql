@@ -275,7 +275,7 @@ SELECT c.tenant_id, c.item_id, c.warehouse_id, c.sku, c.item_name, c.abc_class,
 										OPERATOR(pg_catalog.||) ' rounded up to packs of ' OPERATOR(pg_catalog.||) c.pack_size END,
 							  c.lead_reason)
 		WHEN c.forecast OPERATOR(pg_catalog.=) 0 AND c.pipeline_qty OPERATOR(pg_catalog.=) 0 THEN
-			pg_catalog.format('no demand in the last %s days', c.window_days)
+			pg_catalog.format('no demand in the last %s days; %s', c.window_days, c.lead_reason)
 		ELSE
 			pg_catalog.format('inventory position %s is above the reorder point %s; %s', c.inventory_position,
 							  pg_catalog.round(c.reorder_point::numeric, 2), c.lead_reason)

@@ -311,7 +311,7 @@ SELECT results_eq($$SELECT warehouse_id, demand_in_window, demand_class, reorder
                   $$VALUES (901::bigint, 0::float8, 'no demand', false, 0::numeric, true),
                            (902::bigint, 0::float8, 'no demand', true, 4::numeric, true)$$,
                   'C: no demand in 901; in 902 three units backordered: order 4 (position -3 lifted above 0)');
-SELECT is(reason, 'no demand in the last 365 days', 'C 901: reason') FROM s WHERE item_id = 903 AND warehouse_id = 901;
+SELECT is(reason, 'no demand in the last 365 days; lead time 5 d (sd 0) from the item: no receipts', 'C 901: reason (and the lead time it would use)') FROM s WHERE item_id = 903 AND warehouse_id = 901;
 -- D: the line without a warehouse counts where it was reserved and backordered
 SELECT results_eq($$SELECT warehouse_id, demand_in_window, demand_days, reserved, backordered, inventory_position FROM s WHERE item_id = 904$$,
                   $$VALUES (902::bigint, 5::float8, 1, 3::numeric, 2::numeric, -2::numeric)$$,
