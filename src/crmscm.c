@@ -9,6 +9,7 @@
 #include "fmgr.h"
 
 #include "replenishment.h"
+#include "reserve.h"
 #include "tenant.h"
 
 PG_MODULE_MAGIC;
@@ -19,5 +20,6 @@ void
 _PG_init(void)
 {
 	crmscm_define_tenant_settings();
-	crmscm_define_replenishment_settings();
+	crmscm_define_events_settings();	/* #15 */
+	crmscm_define_replenishment_settings();	/* #18 */
 }

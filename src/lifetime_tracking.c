@@ -38,12 +38,14 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
 #include "reserve.h"
+#include "txn_notes.h"
 
 /* notes with the line's values; beyond, line changes mark whole orders */
 #define LT_DETAILED_NOTES 100000
@@ -54,9 +56,7 @@ static const char *const lt_line_cols[LT_NCOLS] = {"qty", "qty_shipped", "unit_p
 
 typedef struct LtNote
 {
-	SubTransactionId created;	/* sub-transaction that wrote the note */
-	SubTransactionId flushed;	/* sub-transaction whose flush took it, or
-								 * InvalidSubTransactionId: pending */
+	TxnNoteHeader h;			/* txn_notes.h: who wrote it, which flush took it */
 	int64		tenant;
 	int64		order_id;
 	bool		recount;		/* the order itself changed: recount it */
@@ -68,113 +68,27 @@ typedef struct LtNote
 	bool		newnull[LT_NCOLS];
 } LtNote;
 
-static LtNote *lt_notes = NULL;
-static int	lt_n = 0;
-static int	lt_cap = 0;
-static bool lt_callbacks = false;
+static TxnNoteList lt_list = TXN_NOTE_LIST(LtNote, "customer_lifetime bookkeeping");
+
+#define lt_n (lt_list.n)
+#define LT(i) ((LtNote *) txn_note_at(&lt_list, (i)))
 
 /*
  * Prepared statements, per schema: the call of _lifetime_apply (the general
- * path), and the two statements of the fast path.
+ * path), and the one statement of the fast path (order, customer, day).
  */
 #define LT_PLAN_APPLY 0
 #define LT_PLAN_ORDER 1			/* the order's booking and the customer */
-#define LT_PLAN_DAY 2
-#define LT_NPLANS 3
+#define LT_NPLANS 2
 static SPIPlanPtr lt_plans[LT_NPLANS];
 static Oid	lt_plan_nsp = InvalidOid;
-
-static void
-lt_forget(void)
-{
-	lt_notes = NULL;			/* freed with TopTransactionContext */
-	lt_n = lt_cap = 0;
-}
-
-static void
-lt_xact_callback(XactEvent event, void *arg)
-{
-	switch (event)
-	{
-		case XACT_EVENT_COMMIT:
-		case XACT_EVENT_PARALLEL_COMMIT:
-		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PARALLEL_ABORT:
-		case XACT_EVENT_PREPARE:
-			lt_forget();
-			break;
-		default:
-			break;
-	}
-}
-
-/*
- * Notes of a sub-transaction sit at the end of the array (notes are
- * appended in time order, and the notes of a sub-transaction's children were
- * re-labelled or dropped when the children ended).  The notes a flush inside
- * it took are right before them: a flush takes every pending note, and
- * pending notes are always a suffix.
- */
-static void
-lt_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
-					SubTransactionId parentSubid, void *arg)
-{
-	int			i;
-
-	if (lt_n == 0)
-		return;
-	if (event == SUBXACT_EVENT_ABORT_SUB)
-	{
-		while (lt_n > 0 && lt_notes[lt_n - 1].created == mySubid)
-			lt_n--;
-		for (i = lt_n - 1; i >= 0 && lt_notes[i].flushed == mySubid; i--)
-			lt_notes[i].flushed = InvalidSubTransactionId;
-	}
-	else if (event == SUBXACT_EVENT_COMMIT_SUB)
-	{
-		for (i = lt_n - 1; i >= 0; i--)
-		{
-			LtNote	   *note = &lt_notes[i];
-
-			if (note->created != mySubid && note->flushed != mySubid)
-				break;
-			if (note->created == mySubid)
-				note->created = parentSubid;
-			if (note->flushed == mySubid)
-				note->flushed = parentSubid;
-		}
-	}
-}
+static bool lt_plan_citus = false;	/* made for Citus (custom plans) */
 
 static LtNote *
 lt_new_note(int64 tenant, int64 order_id, bool recount)
 {
-	LtNote	   *note;
+	LtNote	   *note = txn_note_add(&lt_list);
 
-	if (!lt_callbacks)
-	{
-		RegisterXactCallback(lt_xact_callback, NULL);
-		RegisterSubXactCallback(lt_subxact_callback, NULL);
-		lt_callbacks = true;
-	}
-	if (lt_n == lt_cap)
-	{
-		int			cap = lt_cap == 0 ? 64 : lt_cap * 2;
-
-		if ((Size) cap > MaxAllocHugeSize / sizeof(LtNote))
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("too many order changes in one transaction for customer_lifetime bookkeeping")));
-		if (lt_notes == NULL)
-			lt_notes = MemoryContextAllocHuge(TopTransactionContext, cap * sizeof(LtNote));
-		else
-			lt_notes = repalloc_huge(lt_notes, cap * sizeof(LtNote));
-		lt_cap = cap;
-	}
-	note = &lt_notes[lt_n++];
-	memset(note, 0, sizeof(LtNote));
-	note->created = GetCurrentSubTransactionId();
-	note->flushed = InvalidSubTransactionId;
 	note->tenant = tenant;
 	note->order_id = order_id;
 	note->recount = recount;
@@ -263,6 +177,22 @@ crmscm_lifetime_mark(PG_FUNCTION_ARGS)
 		newtup = trigdata->tg_newtuple;
 	}
 
+	/* an update that changes nothing the bookkeeping counts (no WHEN clause: see 340_lifetime_triggers.sql) */
+	if (oldtup && newtup)
+	{
+		static const char *const line_cols[] = {"status", "qty", "unit_price", "qty_shipped", "order_id", "tenant_id"};
+		static const char *const order_cols[] = {"status", "customer_id", "ordered_at", "order_id", "tenant_id"};
+		const char *const *cols = is_line ? line_cols : order_cols;
+		int			ncols = is_line ? lengthof(line_cols) : lengthof(order_cols);
+		bool		changed = false;
+		int			k;
+
+		for (k = 0; k < ncols && !changed; k++)
+			changed = crmscm_attr_changed(desc, lt_attnum(desc, cols[k]), oldtup, newtup);
+		if (!changed)
+			return PointerGetDatum(NULL);
+	}
+
 	oldcxt = MemoryContextSwitchTo(TopTransactionContext);
 	if (!is_line)
 	{
@@ -293,11 +223,11 @@ crmscm_lifetime_mark(PG_FUNCTION_ARGS)
 		HeapTuple	any = newtup ? newtup : oldtup;
 		int64		tenant = lt_get_int8(any, desc, tenant_att);
 		int64		order_id = lt_get_int8(any, desc, order_att);
-		LtNote	   *last = &lt_notes[lt_n - 1];
+		LtNote	   *last = LT(lt_n - 1);
 
 		if (!(last->recount && last->tenant == tenant && last->order_id == order_id &&
-			  last->created == GetCurrentSubTransactionId() &&
-			  last->flushed == InvalidSubTransactionId))
+			  last->h.created == GetCurrentSubTransactionId() &&
+			  last->h.taken == InvalidSubTransactionId))
 			lt_new_note(tenant, order_id, true);
 	}
 	else
@@ -356,12 +286,12 @@ lt_prepare(Oid nsp, Oid *argtypes)
 	const char *q;
 	char	   *nspname;
 	StringInfoData sql;
-	Oid			oargtypes[2 + 2 * LT_NCOLS];
-	Oid			cargtypes[5] = {INT8OID, INT8OID, DATEOID, NUMERICOID, NUMERICOID};
+	Oid			oargtypes[3 + 2 * LT_NCOLS];
 	int			i,
 				k;
+	bool		citus = crmscm_on_citus();
 
-	if (lt_plan_nsp == nsp && lt_plans[0] != NULL)
+	if (lt_plan_nsp == nsp && lt_plans[0] != NULL && lt_plan_citus == citus)
 		return;
 	nspname = get_namespace_name(nsp);
 	if (nspname == NULL)
@@ -385,7 +315,7 @@ lt_prepare(Oid nsp, Oid *argtypes)
 		{
 			case LT_PLAN_APPLY:
 				appendStringInfo(&sql, "SELECT %s._lifetime_apply($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", q);
-				plan = SPI_prepare(sql.data, 3 + 2 * LT_NCOLS, argtypes);
+				plan = SPI_prepare_cursor(sql.data, 3 + 2 * LT_NCOLS, argtypes, crmscm_plan_options(false));
 				break;
 			case LT_PLAN_ORDER:
 
@@ -434,34 +364,41 @@ lt_prepare(Oid nsp, Oid *argtypes)
 								 "       repeat_revenue = cl.repeat_revenue OPERATOR(pg_catalog.+)"
 								 "         CASE WHEN p.purchase_day OPERATOR(pg_catalog.>) cl.first_order_day THEN p.da ELSE 0 END,"
 								 "       shipped_revenue = cl.shipped_revenue OPERATOR(pg_catalog.+) p.dsh,"
-								 "       stage = CASE WHEN cl.stage_as_of OPERATOR(pg_catalog.=) CURRENT_DATE THEN cl.stage"
+								 "       stage = CASE WHEN cl.stage_as_of OPERATOR(pg_catalog.=) $11 THEN cl.stage"
 								 "         ELSE %s.lifetime_stage(cl.order_days, cl.last_order_day, cl.orders_placed,"
-								 "         CURRENT_DATE,"
+								 "         $11,"
 								 "         COALESCE((SELECT m.at_risk_days FROM %s.lifetime_models m WHERE m.tenant_id OPERATOR(pg_catalog.=) $1), 180),"
 								 "         COALESCE((SELECT m.churn_days FROM %s.lifetime_models m WHERE m.tenant_id OPERATOR(pg_catalog.=) $1), 365)) END,"
-								 "       stage_as_of = CURRENT_DATE,"
+								 "       stage_as_of = $11,"
 								 "       updated_at = pg_catalog.now()"
 								 "  FROM p"
 								 " WHERE p.moved AND cl.tenant_id OPERATOR(pg_catalog.=) $1"
 								 "   AND cl.customer_id OPERATOR(pg_catalog.=) p.customer_id"
+								 " RETURNING p.customer_id, p.purchase_day, p.da, p.dsh"
+								 "), d AS ("
+
+				/*
+				 * The day, under the customer's lock: it reads the
+				 * customer's update, so that one runs (and locks) first.
+				 */
+								 "UPDATE %s.customer_purchase_days pd"
+								 "   SET amount = pd.amount OPERATOR(pg_catalog.+) c.da,"
+								 "       shipped_amount = pd.shipped_amount OPERATOR(pg_catalog.+) c.dsh"
+								 "  FROM c"
+								 " WHERE pd.tenant_id OPERATOR(pg_catalog.=) $1 AND pd.customer_id OPERATOR(pg_catalog.=) c.customer_id"
+								 "   AND pd.purchase_day OPERATOR(pg_catalog.=) c.purchase_day"
 								 ") SELECT p.customer_id, p.purchase_day, p.da, p.dsh, p.moved FROM p",
-								 q, q, q, q, q, q);
+								 q, q, q, q, q, q, q);
 				oargtypes[0] = INT8OID;
 				oargtypes[1] = INT8OID;
 				for (k = 0; k < 2 * LT_NCOLS; k++)
 					oargtypes[2 + k] = argtypes[3 + k];
-				plan = SPI_prepare(sql.data, 2 + 2 * LT_NCOLS, oargtypes);
+				oargtypes[2 + 2 * LT_NCOLS] = DATEOID;	/* CURRENT_DATE: Citus refuses
+														 * a stable function inside
+														 * CASE in a modification */
+				plan = SPI_prepare_cursor(sql.data, 3 + 2 * LT_NCOLS, oargtypes, crmscm_plan_options(false));
 				break;
-			default:
-				appendStringInfo(&sql,
-								 "UPDATE %s.customer_purchase_days p"
-								 "   SET amount = p.amount OPERATOR(pg_catalog.+) $4,"
-								 "       shipped_amount = p.shipped_amount OPERATOR(pg_catalog.+) $5"
-								 " WHERE p.tenant_id OPERATOR(pg_catalog.=) $1 AND p.customer_id OPERATOR(pg_catalog.=) $2"
-								 "   AND p.purchase_day OPERATOR(pg_catalog.=) $3",
-								 q);
-				plan = SPI_prepare(sql.data, 5, cargtypes);
-				break;
+
 		}
 		if (plan == NULL)
 			elog(ERROR, "crmscm lifetime bookkeeping: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
@@ -469,16 +406,17 @@ lt_prepare(Oid nsp, Oid *argtypes)
 		lt_plans[i] = plan;
 	}
 	lt_plan_nsp = nsp;
+	lt_plan_citus = citus;
 }
 
-/* Hand every pending note to nsp._lifetime_apply(). */
+/*
+ * Book the notes ns[0..n) (all of one tenant, in time order): the fast
+ * path, else nsp._lifetime_apply().  SPI is connected.
+ */
 static void
-lt_flush(Oid nsp)
+lt_flush_tenant(LtNote *ns, int n)
 {
-	SubTransactionId subid = GetCurrentSubTransactionId();
-	int			first,
-				n,
-				i,
+	int			i,
 				k;
 	Datum	   *tenant,
 			   *order_id,
@@ -487,17 +425,8 @@ lt_flush(Oid nsp)
 	bool	   *colnulls[2 * LT_NCOLS];
 	bool	   *nonulls;
 	Datum		args[3 + 2 * LT_NCOLS];
-	Oid			argtypes[3 + 2 * LT_NCOLS];
 	int			ret;
 	bool		fast;
-
-	/* pending notes are a suffix of the array */
-	first = lt_n;
-	while (first > 0 && lt_notes[first - 1].flushed == InvalidSubTransactionId)
-		first--;
-	n = lt_n - first;
-	if (n == 0)
-		return;
 
 	tenant = palloc(n * sizeof(Datum));
 	order_id = palloc(n * sizeof(Datum));
@@ -510,7 +439,7 @@ lt_flush(Oid nsp)
 	}
 	for (i = 0; i < n; i++)
 	{
-		LtNote	   *note = &lt_notes[first + i];
+		LtNote	   *note = &ns[i];
 
 		tenant[i] = Int64GetDatum(note->tenant);
 		order_id[i] = Int64GetDatum(note->order_id);
@@ -526,27 +455,12 @@ lt_flush(Oid nsp)
 	args[0] = PointerGetDatum(lt_array(tenant, nonulls, n, INT8OID));
 	args[1] = PointerGetDatum(lt_array(order_id, nonulls, n, INT8OID));
 	args[2] = PointerGetDatum(lt_array(recount, nonulls, n, BOOLOID));
-	argtypes[0] = INT8ARRAYOID;
-	argtypes[1] = INT8ARRAYOID;
-	argtypes[2] = BOOLARRAYOID;
 	for (k = 0; k < 2 * LT_NCOLS; k++)
 	{
 		bool		is_status = (k % LT_NCOLS) == LT_NCOLS - 1;
 
 		args[3 + k] = PointerGetDatum(lt_array(cols[k], colnulls[k], n, is_status ? TEXTOID : NUMERICOID));
-		argtypes[3 + k] = is_status ? TEXTARRAYOID : NUMERICARRAYOID;
 	}
-
-	/*
-	 * Handed over (to be handed over again if this sub-transaction rolls
-	 * back): a flush that runs while this one writes starts afresh.
-	 */
-	for (i = first; i < lt_n; i++)
-		lt_notes[i].flushed = subid;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "crmscm lifetime bookkeeping: SPI_connect failed");
-	lt_prepare(nsp, argtypes);
 
 	/*
 	 * The fast path: line changes of one order that was booked as a purchase
@@ -555,50 +469,98 @@ lt_flush(Oid nsp)
 	 * that lock order; everything else takes the general path.
 	 */
 	fast = true;
-	for (i = first + 1; i < lt_n && fast; i++)
-		fast = lt_notes[i].tenant == lt_notes[first].tenant &&
-			lt_notes[i].order_id == lt_notes[first].order_id;
-	for (i = first; i < lt_n && fast; i++)
-		fast = !lt_notes[i].recount;
+	for (i = 1; i < n && fast; i++)
+		fast = ns[i].order_id == ns[0].order_id;
+	for (i = 0; i < n && fast; i++)
+		fast = !ns[i].recount;
 	if (fast)
 	{
-		Datum		oargs[2 + 2 * LT_NCOLS];
+		Datum		oargs[3 + 2 * LT_NCOLS];
 
 		oargs[0] = tenant[0];
 		oargs[1] = order_id[0];
 		for (k = 0; k < 2 * LT_NCOLS; k++)
 			oargs[2 + k] = args[3 + k];
+		oargs[2 + 2 * LT_NCOLS] = DateADTGetDatum(GetSQLCurrentDate());
 		ret = SPI_execute_plan(lt_plans[LT_PLAN_ORDER], oargs, NULL, false, 0);
 		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "crmscm lifetime bookkeeping: order totals update failed: %s", SPI_result_code_string(ret));
 		if (SPI_processed == 1)
-		{
-			TupleDesc	desc = SPI_tuptable->tupdesc;
-			HeapTuple	tup = SPI_tuptable->vals[0];
-			bool		isnull;
-			Datum		cargs[5];
-			bool		moved;
-
-			cargs[0] = tenant[0];
-			cargs[1] = SPI_getbinval(tup, desc, 1, &isnull);	/* customer */
-			cargs[2] = SPI_getbinval(tup, desc, 2, &isnull);	/* day */
-			cargs[3] = SPI_getbinval(tup, desc, 3, &isnull);	/* amount delta */
-			cargs[4] = SPI_getbinval(tup, desc, 4, &isnull);	/* shipped delta */
-			moved = DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull));
-			if (moved)
-			{
-				ret = SPI_execute_plan(lt_plans[LT_PLAN_DAY], cargs, NULL, false, 0);
-				if (ret != SPI_OK_UPDATE)
-					elog(ERROR, "crmscm lifetime bookkeeping: day update failed: %s", SPI_result_code_string(ret));
-			}
-			SPI_finish();
-			return;
-		}
+			return;				/* booked: order, customer and day in that one
+								 * statement */
 	}
 
 	ret = SPI_execute_plan(lt_plans[LT_PLAN_APPLY], args, NULL, false, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "crmscm lifetime bookkeeping: _lifetime_apply failed: %s", SPI_result_code_string(ret));
+}
+
+/* notes by tenant, then time (their position in the copy) */
+static int
+lt_note_cmp(const void *a, const void *b)
+{
+	const LtNote *x = *(LtNote *const *) a;
+	const LtNote *y = *(LtNote *const *) b;
+
+	if (x->tenant != y->tenant)
+		return x->tenant < y->tenant ? -1 : 1;
+	return x < y ? -1 : (x > y);
+}
+
+/*
+ * Hand every pending note to the bookkeeping, tenant by tenant in ascending
+ * order: each call, and each statement in it, concerns one tenant given as
+ * a scalar, which is what Citus can route (doc/citus.md).  The lock order
+ * stays one for every commit: tenant by tenant, in each the orders'
+ * bookings, then the customers.
+ */
+static void
+lt_flush(Oid nsp)
+{
+	LtNote	   *taken;
+	LtNote	  **ptr;
+	LtNote	   *sorted;
+	int			n,
+				i,
+				k;
+	Oid			argtypes[3 + 2 * LT_NCOLS];
+
+	/*
+	 * Handed over (to be handed over again if this sub-transaction rolls
+	 * back): a flush that runs while this one writes starts afresh.  A copy:
+	 * the bookkeeping's own writes may add notes.
+	 */
+	taken = txn_notes_take(&lt_list, false, 0, &n);
+	if (n == 0)
+		return;
+
+	argtypes[0] = INT8ARRAYOID;
+	argtypes[1] = INT8ARRAYOID;
+	argtypes[2] = BOOLARRAYOID;
+	for (k = 0; k < 2 * LT_NCOLS; k++)
+		argtypes[3 + k] = (k % LT_NCOLS) == LT_NCOLS - 1 ? TEXTARRAYOID : NUMERICARRAYOID;
+
+	/* the notes by tenant (ascending), each tenant's in time order */
+	ptr = palloc(n * sizeof(LtNote *));
+	for (i = 0; i < n; i++)
+		ptr[i] = &taken[i];
+	qsort(ptr, n, sizeof(LtNote *), lt_note_cmp);
+	sorted = palloc_extended((Size) n * sizeof(LtNote), MCXT_ALLOC_HUGE);
+	for (i = 0; i < n; i++)
+		sorted[i] = *ptr[i];
+	pfree(ptr);
+	pfree(taken);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "crmscm lifetime bookkeeping: SPI_connect failed");
+	lt_prepare(nsp, argtypes);
+	for (i = 0; i < n; i = k)
+	{
+		for (k = i + 1; k < n && sorted[k].tenant == sorted[i].tenant; k++)
+			;
+		CHECK_FOR_INTERRUPTS();
+		lt_flush_tenant(&sorted[i], k - i);
+	}
 	SPI_finish();
 }
 
@@ -620,11 +582,35 @@ crmscm_lifetime_flush(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
+/* Is anything written down and not yet booked? */
+bool
+lifetime_pending(void)
+{
+	return txn_notes_pending(&lt_list, false, 0);
+}
+
 /* Book what is pending: the last step of the commit pass (reserve.c) */
 void
 lifetime_flush_pending(Oid nsp)
 {
 	lt_flush(nsp);
+}
+
+/*
+ * The same for crmscm.reserve_pending(tenant), when every pending note is
+ * of that tenant (on Citus, a call routed to the tenant's node may touch no
+ * other tenant's rows); else the commit books them all.
+ */
+bool
+lifetime_flush_tenant_alone(Oid nsp, int64 tenant)
+{
+	int			i;
+
+	for (i = txn_notes_first_pending(&lt_list); i < lt_n; i++)
+		if (txn_note_is_pending(&lt_list, i) && LT(i)->tenant != tenant)
+			return false;
+	lt_flush(nsp);
+	return true;
 }
 
 /* The same, called by a rebuild before it recounts from the tables. */

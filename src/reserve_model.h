@@ -49,6 +49,7 @@ typedef struct Ord
 	int64	   *rank;			/* the tenant's warehouses nearest to ship_to
 								 * first (NULL until needed) */
 	int			nrank;
+	bool		all_or_nothing; /* fill_policy all_or_nothing (#15) */
 } Ord;
 
 typedef struct Inv
@@ -62,6 +63,7 @@ typedef struct Inv
 	Datum		moved;			/* sum of this pass's stock moves */
 	bool		negative_move;
 	bool		dirty;
+	Datum		on_order0;		/* on order when locked (#15: events) */
 } Inv;
 
 typedef struct Hold
@@ -82,6 +84,7 @@ typedef struct Hold
 	bool		add;			/* reservation: qty is an amount to add to the
 								 * line's (possibly unloaded) row */
 	struct Hold *next;			/* the line's next holding */
+	Datum		qty0;			/* qty when loaded (0 for new rows; #15: events) */
 } Hold;
 
 typedef struct LineKey
@@ -133,7 +136,21 @@ typedef struct Pass
 	HTAB	   *bo_by_id;
 	/* take a waiting line of another order, or NULL if another transaction holds it */
 	struct Line *(*take_line) (struct Pass *p, int64 order_id, int32 line_no);
+	struct Fill *fills;			/* backorder fills of this pass (#15: events) */
+	int			nfills;
+	int			capfills;
+	Oid			nsp;			/* crmscm's schema (#15: events) */
 } Pass;
+
+/* Units of a backorder that became a line's reservation in this pass */
+typedef struct Fill
+{
+	int64		order_id;
+	int32		line_no;
+	int64		item;
+	int64		wh;
+	Datum		qty;
+} Fill;
 
 typedef struct BoEntry
 {
@@ -183,11 +200,17 @@ extern void convert_allocated(Pass *p, Line *l, Hold *b);
 extern void reconcile(Pass *p, Line *l);
 extern int	queue_cmp(const void *a, const void *b);
 extern void fill_queue(Pass *p, Inv *iv, Hold **queue, int n);
+/* #15: a noted line of a confirmed all_or_nothing order that is not held in full */
+extern bool line_short(Line *l, Datum zero);
+/* #15: refuse the pass if a noted line of an all_or_nothing order is short */
+extern void check_fill_policy(Pass *p, Line **rec, int nrec);
 
 /* ---- stages of the pass after the rules (reserve_stages.c) ---- */
 /* after every noted line is reconciled and the queues are filled, before writing */
 extern void stages_before_flush(Pass *p, Note *ns, int n);
 /* after writing (the tenant's rows are current and still locked) */
 extern void stages_after_flush(Pass *p, Note *ns, int n);
+/* #15: LISTEN/NOTIFY events of the pass (reserve_events.c) */
+extern void events_after_flush(Pass *p, Note *ns, int n);
 
 #endif							/* CRMSCM_RESERVE_MODEL_H */

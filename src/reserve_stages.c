@@ -18,6 +18,7 @@ stages_before_flush(Pass *p, Note *ns, int n)
 void
 stages_after_flush(Pass *p, Note *ns, int n)
 {
+	events_after_flush(p, ns, n);	/* #15 reserve_events.c */
 	/* issue #18: after inventory, rows keyed by (item, warehouse) in key order */
 	demand_state_stage(p->tenant, ns, n);
 	supplier_stats_stage(p->tenant, ns, n);

@@ -1,8 +1,13 @@
 -- Train and store the lead model of the current tenant (SPEC §4).
+-- With the caller's rights (admins may write lead_models; row-level
+-- security keeps them to their tenant): on Citus a SECURITY DEFINER
+-- function's queries run as its owner, and Citus refuses queries of the
+-- caller on shards the owner changed in the same transaction, or the other
+-- way round (25001; doc/citus.md).
 
 CREATE OR REPLACE FUNCTION @extschema@.lead_model_train(name text, feature_names text[] DEFAULT NULL,
 		l2 float8 DEFAULT 0) RETURNS bigint
-	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
