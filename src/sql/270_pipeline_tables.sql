@@ -10,6 +10,9 @@ CREATE TABLE IF NOT EXISTS @extschema@.lead_lines (
 	item_id bigint NOT NULL,
 	qty numeric NOT NULL CHECK (qty > 0),
 	warehouse_id bigint,
+	-- NaN and Infinity compare above every number: refused here, as are
+	-- sizes whose square (the variance) would leave float8's exact range
+	CONSTRAINT lead_lines_qty_finite CHECK (qty < 1e15),
 	PRIMARY KEY (tenant_id, lead_id, line_no),
 	FOREIGN KEY (tenant_id, lead_id) REFERENCES @extschema@.leads (tenant_id, lead_id) ON DELETE CASCADE,
 	FOREIGN KEY (tenant_id, item_id) REFERENCES @extschema@.items (tenant_id, item_id),
@@ -21,7 +24,7 @@ COMMENT ON COLUMN @extschema@.lead_lines.tenant_id IS 'Tenant owning the row';
 COMMENT ON COLUMN @extschema@.lead_lines.lead_id IS 'The lead (deal)';
 COMMENT ON COLUMN @extschema@.lead_lines.line_no IS 'Line number within the deal';
 COMMENT ON COLUMN @extschema@.lead_lines.item_id IS 'Item the deal would order';
-COMMENT ON COLUMN @extschema@.lead_lines.qty IS 'Units (> 0)';
+COMMENT ON COLUMN @extschema@.lead_lines.qty IS 'Units (> 0, < 1e15; not NaN or Infinity)';
 COMMENT ON COLUMN @extschema@.lead_lines.warehouse_id IS 'Warehouse that would serve it, or NULL: the nearest to the lead''s customer (else the lowest id)';
 
 -- the order -> the deal it was won from; deleting the lead keeps the order
