@@ -10,6 +10,7 @@
 
 #include "replenishment.h"
 #include "reserve.h"
+#include "fit_memory.h"
 #include "tenant.h"
 
 PG_MODULE_MAGIC;
@@ -21,5 +22,6 @@ _PG_init(void)
 {
 	crmscm_define_tenant_settings();
 	crmscm_define_events_settings();	/* #15 */
+	crmscm_define_fit_memory_settings();
 	crmscm_define_replenishment_settings();	/* #18 */
 }

@@ -32,6 +32,13 @@
  * Issue #18 keeps a replenishment state current at commit; the event should
  * read the reorder point from there once it exists (cheap enough to be on
  * by default, and routable on Citus, which this query of the view is not).
+ *
+ * On Citus no event is sent: the pass runs on the worker that holds the
+ * tenant's shards, where nobody listens (applications LISTEN on the
+ * coordinator), and Citus commits a transaction that wrote on a worker by
+ * two-phase commit, which PostgreSQL refuses after NOTIFY ("cannot PREPARE
+ * a transaction that has executed LISTEN, UNLISTEN, or NOTIFY").
+ * doc/citus.md lists this among the differences.
  */
 #include "postgres.h"
 
@@ -247,6 +254,8 @@ notify_reorder(Pass *p)
 void
 events_after_flush(Pass *p, Note *ns, int n)
 {
+	if (crmscm_on_citus())
+		return;
 	notify_fills(p);
 	if (reorder_events)
 		notify_reorder(p);

@@ -370,6 +370,19 @@ crmscm_lines_inserted(PG_FUNCTION_ARGS)
 		return PointerGetDatum(trigdata->tg_trigtuple);
 	desc = RelationGetDescr(trigdata->tg_relation);
 	tup = trigdata->tg_trigtuple;
+	/*
+	 * Issue #13: a BEFORE trigger runs before the NOT NULL constraints, and
+	 * an explicit NULL status crashed the server here.  A row with a NULL
+	 * in a column read below is left to its NOT NULL constraint (23502).
+	 */
+	{
+		static const char *const cols[] = {"tenant_id", "order_id", "line_no", "item_id", "status",
+		"qty", "qty_shipped", "qty_reserved", "qty_backordered"};
+
+		for (size_t i = 0; i < lengthof(cols); i++)
+			if (heap_attisnull(tup, col(desc, cols[i]), desc))
+				return PointerGetDatum(tup);
+	}
 	tenant = get_int8(tup, desc, "tenant_id", NULL);
 	order_id = get_int8(tup, desc, "order_id", NULL);
 	line_no = get_int4(tup, desc, "line_no");
@@ -508,6 +521,15 @@ crmscm_line_update(PG_FUNCTION_ARGS)
 	newtup = crmscm_guard_update(rel, oldtup, trigdata->tg_newtuple, line_guarded, lengthof(line_guarded));
 	if (crmscm_engine_writing)
 		return PointerGetDatum(newtup);
+	/* issue #13: a NULL written here is left to its NOT NULL constraint
+	 * (23502); reading it crashed the server (UPDATE ... SET qty = NULL) */
+	{
+		static const char *const cols[] = {"order_id", "line_no", "item_id", "status", "qty"};
+
+		for (size_t i = 0; i < lengthof(cols); i++)
+			if (heap_attisnull(newtup, col(desc, cols[i]), desc))
+				return PointerGetDatum(newtup);
+	}
 
 	relevant = crmscm_attr_changed(desc, col(desc, "qty"), oldtup, newtup) ||
 		crmscm_attr_changed(desc, col(desc, "status"), oldtup, newtup) ||

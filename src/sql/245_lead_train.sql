@@ -18,6 +18,10 @@ BEGIN
 	IF lead_model_train.name IS NULL OR lead_model_train.l2 IS NULL THEN
 		RAISE EXCEPTION 'lead_model_train: name and l2 must not be NULL' USING ERRCODE = '22004';
 	END IF;
+	IF lead_model_train.l2 = 'NaN'::float8 OR lead_model_train.l2 IN ('Infinity'::float8, '-Infinity'::float8) THEN
+		RAISE EXCEPTION 'lead_model_train: l2 must be finite, not %', lead_model_train.l2
+			USING ERRCODE = '22003';
+	END IF;
 	IF NOT (lead_model_train.l2 >= 0 AND lead_model_train.l2 < 'Infinity'::float8) THEN
 		RAISE EXCEPTION 'lead_model_train: l2 must be a finite number >= 0, not %', lead_model_train.l2
 			USING ERRCODE = '22023';
@@ -41,4 +45,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.lead_model_train(text, text[], float8) IS
-	'Fit a model on the current tenant''s won/lost leads, store it in lead_models as the active model, return its id; a NULL name or l2 is an error (22004), a NULL feature_names stores the model without feature names';
+	'Fit a model on the current tenant''s won/lost leads, store it in lead_models as the active model, return its id; a NULL name or l2 is an error (22004), a NaN or infinite l2 22003, a NULL feature_names stores the model without feature names';

@@ -38,7 +38,7 @@ CREATE OR REPLACE FUNCTION @extschema@.reserve_pending(p_tenant bigint) RETURNS 
 	AS 'MODULE_PATHNAME', $$crmscm_reserve_pending_tenant$$
 	LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.reserve_pending(bigint) IS
-	'Do the pending work of this transaction for tenant p_tenant (the session''s) now: reservations, then the customer-lifetime bookkeeping unless other tenants'' is pending too; on Citus, routed to the tenant''s node (call it as a statement of its own before COMMIT to get errors with their own SQLSTATE)';
+	'Do the pending work of this transaction for tenant p_tenant (the session''s) now: reservations, then the customer-lifetime bookkeeping unless other tenants'' is pending too; on Citus, routed to the tenant''s node (call it as a statement of its own before COMMIT to get errors with their own SQLSTATE); a NULL tenant is an error (22004)';
 
 DROP TRIGGER IF EXISTS "Pass_at_commit_ins_del" ON @extschema@.sales_order_lines;
 CREATE CONSTRAINT TRIGGER "Pass_at_commit_ins_del"

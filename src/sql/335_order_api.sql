@@ -17,7 +17,7 @@ RETURNS numeric
 	AS 'MODULE_PATHNAME', $$crmscm_ship_tenant$$
 	LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.ship(bigint, bigint, int, numeric) IS
-	'ship(order_id, line_no, qty) for p_tenant, the session''s tenant: the form Citus routes to the tenant''s node';
+	'ship(order_id, line_no, qty) for p_tenant, the session''s tenant: the form Citus routes to the tenant''s node; a NULL tenant, order_id or line_no is an error (22004), qty NULL = all reserved';
 
 -- With the caller's rights (writers may update purchase orders): on Citus a
 -- SECURITY DEFINER function's queries run as its owner, and Citus refuses

@@ -151,7 +151,7 @@ out=$(C crm_pop -c "SET citus.propagate_set_commands = 'local'" -c "BEGIN" -c "S
 	-c "SELECT crmscm.reserve_pending(2)" -c "COMMIT" \
 	-c "SELECT count(*) || ' backorders' FROM crmscm.backorders WHERE tenant_id = 2" \
 	-c "SELECT count(*) || ' invariants broken' FROM crmscm.check_inventory()")
-like "[crm_pop] receipts through the coordinator fill tenant 2's backorders made before distribution" "$out" "^0 backorders 0 invariants broken$"
+like "[crm_pop] receipts through the coordinator fill tenant 2's backorders made before distribution" "$out" "^ ?0 backorders 0 invariants broken$"
 out=$(C crm_pop -c "SET citus.propagate_set_commands = 'local'" -c "BEGIN" -c "SET LOCAL crmscm.tenant_id = 2" \
 	-c "DO \$\$DECLARE r record; s numeric := 0; BEGIN
 		FOR r IN SELECT order_id, line_no FROM crmscm.sales_order_lines WHERE tenant_id = 2 AND qty_reserved > 0 ORDER BY 1, 2 LIMIT 3 LOOP
