@@ -17,7 +17,8 @@ CREATE TABLE IF NOT EXISTS @extschema@.leads (
 	created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	closed_at timestamptz,
 	expected_close_date date,
-	win_probability float8 CONSTRAINT leads_win_probability_range CHECK (win_probability >= 0 AND win_probability <= 1),
+	win_probability float8 CONSTRAINT leads_win_probability_range CHECK (win_probability >= 0 AND win_probability <= 1)
+		CONSTRAINT leads_win_probability_finite CHECK (win_probability > '-Infinity' AND win_probability < 'Infinity'),
 	PRIMARY KEY (tenant_id, lead_id),
 	FOREIGN KEY (tenant_id, customer_id) REFERENCES @extschema@.customers (tenant_id, customer_id),
 	-- NaN and +-Infinity are no quantities (issue #13): numeric NaN sorts above

@@ -10,8 +10,8 @@ CREATE TABLE IF NOT EXISTS @extschema@.demand_days (
 	item_id bigint NOT NULL,
 	warehouse_id bigint NOT NULL,
 	day date NOT NULL,
-	qty numeric NOT NULL,
-	revenue numeric NOT NULL,
+	qty numeric NOT NULL CONSTRAINT demand_days_qty_finite CHECK (qty > '-Infinity' AND qty < 'Infinity'),
+	revenue numeric NOT NULL CONSTRAINT demand_days_revenue_finite CHECK (revenue > '-Infinity' AND revenue < 'Infinity'),
 	PRIMARY KEY (tenant_id, item_id, warehouse_id, day)
 );
 COMMENT ON TABLE @extschema@.demand_days IS

@@ -277,6 +277,7 @@ ALTER TABLE @extschema@.purchase_order_lines ADD COLUMN IF NOT EXISTS received_a
 	CONSTRAINT purchase_order_lines_received_at_finite CHECK (pg_catalog.isfinite(received_at));
 ALTER TABLE @extschema@.leads ADD COLUMN IF NOT EXISTS expected_close_date date;
 ALTER TABLE @extschema@.leads ADD COLUMN IF NOT EXISTS win_probability float8
-	CONSTRAINT leads_win_probability_range CHECK (win_probability >= 0 AND win_probability <= 1);
+	CONSTRAINT leads_win_probability_range CHECK (win_probability >= 0 AND win_probability <= 1)
+	CONSTRAINT leads_win_probability_finite CHECK (win_probability > '-Infinity' AND win_probability < 'Infinity');
 -- its foreign key to leads: 270_pipeline_tables.sql
 ALTER TABLE @extschema@.sales_orders ADD COLUMN IF NOT EXISTS lead_id bigint;
