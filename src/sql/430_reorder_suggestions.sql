@@ -36,7 +36,7 @@ RETURNS TABLE (tenant_id bigint, item_id bigint, warehouse_id bigint, sku text, 
 	eoq float8, pack_size numeric, order_qty numeric, reorder_now boolean, suggested_qty numeric,
 	reason text, pipeline_qty float8, pipeline_sd float8, lead_time_source text,
 	lead_time_receipts float8, item_lead_time_days float8, item_lead_time_sd_days float8)
-LANGUAGE sql STABLE
+LANGUAGE sql STABLE STRICT
 SET search_path = pg_catalog, pg_temp
 AS $$
 WITH p AS (

@@ -307,6 +307,9 @@ BEGIN
 			WHEN r.proname OPERATOR(pg_catalog.=) ANY (internal_functions)
 			  OR (r.proname OPERATOR(pg_catalog.~~) E'\\_%'
 				  AND (r.provolatile OPERATOR(pg_catalog.<>) 'i' OR r.prosecdef)) THEN NULL
+			-- #18: immutable internals the views call (security_invoker):
+			-- the crmscm roles, not PUBLIC
+			WHEN r.proname OPERATOR(pg_catalog.~~) E'\\_%' THEN 'crmscm_reader'
 			WHEN r.proname OPERATOR(pg_catalog.=) ANY (admin_functions)
 			  OR r.proname OPERATOR(pg_catalog.~~) 'refit%' THEN 'crmscm_admin'
 			WHEN r.proname OPERATOR(pg_catalog.=) ANY (public_functions) THEN 'PUBLIC'

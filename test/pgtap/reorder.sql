@@ -2,7 +2,7 @@
 -- crmscm.reorder_suggestions and crmscm.replenish().  Every expected number
 -- names its independent source.
 \i test/setup.sql
-SELECT plan(141);
+SELECT plan(143);
 SET LOCAL TimeZone = 'UTC';
 
 -- relative closeness helper (temp: gone at rollback)
@@ -313,6 +313,10 @@ SELECT results_eq($$SELECT warehouse_id, demand_in_window, demand_class, reorder
                            (902::bigint, 0::float8, 'no demand', true, 4::numeric, true)$$,
                   'C: no demand in 901; in 902 three units backordered: order 4 (position -3 lifted above 0)');
 SELECT is(reason, 'no demand in the last 365 days; lead time 5 d (sd 0) from the item: no receipts', 'C 901: reason (and the lead time it would use)') FROM s WHERE item_id = 903 AND warehouse_id = 901;
+-- reorder_suggestions_at: STRICT (NULL in, no rows), and fail-closed without a tenant
+SELECT is((SELECT count(*) FROM crmscm.reorder_suggestions_at(NULL)), 0::bigint, 'reorder_suggestions_at(NULL): no rows');
+SELECT throws_ok($$SELECT * FROM crmscm.reorder_suggestions_at((SELECT current_date WHERE set_config('crmscm.tenant_id', '', true) IS NOT NULL))$$,
+				 NULL, NULL, 'reorder_suggestions_at with the tenant unset: an error, no rows');
 -- D: the line without a warehouse counts where it was reserved and backordered
 SELECT results_eq($$SELECT warehouse_id, demand_in_window, demand_days, reserved, backordered, inventory_position FROM s WHERE item_id = 904$$,
                   $$VALUES (902::bigint, 5::float8, 1, 3::numeric, 2::numeric, -2::numeric)$$,
