@@ -171,7 +171,7 @@ pass_plans(Oid nsp)
 
 	/*
 	 * the open quantity of ordered purchase order lines of one item and
-	 * warehouse (README "Purchase orders"); per key, by the index on
+	 * warehouse (doc/orders.md, "Purchase orders"); per key, by the index on
 	 * (tenant_id, item_id, warehouse_id)
 	 */
 	t[1] = INT8OID;

@@ -1,4 +1,4 @@
--- Lead scoring: predictive model, AUC, naive Bayes, engagement decay.  SPEC §4.
+-- Lead scoring: predictive model, AUC, naive Bayes, engagement decay.  doc/lead_scoring.md.
 -- C in src/lead.c (SQL face) and src/core/logreg.c (math).
 
 -- crmscm.lead_model: a fitted logistic regression.  Text form is a JSON

@@ -1,4 +1,4 @@
--- Customer lifetime bookkeeping by triggers, model refits (SPEC §5).
+-- Customer lifetime bookkeeping by triggers, model refits (doc/lifetime.md).
 --
 -- What counts as a purchase: see the view crmscm.customer_purchases (a
 -- confirmed order with a line not cancelled; a closed order -- the historic

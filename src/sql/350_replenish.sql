@@ -1,4 +1,4 @@
--- Reorder points on the tables (SPEC §6): ABC classes by revenue and
+-- Reorder points on the tables (doc/reorder.md): ABC classes by revenue and
 -- crmscm.replenish(), which turns crmscm.reorder_suggestions into draft
 -- purchase orders.  Conventions: doc/conventions.md.
 

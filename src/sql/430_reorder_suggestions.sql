@@ -1,6 +1,6 @@
 -- crmscm.reorder_suggestions (SPEC §6, §9, §12): what to order, where and how
 -- much.  Conventions: doc/conventions.md; design: doc/replenishment.md.
--- Rules (README "Reorder points"):
+-- Rules (doc/reorder.md):
 --  * demand: crmscm.demand_history (lines of confirmed or closed orders that
 --    are not cancelled, on the UTC day of ordered_at; a line counts for its
 --    warehouse_id, or, without one, for the warehouses that reserved,

@@ -1,4 +1,4 @@
--- crmscm.delivery_costs (SPEC §7, §9): what delivering today's open orders
+-- crmscm.delivery_costs (doc/routing.md, README "Reference"): what delivering today's open orders
 -- costs, per order, on one planned route per shipping warehouse.  Like every
 -- view (doc/conventions.md): security_invoker, and every table filtered on
 -- current_tenant().

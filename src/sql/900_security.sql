@@ -1,5 +1,5 @@
--- Tenancy and security: roles, grants, row-level security (SPEC §2, §10).
--- README "Tenancy, security and scaling out".
+-- Tenancy and security: roles, grants, row-level security.
+-- README "Tenancy and security", doc/security.md.
 --
 -- This file runs LAST in the install script, so everything above it exists:
 -- crmscm.apply_security() walks the catalog and protects every table, view

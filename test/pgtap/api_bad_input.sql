@@ -1,5 +1,5 @@
 -- Bad input of the public crmscm functions that had no bad-input test in
--- their module's suite (SPEC §10, issue #8: test/scripts/bad_input_coverage.sh),
+-- their module's suite (doc/robustness.md, issue #8: test/scripts/bad_input_coverage.sh),
 -- each expecting a specific SQLSTATE (doc/conventions.md, "Errors"); and the
 -- NULL behaviour their COMMENT documents (test/pgtap/bad_input.sql checks
 -- that the comment exists, this file that it is true).

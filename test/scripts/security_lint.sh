@@ -8,7 +8,7 @@
 #   3. every table with tenant_id has row-level security and exactly one
 #      policy, tenant_isolation: permissive, for all commands, USING and
 #      WITH CHECK tenant_id = crmscm.current_tenant(), no subquery (Citus
-#      can push it to the shards); no table lacks tenant_id (SPEC §2)
+#      can push it to the shards); no table lacks tenant_id (doc/security.md)
 #   4. every view is security_invoker and owned by the extension owner, and
 #      every scan of a crmscm table in its plan is filtered on
 #      current_tenant() by the view itself (planned as the owner, whom row-
@@ -47,7 +47,7 @@ check "search_path of SQL/PL functions is exactly pg_catalog, pg_temp" "
 	SELECT p.oid::regprocedure || ': ' || c FROM pg_proc p, unnest(p.proconfig) c
 	WHERE p.pronamespace = 'crmscm'::regnamespace AND c LIKE 'search_path=%'
 	  AND replace(c, ' ', '') <> 'search_path=pg_catalog,pg_temp'"
-check "every crmscm table has a tenant_id column (SPEC §2)" "
+check "every crmscm table has a tenant_id column (doc/security.md)" "
 	SELECT c.oid::regclass FROM pg_class c
 	WHERE c.relnamespace = 'crmscm'::regnamespace AND c.relkind IN ('r', 'p')
 	  AND NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id')"
