@@ -17,6 +17,7 @@
 
 #include "utils/guc.h"
 
+#include "replenishment.h"
 #include "reserve.h"
 #include "fit_memory.h"
 #include "settings.h"
@@ -36,6 +37,7 @@ _PG_init(void)
 	crmscm_define_guard_settings();
 	crmscm_define_reorder_settings();
 	crmscm_define_delivery_settings();
+	crmscm_define_replenishment_settings();	/* #18 */
 
 	/*
 	 * Last: no other crmscm.* name may be set from now on (42602), so a

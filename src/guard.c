@@ -90,6 +90,12 @@ engine_set_schema(Oid nsp)
 	engine_nsp = nsp;
 }
 
+Oid
+engine_get_schema(void)
+{
+	return engine_nsp;
+}
+
 void
 engine_begin(EngineScope *scope)
 {

@@ -191,9 +191,17 @@ crmscm_safety_stock(PG_FUNCTION_ARGS)
 	double		out = 0;
 	ReorderStatus st;
 
+	double		extra = 0;
+
 	ro_check_ss_args(fcinfo, 1, "service_level");
-	st = ro_safety_stock(PG_GETARG_FLOAT8(0), PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2),
-						 PG_GETARG_FLOAT8(3), PG_GETARG_FLOAT8(4), &out);
+	if (PG_NARGS() > 5)
+	{
+		/* the variance of further demand over the lead time (issue #18) */
+		extra = PG_GETARG_FLOAT8(5);
+		ro_check_arg(extra, "extra_variance");
+	}
+	st = ro_safety_stock_var(PG_GETARG_FLOAT8(0), PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2),
+							 PG_GETARG_FLOAT8(3), PG_GETARG_FLOAT8(4), extra, &out);
 	ro_report(st, "safety stock", out);
 	PG_RETURN_FLOAT8(ro_result(out, "safety stock"));
 }

@@ -1099,6 +1099,10 @@ tenant_pass(Pass *p, Note *ns, int n)
 				l = line_get(p, x->d, (int32) x->e, true);
 				l->loaded = true;
 				break;
+			case NOTE_DEMAND:
+			case NOTE_RECEIPT:
+			case NOTE_PO_CLOSED:
+				break;			/* for the stages (reserve_stages.c) */
 		}
 	}
 

@@ -46,6 +46,8 @@ typedef struct EngineScope
 extern void engine_begin(EngineScope *scope);
 /* The schema crmscm lives in (its owner is whose rights the engine uses) */
 extern void engine_set_schema(Oid nsp);
+/* ... and the schema last set (InvalidOid before any) */
+extern Oid	engine_get_schema(void);
 extern Oid	crmscm_schema_of(FunctionCallInfo fcinfo);
 /* Refuse a trigger fired by another table than crmscm's own (or its Citus shard) */
 extern void crmscm_check_table(FunctionCallInfo fcinfo, const char *table);
@@ -69,8 +71,15 @@ typedef enum NoteKind
 	NOTE_MOVE,					/* a stock move: on_hand += qty (a = item, b = warehouse) */
 	NOTE_SHIP,					/* ship() took qty of a reservation (a = item, b = warehouse,
 								 * c = reservation_id, d = order, e = line) */
-	NOTE_ON_ORDER				/* purchase order lines changed: recount on_order (a = item,
+	NOTE_ON_ORDER,				/* purchase order lines changed: recount on_order (a = item,
 								 * b = warehouse) */
+	/* replenishment (issue #18; demand_state.c, supplier_stats.c): the engine ignores them */
+	NOTE_DEMAND,				/* an order line or order changed: its demand as last booked
+								 * (a = order, b = line or -1 for the order, extra = DemandSnap) */
+	NOTE_RECEIPT,				/* a purchase line was received (a = po, b = line, c = item,
+								 * d = warehouse, qty = units, extra = ReceiptNote) */
+	NOTE_PO_CLOSED				/* an ordered purchase order became received (b = 1) or
+								 * cancelled (b = 0) (a = po) */
 } NoteKind;
 
 typedef struct Note
@@ -86,6 +95,7 @@ typedef struct Note
 	int64		d;
 	int64		e;
 	Datum		qty;			/* numeric in TopTransactionContext, or 0 */
+	void	   *extra;			/* kind-specific, in TopTransactionContext, or NULL */
 } Note;
 
 extern Note *note_add(NoteKind kind, int64 tenant, int64 a, int64 b, int64 c);

@@ -7,6 +7,7 @@
  */
 #include "postgres.h"
 
+#include "replenishment.h"
 #include "reserve_model.h"
 
 void
@@ -18,4 +19,7 @@ void
 stages_after_flush(Pass *p, Note *ns, int n)
 {
 	events_after_flush(p, ns, n);	/* #15 reserve_events.c */
+	/* issue #18: after inventory, rows keyed by (item, warehouse) in key order */
+	demand_state_stage(p->tenant, ns, n);
+	supplier_stats_stage(p->tenant, ns, n);
 }

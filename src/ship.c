@@ -309,7 +309,9 @@ ship_here(Oid nsp, int64 tenant, int64 order_id, int32 line_no, bool qty_null, D
 			/*
 			 * oldest reservations first; read_only false: a new snapshot,
 			 * which sees the reservations the pass above just made (the
-			 * line's qty_reserved, read the same way, counts them)
+			 * line's qty_reserved, read the same way, counts them) and
+			 * those of a commit the line's lock above waited for (issue
+			 * #18's concurrency test)
 			 */
 			if (SPI_execute_plan(sp.reservations, args, NULL, false, 0) != SPI_OK_SELECT)
 				elog(ERROR, "crmscm ship: reading the reservations failed");

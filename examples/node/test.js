@@ -49,10 +49,11 @@ function request(port, method, path, body, tenant = '1') {
 }
 
 const WRITER_TABLES = new Set(['customers', 'sales_orders', 'sales_order_lines', 'stock_moves', 'purchase_orders',
-  'purchase_order_lines', 'leads', 'lead_events']);
+  'purchase_order_lines', 'leads', 'lead_events', 'lead_lines']);
 const MASTER_TABLES = new Set(['items', 'warehouses']);
 const BOOKKEEPING = new Set(['inventory', 'reservations', 'backorders', 'sales_order_totals', 'customer_purchase_days',
-  'customer_lifetime']);
+  'customer_lifetime', 'purchase_receipts', 'purchase_line_outcomes', 'supplier_stats', 'demand_days', 'demand_state',
+  'demand_orders']);
 const roleFor = (t) => (WRITER_TABLES.has(t) ? W : MASTER_TABLES.has(t) ? M : BOOKKEEPING.has(t) ? O : A);
 // the row to save per table: one whose bookkeeping is not all zero
 const INTERESTING = { sales_order_lines: 'qty_reserved > 0 AND qty_shipped > 0', sales_orders: "status = 'confirmed'",

@@ -170,10 +170,11 @@ svc_rr.close()
 # whole-object saves of every crmscm table through the SQLAlchemy ORM
 # ---------------------------------------------------------------------
 WRITER_TABLES = {"customers", "sales_orders", "sales_order_lines", "stock_moves", "purchase_orders",
-                 "purchase_order_lines", "leads", "lead_events"}
+                 "purchase_order_lines", "leads", "lead_events", "lead_lines"}
 MASTER_TABLES = {"items", "warehouses"}
 BOOKKEEPING = {"inventory", "reservations", "backorders", "sales_order_totals", "customer_purchase_days",
-               "customer_lifetime"}
+               "customer_lifetime", "purchase_receipts", "purchase_line_outcomes", "supplier_stats", "demand_days",
+               "demand_state", "demand_orders"}
 tables = [r[0] for r in sql(O, "SELECT relname FROM pg_class WHERE relnamespace = 'crmscm'::regnamespace AND relkind = 'r' ORDER BY 1")]
 
 

@@ -270,21 +270,46 @@ ro_check_probability(double p)
 }
 
 ReorderStatus
-ro_lead_time_sd(double demand_mean, double demand_sd, double lead_time,
-				double lead_time_sd, double *out)
+ro_lead_time_sd_var(double demand_mean, double demand_sd, double lead_time,
+					double lead_time_sd, double extra_var, double *out)
 {
 	ReorderStatus st;
 
 	if ((st = ro_check_nonneg(demand_mean)) != RO_OK ||
 		(st = ro_check_nonneg(demand_sd)) != RO_OK ||
 		(st = ro_check_nonneg(lead_time)) != RO_OK ||
-		(st = ro_check_nonneg(lead_time_sd)) != RO_OK)
+		(st = ro_check_nonneg(lead_time_sd)) != RO_OK ||
+		(st = ro_check_nonneg(extra_var)) != RO_OK)
 		return st;
 	/* hypot-style scaling is not needed: each term is a finite square */
 	*out = sqrt(lead_time * demand_sd * demand_sd +
-				demand_mean * demand_mean * lead_time_sd * lead_time_sd);
+				demand_mean * demand_mean * lead_time_sd * lead_time_sd + extra_var);
 	if (!isfinite(*out))
 		return RO_NOT_FINITE;
+	return RO_OK;
+}
+
+ReorderStatus
+ro_lead_time_sd(double demand_mean, double demand_sd, double lead_time,
+				double lead_time_sd, double *out)
+{
+	/* + 0 changes no bit of the sum */
+	return ro_lead_time_sd_var(demand_mean, demand_sd, lead_time, lead_time_sd, 0, out);
+}
+
+ReorderStatus
+ro_safety_stock_var(double service_level, double demand_mean, double demand_sd,
+					double lead_time, double lead_time_sd, double extra_var, double *out)
+{
+	ReorderStatus st;
+	double		sigma;
+
+	if ((st = ro_check_probability(service_level)) != RO_OK)
+		return st;
+	if ((st = ro_lead_time_sd_var(demand_mean, demand_sd, lead_time, lead_time_sd, extra_var,
+								  &sigma)) != RO_OK)
+		return st;
+	*out = sigma == 0 ? 0 : ro_normal_quantile(service_level) * sigma;
 	return RO_OK;
 }
 
@@ -292,15 +317,7 @@ ReorderStatus
 ro_safety_stock(double service_level, double demand_mean, double demand_sd,
 				double lead_time, double lead_time_sd, double *out)
 {
-	ReorderStatus st;
-	double		sigma;
-
-	if ((st = ro_check_probability(service_level)) != RO_OK)
-		return st;
-	if ((st = ro_lead_time_sd(demand_mean, demand_sd, lead_time, lead_time_sd, &sigma)) != RO_OK)
-		return st;
-	*out = sigma == 0 ? 0 : ro_normal_quantile(service_level) * sigma;
-	return RO_OK;
+	return ro_safety_stock_var(service_level, demand_mean, demand_sd, lead_time, lead_time_sd, 0, out);
 }
 
 ReorderStatus

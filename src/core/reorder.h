@@ -63,6 +63,19 @@ extern ReorderStatus ro_lead_time_sd(double demand_mean, double demand_sd,
 									 double lead_time, double lead_time_sd,
 									 double *out);
 
+/*
+ * sqrt(L sd_d^2 + d^2 sd_L^2 + extra_var): the same with the variance of
+ * further demand over the lead time (e.g. of open deals) added.
+ */
+extern ReorderStatus ro_lead_time_sd_var(double demand_mean, double demand_sd,
+										 double lead_time, double lead_time_sd,
+										 double extra_var, double *out);
+
+/* z(service_level) * lead_time_sd_var(..., extra_var) */
+extern ReorderStatus ro_safety_stock_var(double service_level, double demand_mean,
+										 double demand_sd, double lead_time,
+										 double lead_time_sd, double extra_var, double *out);
+
 /* z(service_level) * lead_time_sd(...) */
 extern ReorderStatus ro_safety_stock(double service_level, double demand_mean,
 									 double demand_sd, double lead_time,

@@ -36,6 +36,12 @@ CREATE OR REPLACE FUNCTION @extschema@.safety_stock(service_level float8, demand
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.safety_stock(float8, float8, float8, float8, float8) IS
 	'z * sqrt(L * sd_d^2 + d^2 * sd_L^2), z the quantile of the cycle service level; demand per period, lead time in periods';
+CREATE OR REPLACE FUNCTION @extschema@.safety_stock(service_level float8, demand_mean float8,
+		demand_sd float8, lead_time float8, lead_time_sd float8, extra_variance float8) RETURNS float8
+	AS 'MODULE_PATHNAME', $$crmscm_safety_stock$$
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.safety_stock(float8, float8, float8, float8, float8, float8) IS
+	'z * sqrt(L * sd_d^2 + d^2 * sd_L^2 + extra_variance): the same with the variance of further demand over the lead time (e.g. open deals, crmscm.pipeline_demand) added';
 
 CREATE OR REPLACE FUNCTION @extschema@.reorder_point(service_level float8, demand_mean float8,
 		demand_sd float8, lead_time float8, lead_time_sd float8) RETURNS float8

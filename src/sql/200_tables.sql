@@ -113,7 +113,8 @@ CREATE TABLE IF NOT EXISTS @extschema@.sales_orders (
 	PRIMARY KEY (tenant_id, order_id),
 	FOREIGN KEY (tenant_id, customer_id) REFERENCES @extschema@.customers (tenant_id, customer_id),
 	fill_policy text NOT NULL DEFAULT 'backorder',
-	CONSTRAINT sales_orders_fill_policy CHECK (fill_policy IN ('backorder', 'all_or_nothing'))
+	CONSTRAINT sales_orders_fill_policy CHECK (fill_policy IN ('backorder', 'all_or_nothing')),
+	lead_id bigint				-- issue #18; its foreign key: 270_pipeline_tables.sql
 );
 CREATE INDEX IF NOT EXISTS sales_orders_tenant_id_customer_id_idx ON @extschema@.sales_orders (tenant_id, customer_id);
 COMMENT ON TABLE @extschema@.sales_orders IS 'Sales orders; confirming one reserves stock for its lines';
@@ -124,6 +125,7 @@ COMMENT ON COLUMN @extschema@.sales_orders.status IS 'draft, confirmed, cancelle
 COMMENT ON COLUMN @extschema@.sales_orders.ship_to IS 'Delivery location; the nearest warehouses with stock serve it';
 COMMENT ON COLUMN @extschema@.sales_orders.ordered_at IS 'When the order was placed';
 COMMENT ON COLUMN @extschema@.sales_orders.priority IS 'Backorder priority of the order''s lines; higher first';
+COMMENT ON COLUMN @extschema@.sales_orders.lead_id IS 'The lead (deal) this order was won from: a confirmed or closed order takes the lead''s lines out of crmscm.pipeline_demand';
 COMMENT ON COLUMN @extschema@.sales_orders.fill_policy IS 'backorder: what cannot be reserved waits in the backorder queue; all_or_nothing: every line is reserved in full at the pass (commit or reserve_pending()) or the transaction fails with 23514 (constraint all_or_nothing) holding nothing; fixed once the order is confirmed';
 
 CREATE TABLE IF NOT EXISTS @extschema@.sales_order_lines (
@@ -269,6 +271,7 @@ CREATE TABLE IF NOT EXISTS @extschema@.purchase_orders (
 	status text NOT NULL DEFAULT 'draft'
 		CHECK (status IN ('draft', 'ordered', 'received', 'cancelled')),
 	created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	ordered_at timestamptz CONSTRAINT purchase_orders_ordered_at_finite CHECK (pg_catalog.isfinite(ordered_at)),
 	PRIMARY KEY (tenant_id, po_id)
 );
 COMMENT ON TABLE @extschema@.purchase_orders IS 'Purchase orders to suppliers';
@@ -278,6 +281,7 @@ COMMENT ON COLUMN @extschema@.purchase_orders.supplier IS 'Supplier name';
 COMMENT ON COLUMN @extschema@.purchase_orders.expected_at IS 'Expected delivery date';
 COMMENT ON COLUMN @extschema@.purchase_orders.status IS 'draft, ordered, received or cancelled';
 COMMENT ON COLUMN @extschema@.purchase_orders.created_at IS 'When the purchase order was created';
+COMMENT ON COLUMN @extschema@.purchase_orders.ordered_at IS 'When the purchase order was placed: set to now() when its status turns ordered, unless given; lead times of its receipts count from here';
 
 CREATE TABLE IF NOT EXISTS @extschema@.purchase_order_lines (
 	tenant_id bigint NOT NULL DEFAULT @extschema@.current_tenant(),
@@ -287,6 +291,7 @@ CREATE TABLE IF NOT EXISTS @extschema@.purchase_order_lines (
 	warehouse_id bigint NOT NULL,
 	qty numeric NOT NULL CHECK (qty > 0),
 	qty_received numeric NOT NULL DEFAULT 0 CHECK (qty_received >= 0),
+	received_at timestamptz CONSTRAINT purchase_order_lines_received_at_finite CHECK (pg_catalog.isfinite(received_at)),
 	PRIMARY KEY (tenant_id, po_id, line_no),
 	FOREIGN KEY (tenant_id, po_id) REFERENCES @extschema@.purchase_orders (tenant_id, po_id) ON DELETE CASCADE,
 	FOREIGN KEY (tenant_id, item_id) REFERENCES @extschema@.items (tenant_id, item_id),
@@ -305,6 +310,7 @@ COMMENT ON COLUMN @extschema@.purchase_order_lines.item_id IS 'Item ordered';
 COMMENT ON COLUMN @extschema@.purchase_order_lines.warehouse_id IS 'Receiving warehouse';
 COMMENT ON COLUMN @extschema@.purchase_order_lines.qty IS 'Quantity ordered';
 COMMENT ON COLUMN @extschema@.purchase_order_lines.qty_received IS 'Quantity received so far';
+COMMENT ON COLUMN @extschema@.purchase_order_lines.received_at IS 'When the last receipt was booked: set to now() when qty_received rises, unless the same update gives it (history import)';
 
 -- pg_dump keeps the rows of user-data tables
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.items', '');

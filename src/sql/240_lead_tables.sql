@@ -16,6 +16,9 @@ CREATE TABLE IF NOT EXISTS @extschema@.leads (
 	attributes text[],
 	created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	closed_at timestamptz,
+	expected_close_date date,
+	win_probability float8 CONSTRAINT leads_win_probability_range CHECK (win_probability >= 0 AND win_probability <= 1)
+		CONSTRAINT leads_win_probability_finite CHECK (win_probability > '-Infinity' AND win_probability < 'Infinity'),
 	PRIMARY KEY (tenant_id, lead_id),
 	FOREIGN KEY (tenant_id, customer_id) REFERENCES @extschema@.customers (tenant_id, customer_id),
 	-- NaN and +-Infinity are no quantities (issue #13): numeric NaN sorts above
@@ -38,6 +41,8 @@ COMMENT ON COLUMN @extschema@.leads.features IS 'Numeric features in the order o
 COMMENT ON COLUMN @extschema@.leads.attributes IS 'Categorical attributes for naive Bayes (crmscm.lead_nb_fit), NULL where unset';
 COMMENT ON COLUMN @extschema@.leads.created_at IS 'When the lead was created';
 COMMENT ON COLUMN @extschema@.leads.closed_at IS 'When the lead was won or lost';
+COMMENT ON COLUMN @extschema@.leads.expected_close_date IS 'When the deal is expected to close: the period of its lines in crmscm.pipeline_demand';
+COMMENT ON COLUMN @extschema@.leads.win_probability IS 'Chance of winning the deal in [0, 1]; NULL: the score of the tenant''s active lead model';
 
 CREATE TABLE IF NOT EXISTS @extschema@.lead_scoring_rules (
 	tenant_id bigint NOT NULL DEFAULT @extschema@.current_tenant(),

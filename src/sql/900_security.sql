@@ -74,19 +74,23 @@ DECLARE
 	-- that do not exist (yet) are ignored.
 	writer_tables constant text[] := ARRAY[
 		'customers', 'sales_orders', 'sales_order_lines', 'stock_moves',
-		'purchase_orders', 'purchase_order_lines', 'leads', 'lead_events'];
+		'purchase_orders', 'purchase_order_lines', 'leads', 'lead_events',
+		'lead_lines'];			-- #18
 	-- Tables crmscm maintains itself, through its triggers and SECURITY
 	-- DEFINER functions: no role writes them, crmscm_admin included.  Every
 	-- other table (items, warehouses, models, settings, scoring rules, ...):
 	-- crmscm_admin writes it.
 	bookkeeping_tables constant text[] := ARRAY[
 		'inventory', 'reservations', 'backorders', 'sales_order_totals',
-		'customer_purchase_days', 'customer_lifetime'];
+		'customer_purchase_days', 'customer_lifetime',
+		-- #18: supplier statistics and demand state, kept at commit
+		'purchase_receipts', 'purchase_line_outcomes', 'supplier_stats', 'demand_days', 'demand_state',
+		'demand_orders'];
 	-- Functions only crmscm_admin may call: model fits, recomputing derived
 	-- tables, automatic purchasing.  Every function whose name starts with
 	-- 'refit' counts as listed.
 	admin_functions constant text[] := ARRAY['refit_models', 'replenish', 'lead_model_train',
-		'refresh_customer_lifetime'];
+		'refresh_customer_lifetime', 'reorder_rebuild'];
 	-- Functions only the extension owner (a superuser) may call: they change
 	-- the schema itself.
 	owner_functions constant text[] := ARRAY['apply_security', 'distribute'];
@@ -308,6 +312,9 @@ BEGIN
 			WHEN r.proname OPERATOR(pg_catalog.=) ANY (internal_functions)
 			  OR (r.proname OPERATOR(pg_catalog.~~) E'\\_%'
 				  AND (r.provolatile OPERATOR(pg_catalog.<>) 'i' OR r.prosecdef)) THEN NULL
+			-- #18: immutable internals the views call (security_invoker):
+			-- the crmscm roles, not PUBLIC
+			WHEN r.proname OPERATOR(pg_catalog.~~) E'\\_%' THEN 'crmscm_reader'
 			WHEN r.proname OPERATOR(pg_catalog.=) ANY (admin_functions)
 			  OR r.proname OPERATOR(pg_catalog.~~) 'refit%' THEN 'crmscm_admin'
 			WHEN r.proname OPERATOR(pg_catalog.=) ANY (public_functions) THEN 'PUBLIC'

@@ -8,11 +8,15 @@
 
 CREATE TEMP TABLE writer_tables (name text);
 INSERT INTO writer_tables VALUES ('customers'), ('sales_orders'), ('sales_order_lines'),
-	('stock_moves'), ('purchase_orders'), ('purchase_order_lines'), ('leads'), ('lead_events');
+	('stock_moves'), ('purchase_orders'), ('purchase_order_lines'), ('leads'), ('lead_events'),
+	('lead_lines');		-- #18
 -- kept by crmscm's triggers and functions: nobody writes them, admins included
 CREATE TEMP TABLE bookkeeping_tables (name text);
 INSERT INTO bookkeeping_tables VALUES ('inventory'), ('reservations'), ('backorders'),
-	('sales_order_totals'), ('customer_purchase_days'), ('customer_lifetime');
+	('sales_order_totals'), ('customer_purchase_days'), ('customer_lifetime'),
+	-- #18
+	('purchase_receipts'), ('purchase_line_outcomes'), ('supplier_stats'), ('demand_days'),
+	('demand_state'), ('demand_orders');
 CREATE TEMP TABLE tabs AS
 	SELECT c.oid::regclass AS tab, c.relname::text AS name,
 		   c.relname IN (SELECT name FROM writer_tables) AS writable,

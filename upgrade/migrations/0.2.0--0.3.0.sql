@@ -260,3 +260,24 @@ BEGIN
 	END LOOP;
 END
 $issue13$;
+
+-- ---------------------------------------------------------------------
+-- #18 supplier lead times, pipeline demand, demand state kept at commit
+-- (doc/replenishment.md).  The new tables (purchase_receipts,
+-- purchase_line_outcomes, supplier_stats, demand_days, demand_state,
+-- demand_orders, lead_lines) come with the install script; the demand
+-- state of the orders already there is built at its end
+-- (428_demand_history.sql).  Purchase orders placed before the upgrade have
+-- no ordered_at: their receipts count for lateness and on-time-in-full, not
+-- for the learned lead time (nothing is guessed).
+-- ---------------------------------------------------------------------
+ALTER TABLE @extschema@.purchase_orders ADD COLUMN IF NOT EXISTS ordered_at timestamptz
+	CONSTRAINT purchase_orders_ordered_at_finite CHECK (pg_catalog.isfinite(ordered_at));
+ALTER TABLE @extschema@.purchase_order_lines ADD COLUMN IF NOT EXISTS received_at timestamptz
+	CONSTRAINT purchase_order_lines_received_at_finite CHECK (pg_catalog.isfinite(received_at));
+ALTER TABLE @extschema@.leads ADD COLUMN IF NOT EXISTS expected_close_date date;
+ALTER TABLE @extschema@.leads ADD COLUMN IF NOT EXISTS win_probability float8
+	CONSTRAINT leads_win_probability_range CHECK (win_probability >= 0 AND win_probability <= 1)
+	CONSTRAINT leads_win_probability_finite CHECK (win_probability > '-Infinity' AND win_probability < 'Infinity');
+-- its foreign key to leads: 270_pipeline_tables.sql
+ALTER TABLE @extschema@.sales_orders ADD COLUMN IF NOT EXISTS lead_id bigint;
