@@ -8,6 +8,7 @@
 
 #include "fmgr.h"
 
+#include "synergy.h"
 #include "tenant.h"
 
 PG_MODULE_MAGIC;
@@ -18,4 +19,5 @@ void
 _PG_init(void)
 {
 	crmscm_define_tenant_settings();
+	crmscm_define_promise_settings();
 }

@@ -133,7 +133,7 @@ pass_plans(Oid nsp)
 		" WHERE r.tenant_id" EQ "$1 AND r.order_id" EQ "ANY ($2)", s), 2, t);
 	pp.backorders = plan(psprintf(
 		"SELECT b.backorder_id, b.order_id, b.line_no, b.item_id, b.warehouse_id, b.qty, b.allocated,"
-		"       b.priority, b.created_at FROM %s.backorders b"
+		"       b.priority, b.created_at, b.tier FROM %s.backorders b"
 		" WHERE b.tenant_id" EQ "$1 AND b.order_id" EQ "ANY ($2)", s), 2, t);
 
 	/*
@@ -153,9 +153,9 @@ pass_plans(Oid nsp)
 	/* the backorder queue of one item and warehouse, in fill order */
 	pp.queue = plan(psprintf(
 		"SELECT b.backorder_id, b.order_id, b.line_no, b.item_id, b.warehouse_id, b.qty, b.allocated,"
-		"       b.priority, b.created_at FROM %s.backorders b"
+		"       b.priority, b.created_at, b.tier FROM %s.backorders b"
 		" WHERE b.tenant_id" EQ "$1 AND b.item_id" EQ "$2 AND b.warehouse_id" EQ "$3"
-		" ORDER BY b.priority DESC, b.created_at, b.backorder_id", s), 3, t);
+		" ORDER BY b.priority DESC, b.tier, b.created_at, b.backorder_id", s), 3, t);
 
 	t[1] = INT8OID;
 	t[2] = INT8OID;
@@ -207,11 +207,11 @@ pass_plans(Oid nsp)
 		" DO UPDATE SET qty = x.qty OPERATOR(pg_catalog.+) excluded.qty", s), 6, t);
 	t[6] = INT4ARRAYOID;
 	pp.f_bo_ins = plan(psprintf(
-		"INSERT INTO %s.backorders (tenant_id, order_id, line_no, item_id, warehouse_id, qty, priority, allocated)"
-		" SELECT $1, u.o, u.l, u.i, u.w, u.q, u.p, u.a"
-		"   FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8)) WITH ORDINALITY AS u(o, l, i, w, q, p, a, n)"
-		" ORDER BY u.n", s), 8, (Oid[]) {INT8OID, INT8ARRAYOID, INT4ARRAYOID, INT8ARRAYOID, INT8ARRAYOID,
-		NUMERICARRAYOID, INT4ARRAYOID, NUMERICARRAYOID});
+		"INSERT INTO %s.backorders (tenant_id, order_id, line_no, item_id, warehouse_id, qty, priority, allocated, tier)"
+		" SELECT $1, u.o, u.l, u.i, u.w, u.q, u.p, u.a, u.t"
+		"   FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8), pg_catalog.unnest($9)) WITH ORDINALITY AS u(o, l, i, w, q, p, a, t, n)"
+		" ORDER BY u.n", s), 9, (Oid[]) {INT8OID, INT8ARRAYOID, INT4ARRAYOID, INT8ARRAYOID, INT8ARRAYOID,
+		NUMERICARRAYOID, INT4ARRAYOID, NUMERICARRAYOID, TEXTARRAYOID});
 
 	pp.f_line = plan(psprintf(
 		"UPDATE %s.sales_order_lines x SET qty_reserved = u.r, qty_backordered = u.b, status = u.s"
@@ -435,6 +435,11 @@ hold_from_row(Pass *p, SPITupleTable *tt, uint64 r, bool is_bo)
 		h->allocated = col_num(tt, r, 7);
 		h->priority = DatumGetInt32(SPI_getbinval(tt->vals[r], tt->tupdesc, 8, &isnull));
 		h->created_at = DatumGetTimestampTz(SPI_getbinval(tt->vals[r], tt->tupdesc, 9, &isnull));
+		{
+			char	   *t = TextDatumGetCString(SPI_getbinval(tt->vals[r], tt->tupdesc, 10, &isnull));
+
+			h->tier = t[0];
+		}
 	}
 	if (p->nholds == p->capholds)
 	{
@@ -666,7 +671,7 @@ static void
 flush(Pass *p)
 {
 	Arr			a[8];
-	Datum		args[8];
+	Datum		args[9];
 	int			i,
 				k;
 	HASH_SEQ_STATUS hs;
@@ -778,6 +783,7 @@ flush(Pass *p)
 			arr_push(&a[4], nb[i]->qty);
 			arr_push(&a[5], Int32GetDatum(nb[i]->priority));
 			arr_push(&a[6], nb[i]->allocated);
+			arr_push(&a[7], CStringGetTextDatum(nb[i]->tier == 'A' ? "A" : nb[i]->tier == 'B' ? "B" : "C"));
 		}
 		if (m > 0)
 		{
@@ -788,6 +794,7 @@ flush(Pass *p)
 			args[5] = datum_array(a[4].d, m, NUMERICOID);
 			args[6] = datum_array(a[5].d, m, INT4OID);
 			args[7] = datum_array(a[6].d, m, NUMERICOID);
+			args[8] = datum_array(a[7].d, m, TEXTOID);
 			exec(pp.f_bo_ins, args, SPI_OK_INSERT);
 		}
 	}
@@ -1129,6 +1136,9 @@ tenant_pass(Pass *p, Note *ns, int n)
 				v->dirty = true;
 			}
 		}
+
+	/* work other features must do before the rules (reserve_stages.c) */
+	stages_before_rules(p, ns, n);
 
 	/* 6. every noted line, in key order; 7. the queues */
 	for (i = 0; i < nrec; i++)

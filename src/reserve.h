@@ -41,6 +41,8 @@ typedef struct EngineScope
 extern void engine_begin(EngineScope *scope);
 /* The schema crmscm lives in (its owner is whose rights the engine uses) */
 extern void engine_set_schema(Oid nsp);
+/* The schema set last (for the stages of the pass) */
+extern Oid	engine_get_schema(void);
 extern Oid	crmscm_schema_of(FunctionCallInfo fcinfo);
 /* Refuse a trigger fired by another table than crmscm's own (or its Citus shard) */
 extern void crmscm_check_table(FunctionCallInfo fcinfo, const char *table);

@@ -49,6 +49,8 @@ typedef struct Ord
 	int64	   *rank;			/* the tenant's warehouses nearest to ship_to
 								 * first (NULL until needed) */
 	int			nrank;
+	char		tier;			/* the customer's tier 'A', 'B', 'C' (0: C);
+								 * set by stages_before_rules() */
 } Ord;
 
 typedef struct Inv
@@ -82,6 +84,7 @@ typedef struct Hold
 	bool		add;			/* reservation: qty is an amount to add to the
 								 * line's (possibly unloaded) row */
 	struct Hold *next;			/* the line's next holding */
+	char		tier;			/* backorders: 'A', 'B', 'C' (0: C) */
 } Hold;
 
 typedef struct LineKey
@@ -133,6 +136,8 @@ typedef struct Pass
 	HTAB	   *bo_by_id;
 	/* take a waiting line of another order, or NULL if another transaction holds it */
 	struct Line *(*take_line) (struct Pass *p, int64 order_id, int32 line_no);
+	/* allocation rules of the pass's items (allocation.c), or NULL */
+	struct AllocRules *alloc;
 } Pass;
 
 typedef struct BoEntry
@@ -184,7 +189,24 @@ extern void reconcile(Pass *p, Line *l);
 extern int	queue_cmp(const void *a, const void *b);
 extern void fill_queue(Pass *p, Inv *iv, Hold **queue, int n);
 
-/* ---- stages of the pass after the rules (reserve_stages.c) ---- */
+/* ---- allocation by customer value (allocation.c) ---- */
+/* rank of a tier in the queue order: A 0, B 1, C (or unset) 2 */
+static inline int
+tier_rank(char t)
+{
+	return t == 'A' ? 0 : (t == 'B' ? 1 : 2);
+}
+
+/*
+ * What of avail a line of this tier may reserve at v: avail less the fence
+ * the item's allocation rules keep for better tiers (avail itself, the same
+ * Datum, when the item has no rules)
+ */
+extern Datum alloc_allowed(Pass *p, Inv *v, char tier, Datum avail);
+
+/* ---- stages of the pass (reserve_stages.c) ---- */
+/* after loading and locking, before the rules run (may load what the rules need) */
+extern void stages_before_rules(Pass *p, Note *ns, int n);
 /* after every noted line is reconciled and the queues are filled, before writing */
 extern void stages_before_flush(Pass *p, Note *ns, int n);
 /* after writing (the tenant's rows are current and still locked) */

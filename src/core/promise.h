@@ -30,7 +30,11 @@
 
 #include <stdint.h>
 
-typedef __int128 pq_qty;
+/*
+ * 8-byte aligned, as PostgreSQL's own int128: memory from malloc or palloc
+ * is only guaranteed that (GCC would otherwise use 16-byte aligned moves)
+ */
+typedef __int128 pq_qty __attribute__((aligned(8)));
 
 #define PQ_TIERS 3				/* tier 0 = A (best), 1 = B, 2 = C */
 

@@ -94,7 +94,9 @@ COMMENT ON FUNCTION @extschema@._line_changed() IS
 
 CREATE OR REPLACE TRIGGER sales_order_lines_guard
 	BEFORE UPDATE ON @extschema@.sales_order_lines
-	FOR EACH ROW EXECUTE FUNCTION @extschema@._guard('qty_reserved', 'qty_backordered', 'qty_shipped');
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._guard('qty_reserved', 'qty_backordered', 'qty_shipped',
+		'promised_date', 'promise_source', 'covered_on', 'customer_changed_at', 'first_shipped_at', 'last_shipped_at',
+		'shipments');
 CREATE OR REPLACE TRIGGER sales_order_lines_check_update
 	BEFORE UPDATE ON @extschema@.sales_order_lines
 	FOR EACH ROW
@@ -112,7 +114,8 @@ CREATE OR REPLACE TRIGGER "Note_line_change"
 	FOR EACH ROW
 	WHEN (OLD.qty IS DISTINCT FROM NEW.qty OR OLD.status IS DISTINCT FROM NEW.status
 	      OR OLD.item_id IS DISTINCT FROM NEW.item_id OR OLD.warehouse_id IS DISTINCT FROM NEW.warehouse_id
-	      OR OLD.qty_backordered OPERATOR(pg_catalog.<>) 0)
+	      OR OLD.qty_backordered OPERATOR(pg_catalog.<>) 0
+	      OR OLD.requested_date IS DISTINCT FROM NEW.requested_date)
 	EXECUTE FUNCTION @extschema@._line_changed();
 CREATE OR REPLACE TRIGGER "Note_line_delete"
 	BEFORE DELETE ON @extschema@.sales_order_lines
@@ -175,7 +178,8 @@ CREATE OR REPLACE TRIGGER reservations_guard
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._guard('order_id', 'line_no', 'item_id', 'warehouse_id', 'qty');
 CREATE OR REPLACE TRIGGER backorders_guard
 	BEFORE UPDATE ON @extschema@.backorders
-	FOR EACH ROW EXECUTE FUNCTION @extschema@._guard('order_id', 'line_no', 'item_id', 'warehouse_id', 'qty', 'allocated');
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._guard('order_id', 'line_no', 'item_id', 'warehouse_id', 'qty', 'allocated',
+		'tier', 'promised_date', 'promise_source');
 CREATE OR REPLACE TRIGGER items_guard BEFORE UPDATE ON @extschema@.items
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._guard();
 CREATE OR REPLACE TRIGGER warehouses_guard BEFORE UPDATE ON @extschema@.warehouses

@@ -36,7 +36,8 @@ CREATE CONSTRAINT TRIGGER "Pass_at_commit_upd"
 	WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.qty IS DISTINCT FROM NEW.qty
 		  OR OLD.unit_price IS DISTINCT FROM NEW.unit_price OR OLD.qty_shipped IS DISTINCT FROM NEW.qty_shipped
 		  OR OLD.item_id IS DISTINCT FROM NEW.item_id OR OLD.warehouse_id IS DISTINCT FROM NEW.warehouse_id
-		  OR OLD.order_id IS DISTINCT FROM NEW.order_id OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id)
+		  OR OLD.order_id IS DISTINCT FROM NEW.order_id OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id
+		  OR OLD.requested_date IS DISTINCT FROM NEW.requested_date)
 	EXECUTE FUNCTION @extschema@._commit_pass();
 DROP TRIGGER IF EXISTS "Pass_at_commit_ins_del" ON @extschema@.sales_orders;
 CREATE CONSTRAINT TRIGGER "Pass_at_commit_ins_del"
@@ -61,7 +62,7 @@ DROP TRIGGER IF EXISTS "Pass_at_commit" ON @extschema@.purchase_orders;
 CREATE CONSTRAINT TRIGGER "Pass_at_commit"
 	AFTER UPDATE ON @extschema@.purchase_orders
 	DEFERRABLE INITIALLY DEFERRED
-	FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
+	FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.expected_at IS DISTINCT FROM NEW.expected_at)
 	EXECUTE FUNCTION @extschema@._commit_pass();
 DROP TRIGGER IF EXISTS "Pass_at_commit" ON @extschema@.purchase_order_lines;
 CREATE CONSTRAINT TRIGGER "Pass_at_commit"

@@ -515,6 +515,8 @@ BEGIN
 		   fitted_at = now()
 	 WHERE m.tenant_id = v_tenant
 	RETURNING * INTO v_model;
+	-- #17: the customers' tiers follow the new CLV (361_customer_tiers.sql)
+	PERFORM @extschema@.refit_tiers();
 	RETURN v_model;
 END;
 $$;
