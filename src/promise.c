@@ -215,6 +215,16 @@ units_numeric(pq_qty v, int scale)
 	} while (v > 0 || n <= scale);
 	if (neg)
 		*--p = '-';
+	/* no trailing zeros: 3, not 3.000 (the scale is an artefact of the other quantities) */
+	if (scale > 0)
+	{
+		char	   *e = buf + sizeof(buf) - 2;
+
+		while (*e == '0')
+			*e-- = '\0';
+		if (*e == '.')
+			*e = '\0';
+	}
 	return DirectFunctionCall3(numeric_in, CStringGetDatum(p), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
 }
 

@@ -71,14 +71,18 @@ stage_plans(Oid nsp)
 		return;
 	sp.nsp = InvalidOid;
 	s = quote_identifier(get_namespace_name(nsp));
-	/* the lines of these orders and this item this transaction holds or can take now */
+	/*
+	 * the lines (of these orders and line numbers: by the primary key, a
+	 * superset) this transaction holds or can take now; no filter on the
+	 * item, so that no generic plan scans the item's lines
+	 */
 	sp.lines = keep(psprintf(
 		"SELECT l.order_id, l.line_no, l.status, l.qty_backordered, l.requested_date, l.promised_date,"
 		"       l.promise_source, l.covered_on, l.customer_changed_at, l.first_shipped_at,"
-		"       l.last_shipped_at, l.shipments"
+		"       l.last_shipped_at, l.shipments, l.item_id"
 		"  FROM %s.sales_order_lines l"
-		" WHERE l.tenant_id" EQ "$1 AND l.order_id" EQ "ANY ($2) AND l.item_id" EQ "$3"
-		"   FOR NO KEY UPDATE SKIP LOCKED", s), 3, (Oid[]) {INT8OID, INT8ARRAYOID, INT8OID});
+		" WHERE l.tenant_id" EQ "$1 AND l.order_id" EQ "ANY ($2) AND l.line_no" EQ "ANY ($3)"
+		"   FOR NO KEY UPDATE SKIP LOCKED", s), 3, (Oid[]) {INT8OID, INT8ARRAYOID, INT4ARRAYOID});
 	sp.orders = keep(psprintf(
 		"SELECT o.order_id, o.status, pg_catalog.timezone('UTC', o.ordered_at)::pg_catalog.date"
 		"  FROM %s.sales_orders o WHERE o.tenant_id" EQ "$1 AND o.order_id" EQ "ANY ($2)", s),
@@ -89,13 +93,13 @@ stage_plans(Oid nsp)
 		" WHERE x.tenant_id" EQ "$1 AND x.backorder_id" EQ "u.id", s),
 		4, (Oid[]) {INT8OID, INT8ARRAYOID, DATEARRAYOID, TEXTARRAYOID});
 	sp.set_line = keep(psprintf(
-		"UPDATE %s.sales_order_lines x SET requested_date = u.rq, promised_date = u.pd, promise_source = u.ps,"
+		"UPDATE %s.sales_order_lines x SET promised_date = u.pd, promise_source = u.ps,"
 		"       covered_on = u.co, first_shipped_at = u.f, last_shipped_at = u.la, shipments = u.sh"
 		"  FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
-		"                  pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8), pg_catalog.unnest($9),"
-		"                  pg_catalog.unnest($10)) AS u(o, l, rq, pd, ps, co, f, la, sh)"
+		"                  pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8), pg_catalog.unnest($9))"
+		"       AS u(o, l, pd, ps, co, f, la, sh)"
 		" WHERE x.tenant_id" EQ "$1 AND x.order_id" EQ "u.o AND x.line_no" EQ "u.l", s),
-		10, (Oid[]) {INT8OID, INT8ARRAYOID, INT4ARRAYOID, DATEARRAYOID, DATEARRAYOID, TEXTARRAYOID,
+		9, (Oid[]) {INT8OID, INT8ARRAYOID, INT4ARRAYOID, DATEARRAYOID, TEXTARRAYOID,
 		DATEARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID, INT4ARRAYOID});
 	sp.nsp = nsp;
 }
@@ -227,7 +231,7 @@ ordinfo_cmp(const void *a, const void *b)
 typedef struct Writes
 {
 	NArr		bo[3];
-	NArr		ln[9];
+	NArr		ln[8];
 } Writes;
 
 /*
@@ -237,7 +241,7 @@ typedef struct Writes
  */
 static void
 line_new_promise(LineState *ls, ItemData *d, BoRef *refs, int nrefs, DateADT today, bool shipped,
-				 bool force, Writes *w)
+				 Writes *w)
 {
 	LineState	o = *ls;
 	BoRef		key;
@@ -305,7 +309,7 @@ line_new_promise(LineState *ls, ItemData *d, BoRef *refs, int nrefs, DateADT tod
 			ls->co = today;
 		}
 	}
-	if (force || ls->req_null != o.req_null || ls->req != o.req || ls->pd_null != o.pd_null || ls->pd != o.pd ||
+	if (ls->pd_null != o.pd_null || ls->pd != o.pd ||
 		ls->src != o.src || ls->co_null != o.co_null || ls->co != o.co || ls->f_null != o.f_null ||
 		ls->f != o.f || ls->la_null != o.la_null || ls->la != o.la || ls->shipments != o.shipments)
 	{
@@ -313,13 +317,12 @@ line_new_promise(LineState *ls, ItemData *d, BoRef *refs, int nrefs, DateADT tod
 
 		push(&w->ln[0], Int64GetDatum(ls->order_id), false);
 		push(&w->ln[1], Int32GetDatum(ls->line_no), false);
-		push(&w->ln[2], DateADTGetDatum(ls->req), ls->req_null);
-		push(&w->ln[3], DateADTGetDatum(ls->pd), ls->pd_null);
-		push(&w->ln[4], sn ? CStringGetTextDatum(sn) : (Datum) 0, sn == NULL);
-		push(&w->ln[5], DateADTGetDatum(ls->co), ls->co_null);
-		push(&w->ln[6], TimestampTzGetDatum(ls->f), ls->f_null);
-		push(&w->ln[7], TimestampTzGetDatum(ls->la), ls->la_null);
-		push(&w->ln[8], Int32GetDatum(ls->shipments), false);
+		push(&w->ln[2], DateADTGetDatum(ls->pd), ls->pd_null);
+		push(&w->ln[3], sn ? CStringGetTextDatum(sn) : (Datum) 0, sn == NULL);
+		push(&w->ln[4], DateADTGetDatum(ls->co), ls->co_null);
+		push(&w->ln[5], TimestampTzGetDatum(ls->f), ls->f_null);
+		push(&w->ln[6], TimestampTzGetDatum(ls->la), ls->la_null);
+		push(&w->ln[7], Int32GetDatum(ls->shipments), false);
 	}
 }
 
@@ -382,12 +385,23 @@ refresh_lines(ItemData *d, PromiseLineHint *hints, int nhints, bool *moved, Writ
 	/* the orders: confirmed? their UTC day */
 	{
 		Datum	   *od = palloc(sizeof(Datum) * norders);
+		Datum	   *ld = palloc(sizeof(Datum) * nkeys);
+		int			nl = 0;
 
 		for (i = 0; i < norders; i++)
 			od[i] = Int64GetDatum(orders[i]);
+		for (i = 0; i < nkeys; i++)
+		{
+			int			j;
+
+			for (j = 0; j < nl && DatumGetInt32(ld[j]) != keys[i].line_no; j++)
+				;
+			if (j == nl)
+				ld[nl++] = Int32GetDatum(keys[i].line_no);
+		}
 		args[0] = Int64GetDatum(d->tenant);
 		args[1] = PointerGetDatum(construct_array(od, norders, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		args[2] = Int64GetDatum(d->item);
+		args[2] = PointerGetDatum(construct_array(ld, nl, INT4OID, 4, true, TYPALIGN_INT));
 	}
 	if (SPI_execute_plan(sp.orders, args, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "crmscm promise stage: reading orders failed");
@@ -420,6 +434,8 @@ refresh_lines(ItemData *d, PromiseLineHint *hints, int nhints, bool *moved, Writ
 		Datum		x;
 
 		memset(&ls, 0, sizeof(ls));
+		if (DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 13, &isnull)) != d->item)
+			continue;			/* a line of another item (the query's superset) */
 		ls.order_id = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 1, &isnull));
 		ls.line_no = DatumGetInt32(SPI_getbinval(tt->vals[r], tt->tupdesc, 2, &isnull));
 		key.order_id = ls.order_id;
@@ -447,18 +463,10 @@ refresh_lines(ItemData *d, PromiseLineHint *hints, int nhints, bool *moved, Writ
 		ls.la_null = isnull;
 		ls.la = isnull ? 0 : DatumGetTimestampTz(x);
 		ls.shipments = DatumGetInt32(SPI_getbinval(tt->vals[r], tt->tupdesc, 12, &isnull));
-		{
-			bool		force = false;
-
-			if (ls.open && ls.req_null)
-			{
-				/* as soon as possible: the order's day, written in any case */
-				ls.req_null = false;
-				ls.req = o->day;
-				force = true;
-			}
-			line_new_promise(&ls, d, refs, d->nbos, today, hit->shipped_calls > 0, force, w);
-		}
+		/* as soon as possible: the order's day (requested_date stays the user's) */
+		if (ls.req_null && o != NULL)
+			ls.req = o->day;
+		line_new_promise(&ls, d, refs, d->nbos, today, hit->shipped_calls > 0, w);
 	}
 	SPI_freetuptable(tt);
 }
@@ -469,7 +477,7 @@ promise_refresh(Oid nsp, int64 tenant, int64 *items, int nitems, PromiseLineHint
 	Writes		w;
 	int			i,
 				h = 0;
-	Datum		args[10];
+	Datum		args[9];
 
 	if (nitems == 0)
 		return;
@@ -535,12 +543,11 @@ promise_refresh(Oid nsp, int64 tenant, int64 *items, int nitems, PromiseLineHint
 		args[1] = to_array(&w.ln[0], INT8OID);
 		args[2] = to_array(&w.ln[1], INT4OID);
 		args[3] = to_array(&w.ln[2], DATEOID);
-		args[4] = to_array(&w.ln[3], DATEOID);
-		args[5] = to_array(&w.ln[4], TEXTOID);
-		args[6] = to_array(&w.ln[5], DATEOID);
+		args[4] = to_array(&w.ln[3], TEXTOID);
+		args[5] = to_array(&w.ln[4], DATEOID);
+		args[6] = to_array(&w.ln[5], TIMESTAMPTZOID);
 		args[7] = to_array(&w.ln[6], TIMESTAMPTZOID);
-		args[8] = to_array(&w.ln[7], TIMESTAMPTZOID);
-		args[9] = to_array(&w.ln[8], INT4OID);
+		args[8] = to_array(&w.ln[7], INT4OID);
 		if (SPI_execute_plan(sp.set_line, args, NULL, false, 0) != SPI_OK_UPDATE)
 			elog(ERROR, "crmscm promise stage: writing lines failed");
 	}

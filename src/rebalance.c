@@ -106,13 +106,15 @@ rb_plans(Oid nsp)
 	rp.backorders = keep(psprintf(
 		"SELECT b.backorder_id, b.order_id, b.line_no, b.warehouse_id, b.qty, b.allocated, b.tier, b.created_at,"
 		"       b.priority FROM %s.backorders b WHERE b.tenant_id" EQ "$1 AND b.item_id" EQ "$2", s), 2, t1);
+	/* by the primary key (a superset: orders x line numbers), the item checked in C */
 	rp.lines_lock = keep(psprintf(
-		"SELECT l.order_id, l.line_no, l.status, l.qty_reserved, l.qty_backordered FROM %s.sales_order_lines l"
-		" WHERE l.tenant_id" EQ "$1 AND l.order_id" EQ "ANY ($2) AND l.item_id" EQ "$3"
-		"   FOR NO KEY UPDATE SKIP LOCKED", s), 3, ta);
+		"SELECT l.order_id, l.line_no, l.status, l.qty_reserved, l.qty_backordered, l.item_id FROM %s.sales_order_lines l"
+		" WHERE l.tenant_id" EQ "$1 AND l.order_id" EQ "ANY ($2) AND l.line_no" EQ "ANY ($3)"
+		"   FOR NO KEY UPDATE SKIP LOCKED", s), 3, (Oid[]) {INT8OID, INT8ARRAYOID, INT4ARRAYOID});
 	rp.lines_read = keep(psprintf(
-		"SELECT l.order_id, l.line_no, l.status, l.qty_reserved, l.qty_backordered FROM %s.sales_order_lines l"
-		" WHERE l.tenant_id" EQ "$1 AND l.order_id" EQ "ANY ($2) AND l.item_id" EQ "$3", s), 3, ta);
+		"SELECT l.order_id, l.line_no, l.status, l.qty_reserved, l.qty_backordered, l.item_id FROM %s.sales_order_lines l"
+		" WHERE l.tenant_id" EQ "$1 AND l.order_id" EQ "ANY ($2) AND l.line_no" EQ "ANY ($3)", s),
+		3, (Oid[]) {INT8OID, INT8ARRAYOID, INT4ARRAYOID});
 	rp.orders = keep(psprintf(
 		"SELECT o.order_id, o.status, o.priority, o.ordered_at, o.customer_id, t.tier FROM %s.sales_orders o"
 		"  LEFT JOIN %s.customer_tiers t ON t.tenant_id" EQ "o.tenant_id AND t.customer_id" EQ "o.customer_id"
@@ -439,7 +441,6 @@ rebalance_item(RbArgs *a, int64 item)
 			if (no == 0 || DatumGetInt64(od[no - 1]) != lines[i].order_id)
 				od[no++] = Int64GetDatum(lines[i].order_id);
 		args[1] = arr(od, no, INT8OID);
-		args[2] = Int64GetDatum(item);
 	}
 	run(rp.orders, args, false, SPI_OK_SELECT);
 	tt = SPI_tuptable;
@@ -468,6 +469,20 @@ rebalance_item(RbArgs *a, int64 item)
 			}
 	}
 	SPI_freetuptable(tt);
+	{
+		Datum	   *ld = palloc(sizeof(Datum) * nlines);
+		int			nl = 0,
+					j;
+
+		for (i = 0; i < nlines; i++)
+		{
+			for (j = 0; j < nl && DatumGetInt32(ld[j]) != lines[i].line_no; j++)
+				;
+			if (j == nl)
+				ld[nl++] = Int32GetDatum(lines[i].line_no);
+		}
+		args[2] = arr(ld, nl, INT4OID);
+	}
 	run(a->dry_run ? rp.lines_read : rp.lines_lock, args, false, SPI_OK_SELECT);
 	tt = SPI_tuptable;
 	for (r = 0; r < SPI_processed; r++)
@@ -475,7 +490,7 @@ rebalance_item(RbArgs *a, int64 item)
 		RbLine	   *l = find_line(lines, nlines, i8(tt, r, 1), i4(tt, r, 2));
 		bool		isnull;
 
-		if (l == NULL)
+		if (l == NULL || i8(tt, r, 6) != item)
 			continue;
 		l->seen = true;
 		l->movable = l->movable &&
@@ -608,7 +623,8 @@ rebalance_item(RbArgs *a, int64 item)
 					if (has_share[t])
 						room = num_sub(room, DirectFunctionCall2(numeric_mul, share[t], on_hand[k]));
 				give = num_max0(num_cmp(want, room) < 0 ? want : room);
-				cl->fence_limited = num_cmp(give, want) < 0 && num_cmp(pool, want) >= 0;
+				/* it got less than both what it wants and what was left: a fence stopped it */
+				cl->fence_limited = num_cmp(give, want) < 0 && num_cmp(give, pool) < 0;
 				pool = num_sub(pool, give);
 				cl->target = cl->line->movable ? give : num_add(cl->alloc, give);
 			}

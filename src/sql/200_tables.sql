@@ -147,7 +147,7 @@ COMMENT ON COLUMN @extschema@.sales_order_lines.status IS 'open, cancelled or sh
 COMMENT ON COLUMN @extschema@.sales_order_lines.qty_reserved IS 'Units reserved for this line';
 COMMENT ON COLUMN @extschema@.sales_order_lines.qty_backordered IS 'Units waiting in the backorder queue';
 COMMENT ON COLUMN @extschema@.sales_order_lines.qty_shipped IS 'Units shipped';
-COMMENT ON COLUMN @extschema@.sales_order_lines.requested_date IS 'Day the customer wants the line; NULL: as soon as possible (crmscm sets the order''s UTC day when it first promises the line)';
+COMMENT ON COLUMN @extschema@.sales_order_lines.requested_date IS 'Day the customer wants the line; NULL: as soon as possible (promises count from the order''s UTC day)';
 COMMENT ON COLUMN @extschema@.sales_order_lines.promised_date IS 'Day promised for the whole open quantity, set by crmscm when the line is first reserved or backordered and moved later only when its supply can no longer make it (or when the customer changes the line); a promise whose day has passed stays (doc/synergy.md)';
 COMMENT ON COLUMN @extschema@.sales_order_lines.promise_source IS 'What promised_date rests on: stock (reserved), purchase (a dated purchase order line) or lead_time (the item''s lead time, beyond known supply)';
 COMMENT ON COLUMN @extschema@.sales_order_lines.covered_on IS 'UTC day the open quantity became fully reserved; NULL while some of it waits';
