@@ -164,7 +164,7 @@ SELECT is(pg_temp.bo(41, 1), '2:2@-2/purchase 2:1@-2/purchase', 'a purchase over
 -- the customer changed line 41 in this transaction (section C; a pgTAP test is
 -- one transaction), so its promise is still being made: the later of today
 -- and the purchase's day.  In a transaction of its own the promise T+4
--- would be kept (the purchase may come any day): test/scripts/promise_stress.sh
+-- would be kept (the purchase may come any day): test/scripts/promise_days.sh
 SELECT is(pg_temp.line(41, 1), 'reserved=0 backordered=3 requested=0 promised=0 source=purchase covered=<NULL>',
 	'a line the customer changed in this transaction is promised anew: today, not the overdue day');
 -- promises as they would stand after days passed (written around the guard, as the owner)
