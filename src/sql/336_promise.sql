@@ -53,11 +53,16 @@ $$;
 COMMENT ON FUNCTION @extschema@._line_promise_insert() IS
 	'Trigger: only lines of closed orders (history) may be inserted with a promise or shipment days';
 
+-- SECURITY DEFINER: it asks whether crmscm's own code writes, which only
+-- crmscm may (an internal function: in a WHEN clause it would run with the
+-- rights of the user who updates the line)
 CREATE OR REPLACE FUNCTION @extschema@._line_customer_change() RETURNS trigger
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-	NEW.customer_changed_at := pg_catalog.now();
+	IF NOT @extschema@._engine_writing() THEN
+		NEW.customer_changed_at := pg_catalog.now();
+	END IF;
 	RETURN NEW;
 END
 $$;
@@ -78,6 +83,5 @@ CREATE OR REPLACE TRIGGER sales_order_lines_promise_change
 	FOR EACH ROW
 	WHEN (OLD.promised_date IS NOT NULL AND OLD.status OPERATOR(pg_catalog.=) 'open'
 	      AND (OLD.qty IS DISTINCT FROM NEW.qty OR OLD.requested_date IS DISTINCT FROM NEW.requested_date
-	           OR OLD.status IS DISTINCT FROM NEW.status)
-	      AND NOT @extschema@._engine_writing())
+	           OR OLD.status IS DISTINCT FROM NEW.status))
 	EXECUTE FUNCTION @extschema@._line_customer_change();

@@ -276,12 +276,31 @@ SELECT throws_ok($$SELECT * FROM crmscm.promise(1, 1)$$, '23503', 'item 1 does n
 	'a writer of tenant 2 does not see tenant 1''s item 1');
 SELECT is((SELECT count(*) FROM crmscm.promise_queue()), 0::bigint, '... nor its queues');
 SELECT is((SELECT count(*) FROM crmscm.at_risk_lines), 0::bigint, '... nor its lines at risk');
+SELECT is((SELECT count(*) FROM crmscm.delivery_performance), 0::bigint, '... nor its deliveries');
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION prm_a2;
 SET LOCAL crmscm.tenant_id = 2;
 INSERT INTO crmscm.items (item_id, sku, name) VALUES (1, 'X', 'x');
 SELECT throws_ok($$SELECT * FROM crmscm.promise(1, 1)$$, '23503', NULL, 'tenant 2 without a warehouse: 23503');
 SELECT is((SELECT count(*) FROM crmscm.rebalance(NULL, false)), 0::bigint, 'an admin of tenant 2 rebalances: nothing of tenant 1 moves');
+RESET SESSION AUTHORIZATION;
+-- (after the rebalance above: it must come first in its transaction)
+CREATE ROLE prm_w1 LOGIN IN ROLE crmscm_writer, crmscm_tenant_1;
+SET SESSION AUTHORIZATION prm_w1;
+SET LOCAL crmscm.tenant_id = 1;
+-- a writer changes a promised line: the customer change is recorded by crmscm
+UPDATE crmscm.sales_order_lines SET qty = 6 WHERE order_id = 33;
+SELECT is(pg_temp.line(33, 1), 'reserved=0 backordered=6 requested=- promised=30 source=lead_time covered=<NULL>',
+	'a writer raises a promised line: promised anew');
+SELECT isnt((SELECT customer_changed_at FROM crmscm.sales_order_lines WHERE order_id = 33), NULL, '... the change recorded');
+SELECT throws_ok($$UPDATE crmscm.sales_order_lines SET customer_changed_at = NULL WHERE order_id = 33$$, '23000', NULL,
+	'... which the writer cannot erase');
+INSERT INTO crmscm.sales_orders (order_id, customer_id, status) VALUES (61, 1, 'confirmed');
+INSERT INTO crmscm.sales_order_lines (order_id, line_no, item_id, qty) VALUES (61, 1, 1, 1);
+SELECT is(pg_temp.line(61, 1), 'reserved=1 backordered=0 requested=- promised=0 source=stock covered=0',
+	'a writer''s new line is reserved and promised today');
+SELECT is(crmscm.ship(61, 1), 1::numeric, '... and shipped');
+SELECT is((SELECT shipments FROM crmscm.sales_order_lines WHERE order_id = 61), 1, '... one shipment');
 RESET SESSION AUTHORIZATION;
 SET LOCAL crmscm.tenant_id = '';
 SELECT throws_ok($$SELECT * FROM crmscm.promise(1, 1)$$, '55000', NULL, 'no tenant set: 55000 (fail-closed)');
