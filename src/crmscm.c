@@ -8,6 +8,7 @@
 
 #include "fmgr.h"
 
+#include "reserve.h"
 #include "synergy.h"
 #include "tenant.h"
 
@@ -19,5 +20,6 @@ void
 _PG_init(void)
 {
 	crmscm_define_tenant_settings();
+	crmscm_define_events_settings();	/* #15 */
 	crmscm_define_promise_settings();
 }

@@ -18,7 +18,14 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/nbtree.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "executor/executor.h"
+#include "utils/snapmgr.h"
+#include "utils/relcache.h"
 #include "access/xact.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
@@ -174,8 +181,8 @@ legacy_internal(Relation rel)
  * Do attribute attnum of the two tuples hold different values?  NULL-aware;
  * numeric compared by value (2 = 2.0), everything else by its binary form.
  */
-static bool
-attr_changed(TupleDesc desc, int attnum, HeapTuple oldtup, HeapTuple newtup)
+bool
+crmscm_attr_changed(TupleDesc desc, int attnum, HeapTuple oldtup, HeapTuple newtup)
 {
 	Form_pg_attribute att = TupleDescAttr(desc, attnum - 1);
 	bool		oldnull,
@@ -190,6 +197,80 @@ attr_changed(TupleDesc desc, int attnum, HeapTuple oldtup, HeapTuple newtup)
 	return !datumIsEqual(oldval, newval, att->attbyval, att->attlen);
 }
 
+/*
+ * #15 upserts: the row of rel with the same primary key as tup that this
+ * transaction sees with a fresh snapshot (committed rows and its own), or
+ * NULL.  BEFORE INSERT triggers run before INSERT … ON CONFLICT finds its
+ * conflict, so an ORM's upsert() of an existing row reaches the insert-time
+ * checks with the row's own values; those checks let such a row through when
+ * its checked values equal the existing row's (the statement then updates
+ * that row, through the BEFORE UPDATE checks, or fails with 23505).  An AFTER
+ * INSERT check repeats them for rows really inserted (a concurrent delete
+ * can remove the existing row in between).
+ */
+HeapTuple
+crmscm_row_by_key(Relation rel, HeapTuple tup)
+{
+	Oid			pk = RelationGetPrimaryKeyIndex(rel);
+	TupleDesc	desc = RelationGetDescr(rel);
+	Relation	irel;
+	ScanKeyData key[INDEX_MAX_KEYS];
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	HeapTuple	found = NULL;
+	Snapshot	snap;
+	int			nkeys,
+				i;
+
+	if (!OidIsValid(pk))
+		return NULL;
+	irel = index_open(pk, AccessShareLock);
+	nkeys = IndexRelationGetNumberOfKeyAttributes(irel);
+	for (i = 0; i < nkeys; i++)
+	{
+		AttrNumber	att = irel->rd_index->indkey.values[i];
+		Oid			type = TupleDescAttr(desc, att - 1)->atttypid;
+		Oid			opr = get_opfamily_member(irel->rd_opfamily[i], irel->rd_opcintype[i],
+											  irel->rd_opcintype[i], BTEqualStrategyNumber);
+		bool		isnull;
+		Datum		val = heap_getattr(tup, att, desc, &isnull);
+
+		if (isnull || !OidIsValid(opr) || type != irel->rd_opcintype[i])
+		{
+			index_close(irel, AccessShareLock);
+			return NULL;
+		}
+		ScanKeyInit(&key[i], i + 1, BTEqualStrategyNumber, get_opcode(opr), val);
+	}
+	slot = table_slot_create(rel, NULL);
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	scan = index_beginscan(rel, irel, snap, nkeys, 0);
+	index_rescan(scan, key, nkeys, NULL, 0);
+	if (index_getnext_slot(scan, ForwardScanDirection, slot))
+		found = ExecCopySlotHeapTuple(slot);
+	index_endscan(scan);
+	UnregisterSnapshot(snap);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(irel, AccessShareLock);
+	return found;
+}
+
+/* Are the named attributes of the two tuples equal (numeric by value)? */
+bool
+crmscm_attrs_equal(TupleDesc desc, HeapTuple a, HeapTuple b, const char **names, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		int			att = SPI_fnumber(desc, names[i]);
+
+		if (att <= 0 || crmscm_attr_changed(desc, att, a, b))
+			return false;
+	}
+	return true;
+}
+
 static int
 guard_attnum(TupleDesc desc, const char *name)
 {
@@ -200,6 +281,51 @@ guard_attnum(TupleDesc desc, const char *name)
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("crmscm_guard: column \"%s\" does not exist", name)));
 	return att;
+}
+
+/*
+ * The UPDATE half of the guard: tenant_id never changes; outside crmscm's
+ * own writes the named columns keep their value (an equal value passes and
+ * the row keeps its own, 2.0 stays 2.0).  Returns the row to store.
+ */
+HeapTuple
+crmscm_guard_update(Relation rel, HeapTuple oldtup, HeapTuple newtup,
+					const char *const *cols, int ncols)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			tenant_att = SPI_fnumber(desc, "tenant_id");
+	int			i;
+
+	if (tenant_att > 0 && crmscm_attr_changed(desc, tenant_att, oldtup, newtup))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
+				 errmsg("cannot change tenant_id of a row of \"%s\"",
+						RelationGetRelationName(rel)),
+				 errdetail("A row belongs to its tenant for life; copy it to the other tenant instead."),
+				 errtableconstraint(rel, "tenant_id_fixed")));
+	if (ncols > 0 && !(crmscm_engine_writing || legacy_internal(rel)))
+	{
+		int		   *atts = palloc(sizeof(int) * ncols);
+		Datum	   *vals = palloc(sizeof(Datum) * ncols);
+		bool	   *nulls = palloc(sizeof(bool) * ncols);
+
+		for (i = 0; i < ncols; i++)
+		{
+			int			att = guard_attnum(desc, cols[i]);
+
+			if (crmscm_attr_changed(desc, att, oldtup, newtup))
+				ereport(ERROR,
+						(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
+						 errmsg("column \"%s\" of \"%s\" is maintained by crmscm and cannot be changed directly",
+								cols[i], RelationGetRelationName(rel)),
+						 errdetail("Writing the value the row holds (as 2 for 2.0) is allowed; any other is not."),
+						 errtableconstraint(rel, "guarded_column")));
+			atts[i] = att;
+			vals[i] = heap_getattr(oldtup, att, desc, &nulls[i]);
+		}
+		newtup = heap_modify_tuple_by_cols(newtup, desc, ncols, atts, vals, nulls);
+	}
+	return newtup;
 }
 
 /*
@@ -239,44 +365,31 @@ crmscm_guard(PG_FUNCTION_ARGS)
 	writing = crmscm_engine_writing || legacy_internal(rel);
 
 	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-	{
-		HeapTuple	oldtup = trigdata->tg_trigtuple;
-		int			tenant_att = SPI_fnumber(desc, "tenant_id");
-
-		newtup = trigdata->tg_newtuple;
-		if (tenant_att > 0 && attr_changed(desc, tenant_att, oldtup, newtup))
-			ereport(ERROR,
-					(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
-					 errmsg("cannot change tenant_id of a row of \"%s\"",
-							RelationGetRelationName(rel)),
-					 errdetail("A row belongs to its tenant for life; copy it to the other tenant instead.")));
-		if (!writing && trigger->tgnargs > 0)
-		{
-			int		   *cols = palloc(sizeof(int) * trigger->tgnargs);
-			Datum	   *vals = palloc(sizeof(Datum) * trigger->tgnargs);
-			bool	   *nulls = palloc(sizeof(bool) * trigger->tgnargs);
-
-			for (i = 0; i < trigger->tgnargs; i++)
-			{
-				int			att = guard_attnum(desc, trigger->tgargs[i]);
-
-				if (attr_changed(desc, att, oldtup, newtup))
-					ereport(ERROR,
-							(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
-							 errmsg("column \"%s\" of \"%s\" is maintained by crmscm and cannot be changed directly",
-									trigger->tgargs[i], RelationGetRelationName(rel)),
-							 errdetail("Writing the value the row holds (as 2 for 2.0) is allowed; any other is not."),
-							 errtable(rel)));
-				/* an equal value: the row keeps its own (2.0 stays 2.0) */
-				cols[i] = att;
-				vals[i] = heap_getattr(oldtup, att, desc, &nulls[i]);
-			}
-			newtup = heap_modify_tuple_by_cols(newtup, desc, trigger->tgnargs, cols, vals, nulls);
-		}
-	}
+		newtup = crmscm_guard_update(rel, trigdata->tg_trigtuple, trigdata->tg_newtuple,
+									 (const char *const *) trigger->tgargs, trigger->tgnargs);
 	else
 	{
 		newtup = trigdata->tg_trigtuple;
+		/* #15: an upsert of an existing row with its own values */
+		if (!writing && trigger->tgnargs > 0)
+		{
+			HeapTuple	existing = NULL;
+
+			for (i = 0; i < trigger->tgnargs && !writing; i++)
+			{
+				int			att = guard_attnum(desc, trigger->tgargs[i]);
+				bool		isnull;
+				Datum		val = heap_getattr(newtup, att, desc, &isnull);
+
+				if (!isnull && TupleDescAttr(desc, att - 1)->atttypid == NUMERICOID && !num_is_zero(val))
+				{
+					existing = crmscm_row_by_key(rel, newtup);
+					writing = existing != NULL &&
+						crmscm_attrs_equal(desc, existing, newtup, (const char **) trigger->tgargs, trigger->tgnargs);
+					break;
+				}
+			}
+		}
 		if (!writing)
 		{
 			for (i = 0; i < trigger->tgnargs; i++)
@@ -292,7 +405,7 @@ crmscm_guard(PG_FUNCTION_ARGS)
 							 errmsg("column \"%s\" of \"%s\" is maintained by crmscm and must be 0 on insert",
 									trigger->tgargs[i], RelationGetRelationName(rel)),
 							 errhint("Write stock moves (crmscm.stock_moves) to change stock."),
-							 errtable(rel)));
+							 errtableconstraint(rel, "guarded_column")));
 			}
 		}
 	}

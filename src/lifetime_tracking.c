@@ -44,6 +44,7 @@
 #include "utils/rel.h"
 
 #include "reserve.h"
+#include "txn_notes.h"
 
 /* notes with the line's values; beyond, line changes mark whole orders */
 #define LT_DETAILED_NOTES 100000
@@ -54,9 +55,7 @@ static const char *const lt_line_cols[LT_NCOLS] = {"qty", "qty_shipped", "unit_p
 
 typedef struct LtNote
 {
-	SubTransactionId created;	/* sub-transaction that wrote the note */
-	SubTransactionId flushed;	/* sub-transaction whose flush took it, or
-								 * InvalidSubTransactionId: pending */
+	TxnNoteHeader h;			/* txn_notes.h: who wrote it, which flush took it */
 	int64		tenant;
 	int64		order_id;
 	bool		recount;		/* the order itself changed: recount it */
@@ -68,113 +67,26 @@ typedef struct LtNote
 	bool		newnull[LT_NCOLS];
 } LtNote;
 
-static LtNote *lt_notes = NULL;
-static int	lt_n = 0;
-static int	lt_cap = 0;
-static bool lt_callbacks = false;
+static TxnNoteList lt_list = TXN_NOTE_LIST(LtNote, "customer_lifetime bookkeeping");
+
+#define lt_n (lt_list.n)
+#define LT(i) ((LtNote *) txn_note_at(&lt_list, (i)))
 
 /*
  * Prepared statements, per schema: the call of _lifetime_apply (the general
- * path), and the two statements of the fast path.
+ * path), and the one statement of the fast path (order, customer, day).
  */
 #define LT_PLAN_APPLY 0
 #define LT_PLAN_ORDER 1			/* the order's booking and the customer */
-#define LT_PLAN_DAY 2
-#define LT_NPLANS 3
+#define LT_NPLANS 2
 static SPIPlanPtr lt_plans[LT_NPLANS];
 static Oid	lt_plan_nsp = InvalidOid;
-
-static void
-lt_forget(void)
-{
-	lt_notes = NULL;			/* freed with TopTransactionContext */
-	lt_n = lt_cap = 0;
-}
-
-static void
-lt_xact_callback(XactEvent event, void *arg)
-{
-	switch (event)
-	{
-		case XACT_EVENT_COMMIT:
-		case XACT_EVENT_PARALLEL_COMMIT:
-		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PARALLEL_ABORT:
-		case XACT_EVENT_PREPARE:
-			lt_forget();
-			break;
-		default:
-			break;
-	}
-}
-
-/*
- * Notes of a sub-transaction sit at the end of the array (notes are
- * appended in time order, and the notes of a sub-transaction's children were
- * re-labelled or dropped when the children ended).  The notes a flush inside
- * it took are right before them: a flush takes every pending note, and
- * pending notes are always a suffix.
- */
-static void
-lt_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
-					SubTransactionId parentSubid, void *arg)
-{
-	int			i;
-
-	if (lt_n == 0)
-		return;
-	if (event == SUBXACT_EVENT_ABORT_SUB)
-	{
-		while (lt_n > 0 && lt_notes[lt_n - 1].created == mySubid)
-			lt_n--;
-		for (i = lt_n - 1; i >= 0 && lt_notes[i].flushed == mySubid; i--)
-			lt_notes[i].flushed = InvalidSubTransactionId;
-	}
-	else if (event == SUBXACT_EVENT_COMMIT_SUB)
-	{
-		for (i = lt_n - 1; i >= 0; i--)
-		{
-			LtNote	   *note = &lt_notes[i];
-
-			if (note->created != mySubid && note->flushed != mySubid)
-				break;
-			if (note->created == mySubid)
-				note->created = parentSubid;
-			if (note->flushed == mySubid)
-				note->flushed = parentSubid;
-		}
-	}
-}
 
 static LtNote *
 lt_new_note(int64 tenant, int64 order_id, bool recount)
 {
-	LtNote	   *note;
+	LtNote	   *note = txn_note_add(&lt_list);
 
-	if (!lt_callbacks)
-	{
-		RegisterXactCallback(lt_xact_callback, NULL);
-		RegisterSubXactCallback(lt_subxact_callback, NULL);
-		lt_callbacks = true;
-	}
-	if (lt_n == lt_cap)
-	{
-		int			cap = lt_cap == 0 ? 64 : lt_cap * 2;
-
-		if ((Size) cap > MaxAllocHugeSize / sizeof(LtNote))
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("too many order changes in one transaction for customer_lifetime bookkeeping")));
-		if (lt_notes == NULL)
-			lt_notes = MemoryContextAllocHuge(TopTransactionContext, cap * sizeof(LtNote));
-		else
-			lt_notes = repalloc_huge(lt_notes, cap * sizeof(LtNote));
-		lt_cap = cap;
-	}
-	note = &lt_notes[lt_n++];
-	memset(note, 0, sizeof(LtNote));
-	note->created = GetCurrentSubTransactionId();
-	note->flushed = InvalidSubTransactionId;
 	note->tenant = tenant;
 	note->order_id = order_id;
 	note->recount = recount;
@@ -263,6 +175,22 @@ crmscm_lifetime_mark(PG_FUNCTION_ARGS)
 		newtup = trigdata->tg_newtuple;
 	}
 
+	/* an update that changes nothing the bookkeeping counts (no WHEN clause: see 340_lifetime_triggers.sql) */
+	if (oldtup && newtup)
+	{
+		static const char *const line_cols[] = {"status", "qty", "unit_price", "qty_shipped", "order_id", "tenant_id"};
+		static const char *const order_cols[] = {"status", "customer_id", "ordered_at", "order_id", "tenant_id"};
+		const char *const *cols = is_line ? line_cols : order_cols;
+		int			ncols = is_line ? lengthof(line_cols) : lengthof(order_cols);
+		bool		changed = false;
+		int			k;
+
+		for (k = 0; k < ncols && !changed; k++)
+			changed = crmscm_attr_changed(desc, lt_attnum(desc, cols[k]), oldtup, newtup);
+		if (!changed)
+			return PointerGetDatum(NULL);
+	}
+
 	oldcxt = MemoryContextSwitchTo(TopTransactionContext);
 	if (!is_line)
 	{
@@ -293,11 +221,11 @@ crmscm_lifetime_mark(PG_FUNCTION_ARGS)
 		HeapTuple	any = newtup ? newtup : oldtup;
 		int64		tenant = lt_get_int8(any, desc, tenant_att);
 		int64		order_id = lt_get_int8(any, desc, order_att);
-		LtNote	   *last = &lt_notes[lt_n - 1];
+		LtNote	   *last = LT(lt_n - 1);
 
 		if (!(last->recount && last->tenant == tenant && last->order_id == order_id &&
-			  last->created == GetCurrentSubTransactionId() &&
-			  last->flushed == InvalidSubTransactionId))
+			  last->h.created == GetCurrentSubTransactionId() &&
+			  last->h.taken == InvalidSubTransactionId))
 			lt_new_note(tenant, order_id, true);
 	}
 	else
@@ -357,7 +285,6 @@ lt_prepare(Oid nsp, Oid *argtypes)
 	char	   *nspname;
 	StringInfoData sql;
 	Oid			oargtypes[2 + 2 * LT_NCOLS];
-	Oid			cargtypes[5] = {INT8OID, INT8OID, DATEOID, NUMERICOID, NUMERICOID};
 	int			i,
 				k;
 
@@ -444,24 +371,28 @@ lt_prepare(Oid nsp, Oid *argtypes)
 								 "  FROM p"
 								 " WHERE p.moved AND cl.tenant_id OPERATOR(pg_catalog.=) $1"
 								 "   AND cl.customer_id OPERATOR(pg_catalog.=) p.customer_id"
+								 " RETURNING p.customer_id, p.purchase_day, p.da, p.dsh"
+								 "), d AS ("
+
+				/*
+				 * The day, under the customer's lock: it reads the
+				 * customer's update, so that one runs (and locks) first.
+				 */
+								 "UPDATE %s.customer_purchase_days pd"
+								 "   SET amount = pd.amount OPERATOR(pg_catalog.+) c.da,"
+								 "       shipped_amount = pd.shipped_amount OPERATOR(pg_catalog.+) c.dsh"
+								 "  FROM c"
+								 " WHERE pd.tenant_id OPERATOR(pg_catalog.=) $1 AND pd.customer_id OPERATOR(pg_catalog.=) c.customer_id"
+								 "   AND pd.purchase_day OPERATOR(pg_catalog.=) c.purchase_day"
 								 ") SELECT p.customer_id, p.purchase_day, p.da, p.dsh, p.moved FROM p",
-								 q, q, q, q, q, q);
+								 q, q, q, q, q, q, q);
 				oargtypes[0] = INT8OID;
 				oargtypes[1] = INT8OID;
 				for (k = 0; k < 2 * LT_NCOLS; k++)
 					oargtypes[2 + k] = argtypes[3 + k];
 				plan = SPI_prepare(sql.data, 2 + 2 * LT_NCOLS, oargtypes);
 				break;
-			default:
-				appendStringInfo(&sql,
-								 "UPDATE %s.customer_purchase_days p"
-								 "   SET amount = p.amount OPERATOR(pg_catalog.+) $4,"
-								 "       shipped_amount = p.shipped_amount OPERATOR(pg_catalog.+) $5"
-								 " WHERE p.tenant_id OPERATOR(pg_catalog.=) $1 AND p.customer_id OPERATOR(pg_catalog.=) $2"
-								 "   AND p.purchase_day OPERATOR(pg_catalog.=) $3",
-								 q);
-				plan = SPI_prepare(sql.data, 5, cargtypes);
-				break;
+
 		}
 		if (plan == NULL)
 			elog(ERROR, "crmscm lifetime bookkeeping: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
@@ -475,7 +406,6 @@ lt_prepare(Oid nsp, Oid *argtypes)
 static void
 lt_flush(Oid nsp)
 {
-	SubTransactionId subid = GetCurrentSubTransactionId();
 	int			first,
 				n,
 				i,
@@ -492,9 +422,7 @@ lt_flush(Oid nsp)
 	bool		fast;
 
 	/* pending notes are a suffix of the array */
-	first = lt_n;
-	while (first > 0 && lt_notes[first - 1].flushed == InvalidSubTransactionId)
-		first--;
+	first = txn_notes_first_pending(&lt_list);
 	n = lt_n - first;
 	if (n == 0)
 		return;
@@ -510,7 +438,7 @@ lt_flush(Oid nsp)
 	}
 	for (i = 0; i < n; i++)
 	{
-		LtNote	   *note = &lt_notes[first + i];
+		LtNote	   *note = LT(first + i);
 
 		tenant[i] = Int64GetDatum(note->tenant);
 		order_id[i] = Int64GetDatum(note->order_id);
@@ -541,8 +469,7 @@ lt_flush(Oid nsp)
 	 * Handed over (to be handed over again if this sub-transaction rolls
 	 * back): a flush that runs while this one writes starts afresh.
 	 */
-	for (i = first; i < lt_n; i++)
-		lt_notes[i].flushed = subid;
+	(void) txn_notes_take(&lt_list, &i);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "crmscm lifetime bookkeeping: SPI_connect failed");
@@ -556,10 +483,9 @@ lt_flush(Oid nsp)
 	 */
 	fast = true;
 	for (i = first + 1; i < lt_n && fast; i++)
-		fast = lt_notes[i].tenant == lt_notes[first].tenant &&
-			lt_notes[i].order_id == lt_notes[first].order_id;
+		fast = LT(i)->tenant == LT(first)->tenant && LT(i)->order_id == LT(first)->order_id;
 	for (i = first; i < lt_n && fast; i++)
-		fast = !lt_notes[i].recount;
+		fast = !LT(i)->recount;
 	if (fast)
 	{
 		Datum		oargs[2 + 2 * LT_NCOLS];
@@ -573,24 +499,7 @@ lt_flush(Oid nsp)
 			elog(ERROR, "crmscm lifetime bookkeeping: order totals update failed: %s", SPI_result_code_string(ret));
 		if (SPI_processed == 1)
 		{
-			TupleDesc	desc = SPI_tuptable->tupdesc;
-			HeapTuple	tup = SPI_tuptable->vals[0];
-			bool		isnull;
-			Datum		cargs[5];
-			bool		moved;
-
-			cargs[0] = tenant[0];
-			cargs[1] = SPI_getbinval(tup, desc, 1, &isnull);	/* customer */
-			cargs[2] = SPI_getbinval(tup, desc, 2, &isnull);	/* day */
-			cargs[3] = SPI_getbinval(tup, desc, 3, &isnull);	/* amount delta */
-			cargs[4] = SPI_getbinval(tup, desc, 4, &isnull);	/* shipped delta */
-			moved = DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull));
-			if (moved)
-			{
-				ret = SPI_execute_plan(lt_plans[LT_PLAN_DAY], cargs, NULL, false, 0);
-				if (ret != SPI_OK_UPDATE)
-					elog(ERROR, "crmscm lifetime bookkeeping: day update failed: %s", SPI_result_code_string(ret));
-			}
+			/* booked: order, customer and day in that one statement */
 			SPI_finish();
 			return;
 		}
@@ -618,6 +527,13 @@ crmscm_lifetime_flush(PG_FUNCTION_ARGS)
 				 errmsg("crmscm_lifetime_flush: not called by trigger manager")));
 	lt_flush(get_func_namespace(fcinfo->flinfo->fn_oid));
 	return PointerGetDatum(NULL);
+}
+
+/* Is anything written down and not yet booked? */
+bool
+lifetime_pending(void)
+{
+	return txn_notes_first_pending(&lt_list) < lt_n;
 }
 
 /* Book what is pending: the last step of the commit pass (reserve.c) */

@@ -139,6 +139,15 @@ text_decimals(const char *s)
 	return n;
 }
 
+/*
+ * Lenient conversion (the queues the commit pass and promise_queue() cover):
+ * a quantity out of the exact range sets conv_failed instead of raising an
+ * error, and the caller promises the item's queue on its lead time.  A
+ * line of 1e308 units must not make every later commit of the tenant fail.
+ */
+static bool conv_lenient = false;
+static bool conv_failed = false;
+
 /* the text as a whole number of 10^-scale units */
 static pq_qty
 text_units(const char *s, int scale, const char *what)
@@ -185,6 +194,11 @@ text_units(const char *s, int scale, const char *what)
 	}
 	return neg ? -v : v;
 overflow:
+	if (conv_lenient)
+	{
+		conv_failed = true;
+		return 0;
+	}
 	ereport(ERROR,
 			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 			 errmsg("%s %s is out of the range crmscm computes promises for", what, s),
@@ -261,7 +275,13 @@ conv_init(Conv *c, ItemData *d, char **extra, int nextra)
 		qdec = Max(qdec, text_decimals(extra[i]));
 	for (t = 0; t < PQ_TIERS && d->has_rules; t++)
 		sdec = Max(sdec, text_decimals(qty_text(d->share[t], "allocation share")));
-	if (sdec > 18 || qdec + sdec > PQ_DIGITS_MAX)
+	if ((sdec > 18 || qdec + sdec > PQ_DIGITS_MAX) && conv_lenient)
+	{
+		conv_failed = true;
+		sdec = Min(sdec, 18);
+		qdec = 0;
+	}
+	else if (sdec > 18 || qdec + sdec > PQ_DIGITS_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("the quantities of item " INT64_FORMAT " have too many decimals for crmscm to compute promises exactly", d->item),
@@ -590,6 +610,25 @@ kernel_site(ItemData *d, Conv *c, int k, PqSite *ps, PqReceipt *rc, PqEntry *q)
 	ps->nqueue = s->nbo;
 }
 
+/* conv_init (k < 0) or kernel_site() of site k, out-of-range quantities setting conv_failed */
+static void
+lenient_site(ItemData *d, Conv *c, int k, PqSite *ps, PqReceipt *rc, PqEntry *q)
+{
+	conv_lenient = true;
+	PG_TRY();
+	{
+		if (k < 0)
+			conv_init(c, d, NULL, 0);
+		else
+			kernel_site(d, c, k, ps, rc, q);
+	}
+	PG_FINALLY();
+	{
+		conv_lenient = false;
+	}
+	PG_END_TRY();
+}
+
 void
 item_cover_queues(ItemData *d)
 {
@@ -599,8 +638,9 @@ item_cover_queues(ItemData *d)
 
 	if (d->nbos == 0)
 		return;
-	conv_init(&c, d, NULL, 0);
-	for (k = 0; k < d->nsites; k++)
+	conv_failed = false;
+	lenient_site(d, &c, -1, NULL, NULL, NULL);
+	for (k = 0; k < d->nsites && !conv_failed; k++)
 	{
 		ItemSite   *s = &d->sites[k];
 		PqSite		ps;
@@ -614,7 +654,9 @@ item_cover_queues(ItemData *d)
 		rc = palloc(sizeof(PqReceipt) * Max(s->nrc, 1));
 		q = palloc(sizeof(PqEntry) * s->nbo);
 		scratch = palloc(sizeof(pq_qty) * s->nbo);
-		kernel_site(d, &c, k, &ps, rc, q);
+		lenient_site(d, &c, k, &ps, rc, q);
+		if (conv_failed)
+			break;
 		pq_cover_queue(&ps, &c.rules, (int32) d->today, lead_day_of(d), scratch, pg_tick, NULL);
 		for (i = 0; i < s->nbo; i++)
 		{
@@ -625,6 +667,14 @@ item_cover_queues(ItemData *d)
 		pfree(q);
 		pfree(scratch);
 	}
+	/* out of the exact range: every backorder of the item on its lead time */
+	if (conv_failed)
+		for (i = 0; i < d->nbos; i++)
+		{
+			d->bos[i].new_date = (DateADT) lead_day_of(d);
+			d->bos[i].new_source = PQ_LEAD;
+		}
+	conv_failed = false;
 }
 
 /* ------------------------------------------------------------------------
@@ -865,14 +915,12 @@ static void
 queue_item(PromiseArgs *a, int64 item)
 {
 	ItemData	d;
-	Conv		c;
 	int			k,
 				i;
 
 	if (!item_load(a->nsp, a->tenant, item, &d, true, true) || d.nbos == 0)
 		return;
 	item_cover_queues(&d);
-	conv_init(&c, &d, NULL, 0);
 	for (k = 0; k < d.nsites; k++)
 	{
 		ItemSite   *s = &d.sites[k];
@@ -890,8 +938,9 @@ queue_item(PromiseArgs *a, int64 item)
 			values[4] = Int64GetDatum(b->order_id);
 			values[5] = Int32GetDatum(b->line_no);
 			values[6] = CStringGetTextDatum(b->tier == 'A' ? "A" : b->tier == 'B' ? "B" : "C");
-			values[7] = units_numeric(conv_qty(&c, b->qty, "backordered quantity") -
-									  conv_qty(&c, b->allocated, "allocated quantity"), c.scale);
+			/* in numeric: the queue may be beyond the kernel's exact range */
+			values[7] = DirectFunctionCall1(numeric_trim_scale,
+											DirectFunctionCall2(numeric_sub, b->qty, b->allocated));
 			values[8] = DateADTGetDatum(b->new_date);
 			values[9] = CStringGetTextDatum(pq_source_name(b->new_source));
 			tuplestore_putvalues(a->rsinfo->setResult, a->rsinfo->setDesc, values, nulls);

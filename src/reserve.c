@@ -67,6 +67,7 @@ typedef struct PassPlans
 	Oid			nsp;
 	SPIPlanPtr	warehouses;
 	SPIPlanPtr	lines;
+	SPIPlanPtr	lines_by_key;
 	SPIPlanPtr	lock;
 	SPIPlanPtr	ensure;
 	SPIPlanPtr	reservations;
@@ -82,6 +83,12 @@ typedef struct PassPlans
 	SPIPlanPtr	f_bo_upd;
 	SPIPlanPtr	f_bo_ins;
 	SPIPlanPtr	f_line;
+	/* one row each: for the few rows of most passes (below) */
+	SPIPlanPtr	f_inv1;
+	SPIPlanPtr	f_line1;
+	SPIPlanPtr	f_res_add1;
+	SPIPlanPtr	f_res_upd1;
+	SPIPlanPtr	f_one_line;		/* a line's reservation, its inventory row and the line */
 } PassPlans;
 
 static PassPlans pp;
@@ -119,22 +126,44 @@ pass_plans(Oid nsp)
 	pp.lines = plan(psprintf(
 		"SELECT l.order_id, l.line_no, l.item_id, l.qty, l.qty_shipped, l.qty_reserved, l.qty_backordered,"
 		"       l.status, l.warehouse_id, o.status, o.priority, o.ship_to"
+		"       ,(SELECT pg_catalog.array_agg(w.warehouse_id ORDER BY w.warehouse_id) FROM %s.warehouses w WHERE w.tenant_id" EQ "$1)"
+		"       ,(SELECT pg_catalog.array_agg(%s.latitude(w.location) ORDER BY w.warehouse_id) FROM %s.warehouses w WHERE w.tenant_id" EQ "$1)"
+		"       ,(SELECT pg_catalog.array_agg(%s.longitude(w.location) ORDER BY w.warehouse_id) FROM %s.warehouses w WHERE w.tenant_id" EQ "$1)"
+		"       ,o.fill_policy"
 		"  FROM %s.sales_order_lines l"
 		"  JOIN %s.sales_orders o ON o.tenant_id" EQ "l.tenant_id AND o.order_id" EQ "l.order_id"
-		" WHERE l.tenant_id" EQ "$1 AND l.order_id" EQ "ANY ($2)", s, s), 2, t);
+		" WHERE l.tenant_id" EQ "$1 AND l.order_id" EQ "ANY ($2)", s, s, s, s, s, s, s), 2, t);
+
+	/* noted lines by key (an order's other lines are not read) */
+	pp.lines_by_key = plan(psprintf(
+		"SELECT l.order_id, l.line_no, l.item_id, l.qty, l.qty_shipped, l.qty_reserved, l.qty_backordered,"
+		"       l.status, l.warehouse_id, o.status, o.priority, o.ship_to"
+		"       ,(SELECT pg_catalog.array_agg(w.warehouse_id ORDER BY w.warehouse_id) FROM %s.warehouses w WHERE w.tenant_id" EQ "$1)"
+		"       ,(SELECT pg_catalog.array_agg(%s.latitude(w.location) ORDER BY w.warehouse_id) FROM %s.warehouses w WHERE w.tenant_id" EQ "$1)"
+		"       ,(SELECT pg_catalog.array_agg(%s.longitude(w.location) ORDER BY w.warehouse_id) FROM %s.warehouses w WHERE w.tenant_id" EQ "$1)"
+		"       ,o.fill_policy"
+		"  FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) AS k(o, n)"
+		"  JOIN %s.sales_order_lines l ON l.tenant_id" EQ "$1 AND l.order_id" EQ "k.o AND l.line_no" EQ "k.n"
+		"  JOIN %s.sales_orders o ON o.tenant_id" EQ "$1 AND o.order_id" EQ "l.order_id", s, s, s, s, s, s, s), 3,
+		(Oid[]) {INT8OID, INT8ARRAYOID, INT4ARRAYOID});
 
 	pp.lock = plan(psprintf(
 		"SELECT i.item_id, i.warehouse_id, i.on_hand, i.reserved, i.on_order FROM %s.inventory i"
 		" WHERE i.tenant_id" EQ "$1 AND i.item_id" EQ "ANY ($2)"
 		" ORDER BY i.item_id, i.warehouse_id FOR NO KEY UPDATE", s), 2, t);
 
+	/* the reservations and backorders of lines, by key */
 	pp.reservations = plan(psprintf(
-		"SELECT r.reservation_id, r.order_id, r.line_no, r.item_id, r.warehouse_id, r.qty FROM %s.reservations r"
-		" WHERE r.tenant_id" EQ "$1 AND r.order_id" EQ "ANY ($2)", s), 2, t);
+		"SELECT r.reservation_id, r.order_id, r.line_no, r.item_id, r.warehouse_id, r.qty"
+		"  FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) AS k(o, n)"
+		"  JOIN %s.reservations r ON r.tenant_id" EQ "$1 AND r.order_id" EQ "k.o AND r.line_no" EQ "k.n", s), 3,
+		(Oid[]) {INT8OID, INT8ARRAYOID, INT4ARRAYOID});
 	pp.backorders = plan(psprintf(
 		"SELECT b.backorder_id, b.order_id, b.line_no, b.item_id, b.warehouse_id, b.qty, b.allocated,"
-		"       b.priority, b.created_at, b.tier FROM %s.backorders b"
-		" WHERE b.tenant_id" EQ "$1 AND b.order_id" EQ "ANY ($2)", s), 2, t);
+		"       b.priority, b.created_at, b.tier"
+		"  FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) AS k(o, n)"
+		"  JOIN %s.backorders b ON b.tenant_id" EQ "$1 AND b.order_id" EQ "k.o AND b.line_no" EQ "k.n", s), 3,
+		(Oid[]) {INT8OID, INT8ARRAYOID, INT4ARRAYOID});
 
 	/*
 	 * the open quantity of ordered purchase order lines of one item and
@@ -218,6 +247,52 @@ pass_plans(Oid nsp)
 		"  FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6)) AS u(o, l, r, b, s)"
 		" WHERE x.tenant_id" EQ "$1 AND x.order_id" EQ "u.o AND x.line_no" EQ "u.l", s), 6,
 		(Oid[]) {INT8OID, INT8ARRAYOID, INT4ARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID, TEXTARRAYOID});
+
+	/*
+	 * The same writes for one row, by primary key.  A pass mostly writes a
+	 * few rows; the array forms above join their keys to the table with a
+	 * generic plan made once, possibly when the table was small, and a hash
+	 * join over a sequential scan chosen then costs more with every row the
+	 * table gains.  By key, the plan is an index scan whatever the size.
+	 */
+	pp.f_inv1 = plan(psprintf(
+		"UPDATE %s.inventory x SET on_hand = $4, reserved = $5, on_order = $6"
+		" WHERE x.tenant_id" EQ "$1 AND x.item_id" EQ "$2 AND x.warehouse_id" EQ "$3", s), 6,
+		(Oid[]) {INT8OID, INT8OID, INT8OID, NUMERICOID, NUMERICOID, NUMERICOID});
+	pp.f_line1 = plan(psprintf(
+		"UPDATE %s.sales_order_lines x SET qty_reserved = $4, qty_backordered = $5, status = $6"
+		" WHERE x.tenant_id" EQ "$1 AND x.order_id" EQ "$2 AND x.line_no" EQ "$3", s), 6,
+		(Oid[]) {INT8OID, INT8OID, INT4OID, NUMERICOID, NUMERICOID, TEXTOID});
+	pp.f_res_add1 = plan(psprintf(
+		"INSERT INTO %s.reservations AS x (tenant_id, order_id, line_no, item_id, warehouse_id, qty)"
+		" VALUES ($1, $2, $3, $4, $5, $6)"
+		" ON CONFLICT (tenant_id, order_id, line_no, warehouse_id)"
+		" DO UPDATE SET qty = x.qty OPERATOR(pg_catalog.+) excluded.qty", s), 6,
+		(Oid[]) {INT8OID, INT8OID, INT4OID, INT8OID, INT8OID, NUMERICOID});
+	pp.f_res_upd1 = plan(psprintf(
+		"UPDATE %s.reservations x SET qty = $3"
+		" WHERE x.tenant_id" EQ "$1 AND x.reservation_id" EQ "$2", s), 3,
+		(Oid[]) {INT8OID, INT8OID, NUMERICOID});
+
+	/*
+	 * The commonest pass of all (one line reserved from one warehouse) in
+	 * one statement: each statement has a fixed cost comparable to these
+	 * one-row writes
+	 */
+	pp.f_one_line = plan(psprintf(
+		"WITH i AS ("
+		"  UPDATE %s.inventory x SET on_hand = $4, reserved = $5, on_order = $6"
+		"   WHERE x.tenant_id" EQ "$1 AND x.item_id" EQ "$2 AND x.warehouse_id" EQ "$3"
+		"), r AS ("
+		"  INSERT INTO %s.reservations AS x (tenant_id, order_id, line_no, item_id, warehouse_id, qty)"
+		"  VALUES ($1, $7, $8, $2, $3, $9)"
+		"  ON CONFLICT (tenant_id, order_id, line_no, warehouse_id)"
+		"  DO UPDATE SET qty = x.qty OPERATOR(pg_catalog.+) excluded.qty"
+		")"
+		" UPDATE %s.sales_order_lines x SET qty_reserved = $10, qty_backordered = $11, status = $12"
+		"  WHERE x.tenant_id" EQ "$1 AND x.order_id" EQ "$7 AND x.line_no" EQ "$8", s, s, s), 12,
+		(Oid[]) {INT8OID, INT8OID, INT8OID, NUMERICOID, NUMERICOID, NUMERICOID,
+		INT8OID, INT4OID, NUMERICOID, NUMERICOID, NUMERICOID, TEXTOID});
 
 	pp.nsp = nsp;
 }
@@ -369,18 +444,75 @@ load_warehouses(Pass *p)
 
 
 
-/* Read the noted lines' orders: every line of them, with the order */
+/*
+ * The tenant's warehouses, which the line queries return with every row
+ * (columns 13-15: ids, latitudes and longitudes in id order), so that they
+ * cost no statement of their own
+ */
 static void
-load_lines(Pass *p, int64 *orders, int norders)
+warehouses_from_row(Pass *p, SPITupleTable *tt)
 {
-	Datum		args[2];
+	bool		isnull[3];
+	Datum		d[3];
+	Datum	   *ids = NULL,
+			   *lat = NULL,
+			   *lon = NULL;
+	bool	   *latnull = NULL,
+			   *lonnull = NULL;
+	int			n = 0,
+				k;
+
+	for (k = 0; k < 3; k++)
+		d[k] = SPI_getbinval(tt->vals[0], tt->tupdesc, 13 + k, &isnull[k]);
+	if (!isnull[0])
+	{
+		deconstruct_array(DatumGetArrayTypeP(d[0]), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &ids, NULL, &n);
+		deconstruct_array(DatumGetArrayTypeP(d[1]), FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &lat, &latnull, &k);
+		deconstruct_array(DatumGetArrayTypeP(d[2]), FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &lon, &lonnull, &k);
+	}
+	p->whs = palloc(sizeof(Wh) * Max(n, 1));
+	p->nwh = n;
+	for (k = 0; k < n; k++)
+	{
+		p->whs[k].id = DatumGetInt64(ids[k]);
+		p->whs[k].has_loc = !latnull[k] && !lonnull[k];
+		if (p->whs[k].has_loc)
+		{
+			p->whs[k].loc.lat = DatumGetFloat8(lat[k]);
+			p->whs[k].loc.lon = DatumGetFloat8(lon[k]);
+		}
+	}
+	p->whs_loaded = true;
+}
+
+/*
+ * Read the lines to reconcile, with their order: the noted lines by key
+ * (keys != NULL), or every line of the given orders.
+ */
+static void
+load_lines(Pass *p, int64 *orders, int32 *lines, int n)
+{
+	Datum		args[3];
 	uint64		r;
 	SPITupleTable *tt;
 
 	args[0] = Int64GetDatum(p->tenant);
-	args[1] = int8_array(orders, norders);
-	exec(pp.lines, args, SPI_OK_SELECT);
+	args[1] = int8_array(orders, n);
+	if (lines != NULL)
+	{
+		Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+		int			i;
+
+		for (i = 0; i < n; i++)
+			d[i] = Int32GetDatum(lines[i]);
+		args[2] = datum_array(d, n, INT4OID);
+		exec(pp.lines_by_key, args, SPI_OK_SELECT);
+	}
+	else
+		exec(pp.lines, args, SPI_OK_SELECT);
 	tt = SPI_tuptable;
+	if (SPI_processed > 0 && !p->whs_loaded)
+		warehouses_from_row(p, tt);
 	for (r = 0; r < SPI_processed; r++)
 	{
 		bool		isnull,
@@ -391,8 +523,8 @@ load_lines(Pass *p, int64 *orders, int norders)
 		Line	   *l = line_get(p, order_id, line_no, o != NULL && o->whole);
 		Datum		d;
 
-		if (o == NULL || l == NULL)
-			continue;			/* a line of a noted order that is not itself noted */
+		if (o == NULL || l == NULL || l->exists)
+			continue;			/* not noted, or read already */
 		l->reconcile = l->mine = true;
 		if (o->status < 0)
 		{
@@ -402,6 +534,9 @@ load_lines(Pass *p, int64 *orders, int norders)
 			o->ship_null = isnull;
 			if (!isnull)
 				o->ship_to = *DatumGetGeoPointP(d);
+			/* #15 fill policy (columns 13-15 are the tenant's warehouses) */
+			d = SPI_getbinval(tt->vals[r], tt->tupdesc, 16, &isnull);
+			o->all_or_nothing = !isnull && strcmp(TextDatumGetCString(d), "all_or_nothing") == 0;
 		}
 		l->exists = true;
 		l->ord = o;
@@ -441,6 +576,7 @@ hold_from_row(Pass *p, SPITupleTable *tt, uint64 r, bool is_bo)
 			h->tier = t[0];
 		}
 	}
+	h->qty0 = h->qty;			/* #15 */
 	if (p->nholds == p->capholds)
 	{
 		p->capholds = p->capholds ? p->capholds * 2 : 64;
@@ -458,15 +594,32 @@ hold_from_row(Pass *p, SPITupleTable *tt, uint64 r, bool is_bo)
 	return h;
 }
 
-/* The reservations and backorders of the lines marked loaded, of these orders */
+/* The reservations and backorders of the lines marked loaded */
 static void
-load_holdings(Pass *p, int64 *orders, int norders)
+load_holdings(Pass *p)
 {
-	Datum		args[2];
-	int			pass;
+	Datum		args[3];
+	int			pass,
+				n = 0;
+	int64	   *ko;
+	Datum	   *kl;
+	HASH_SEQ_STATUS hs;
+	Line	   *l;
 
+	ko = palloc(sizeof(int64) * Max(hash_get_num_entries(p->lines), 1));
+	kl = palloc(sizeof(Datum) * Max(hash_get_num_entries(p->lines), 1));
+	hash_seq_init(&hs, p->lines);
+	while ((l = hash_seq_search(&hs)) != NULL)
+		if (l->loaded)
+		{
+			ko[n] = l->key.order_id;
+			kl[n++] = Int32GetDatum(l->key.line_no);
+		}
+	if (n == 0)
+		return;
 	args[0] = Int64GetDatum(p->tenant);
-	args[1] = int8_array(orders, norders);
+	args[1] = int8_array(ko, n);
+	args[2] = datum_array(kl, n, INT4OID);
 	for (pass = 0; pass < 2; pass++)
 	{
 		SPITupleTable *tt;
@@ -477,9 +630,9 @@ load_holdings(Pass *p, int64 *orders, int norders)
 		for (r = 0; r < SPI_processed; r++)
 		{
 			bool		isnull;
-			Line	   *l = line_get(p, col_int8(tt, r, 2, NULL),
-									 DatumGetInt32(SPI_getbinval(tt->vals[r], tt->tupdesc, 3, &isnull)), false);
 
+			l = line_get(p, col_int8(tt, r, 2, NULL),
+						 DatumGetInt32(SPI_getbinval(tt->vals[r], tt->tupdesc, 3, &isnull)), false);
 			if (l == NULL || !l->loaded)
 				continue;
 			hold_attach(l, hold_from_row(p, tt, r, pass == 1));
@@ -517,6 +670,7 @@ lock_inventory(Pass *p, int64 *items, int nitems)
 		v->on_order = col_num(tt, r, 5);
 		v->avail0 = available(v);
 		v->moved = p->zero;
+		v->on_order0 = v->on_order; /* #15 */
 	}
 	SPI_freetuptable(tt);
 }
@@ -667,185 +821,182 @@ arr_push(Arr *a, Datum d)
 	a->d[a->n++] = d;
 }
 
+/* up to this many rows, a table is written row by row, by key */
+#define FEW 8
+
+/* Rows to write to one table: column c of row k is col[c].d[k] */
+typedef struct Rows
+{
+	int			ncols;
+	Oid			types[8];
+	Arr			col[8];
+} Rows;
+
+static void
+rows_init(Rows *r, int ncols, const Oid *types)
+{
+	memset(r, 0, sizeof(Rows));
+	r->ncols = ncols;
+	memcpy(r->types, types, sizeof(Oid) * ncols);
+}
+
+static void
+rows_add(Rows *r, const Datum *vals)
+{
+	int			c;
+
+	for (c = 0; c < r->ncols; c++)
+		arr_push(&r->col[c], vals[c]);
+}
+
+/*
+ * Write the rows: one statement per row by key (plan "one", if any) when
+ * they are few, else one statement over arrays (plan "many").  A pass
+ * mostly writes a few rows; the array forms join their keys to the table
+ * with a generic plan made once, possibly while the table was small, and a
+ * hash join over a sequential scan chosen then would cost more with every
+ * row the table gains.  By key, the plan is an index scan whatever the size.
+ */
+static void
+rows_write(Pass *p, Rows *r, SPIPlanPtr many, SPIPlanPtr one, int expect)
+{
+	Datum		args[9];
+	int			n = r->col[0].n,
+				c,
+				k;
+
+	if (n == 0)
+		return;
+	args[0] = Int64GetDatum(p->tenant);
+	if (one != NULL && n <= FEW)
+	{
+		for (k = 0; k < n; k++)
+		{
+			for (c = 0; c < r->ncols; c++)
+				args[1 + c] = r->col[c].d[k];
+			exec(one, args, expect);
+		}
+		return;
+	}
+	for (c = 0; c < r->ncols; c++)
+		args[1 + c] = datum_array(r->col[c].d, n, r->types[c]);
+	exec(many, args, expect);
+}
+
+static const Oid ids_t[] = {INT8OID};
+static const Oid res_upd_t[] = {INT8OID, NUMERICOID};
+static const Oid res_add_t[] = {INT8OID, INT4OID, INT8OID, INT8OID, NUMERICOID};
+static const Oid bo_upd_t[] = {INT8OID, NUMERICOID, NUMERICOID};
+static const Oid bo_ins_t[] = {INT8OID, INT4OID, INT8OID, INT8OID, NUMERICOID, INT4OID, NUMERICOID, TEXTOID};
+static const Oid inv_t[] = {INT8OID, INT8OID, NUMERICOID, NUMERICOID, NUMERICOID};
+static const Oid line_t[] = {INT8OID, INT4OID, NUMERICOID, NUMERICOID, TEXTOID};
+
+static int
+hold_seq_cmp(const void *a, const void *b)
+{
+	const Hold *x = *(Hold *const *) a,
+			   *y = *(Hold *const *) b;
+
+	return x->seq < y->seq ? -1 : (x->seq > y->seq);
+}
+
+/* Write the pass's changes back: deletes first (a reservation may be made again) */
 static void
 flush(Pass *p)
 {
-	Arr			a[8];
-	Datum		args[9];
-	int			i,
-				k;
+	Rows		rdel,
+				bdel,
+				rupd,
+				radd,
+				bupd,
+				bins,
+				inv,
+				lines;
+	Hold	  **newbo = palloc(sizeof(Hold *) * Max(p->nholds, 1));
+	int			nnew = 0,
+				i;
 	HASH_SEQ_STATUS hs;
 	Line	   *l;
 
-	args[0] = Int64GetDatum(p->tenant);
+	rows_init(&rdel, 1, ids_t);
+	rows_init(&bdel, 1, ids_t);
+	rows_init(&rupd, 2, res_upd_t);
+	rows_init(&radd, 5, res_add_t);
+	rows_init(&bupd, 3, bo_upd_t);
+	rows_init(&bins, 8, bo_ins_t);
+	rows_init(&inv, 5, inv_t);
+	rows_init(&lines, 5, line_t);
 
-	/* deletes first: a (line, warehouse) reservation may be made again */
-	for (k = 0; k < 2; k++)
-	{
-		memset(a, 0, sizeof(a));
-		for (i = 0; i < p->nholds; i++)
-		{
-			Hold	   *h = p->holds[i];
-
-			if (h->is_bo == (k == 1) && h->deleted && h->id != 0)
-				arr_push(&a[0], Int64GetDatum(h->id));
-		}
-		if (a[0].n > 0)
-		{
-			args[1] = datum_array(a[0].d, a[0].n, INT8OID);
-			exec(k == 0 ? pp.f_res_del : pp.f_bo_del, args, SPI_OK_DELETE);
-		}
-	}
-
-	/* reservations: updates of loaded rows, then new rows and additions */
-	memset(a, 0, sizeof(a));
 	for (i = 0; i < p->nholds; i++)
 	{
 		Hold	   *h = p->holds[i];
 
-		if (h->is_bo || !h->dirty || h->deleted)
+		if (h->deleted)
+		{
+			if (h->id != 0)
+				rows_add(h->is_bo ? &bdel : &rdel, (Datum[]) {Int64GetDatum(h->id)});
+		}
+		else if (!h->dirty)
 			continue;
-		if (h->id != 0)
-		{
-			arr_push(&a[0], Int64GetDatum(h->id));
-			arr_push(&a[1], h->qty);
-		}
-		else if (num_pos(h->qty, p->zero))
-		{
-			arr_push(&a[2], Int64GetDatum(h->order_id));
-			arr_push(&a[3], Int32GetDatum(h->line_no));
-			arr_push(&a[4], Int64GetDatum(h->item));
-			arr_push(&a[5], Int64GetDatum(h->wh));
-			arr_push(&a[6], h->qty);
-		}
+		else if (!h->is_bo && h->id != 0)
+			rows_add(&rupd, (Datum[]) {Int64GetDatum(h->id), h->qty});
+		else if (!h->is_bo && num_pos(h->qty, p->zero))
+			rows_add(&radd, (Datum[]) {Int64GetDatum(h->order_id), Int32GetDatum(h->line_no),
+				Int64GetDatum(h->item), Int64GetDatum(h->wh), h->qty});
+		else if (h->is_bo && h->id != 0)
+			rows_add(&bupd, (Datum[]) {Int64GetDatum(h->id), h->qty, h->allocated});
+		else if (h->is_bo)
+			newbo[nnew++] = h;
 	}
-	if (a[0].n > 0)
-	{
-		args[1] = datum_array(a[0].d, a[0].n, INT8OID);
-		args[2] = datum_array(a[1].d, a[1].n, NUMERICOID);
-		exec(pp.f_res_upd, args, SPI_OK_UPDATE);
-	}
-	if (a[2].n > 0)
-	{
-		args[1] = datum_array(a[2].d, a[2].n, INT8OID);
-		args[2] = datum_array(a[3].d, a[3].n, INT4OID);
-		args[3] = datum_array(a[4].d, a[4].n, INT8OID);
-		args[4] = datum_array(a[5].d, a[5].n, INT8OID);
-		args[5] = datum_array(a[6].d, a[6].n, NUMERICOID);
-		exec(pp.f_res_add, args, SPI_OK_INSERT);
-	}
-
-	/* backorders */
-	memset(a, 0, sizeof(a));
-	for (i = 0; i < p->nholds; i++)
-	{
-		Hold	   *h = p->holds[i];
-
-		if (!h->is_bo || !h->dirty || h->deleted)
-			continue;
-		if (h->id != 0)
-		{
-			arr_push(&a[0], Int64GetDatum(h->id));
-			arr_push(&a[1], h->qty);
-			arr_push(&a[2], h->allocated);
-		}
-	}
-	if (a[0].n > 0)
-	{
-		args[1] = datum_array(a[0].d, a[0].n, INT8OID);
-		args[2] = datum_array(a[1].d, a[1].n, NUMERICOID);
-		args[3] = datum_array(a[2].d, a[2].n, NUMERICOID);
-		exec(pp.f_bo_upd, args, SPI_OK_UPDATE);
-	}
-	memset(a, 0, sizeof(a));
-	{
-		/* new backorders in creation order (their ids follow it) */
-		Hold	  **nb = palloc(sizeof(Hold *) * Max(p->nholds, 1));
-		int			m = 0;
-
-		for (i = 0; i < p->nholds; i++)
-			if (p->holds[i]->is_bo && p->holds[i]->id == 0 && !p->holds[i]->deleted)
-				nb[m++] = p->holds[i];
-		for (i = 1; i < m; i++)
-		{
-			Hold	   *x = nb[i];
-
-			for (k = i; k > 0 && nb[k - 1]->seq > x->seq; k--)
-				nb[k] = nb[k - 1];
-			nb[k] = x;
-		}
-		for (i = 0; i < m; i++)
-		{
-			arr_push(&a[0], Int64GetDatum(nb[i]->order_id));
-			arr_push(&a[1], Int32GetDatum(nb[i]->line_no));
-			arr_push(&a[2], Int64GetDatum(nb[i]->item));
-			arr_push(&a[3], Int64GetDatum(nb[i]->wh));
-			arr_push(&a[4], nb[i]->qty);
-			arr_push(&a[5], Int32GetDatum(nb[i]->priority));
-			arr_push(&a[6], nb[i]->allocated);
-			arr_push(&a[7], CStringGetTextDatum(nb[i]->tier == 'A' ? "A" : nb[i]->tier == 'B' ? "B" : "C"));
-		}
-		if (m > 0)
-		{
-			args[1] = datum_array(a[0].d, m, INT8OID);
-			args[2] = datum_array(a[1].d, m, INT4OID);
-			args[3] = datum_array(a[2].d, m, INT8OID);
-			args[4] = datum_array(a[3].d, m, INT8OID);
-			args[5] = datum_array(a[4].d, m, NUMERICOID);
-			args[6] = datum_array(a[5].d, m, INT4OID);
-			args[7] = datum_array(a[6].d, m, NUMERICOID);
-			args[8] = datum_array(a[7].d, m, TEXTOID);
-			exec(pp.f_bo_ins, args, SPI_OK_INSERT);
-		}
-	}
-
-	/* inventory */
-	memset(a, 0, sizeof(a));
+	/* new backorders in creation order: their ids follow it */
+	qsort(newbo, nnew, sizeof(Hold *), hold_seq_cmp);
+	for (i = 0; i < nnew; i++)
+		rows_add(&bins, (Datum[]) {Int64GetDatum(newbo[i]->order_id), Int32GetDatum(newbo[i]->line_no),
+			Int64GetDatum(newbo[i]->item), Int64GetDatum(newbo[i]->wh), newbo[i]->qty,
+			Int32GetDatum(newbo[i]->priority), newbo[i]->allocated,
+			CStringGetTextDatum(newbo[i]->tier == 'A' ? "A" : newbo[i]->tier == 'B' ? "B" : "C")});
 	for (i = 0; i < p->ninv; i++)
-	{
-		Inv		   *v = &p->inv[i];
-
-		if (!v->dirty)
-			continue;
-		arr_push(&a[0], Int64GetDatum(v->item));
-		arr_push(&a[1], Int64GetDatum(v->wh));
-		arr_push(&a[2], v->on_hand);
-		arr_push(&a[3], v->reserved);
-		arr_push(&a[4], v->on_order);
-	}
-	if (a[0].n > 0)
-	{
-		args[1] = datum_array(a[0].d, a[0].n, INT8OID);
-		args[2] = datum_array(a[1].d, a[1].n, INT8OID);
-		args[3] = datum_array(a[2].d, a[2].n, NUMERICOID);
-		args[4] = datum_array(a[3].d, a[3].n, NUMERICOID);
-		args[5] = datum_array(a[4].d, a[4].n, NUMERICOID);
-		exec(pp.f_inv, args, SPI_OK_UPDATE);
-	}
-
-	/* lines */
-	memset(a, 0, sizeof(a));
+		if (p->inv[i].dirty)
+			rows_add(&inv, (Datum[]) {Int64GetDatum(p->inv[i].item), Int64GetDatum(p->inv[i].wh),
+				p->inv[i].on_hand, p->inv[i].reserved, p->inv[i].on_order});
 	hash_seq_init(&hs, p->lines);
 	while ((l = hash_seq_search(&hs)) != NULL)
+		if (l->dirty && l->exists)
+			rows_add(&lines, (Datum[]) {Int64GetDatum(l->key.order_id), Int32GetDatum(l->key.line_no),
+				l->reserved, l->backordered,
+				CStringGetTextDatum(l->status == LINE_OPEN ? "open" : l->status == LINE_SHIPPED ? "shipped" : "cancelled")});
+
+	/* one line reserved from one warehouse: one statement */
+	if (rdel.col[0].n == 0 && bdel.col[0].n == 0 && rupd.col[0].n == 0 && bupd.col[0].n == 0 &&
+		bins.col[0].n == 0 && radd.col[0].n == 1 && inv.col[0].n == 1 && lines.col[0].n == 1 &&
+		radd.col[2].d[0] == inv.col[0].d[0] && radd.col[3].d[0] == inv.col[1].d[0] &&
+		radd.col[0].d[0] == lines.col[0].d[0] && radd.col[1].d[0] == lines.col[1].d[0])
 	{
-		if (!l->dirty || !l->exists)
-			continue;
-		arr_push(&a[0], Int64GetDatum(l->key.order_id));
-		arr_push(&a[1], Int32GetDatum(l->key.line_no));
-		arr_push(&a[2], l->reserved);
-		arr_push(&a[3], l->backordered);
-		arr_push(&a[4], CStringGetTextDatum(l->status == LINE_OPEN ? "open" :
-											l->status == LINE_SHIPPED ? "shipped" : "cancelled"));
+		Datum		args[12];
+
+		args[0] = Int64GetDatum(p->tenant);
+		args[1] = inv.col[0].d[0];
+		args[2] = inv.col[1].d[0];
+		args[3] = inv.col[2].d[0];
+		args[4] = inv.col[3].d[0];
+		args[5] = inv.col[4].d[0];
+		args[6] = radd.col[0].d[0];
+		args[7] = radd.col[1].d[0];
+		args[8] = radd.col[4].d[0];
+		args[9] = lines.col[2].d[0];
+		args[10] = lines.col[3].d[0];
+		args[11] = lines.col[4].d[0];
+		exec(pp.f_one_line, args, SPI_OK_UPDATE);
+		return;
 	}
-	if (a[0].n > 0)
-	{
-		args[1] = datum_array(a[0].d, a[0].n, INT8OID);
-		args[2] = datum_array(a[1].d, a[1].n, INT4OID);
-		args[3] = datum_array(a[2].d, a[2].n, NUMERICOID);
-		args[4] = datum_array(a[3].d, a[3].n, NUMERICOID);
-		args[5] = datum_array(a[4].d, a[4].n, TEXTOID);
-		exec(pp.f_line, args, SPI_OK_UPDATE);
-	}
+	rows_write(p, &rdel, pp.f_res_del, NULL, SPI_OK_DELETE);
+	rows_write(p, &bdel, pp.f_bo_del, NULL, SPI_OK_DELETE);
+	rows_write(p, &rupd, pp.f_res_upd, pp.f_res_upd1, SPI_OK_UPDATE);
+	rows_write(p, &radd, pp.f_res_add, pp.f_res_add1, SPI_OK_INSERT);
+	rows_write(p, &bupd, pp.f_bo_upd, NULL, SPI_OK_UPDATE);
+	rows_write(p, &bins, pp.f_bo_ins, NULL, SPI_OK_INSERT);
+	rows_write(p, &inv, pp.f_inv, pp.f_inv1, SPI_OK_UPDATE);
+	rows_write(p, &lines, pp.f_line, pp.f_line1, SPI_OK_UPDATE);
 }
 
 /* ------------------------------------------------------------------------
@@ -869,11 +1020,8 @@ tenant_pass(Pass *p, Note *ns, int n)
 {
 	HASHCTL		ctl;
 	int64	   *orders = palloc(sizeof(int64) * (n + 1));
-	int64	   *hold_orders = palloc(sizeof(int64) * (n + 1));
-	int			caphold = n + 1;
 	int64	   *items;
 	int			norders = 0,
-				nhold_orders = 0,
 				nitems = 0,
 				capitems = 16,
 				i,
@@ -897,9 +1045,6 @@ tenant_pass(Pass *p, Note *ns, int n)
 	p->bo_by_id = hash_create("crmscm pass backorders", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	items = palloc(sizeof(int64) * capitems);
 
-#define PUSH_HOLD_ORDER(x) do { \
-		if (nhold_orders == caphold) { caphold *= 2; hold_orders = repalloc_huge(hold_orders, sizeof(int64) * caphold); } \
-		hold_orders[nhold_orders++] = (x); } while (0)
 #define PUSH_ITEM(x) do { \
 		if (nitems == capitems) { capitems *= 2; items = repalloc_huge(items, sizeof(int64) * capitems); } \
 		items[nitems++] = (x); } while (0)
@@ -942,7 +1087,6 @@ tenant_pass(Pass *p, Note *ns, int n)
 				PUSH_ITEM(x->a);
 				l = line_get(p, x->d, (int32) x->e, true);
 				l->loaded = true;
-				PUSH_HOLD_ORDER(x->d);
 				break;
 		}
 	}
@@ -958,8 +1102,30 @@ tenant_pass(Pass *p, Note *ns, int n)
 		}
 	if (any_lines)
 	{
-		norders = uniq64(orders, norders);
-		load_lines(p, orders, norders);
+		int64	   *ko = palloc(sizeof(int64) * (n + 1));
+		int32	   *kl = palloc(sizeof(int32) * (n + 1));
+		int64	   *wo = palloc(sizeof(int64) * (n + 1));
+		int			nk = 0,
+					nw = 0;
+		HASH_SEQ_STATUS hs2;
+		Line	   *x;
+		Ord		   *o;
+
+		hash_seq_init(&hs2, p->lines);
+		while ((x = hash_seq_search(&hs2)) != NULL)
+			if (x->reconcile)
+			{
+				ko[nk] = x->key.order_id;
+				kl[nk++] = x->key.line_no;
+			}
+		hash_seq_init(&hs2, p->orders);
+		while ((o = hash_seq_search(&hs2)) != NULL)
+			if (o->whole)
+				wo[nw++] = o->order_id;
+		if (nk > 0)
+			load_lines(p, ko, kl, nk);
+		if (nw > 0)
+			load_lines(p, wo, NULL, nw);
 	}
 
 	/* the lines to reconcile, in key order; their items */
@@ -978,7 +1144,6 @@ tenant_pass(Pass *p, Note *ns, int n)
 		if (!l->exists || !l->inserted || !num_is_zero(l->reserved) || !num_is_zero(l->backordered))
 		{
 			l->loaded = true;
-			PUSH_HOLD_ORDER(l->key.order_id);
 		}
 	}
 	qsort(rec, nrec, sizeof(Line *), linekey_cmp);
@@ -1083,11 +1248,7 @@ tenant_pass(Pass *p, Note *ns, int n)
 	}
 
 	/* 4. holdings, read after the locks */
-	if (nhold_orders > 0)
-	{
-		nhold_orders = uniq64(hold_orders, nhold_orders);
-		load_holdings(p, hold_orders, nhold_orders);
-	}
+	load_holdings(p);
 
 	/* 5. stock moves, shipments, on order */
 	for (i = 0; i < n; i++)
@@ -1147,6 +1308,7 @@ tenant_pass(Pass *p, Note *ns, int n)
 		reconcile(p, rec[i]);
 	}
 	settle(p);
+	check_fill_policy(p, rec, nrec);	/* #15 all_or_nothing */
 
 	/* 8. on hand never below reserved */
 	for (i = 0; i < p->ninv; i++)
@@ -1160,11 +1322,13 @@ tenant_pass(Pass *p, Note *ns, int n)
 						(errcode(ERRCODE_CHECK_VIOLATION),
 						 errmsg("adjustment of %s for item " INT64_FORMAT " in warehouse " INT64_FORMAT " would leave on hand below reserved stock",
 								DatumGetCString(DirectFunctionCall1(numeric_out, v->moved)), v->item, v->wh),
-						 errhint("Cancel or ship reservations first; on hand must stay >= reserved.")));
+						 errhint("Cancel or ship reservations first; on hand must stay >= reserved."),
+						 err_generic_string(PG_DIAG_CONSTRAINT_NAME, "inventory_reserved_range")));
 			ereport(ERROR,
 					(errcode(ERRCODE_CHECK_VIOLATION),
 					 errmsg("item " INT64_FORMAT " in warehouse " INT64_FORMAT " would have less on hand than reserved",
-							v->item, v->wh)));
+							v->item, v->wh),
+					 err_generic_string(PG_DIAG_CONSTRAINT_NAME, "inventory_reserved_range")));
 		}
 	}
 
@@ -1238,6 +1402,7 @@ pass_body(void *arg)
 			p.tenant = ns[first].tenant;
 			p.cxt = tcxt;
 			p.zero = num_zero();
+			p.nsp = a->nsp;		/* #15 */
 			tenant_pass(&p, &ns[first], k - first);
 			MemoryContextSwitchTo(o2);
 			MemoryContextDelete(tcxt);
@@ -1272,12 +1437,13 @@ reserve_pass(Oid nsp, bool at_commit)
 	PassArgs	a;
 	MemoryContext old;
 
+	/* the events of a commit after the first find nothing to do */
+	if (!notes_pending() && (!at_commit || !lifetime_pending()))
+		return;
 	engine_set_schema(nsp);
 	memset(&a, 0, sizeof(a));
 	a.nsp = nsp;
 	a.lifetime = at_commit;
-	if (!at_commit && !notes_pending())
-		return;
 	a.cxt = AllocSetContextCreate(CurrentMemoryContext, "crmscm reservation pass", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(a.cxt);
 	if (notes_pending())

@@ -16,7 +16,12 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "access/htup.h"
 #include "fmgr.h"
+#include "access/tupdesc.h"
+#include "utils/relcache.h"
+
+#include "txn_notes.h"
 
 /* ---- the engine writes (guard.c) ------------------------------------- */
 
@@ -48,6 +53,15 @@ extern Oid	crmscm_schema_of(FunctionCallInfo fcinfo);
 extern void crmscm_check_table(FunctionCallInfo fcinfo, const char *table);
 extern void engine_end(EngineScope *scope);
 
+/* The UPDATE half of the guard (guard.c): the row to store */
+extern HeapTuple crmscm_guard_update(Relation rel, HeapTuple oldtup, HeapTuple newtup,
+									 const char *const *cols, int ncols);
+extern bool crmscm_attr_changed(TupleDesc desc, int attnum, HeapTuple oldtup, HeapTuple newtup);
+
+/* #15 upserts: the visible row with tup's primary key, or NULL (guard.c) */
+extern HeapTuple crmscm_row_by_key(Relation rel, HeapTuple tup);
+extern bool crmscm_attrs_equal(TupleDesc desc, HeapTuple a, HeapTuple b, const char **names, int n);
+
 /* ---- notes (reserve_notes.c) ------------------------------------------ */
 
 typedef enum NoteKind
@@ -63,9 +77,7 @@ typedef enum NoteKind
 
 typedef struct Note
 {
-	SubTransactionId created;	/* sub-transaction that wrote the note */
-	SubTransactionId taken;		/* sub-transaction whose pass took it, or
-								 * InvalidSubTransactionId: pending */
+	TxnNoteHeader h;			/* txn_notes.h */
 	NoteKind	kind;
 	bool		inserted;		/* NOTE_LINE: the line was inserted by this
 								 * transaction and never reserved since */
@@ -104,7 +116,11 @@ extern Datum num_sub(Datum a, Datum b);
 extern Datum num_zero(void);
 extern bool num_is_zero(Datum a);
 
+/* #15: registers crmscm.reorder_events (reserve_events.c); from _PG_init */
+extern void crmscm_define_events_settings(void);
+
 /* Lifetime bookkeeping of the commit (lifetime_tracking.c) */
 extern void lifetime_flush_pending(Oid nsp);
+extern bool lifetime_pending(void);
 
 #endif							/* CRMSCM_RESERVE_H */

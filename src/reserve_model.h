@@ -49,6 +49,7 @@ typedef struct Ord
 	int64	   *rank;			/* the tenant's warehouses nearest to ship_to
 								 * first (NULL until needed) */
 	int			nrank;
+	bool		all_or_nothing; /* fill_policy all_or_nothing (#15) */
 	char		tier;			/* the customer's tier 'A', 'B', 'C' (0: C);
 								 * set by stages_before_rules() */
 } Ord;
@@ -64,6 +65,7 @@ typedef struct Inv
 	Datum		moved;			/* sum of this pass's stock moves */
 	bool		negative_move;
 	bool		dirty;
+	Datum		on_order0;		/* on order when locked (#15: events) */
 } Inv;
 
 typedef struct Hold
@@ -84,6 +86,7 @@ typedef struct Hold
 	bool		add;			/* reservation: qty is an amount to add to the
 								 * line's (possibly unloaded) row */
 	struct Hold *next;			/* the line's next holding */
+	Datum		qty0;			/* qty when loaded (0 for new rows; #15: events) */
 	char		tier;			/* backorders: 'A', 'B', 'C' (0: C) */
 } Hold;
 
@@ -136,9 +139,23 @@ typedef struct Pass
 	HTAB	   *bo_by_id;
 	/* take a waiting line of another order, or NULL if another transaction holds it */
 	struct Line *(*take_line) (struct Pass *p, int64 order_id, int32 line_no);
+	struct Fill *fills;			/* backorder fills of this pass (#15: events) */
+	int			nfills;
+	int			capfills;
+	Oid			nsp;			/* crmscm's schema (#15: events) */
 	/* allocation rules of the pass's items (allocation.c), or NULL */
 	struct AllocRules *alloc;
 } Pass;
+
+/* Units of a backorder that became a line's reservation in this pass */
+typedef struct Fill
+{
+	int64		order_id;
+	int32		line_no;
+	int64		item;
+	int64		wh;
+	Datum		qty;
+} Fill;
 
 typedef struct BoEntry
 {
@@ -188,6 +205,10 @@ extern void convert_allocated(Pass *p, Line *l, Hold *b);
 extern void reconcile(Pass *p, Line *l);
 extern int	queue_cmp(const void *a, const void *b);
 extern void fill_queue(Pass *p, Inv *iv, Hold **queue, int n);
+/* #15: a noted line of a confirmed all_or_nothing order that is not held in full */
+extern bool line_short(Line *l, Datum zero);
+/* #15: refuse the pass if a noted line of an all_or_nothing order is short */
+extern void check_fill_policy(Pass *p, Line **rec, int nrec);
 
 /* ---- allocation by customer value (allocation.c) ---- */
 /* rank of a tier in the queue order: A 0, B 1, C (or unset) 2 */
@@ -211,5 +232,7 @@ extern void stages_before_rules(Pass *p, Note *ns, int n);
 extern void stages_before_flush(Pass *p, Note *ns, int n);
 /* after writing (the tenant's rows are current and still locked) */
 extern void stages_after_flush(Pass *p, Note *ns, int n);
+/* #15: LISTEN/NOTIFY events of the pass (reserve_events.c) */
+extern void events_after_flush(Pass *p, Note *ns, int n);
 
 #endif							/* CRMSCM_RESERVE_MODEL_H */

@@ -15,11 +15,10 @@
  *     updates them to cancelled (the lines are the order's);
  *   - ship() takes its line FOR NO KEY UPDATE.
  *
- * Notes follow PostgreSQL's sub-transactions as the lifetime notes do
- * (lifetime_tracking.c): notes of a sub-transaction that rolls back are
- * dropped; notes a pass took inside a sub-transaction that then rolls back
- * are pending again (the pass's writes are gone).  They live in
- * TopTransactionContext.
+ * Notes follow PostgreSQL's sub-transactions (txn_notes.h): notes of a
+ * sub-transaction that rolls back are dropped; notes a pass took inside a
+ * sub-transaction that then rolls back are pending again (the pass's writes
+ * are gone).
  */
 #include "postgres.h"
 
@@ -41,95 +40,15 @@
 
 #include "reserve.h"
 
-static Note *notes = NULL;
-static int	nnotes = 0;
-static int	capnotes = 0;
-static bool notes_callbacks = false;
+static TxnNoteList notes = TXN_NOTE_LIST(Note, "the reservation engine");
 
-static void
-notes_xact_callback(XactEvent event, void *arg)
-{
-	switch (event)
-	{
-		case XACT_EVENT_COMMIT:
-		case XACT_EVENT_PARALLEL_COMMIT:
-		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PARALLEL_ABORT:
-		case XACT_EVENT_PREPARE:
-			notes = NULL;		/* freed with TopTransactionContext */
-			nnotes = capnotes = 0;
-			break;
-		default:
-			break;
-	}
-}
-
-/*
- * Notes are appended in time order; a sub-transaction's notes are a suffix
- * (its children's were relabelled or dropped when they ended), and the
- * notes a pass inside it took sit right before them (a pass takes every
- * pending note, and pending notes are always a suffix).
- */
-static void
-notes_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
-					   SubTransactionId parentSubid, void *arg)
-{
-	int			i;
-
-	if (nnotes == 0)
-		return;
-	if (event == SUBXACT_EVENT_ABORT_SUB)
-	{
-		while (nnotes > 0 && notes[nnotes - 1].created == mySubid)
-			nnotes--;
-		for (i = nnotes - 1; i >= 0 && notes[i].taken == mySubid; i--)
-			notes[i].taken = InvalidSubTransactionId;
-	}
-	else if (event == SUBXACT_EVENT_COMMIT_SUB)
-	{
-		for (i = nnotes - 1; i >= 0; i--)
-		{
-			Note	   *n = &notes[i];
-
-			if (n->created != mySubid && n->taken != mySubid)
-				break;
-			if (n->created == mySubid)
-				n->created = parentSubid;
-			if (n->taken == mySubid)
-				n->taken = parentSubid;
-		}
-	}
-}
+#define NOTE(i) ((Note *) txn_note_at(&notes, (i)))
 
 Note *
 note_add(NoteKind kind, int64 tenant, int64 a, int64 b, int64 c)
 {
-	Note	   *n;
+	Note	   *n = txn_note_add(&notes);
 
-	if (!notes_callbacks)
-	{
-		RegisterXactCallback(notes_xact_callback, NULL);
-		RegisterSubXactCallback(notes_subxact_callback, NULL);
-		notes_callbacks = true;
-	}
-	if (nnotes == capnotes)
-	{
-		int			cap = capnotes == 0 ? 64 : capnotes * 2;
-
-		if ((Size) cap > MaxAllocHugeSize / sizeof(Note))
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("too many order and stock changes in one transaction")));
-		if (notes == NULL)
-			notes = MemoryContextAllocHuge(TopTransactionContext, cap * sizeof(Note));
-		else
-			notes = repalloc_huge(notes, cap * sizeof(Note));
-		capnotes = cap;
-	}
-	n = &notes[nnotes++];
-	memset(n, 0, sizeof(Note));
-	n->created = GetCurrentSubTransactionId();
-	n->taken = InvalidSubTransactionId;
 	n->kind = kind;
 	n->tenant = tenant;
 	n->a = a;
@@ -141,22 +60,13 @@ note_add(NoteKind kind, int64 tenant, int64 a, int64 b, int64 c)
 Note *
 notes_take(int *n)
 {
-	int			first = nnotes;
-	int			i;
-	SubTransactionId subid = GetCurrentSubTransactionId();
-
-	while (first > 0 && notes[first - 1].taken == InvalidSubTransactionId)
-		first--;
-	*n = nnotes - first;
-	for (i = first; i < nnotes; i++)
-		notes[i].taken = subid;
-	return *n > 0 ? &notes[first] : NULL;
+	return txn_notes_take(&notes, n);
 }
 
 bool
 notes_pending(void)
 {
-	return nnotes > 0 && notes[nnotes - 1].taken == InvalidSubTransactionId;
+	return txn_notes_first_pending(&notes) < notes.n;
 }
 
 Datum
@@ -165,9 +75,9 @@ notes_shipped_from(int64 tenant, int64 res_id, Datum zero)
 	Datum		sum = zero;
 	int			i;
 
-	for (i = nnotes - 1; i >= 0 && notes[i].taken == InvalidSubTransactionId; i--)
-		if (notes[i].kind == NOTE_SHIP && notes[i].tenant == tenant && notes[i].c == res_id)
-			sum = num_add(sum, notes[i].qty);
+	for (i = txn_notes_first_pending(&notes); i < notes.n; i++)
+		if (NOTE(i)->kind == NOTE_SHIP && NOTE(i)->tenant == tenant && NOTE(i)->c == res_id)
+			sum = num_add(sum, NOTE(i)->qty);
 	return sum;
 }
 
@@ -176,11 +86,15 @@ notes_line_pending(int64 tenant, int64 order_id, int32 line_no)
 {
 	int			i;
 
-	for (i = nnotes - 1; i >= 0 && notes[i].taken == InvalidSubTransactionId; i--)
-		if (notes[i].tenant == tenant &&
-			((notes[i].kind == NOTE_LINE && notes[i].a == order_id && notes[i].b == line_no) ||
-			 (notes[i].kind == NOTE_ORDER && notes[i].a == order_id)))
+	for (i = txn_notes_first_pending(&notes); i < notes.n; i++)
+	{
+		Note	   *x = NOTE(i);
+
+		if (x->tenant == tenant &&
+			((x->kind == NOTE_LINE && x->a == order_id && x->b == line_no) ||
+			 (x->kind == NOTE_ORDER && x->a == order_id)))
 			return true;
+	}
 	return false;
 }
 
@@ -461,12 +375,28 @@ crmscm_lines_inserted(PG_FUNCTION_ARGS)
 	bo = get_datum(tup, desc, "qty_backordered", &isnull);
 
 	ost = order_status_for_line(tenant, order_id, crmscm_schema_of(fcinfo));
+	/*
+	 * #15: an upsert (INSERT … ON CONFLICT DO UPDATE, as ORMs write it) of
+	 * an existing line with its own values reaches this trigger before the
+	 * conflict is found: it will update that line (or fail with 23505), so
+	 * it is neither checked as new nor noted here.  The AFTER INSERT trigger
+	 * "sales_order_lines_new_check" repeats the check for lines really
+	 * inserted.
+	 */
+	if (!(ost != 'x' && ost != 'l' && text_is(status, "open") && num_is_zero(res) && num_is_zero(bo) && num_is_zero(shipped)))
+	{
+		static const char *checked[] = {"status", "qty_reserved", "qty_backordered", "qty_shipped", "item_id"};
+		HeapTuple	existing = crmscm_row_by_key(trigdata->tg_relation, tup);
+
+		if (existing != NULL && crmscm_attrs_equal(desc, existing, tup, checked, lengthof(checked)))
+			return PointerGetDatum(tup);
+	}
 	if (ost == 'x')
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("cannot add line %d to order " INT64_FORMAT ": the order is cancelled",
 						line_no, order_id),
-				 errtable(trigdata->tg_relation)));
+				 errtableconstraint(trigdata->tg_relation, "line_order_final")));
 	else if (ost == 'l')
 	{
 		/* history import: shipped (qty_shipped = qty) or cancelled lines, no stock */
@@ -478,7 +408,7 @@ crmscm_lines_inserted(PG_FUNCTION_ARGS)
 					 errmsg("cannot add line %d to order " INT64_FORMAT ": the order is closed",
 							line_no, order_id),
 					 errhint("Lines of closed orders are history: status shipped with qty_shipped = qty, or cancelled."),
-					 errtable(trigdata->tg_relation)));
+					 errtableconstraint(trigdata->tg_relation, "line_order_final")));
 	}
 	else if (!(text_is(status, "open") && num_is_zero(res) && num_is_zero(bo) && num_is_zero(shipped)))
 		ereport(ERROR,
@@ -486,7 +416,7 @@ crmscm_lines_inserted(PG_FUNCTION_ARGS)
 				 errmsg("new line %d of order " INT64_FORMAT " must be open with nothing reserved, backordered or shipped",
 						line_no, order_id),
 				 errhint("crmscm maintains status and the qty_* columns; history goes into closed orders."),
-				 errtable(trigdata->tg_relation)));
+				 errtableconstraint(trigdata->tg_relation, "line_new_open")));
 	else if (ost == 'c')
 	{
 		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
@@ -498,11 +428,7 @@ crmscm_lines_inserted(PG_FUNCTION_ARGS)
 	return PointerGetDatum(tup);
 }
 
-/*
- * BEFORE UPDATE OR DELETE FOR EACH ROW on sales_order_lines (for UPDATE,
- * WHEN the quantity, status, item or warehouse changed): note the line.
- * A deleted line is noted when it held stock.
- */
+/* BEFORE DELETE FOR EACH ROW on sales_order_lines: a line that held stock is noted */
 PG_FUNCTION_INFO_V1(crmscm_line_changed);
 Datum
 crmscm_line_changed(PG_FUNCTION_ARGS)
@@ -534,6 +460,125 @@ crmscm_line_changed(PG_FUNCTION_ARGS)
 			 get_int4(tup, desc, "line_no"), get_int8(tup, desc, "item_id", NULL));
 	MemoryContextSwitchTo(old);
 	return PointerGetDatum(ret);
+}
+
+static const char *const line_guarded[] = {"qty_reserved", "qty_backordered", "qty_shipped",
+	/* #17: the promise and the shipment days crmscm keeps */
+	"promised_date", "promise_source", "covered_on", "customer_changed_at", "first_shipped_at", "last_shipped_at",
+	"shipments"};
+
+static char *
+num_text(Datum d)
+{
+	return DatumGetCString(DirectFunctionCall1(numeric_out, d));
+}
+
+/*
+ * BEFORE UPDATE FOR EACH ROW on sales_order_lines, every update: the guard
+ * of the columns crmscm maintains, the rules for changing a line, and the
+ * note for the commit pass.  One C trigger without a WHEN clause instead of
+ * three: a WHEN clause is read and planned again for every statement, and
+ * the engine's own writes of the line end here at the first test.
+ */
+PG_FUNCTION_INFO_V1(crmscm_line_update);
+Datum
+crmscm_line_update(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	TupleDesc	desc;
+	HeapTuple	oldtup,
+				newtup;
+	bool		isnull,
+				relevant;
+	int64		tenant,
+				order_id;
+	int32		line_no;
+	Datum		ostatus,
+				nstatus;
+
+	check_trigger(fcinfo, "crmscm_line_update");
+	crmscm_check_table(fcinfo, "sales_order_lines");
+	rel = trigdata->tg_relation;
+	desc = RelationGetDescr(rel);
+	oldtup = trigdata->tg_trigtuple;
+	newtup = crmscm_guard_update(rel, oldtup, trigdata->tg_newtuple, line_guarded, lengthof(line_guarded));
+	if (crmscm_engine_writing)
+		return PointerGetDatum(newtup);
+
+	relevant = crmscm_attr_changed(desc, col(desc, "qty"), oldtup, newtup) ||
+		crmscm_attr_changed(desc, col(desc, "status"), oldtup, newtup) ||
+		crmscm_attr_changed(desc, col(desc, "item_id"), oldtup, newtup) ||
+		crmscm_attr_changed(desc, col(desc, "warehouse_id"), oldtup, newtup) ||
+		crmscm_attr_changed(desc, col(desc, "order_id"), oldtup, newtup) ||
+		crmscm_attr_changed(desc, col(desc, "line_no"), oldtup, newtup);
+	tenant = get_int8(oldtup, desc, "tenant_id", NULL);
+	order_id = get_int8(oldtup, desc, "order_id", NULL);
+	line_no = get_int4(oldtup, desc, "line_no");
+	if (relevant)
+	{
+		char		ost;
+
+		if (get_int8(newtup, desc, "order_id", NULL) != order_id || get_int4(newtup, desc, "line_no") != line_no)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
+					 errmsg("cannot move line %d of order " INT64_FORMAT " to another order or line number", line_no, order_id),
+					 errtableconstraint(rel, "line_key_fixed")));
+		ostatus = get_datum(oldtup, desc, "status", &isnull);
+		nstatus = get_datum(newtup, desc, "status", &isnull);
+		if (!text_is(ostatus, "open"))
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("line %d of order " INT64_FORMAT " is %s: its quantity, item, warehouse and status are final",
+							line_no, order_id, TextDatumGetCString(ostatus)),
+					 errtableconstraint(rel, "line_final")));
+		if (!text_is(nstatus, "open") && !text_is(nstatus, "cancelled"))
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("cannot set line %d of order " INT64_FORMAT " to %s", line_no, order_id, TextDatumGetCString(nstatus)),
+					 errhint("Lines become shipped through crmscm.ship(); users may only cancel them."),
+					 errtableconstraint(rel, "line_status_transition")));
+		ost = order_status_for_line(tenant, order_id, crmscm_schema_of(fcinfo));
+		if (ost == 'x' || ost == 'l')
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("order " INT64_FORMAT " is %s: its lines cannot change", order_id,
+							ost == 'x' ? "cancelled" : "closed"),
+					 errtableconstraint(rel, "line_order_final")));
+		if (ost == 'c')
+		{
+			Datum		nqty = get_datum(newtup, desc, "qty", &isnull);
+			Datum		shipped = get_datum(oldtup, desc, "qty_shipped", &isnull);
+
+			if (crmscm_attr_changed(desc, col(desc, "item_id"), oldtup, newtup) ||
+				crmscm_attr_changed(desc, col(desc, "warehouse_id"), oldtup, newtup))
+				ereport(ERROR,
+						(errcode(ERRCODE_CHECK_VIOLATION),
+						 errmsg("cannot change the item or warehouse of line %d of confirmed order " INT64_FORMAT,
+								line_no, order_id),
+						 errhint("Cancel the line and add a new one."),
+						 errtableconstraint(rel, "line_item_fixed")));
+			if (num_cmp(nqty, shipped) < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_CHECK_VIOLATION),
+						 errmsg("qty %s of line %d of order " INT64_FORMAT " is below the %s units already shipped",
+								num_text(nqty), line_no, order_id, num_text(shipped)),
+						 errtableconstraint(rel, "line_qty_shipped")));
+		}
+	}
+	/*
+	 * note it (any change of a waiting line too: units set aside become its
+	 * reservation; #17: a new requested date moves its promise)
+	 */
+	if (relevant || !num_is_zero(get_datum(oldtup, desc, "qty_backordered", &isnull)) ||
+		crmscm_attr_changed(desc, col(desc, "requested_date"), oldtup, newtup))
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+
+		note_add(NOTE_LINE, tenant, order_id, line_no, get_int8(newtup, desc, "item_id", NULL));
+		MemoryContextSwitchTo(old);
+	}
+	return PointerGetDatum(newtup);
 }
 
 /* ------------------------------------------------------------------------
@@ -642,7 +687,7 @@ crmscm_move_inserted(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("shipment moves are written by crmscm.ship()"),
 				 errhint("Use crmscm.ship(order_id, line_no, qty), or a negative adjustment for losses."),
-				 errtable(trigdata->tg_relation)));
+				 errtableconstraint(trigdata->tg_relation, "shipment_via_ship")));
 	old = MemoryContextSwitchTo(TopTransactionContext);
 	note = note_add(NOTE_MOVE, get_int8(tup, desc, "tenant_id", NULL), get_int8(tup, desc, "item_id", NULL),
 					get_int8(tup, desc, "warehouse_id", NULL), 0);

@@ -14,6 +14,7 @@
 #include <limits.h>
 
 #include "access/xact.h"
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 
@@ -84,7 +85,7 @@ hold_new(Pass *p, bool is_bo, Line *l, int64 wh)
 	h->line_no = l->key.line_no;
 	h->item = l->item;
 	h->wh = wh;
-	h->qty = h->allocated = p->zero;
+	h->qty = h->allocated = h->qty0 = p->zero;
 	h->dirty = true;
 	if (p->nholds == p->capholds)
 	{
@@ -170,7 +171,8 @@ backorder_wh(Pass *p, Line *l)
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("tenant " INT64_FORMAT " has no warehouse to reserve or backorder item " INT64_FORMAT,
 						p->tenant, l->item),
-				 errhint("Create a warehouse first.")));
+				 errhint("Create a warehouse first."),
+				 err_generic_string(PG_DIAG_CONSTRAINT_NAME, "warehouse_required")));
 	return l->ord->rank[0];
 }
 
@@ -391,6 +393,29 @@ drop_all(Pass *p, Line *l)
 }
 
 /*
+ * #15: remember that qty units of a backorder became the line's reservation
+ * (the event crmscm_backorder_filled, sent by reserve_events.c)
+ */
+static void
+note_fill(Pass *p, Line *l, int64 wh, Datum qty)
+{
+	Fill	   *f;
+
+	if (p->nfills == p->capfills)
+	{
+		p->capfills = p->capfills ? p->capfills * 2 : 16;
+		p->fills = p->fills ? repalloc_huge(p->fills, sizeof(Fill) * p->capfills)
+			: palloc(sizeof(Fill) * p->capfills);
+	}
+	f = &p->fills[p->nfills++];
+	f->order_id = l->key.order_id;
+	f->line_no = l->key.line_no;
+	f->item = l->item;
+	f->wh = wh;
+	f->qty = qty;
+}
+
+/*
  * Units set aside on a backorder of a line while another transaction held
  * it become the line's reservation, now that the pass holds the line.
  */
@@ -401,6 +426,7 @@ convert_allocated(Pass *p, Line *l, Hold *b)
 
 	if (!num_pos(a, p->zero))
 		return;
+	note_fill(p, l, b->wh, a);
 	res_add(p, l, b->wh, a);
 	if (num_cmp(a, b->qty) == 0)
 		b->deleted = true;
@@ -509,6 +535,7 @@ fill_queue(Pass *p, Inv *iv, Hold **queue, int n)
 			l->item = b->item;
 		if (num_pos(b->allocated, p->zero))
 			convert_allocated(p, l, b);
+		note_fill(p, l, b->wh, take);
 		res_add(p, l, b->wh, take);
 		if (num_cmp(take, b->qty) == 0)
 			b->deleted = true;
@@ -519,4 +546,73 @@ fill_queue(Pass *p, Inv *iv, Hold **queue, int n)
 		l->backordered = num_sub(l->backordered, take);
 		l->dirty = true;
 	}
+}
+
+/* ---- fill policy (#15) ---- */
+
+/*
+ * A line of a confirmed all_or_nothing order that is open and does not hold
+ * its whole open quantity as reservations (something of it would wait)
+ */
+bool
+line_short(Line *l, Datum zero)
+{
+	return l->exists && l->ord != NULL && l->ord->all_or_nothing &&
+		l->ord->status == ORDER_CONFIRMED && l->status == LINE_OPEN &&
+		num_pos(l->backordered, zero);
+}
+
+/*
+ * all_or_nothing: after every noted line is reconciled and the queues are
+ * filled, a line of such an order that would wait for stock fails the whole
+ * pass (23514, constraint all_or_nothing), so the transaction holds nothing:
+ * the order never waits in a backorder queue.  The detail lists the short
+ * lines as JSON, [{"order_id":…, "line_no":…, "item_id":…, "qty":…, "short":…}].
+ */
+void
+check_fill_policy(Pass *p, Line **rec, int nrec)
+{
+	StringInfoData msg,
+				det;
+	int			i,
+				nshort = 0;
+	int64		first_order = 0;
+
+	for (i = 0; i < nrec; i++)
+		if (line_short(rec[i], p->zero))
+			break;
+	if (i == nrec)
+		return;
+	initStringInfo(&msg);
+	initStringInfo(&det);
+	appendStringInfoChar(&det, '[');
+	for (i = 0; i < nrec; i++)
+	{
+		Line	   *l = rec[i];
+		char	   *qty,
+				   *sh;
+
+		if (!line_short(l, p->zero))
+			continue;
+		qty = DatumGetCString(DirectFunctionCall1(numeric_out, num_sub(l->qty, l->shipped)));
+		sh = DatumGetCString(DirectFunctionCall1(numeric_out, l->backordered));
+		if (nshort == 0)
+			first_order = l->key.order_id;
+		if (l->key.order_id == first_order)
+			appendStringInfo(&msg, "%sline %d (item " INT64_FORMAT ") short by %s",
+							 msg.len ? ", " : "", l->key.line_no, l->item, sh);
+		appendStringInfo(&det, "%s{\"order_id\": " INT64_FORMAT ", \"line_no\": %d, \"item_id\": " INT64_FORMAT
+						 ", \"qty\": %s, \"short\": %s}",
+						 nshort ? ", " : "", l->key.order_id, l->key.line_no, l->item, qty, sh);
+		nshort++;
+	}
+	appendStringInfoChar(&det, ']');
+	ereport(ERROR,
+			(errcode(ERRCODE_CHECK_VIOLATION),
+			 errmsg("order " INT64_FORMAT " (fill_policy all_or_nothing) cannot be reserved in full: %s",
+					first_order, msg.data),
+			 errdetail("%s", det.data),
+			 errhint("Nothing was reserved.  crmscm.order_availability(order_id) shows what is available; confirm again later, or use fill_policy backorder."),
+			 err_generic_string(PG_DIAG_CONSTRAINT_NAME, "all_or_nothing"),
+			 err_generic_string(PG_DIAG_TABLE_NAME, "sales_orders")));
 }

@@ -27,6 +27,7 @@ stages_before_flush(Pass *p, Note *ns, int n)
 void
 stages_after_flush(Pass *p, Note *ns, int n)
 {
+	events_after_flush(p, ns, n);	/* #15 reserve_events.c */
 	/* #17: backorders' and lines' promises, the lines' shipment days */
 	promise_after_flush(p, ns, n);
 }

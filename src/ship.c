@@ -169,7 +169,8 @@ crmscm_ship(PG_FUNCTION_ARGS)
 		if (SPI_processed != 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-					 errmsg("order line " INT64_FORMAT "/%d does not exist", order_id, line_no)));
+					 errmsg("order line " INT64_FORMAT "/%d does not exist", order_id, line_no),
+					 err_generic_string(PG_DIAG_CONSTRAINT_NAME, "ship_line_exists")));
 		tt = SPI_tuptable;
 		item = DatumGetInt64(SPI_getbinval(tt->vals[0], tt->tupdesc, 1, &isnull));
 		lqty = SPI_getbinval(tt->vals[0], tt->tupdesc, 2, &isnull);
@@ -181,19 +182,22 @@ crmscm_ship(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_CHECK_VIOLATION),
 					 errmsg("cannot ship from order " INT64_FORMAT ": it is %s", order_id,
-							TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))));
+							TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull))),
+					 err_generic_string(PG_DIAG_CONSTRAINT_NAME, "ship_order_confirmed")));
 		if (!text_eq(SPI_getbinval(tt->vals[0], tt->tupdesc, 5, &isnull), "open"))
 			ereport(ERROR,
 					(errcode(ERRCODE_CHECK_VIOLATION),
 					 errmsg("cannot ship line " INT64_FORMAT "/%d: it is %s", order_id, line_no,
-							TextDatumGetCString(SPI_getbinval(tt->vals[0], tt->tupdesc, 5, &isnull)))));
+							TextDatumGetCString(SPI_getbinval(tt->vals[0], tt->tupdesc, 5, &isnull))),
+					 err_generic_string(PG_DIAG_CONSTRAINT_NAME, "ship_line_open")));
 		if (qty_null)
 			qty = reserved;
 		if (num_cmp(qty, reserved) > 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_CHECK_VIOLATION),
 					 errmsg("cannot ship %s of line " INT64_FORMAT "/%d: only %s reserved",
-							num_str(qty), order_id, line_no, num_str(reserved))));
+							num_str(qty), order_id, line_no, num_str(reserved)),
+					 err_generic_string(PG_DIAG_CONSTRAINT_NAME, "ship_reserved")));
 		(void) lqty;
 		(void) shipped;
 		qty = datumCopy(qty, false, -1);

@@ -11,7 +11,12 @@ pkgs=(make gcc clang libclang-rt-14-dev
       postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
       libproj-dev liblbfgs-dev
       sqlsmith                        # test/scripts/sqlsmith_short.sh, bench/sqlsmith.sh
-      python3-psycopg2)               # test/differential/orders.py
+      python3-psycopg2                # test/differential/orders.py
+      python3-sqlalchemy)             # #15 examples/python (SQLAlchemy 1.4)
+# #15 examples/node: Node.js and npm (Debian's, unless a node is installed;
+# the npm packages are pinned in examples/node/package-lock.json and
+# installed by test/scripts/example_node.sh with npm ci)
+command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)
 if [ "${1:-}" = citus ]; then
 	# vendor/README.md of the shared folder (Citus is built --without-libcurl:
 	# no statistics collection, so libcurl4-openssl-dev is not needed)

@@ -96,7 +96,9 @@ CREATE TABLE IF NOT EXISTS @extschema@.sales_orders (
 	ordered_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	priority int NOT NULL DEFAULT 0,
 	PRIMARY KEY (tenant_id, order_id),
-	FOREIGN KEY (tenant_id, customer_id) REFERENCES @extschema@.customers (tenant_id, customer_id)
+	FOREIGN KEY (tenant_id, customer_id) REFERENCES @extschema@.customers (tenant_id, customer_id),
+	fill_policy text NOT NULL DEFAULT 'backorder',
+	CONSTRAINT sales_orders_fill_policy CHECK (fill_policy IN ('backorder', 'all_or_nothing'))
 );
 CREATE INDEX IF NOT EXISTS sales_orders_tenant_id_customer_id_idx ON @extschema@.sales_orders (tenant_id, customer_id);
 COMMENT ON TABLE @extschema@.sales_orders IS 'Sales orders; confirming one reserves stock for its lines';
@@ -107,6 +109,7 @@ COMMENT ON COLUMN @extschema@.sales_orders.status IS 'draft, confirmed, cancelle
 COMMENT ON COLUMN @extschema@.sales_orders.ship_to IS 'Delivery location; the nearest warehouses with stock serve it';
 COMMENT ON COLUMN @extschema@.sales_orders.ordered_at IS 'When the order was placed';
 COMMENT ON COLUMN @extschema@.sales_orders.priority IS 'Backorder priority of the order''s lines; higher first';
+COMMENT ON COLUMN @extschema@.sales_orders.fill_policy IS 'backorder: what cannot be reserved waits in the backorder queue; all_or_nothing: every line is reserved in full at the pass (commit or reserve_pending()) or the transaction fails with 23514 (constraint all_or_nothing) holding nothing; fixed once the order is confirmed';
 
 CREATE TABLE IF NOT EXISTS @extschema@.sales_order_lines (
 	tenant_id bigint NOT NULL DEFAULT @extschema@.current_tenant(),
@@ -114,7 +117,7 @@ CREATE TABLE IF NOT EXISTS @extschema@.sales_order_lines (
 	line_no int NOT NULL,
 	item_id bigint NOT NULL,
 	qty numeric NOT NULL CHECK (qty > 0),
-	unit_price numeric NOT NULL DEFAULT 0 CHECK (unit_price >= 0),
+	unit_price numeric NOT NULL CHECK (unit_price >= 0),
 	warehouse_id bigint,
 	status text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'cancelled', 'shipped')),
 	qty_reserved numeric NOT NULL DEFAULT 0 CHECK (qty_reserved >= 0),
@@ -138,10 +141,10 @@ CREATE INDEX IF NOT EXISTS sales_order_lines_tenant_id_item_id_idx ON @extschema
 COMMENT ON TABLE @extschema@.sales_order_lines IS 'Order lines; qty = qty_reserved + qty_backordered + qty_shipped while open';
 COMMENT ON COLUMN @extschema@.sales_order_lines.tenant_id IS 'Tenant owning the row';
 COMMENT ON COLUMN @extschema@.sales_order_lines.order_id IS 'Order';
-COMMENT ON COLUMN @extschema@.sales_order_lines.line_no IS 'Line number within the order';
+COMMENT ON COLUMN @extschema@.sales_order_lines.line_no IS 'Line number within the order; omitted or NULL: the order''s next number (highest so far + 1)';
 COMMENT ON COLUMN @extschema@.sales_order_lines.item_id IS 'Item ordered';
 COMMENT ON COLUMN @extschema@.sales_order_lines.qty IS 'Quantity ordered (> 0)';
-COMMENT ON COLUMN @extschema@.sales_order_lines.unit_price IS 'Sales price per unit';
+COMMENT ON COLUMN @extschema@.sales_order_lines.unit_price IS 'Sales price per unit; omitted or NULL: the item''s unit_price';
 COMMENT ON COLUMN @extschema@.sales_order_lines.warehouse_id IS 'Preferred warehouse, or NULL for nearest with stock';
 COMMENT ON COLUMN @extschema@.sales_order_lines.status IS 'open, cancelled or shipped';
 COMMENT ON COLUMN @extschema@.sales_order_lines.qty_reserved IS 'Units reserved for this line';

@@ -35,50 +35,10 @@ COMMENT ON FUNCTION @extschema@._engine_writing() IS
 -- ---------------------------------------------------------------------
 
 CREATE OR REPLACE FUNCTION @extschema@._line_before_update() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-SET plan_cache_mode = force_generic_plan AS $$
-DECLARE
-	v_status text;
-BEGIN
-	IF @extschema@._engine_writing() THEN
-		RETURN NEW;
-	END IF;
-	IF NEW.order_id <> OLD.order_id OR NEW.line_no <> OLD.line_no THEN
-		RAISE EXCEPTION 'cannot move line % of order % to another order or line number', OLD.line_no, OLD.order_id
-			USING ERRCODE = 'integrity_constraint_violation';
-	END IF;
-	IF OLD.status <> 'open' THEN
-		RAISE EXCEPTION 'line % of order % is %: its quantity, item, warehouse and status are final', OLD.line_no, OLD.order_id, OLD.status
-			USING ERRCODE = 'check_violation';
-	END IF;
-	IF NEW.status <> OLD.status AND NEW.status <> 'cancelled' THEN
-		RAISE EXCEPTION 'cannot set line % of order % to %', OLD.line_no, OLD.order_id, NEW.status
-			USING ERRCODE = 'check_violation',
-			      HINT = 'Lines become shipped through crmscm.ship(); users may only cancel them.';
-	END IF;
-	SELECT o.status INTO v_status FROM @extschema@.sales_orders o
-	 WHERE o.tenant_id = OLD.tenant_id AND o.order_id = OLD.order_id;
-	IF v_status IN ('cancelled', 'closed') THEN
-		RAISE EXCEPTION 'order % is %: its lines cannot change', OLD.order_id, v_status
-			USING ERRCODE = 'check_violation';
-	END IF;
-	IF v_status = 'confirmed' THEN
-		IF NEW.item_id <> OLD.item_id OR NEW.warehouse_id IS DISTINCT FROM OLD.warehouse_id THEN
-			RAISE EXCEPTION 'cannot change the item or warehouse of line % of confirmed order %', OLD.line_no, OLD.order_id
-				USING ERRCODE = 'check_violation',
-				      HINT = 'Cancel the line and add a new one.';
-		END IF;
-		IF NEW.qty < OLD.qty_shipped THEN
-			RAISE EXCEPTION 'qty % of line % of order % is below the % units already shipped', NEW.qty, OLD.line_no, OLD.order_id, OLD.qty_shipped
-				USING ERRCODE = 'check_violation';
-		END IF;
-	END IF;
-	RETURN NEW;
-END
-$$;
+	AS 'MODULE_PATHNAME', $$crmscm_line_update$$
+	LANGUAGE C;
 COMMENT ON FUNCTION @extschema@._line_before_update() IS
-	'Trigger: validates a change of an order line';
+	'Trigger: guards the columns crmscm maintains, validates a change of an order line, notes it for the commit pass';
 
 CREATE OR REPLACE FUNCTION @extschema@._lines_inserted() RETURNS trigger
 	AS 'MODULE_PATHNAME', $$crmscm_lines_inserted$$
@@ -90,33 +50,15 @@ CREATE OR REPLACE FUNCTION @extschema@._line_changed() RETURNS trigger
 	AS 'MODULE_PATHNAME', $$crmscm_line_changed$$
 	LANGUAGE C;
 COMMENT ON FUNCTION @extschema@._line_changed() IS
-	'Trigger: notes a changed or deleted line for the commit pass';
+	'Trigger: notes a deleted line that held stock for the commit pass';
 
-CREATE OR REPLACE TRIGGER sales_order_lines_guard
-	BEFORE UPDATE ON @extschema@.sales_order_lines
-	FOR EACH ROW EXECUTE FUNCTION @extschema@._guard('qty_reserved', 'qty_backordered', 'qty_shipped',
-		'promised_date', 'promise_source', 'covered_on', 'customer_changed_at', 'first_shipped_at', 'last_shipped_at',
-		'shipments');
-CREATE OR REPLACE TRIGGER sales_order_lines_check_update
-	BEFORE UPDATE ON @extschema@.sales_order_lines
-	FOR EACH ROW
-	WHEN (OLD.qty IS DISTINCT FROM NEW.qty OR OLD.status IS DISTINCT FROM NEW.status
-	      OR OLD.item_id IS DISTINCT FROM NEW.item_id OR OLD.warehouse_id IS DISTINCT FROM NEW.warehouse_id
-	      OR OLD.order_id IS DISTINCT FROM NEW.order_id OR OLD.line_no IS DISTINCT FROM NEW.line_no)
-	EXECUTE FUNCTION @extschema@._line_before_update();
 CREATE OR REPLACE TRIGGER "Note_line_insert"
 	BEFORE INSERT ON @extschema@.sales_order_lines
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._lines_inserted();
--- (also any change of a waiting line: units set aside on its backorders
--- while another transaction held it become its reservation at commit)
+-- every update (no WHEN clause: the C function decides, src/reserve_notes.c)
 CREATE OR REPLACE TRIGGER "Note_line_change"
 	BEFORE UPDATE ON @extschema@.sales_order_lines
-	FOR EACH ROW
-	WHEN (OLD.qty IS DISTINCT FROM NEW.qty OR OLD.status IS DISTINCT FROM NEW.status
-	      OR OLD.item_id IS DISTINCT FROM NEW.item_id OR OLD.warehouse_id IS DISTINCT FROM NEW.warehouse_id
-	      OR OLD.qty_backordered OPERATOR(pg_catalog.<>) 0
-	      OR OLD.requested_date IS DISTINCT FROM NEW.requested_date)
-	EXECUTE FUNCTION @extschema@._line_changed();
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._line_before_update();
 CREATE OR REPLACE TRIGGER "Note_line_delete"
 	BEFORE DELETE ON @extschema@.sales_order_lines
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._line_changed();
@@ -132,14 +74,14 @@ BEGIN
 	IF NOT ((OLD.status = 'draft' AND NEW.status IN ('confirmed', 'cancelled'))
 	        OR (OLD.status = 'confirmed' AND NEW.status IN ('cancelled', 'closed'))) THEN
 		RAISE EXCEPTION 'cannot change status of order % from % to %', OLD.order_id, OLD.status, NEW.status
-			USING ERRCODE = 'check_violation',
+			USING CONSTRAINT = 'order_status_transition', ERRCODE = 'check_violation',
 			      HINT = 'draft -> confirmed | cancelled; confirmed -> cancelled | closed.';
 	END IF;
 	IF NEW.status = 'closed' AND EXISTS (
 		SELECT 1 FROM @extschema@.sales_order_lines l
 		 WHERE l.tenant_id = OLD.tenant_id AND l.order_id = OLD.order_id AND l.status = 'open') THEN
 		RAISE EXCEPTION 'cannot close order %: it has open lines', OLD.order_id
-			USING ERRCODE = 'check_violation',
+			USING CONSTRAINT = 'order_close_open_lines', ERRCODE = 'check_violation',
 			      HINT = 'Ship or cancel every line first.';
 	END IF;
 	RETURN NEW;

@@ -13,8 +13,13 @@ CREATE OR REPLACE FUNCTION @extschema@._moves_immutable() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+	-- #15: writing a move's own values back (an ORM's whole-object save)
+	-- changes nothing; the row keeps its stored values
+	IF TG_OP = 'UPDATE' AND NEW IS NOT DISTINCT FROM OLD THEN
+		RETURN OLD;
+	END IF;
 	RAISE EXCEPTION 'stock moves are a ledger: they cannot be updated or deleted'
-		USING ERRCODE = 'check_violation',
+		USING CONSTRAINT = 'stock_moves_ledger', ERRCODE = 'check_violation',
 		      HINT = 'Write a correcting adjustment move instead.';
 END
 $$;

@@ -15,31 +15,40 @@ BEGIN
 	SELECT p.status INTO v_status FROM @extschema@.purchase_orders p
 	 WHERE p.tenant_id = NEW.tenant_id AND p.po_id = NEW.po_id FOR SHARE;
 	IF TG_OP = 'INSERT' THEN
+		-- #15: an upsert of an existing line with its own values updates that
+		-- line (or fails with 23505); purchase_order_lines_new_check repeats
+		-- these checks for lines really inserted
+		IF (v_status IN ('received', 'cancelled') OR NEW.qty_received <> 0) AND EXISTS (
+			SELECT FROM @extschema@.purchase_order_lines x
+			 WHERE x.tenant_id = NEW.tenant_id AND x.po_id = NEW.po_id AND x.line_no = NEW.line_no
+			   AND x.qty_received = NEW.qty_received) THEN
+			RETURN NEW;
+		END IF;
 		IF v_status IN ('received', 'cancelled') THEN
 			RAISE EXCEPTION 'cannot add line % to purchase order %: it is %', NEW.line_no, NEW.po_id, v_status
-				USING ERRCODE = 'check_violation';
+				USING CONSTRAINT = 'po_line_order_status', ERRCODE = 'check_violation';
 		END IF;
 		IF NEW.qty_received <> 0 THEN
 			RAISE EXCEPTION 'new purchase order line % of % must have qty_received = 0', NEW.line_no, NEW.po_id
-				USING ERRCODE = 'check_violation', HINT = 'Raise qty_received (or call crmscm.receive()) to receive.';
+				USING CONSTRAINT = 'po_line_new_received', ERRCODE = 'check_violation', HINT = 'Raise qty_received (or call crmscm.receive()) to receive.';
 		END IF;
 		RETURN NEW;
 	END IF;
 	IF NEW.po_id <> OLD.po_id OR NEW.line_no <> OLD.line_no THEN
 		RAISE EXCEPTION 'cannot move line % of purchase order %', OLD.line_no, OLD.po_id
-			USING ERRCODE = 'integrity_constraint_violation';
+			USING CONSTRAINT = 'po_line_key_fixed', ERRCODE = 'integrity_constraint_violation';
 	END IF;
 	IF NEW.qty_received < OLD.qty_received THEN
 		RAISE EXCEPTION 'qty_received of purchase order line %/% cannot go down (% -> %)', OLD.po_id, OLD.line_no, OLD.qty_received, NEW.qty_received
-			USING ERRCODE = 'check_violation', HINT = 'Write a negative adjustment move for returns.';
+			USING CONSTRAINT = 'po_received_decrease', ERRCODE = 'check_violation', HINT = 'Write a negative adjustment move for returns.';
 	END IF;
 	IF NEW.qty_received > OLD.qty_received AND v_status <> 'ordered' THEN
 		RAISE EXCEPTION 'cannot receive on purchase order %: it is %', OLD.po_id, v_status
-			USING ERRCODE = 'check_violation';
+			USING CONSTRAINT = 'po_receive_status', ERRCODE = 'check_violation';
 	END IF;
 	IF v_status <> 'draft' AND (NEW.item_id <> OLD.item_id OR NEW.warehouse_id <> OLD.warehouse_id) THEN
 		RAISE EXCEPTION 'cannot change item or warehouse of line % of purchase order %: it is %', OLD.line_no, OLD.po_id, v_status
-			USING ERRCODE = 'check_violation';
+			USING CONSTRAINT = 'po_line_item_fixed', ERRCODE = 'check_violation';
 	END IF;
 	RETURN NEW;
 END
@@ -54,7 +63,7 @@ BEGIN
 	IF NOT ((OLD.status = 'draft' AND NEW.status IN ('ordered', 'cancelled'))
 	        OR (OLD.status = 'ordered' AND NEW.status IN ('received', 'cancelled'))) THEN
 		RAISE EXCEPTION 'cannot change status of purchase order % from % to %', OLD.po_id, OLD.status, NEW.status
-			USING ERRCODE = 'check_violation',
+			USING CONSTRAINT = 'po_status_transition', ERRCODE = 'check_violation',
 			      HINT = 'draft -> ordered | cancelled; ordered -> received | cancelled.';
 	END IF;
 	RETURN NEW;

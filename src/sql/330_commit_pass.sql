@@ -5,6 +5,10 @@
 -- (tenant, item, warehouse), then the lifetime bookkeeping; the later events
 -- find nothing left.  crmscm.reserve_pending() does the same at once.
 --
+-- On order lines every update queues the pass, without a WHEN clause (one
+-- is read and planned again for every statement); the events of a commit
+-- after the first find nothing to do.
+--
 -- The triggers are named "Pass_at_commit…": after the "Lifetime_mark…" and
 -- "Note…" triggers that write changes down, before the deferred foreign-key
 -- triggers PostgreSQL names "RI_ConstraintTrigger…" (triggers of one event
@@ -32,13 +36,7 @@ DROP TRIGGER IF EXISTS "Pass_at_commit_upd" ON @extschema@.sales_order_lines;
 CREATE CONSTRAINT TRIGGER "Pass_at_commit_upd"
 	AFTER UPDATE ON @extschema@.sales_order_lines
 	DEFERRABLE INITIALLY DEFERRED
-	FOR EACH ROW
-	WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.qty IS DISTINCT FROM NEW.qty
-		  OR OLD.unit_price IS DISTINCT FROM NEW.unit_price OR OLD.qty_shipped IS DISTINCT FROM NEW.qty_shipped
-		  OR OLD.item_id IS DISTINCT FROM NEW.item_id OR OLD.warehouse_id IS DISTINCT FROM NEW.warehouse_id
-		  OR OLD.order_id IS DISTINCT FROM NEW.order_id OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id
-		  OR OLD.requested_date IS DISTINCT FROM NEW.requested_date)
-	EXECUTE FUNCTION @extschema@._commit_pass();
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._commit_pass();
 DROP TRIGGER IF EXISTS "Pass_at_commit_ins_del" ON @extschema@.sales_orders;
 CREATE CONSTRAINT TRIGGER "Pass_at_commit_ins_del"
 	AFTER INSERT OR DELETE ON @extschema@.sales_orders

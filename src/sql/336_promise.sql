@@ -76,7 +76,7 @@ CREATE OR REPLACE TRIGGER sales_order_lines_promise_insert
 	      OR NEW.customer_changed_at IS NOT NULL OR NEW.first_shipped_at IS NOT NULL
 	      OR NEW.last_shipped_at IS NOT NULL OR NEW.shipments OPERATOR(pg_catalog.<>) 0)
 	EXECUTE FUNCTION @extschema@._line_promise_insert();
--- after sales_order_lines_guard (triggers fire in name order), which has
+-- after "Note_line_change" (triggers fire in name order), whose guard has
 -- checked the user's row
 CREATE OR REPLACE TRIGGER sales_order_lines_promise_change
 	BEFORE UPDATE ON @extschema@.sales_order_lines

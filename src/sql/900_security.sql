@@ -34,6 +34,28 @@ BEGIN
 END
 $roles$;
 
+-- #15 The master-data role (README "Using crmscm from an application"):
+-- crmscm_master_data maintains items, warehouses and customers (a catalog
+-- screen of an application) and nothing else; crmscm_admin is a member.
+-- Cluster-wide and NOLOGIN like the three above.
+DO $roles15$
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'crmscm_master_data') THEN
+		BEGIN
+			CREATE ROLE crmscm_master_data NOLOGIN;
+		EXCEPTION WHEN duplicate_object OR unique_violation THEN
+			NULL;
+		END;
+	END IF;
+	IF NOT pg_catalog.pg_has_role('crmscm_master_data', 'crmscm_reader', 'MEMBER') THEN
+		GRANT crmscm_reader TO crmscm_master_data;
+	END IF;
+	IF NOT pg_catalog.pg_has_role('crmscm_admin', 'crmscm_master_data', 'MEMBER') THEN
+		GRANT crmscm_master_data TO crmscm_admin;
+	END IF;
+END
+$roles15$;
+
 -- The tenant and the pins are decided by crmscm.current_tenant() itself
 -- (src/tenant.c): the policy tenant_isolation below calls it per row, so a
 -- role pinned by crmscm_tenant_<N> roles gets an error for any other tenant
@@ -78,6 +100,9 @@ DECLARE
 	-- Functions for readers although VOLATILE: pure computations that touch
 	-- no table (VOLATILE only because a time limit can cut the search short).
 	reader_functions constant text[] := ARRAY['tsp_tour', 'vrp_routes', 'route_cost'];
+	-- #15 Tables crmscm_master_data may INSERT, UPDATE and DELETE (master
+	-- data; granted besides the rules above, which leave that role alone).
+	master_data_tables constant text[] := ARRAY['items', 'warehouses', 'customers'];
 	nsp constant oid := '@extschema@'::regnamespace;
 	owner oid;
 	r record;
@@ -200,6 +225,20 @@ BEGIN
 				' WITH CHECK (tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant())', r.tab);
 		END IF;
 	END LOOP;
+	-- #15 master data: crmscm_master_data writes exactly master_data_tables
+	IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'crmscm_master_data') THEN
+		FOR r IN
+			SELECT c.oid::regclass AS tab, c.relname FROM pg_catalog.pg_class c
+			WHERE c.relnamespace OPERATOR(pg_catalog.=) nsp
+			  AND c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p', 'v', 'm', 'f']::"char"[])
+		LOOP
+			EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM crmscm_master_data', r.tab);
+			IF r.relname OPERATOR(pg_catalog.=) ANY (master_data_tables) THEN
+				EXECUTE pg_catalog.format('GRANT INSERT, UPDATE, DELETE ON %s TO crmscm_master_data', r.tab);
+			END IF;
+		END LOOP;
+	END IF;
+
 	-- any other permissive policy would widen tenant_isolation (policies OR)
 	FOR r IN
 		SELECT p.polname, p.polrelid::regclass AS tab FROM pg_catalog.pg_policy p

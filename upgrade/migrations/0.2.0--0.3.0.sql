@@ -33,6 +33,8 @@ END $guard$;
 
 -- the statement-time stock triggers of 0.2.0 and their PL/pgSQL rules
 DROP TRIGGER IF EXISTS sales_order_lines_reserve ON @extschema@.sales_order_lines;
+DROP TRIGGER IF EXISTS sales_order_lines_guard ON @extschema@.sales_order_lines;
+DROP TRIGGER IF EXISTS sales_order_lines_check_update ON @extschema@.sales_order_lines;
 DROP TRIGGER IF EXISTS sales_order_lines_adjust ON @extschema@.sales_order_lines;
 DROP TRIGGER IF EXISTS sales_order_lines_release ON @extschema@.sales_order_lines;
 DROP TRIGGER IF EXISTS sales_orders_confirm_cancel ON @extschema@.sales_orders;
@@ -175,6 +177,35 @@ BEGIN
 	END IF;
 END
 $m12$;
+
+-- ---------------------------------------------------------------------
+-- #15 crmscm from an application: fill policy, line defaults, order API,
+-- events, the master-data role (README "Using crmscm from an application",
+-- doc/application.md)
+-- ---------------------------------------------------------------------
+
+-- sales_orders.fill_policy (added empty, then filled, so that the column has
+-- no "missing value" and the upgraded table equals a fresh one)
+DO $m15$ BEGIN
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a
+	                WHERE a.attrelid OPERATOR(pg_catalog.=) '@extschema@.sales_orders'::regclass
+	                  AND a.attname OPERATOR(pg_catalog.=) 'fill_policy' AND NOT a.attisdropped) THEN
+		ALTER TABLE @extschema@.sales_orders ADD COLUMN fill_policy text;
+		UPDATE @extschema@.sales_orders SET fill_policy = 'backorder';
+		ALTER TABLE @extschema@.sales_orders ALTER COLUMN fill_policy SET DEFAULT 'backorder',
+			ALTER COLUMN fill_policy SET NOT NULL;
+	END IF;
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_constraint c
+	                WHERE c.conrelid OPERATOR(pg_catalog.=) '@extschema@.sales_orders'::regclass
+	                  AND c.conname OPERATOR(pg_catalog.=) 'sales_orders_fill_policy') THEN
+		ALTER TABLE @extschema@.sales_orders ADD CONSTRAINT sales_orders_fill_policy
+			CHECK (fill_policy IN ('backorder', 'all_or_nothing'));
+	END IF;
+END $m15$;
+
+-- an omitted unit_price is the item's (trigger "Line_defaults"): no column
+-- default any more
+ALTER TABLE @extschema@.sales_order_lines ALTER COLUMN unit_price DROP DEFAULT;
 
 -- ---------------------------------------------------------------------
 -- #17 CRM <-> SCM synergy I: promises, allocation by customer value,
