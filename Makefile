@@ -34,10 +34,12 @@ ISOLATION   := $(sort $(basename $(notdir $(wildcard test/isolation/specs/*.spec
 ISOLATION_OPTS := --inputdir=test/isolation --outputdir=test/isolation/output_iso --load-extension=$(EXTENSION)
 
 PG_CPPFLAGS = -Isrc -Isrc/core
-PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter
+# -Werror only when asked (CRMSCM_WERROR=1, set by tools/test.sh and so by CI):
+# a packager's newer compiler may warn where ours does not, and must still build.
+PG_CFLAGS   = -Wall -Wextra -Wno-unused-parameter $(if $(CRMSCM_WERROR),-Werror)
 SHLIB_LINK  = -lproj -llbfgs -lm
 
-EXTRA_CLEAN = $(DATA_built) test/unit/build test/isolation/output_iso results regression.diffs regression.out
+EXTRA_CLEAN = $(DATA_built) test/unit/build test/isolation/output_iso results regression.diffs regression.out dist
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -52,9 +54,36 @@ $(STEP): upgrade/migrations/$(PREV_VERSION)--$(EXTVERSION).sql $(SQL_SRCS) $(EXT
 	    '\echo Use "ALTER EXTENSION crmscm UPDATE TO '"'"'$(EXTVERSION)'"'"'" to load this file. \quit'; \
 	  cat $<; cat $(filter-out src/sql/000_header.sql,$(SQL_SRCS)); } > $@
 
-# C unit tests of the plain-C core, plain and under ASan+UBSan.
-.PHONY: unit unit-san
+# The test layers (tools/test.sh runs them all; README "Testing").
+#   make unit          C unit tests of src/core, plain then ASan+UBSan (unit-plain, unit-san)
+#   make installcheck  pg_regress (sql/) and isolation specs (test/isolation/), from PGXS
+#   make pgtap         the pgTAP suites test/pgtap/*.sql through pg_prove
+#   make scripts       test/scripts/*.sh, each prints TAP
+# installcheck, pgtap and scripts need a running server with crmscm installed
+# (PGHOST etc.; tools/with-cluster.sh starts a throwaway one).  Each layer runs
+# all its tests even when one fails, and exits non-zero if any failed.
+.PHONY: unit unit-plain unit-san pgtap scripts
 unit:
+	@rc=0; $(MAKE) -C test/unit run || rc=1; $(MAKE) -C test/unit run-san || rc=1; exit $$rc
+unit-plain:
 	$(MAKE) -C test/unit run
 unit-san:
 	$(MAKE) -C test/unit run-san
+pgtap:
+	psql -qX -c 'CREATE EXTENSION IF NOT EXISTS pgtap' >/dev/null
+	pg_prove -v --ext .sql -r test/pgtap
+scripts:
+	@rc=0; for s in $(sort $(wildcard test/scripts/*.sh)); do \
+	  echo "# == $$s"; bash "$$s" 2>&1 || rc=1; done; exit $$rc
+
+# The release archive PGXN takes: dist/crmscm-X.Y.Z.zip, one top folder
+# crmscm-X.Y.Z/, the files of commit DIST_REV (git archive; .gitattributes
+# leaves out what a user does not need).  META.json is checked first.
+DIST_REV ?= HEAD
+.PHONY: dist
+dist:
+	python3 tools/meta_check.py --control $(EXTENSION).control META.json
+	@mkdir -p dist
+	git archive --format=zip --prefix=$(EXTENSION)-$(EXTVERSION)/ \
+	  -o dist/$(EXTENSION)-$(EXTVERSION).zip $(DIST_REV)
+	@echo "dist/$(EXTENSION)-$(EXTVERSION).zip"

@@ -8,7 +8,7 @@ SET search_path = crmscm, public;
 \echo
 \echo '== Route cost: TSPLIB berlin52 (52 stops in Berlin) as one delivery round'
 CREATE TEMP TABLE demo_raw (line text);
-\copy demo_raw FROM 'data/tsplib/berlin52.tsp' WITH (FORMAT text, DELIMITER E'\x01')
+\copy demo_raw FROM 'test/data/tsplib/berlin52.tsp' WITH (FORMAT text, DELIMITER E'\x01')
 CREATE TEMP TABLE demo_b52 AS
 SELECT f[1]::int AS i, f[2]::float8 AS x, f[3]::float8 AS y
   FROM (SELECT regexp_split_to_array(btrim(line), '\s+') f FROM demo_raw) s

@@ -9,6 +9,7 @@
 #include "fmgr.h"
 
 #include "reserve.h"
+#include "fit_memory.h"
 #include "synergy.h"
 #include "tenant.h"
 
@@ -21,5 +22,6 @@ _PG_init(void)
 {
 	crmscm_define_tenant_settings();
 	crmscm_define_events_settings();	/* #15 */
+	crmscm_define_fit_memory_settings();
 	crmscm_define_promise_settings();
 }

@@ -13,7 +13,9 @@
  * as they are.  Partial states of parallel workers are serialised (at most
  * 1 GB each, a bytea limit) and their chunks taken over by the combine
  * function, so the fit is exact and parallel.
- * A state holds at most LEAD_FIT_MAX_BYTES of rows (54000 beyond).
+ * A state holds at most crmscm.max_fit_memory of buffers (54000 beyond,
+ * src/fit_memory.c), counted as allocated: a worker's partial state, and
+ * the leader's state that takes over its chunks.
  */
 #include "postgres.h"
 
@@ -33,12 +35,12 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
+#include "cancel.h"
+#include "fit_memory.h"
 #include "logreg.h"
 
 /* Rows of one buffer chunk: at most this many bytes of features. */
 #define LEAD_CHUNK_BYTES (8 * 1024 * 1024)
-/* Most bytes of buffered rows in one lead_model_fit state (16 GB). */
-#define LEAD_FIT_MAX_BYTES ((int64) 16 * 1024 * 1024 * 1024)
 /* Most attributes of lead_nb_fit. */
 #define LEAD_NB_MAX_ATTRIBUTES 1000
 
@@ -274,7 +276,7 @@ feature_values(ArrayType *arr, const char *fn, int *n, bool check_finite)
 static int
 stop_requested(void *arg)
 {
-	return InterruptPending ? 1 : 0;
+	return crmscm_cancel_pending();
 }
 
 /* ------------------------------------------------------- fit aggregate */
@@ -305,6 +307,7 @@ typedef struct LeadFitState
 	double		l2;
 	int64		n;
 	int64		bytes;			/* buffered bytes of rows */
+	int64		mem;			/* bytes allocated for them (max_fit_memory) */
 	int			nchunks;
 	int			maxchunks;
 	FitChunk   *chunks;
@@ -319,16 +322,21 @@ fit_state_new(void)
 	return s;
 }
 
+/*
+ * Count more bytes of buffers against crmscm.max_fit_memory before they are
+ * allocated (54000 beyond).
+ */
 static void
-fit_state_limit(LeadFitState *s, int64 more)
+fit_state_charge(LeadFitState *s, int64 more)
 {
-	if (s->bytes + more > LEAD_FIT_MAX_BYTES)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("lead_model_fit: too much data (%lld rows of %d features)",
-						(long long) s->n + 1, s->p),
-				 errdetail("A fit buffers at most %lld bytes of rows, 8 bytes per feature (less for zeros and ones).",
-						   (long long) LEAD_FIT_MAX_BYTES)));
+	if (s->mem + more > crmscm_fit_memory_limit())
+	{
+		char		what[96];
+
+		snprintf(what, sizeof(what), "%lld rows of %d features", (long long) s->n + 1, Max(s->p, 0));
+		crmscm_fit_memory_check("lead_model_fit", s->mem + more, what);
+	}
+	s->mem += more;
 }
 
 /*
@@ -340,6 +348,13 @@ fit_state_limit(LeadFitState *s, int64 more)
  * it goes with the aggregate's memory context.
  */
 #define FIT_HUGE_PAGE ((Size) 2 * 1024 * 1024)
+
+/* what fit_alloc_big allocates for size bytes */
+static int64
+fit_alloc_size(Size size)
+{
+	return size < FIT_HUGE_PAGE ? Max(size, 8) : size + FIT_HUGE_PAGE;
+}
 
 static void *
 fit_alloc_big(Size size)
@@ -423,15 +438,24 @@ fit_state_room(LeadFitState *s)
 	 */
 	bytes = prev_bytes == 0 ? 64 * (packed ? packed_max : dense_row)
 		: Min(Max(2 * prev_bytes, (int64) FIT_HUGE_PAGE), LEAD_CHUNK_BYTES);
+	/* near crmscm.max_fit_memory: a smaller chunk (without huge-page slack) */
+	{
+		int64		room = crmscm_fit_memory_limit() - s->mem;
+
+		if (fit_alloc_size(bytes) > room)
+			bytes = Max(Min(room, (int64) FIT_HUGE_PAGE - 1), packed ? packed_max : dense_row);
+	}
 	if (packed)
 	{
 		c->cap = Max(bytes, packed_max);
+		fit_state_charge(s, fit_alloc_size(c->cap));
 		/* 8-byte aligned, as packed rows need */
 		c->packed = fit_alloc_big(c->cap);
 	}
 	else
 	{
 		c->cap = Max(bytes / dense_row, 1);
+		fit_state_charge(s, fit_alloc_size(c->cap * sizeof(double) * s->p) + c->cap);
 		c->x = (double *) fit_alloc_big(c->cap * sizeof(double) * s->p);
 		c->y = (unsigned char *) MemoryContextAllocHuge(CurrentMemoryContext, c->cap);
 	}
@@ -482,7 +506,8 @@ fit_state_append(LeadFitState *s, const LeadFitState *o)
 		return;
 	fit_state_check_p(s, o->p);
 	fit_state_check_l2(s, o->has_l2, o->l2);
-	fit_state_limit(s, o->bytes);
+	/* the chunks are taken over: the combined state holds both */
+	fit_state_charge(s, o->mem);
 	for (int c = 0; c < o->nchunks; c++)
 	{
 		FitChunk   *dst;
@@ -572,7 +597,6 @@ fit_transfn(FunctionCallInfo fcinfo, bool has_l2)
 				elog(ERROR, "lead_model_fit: cannot pack %d features", p);
 			feature_not_finite("lead_model_fit", bad, x[bad]);
 		}
-		fit_state_limit(s, len);
 		c->size += len;
 		s->bytes += len;
 	}
@@ -581,7 +605,6 @@ fit_transfn(FunctionCallInfo fcinfo, bool has_l2)
 		for (int i = 0; i < p; i++)
 			if (unlikely(!isfinite(x[i])))
 				feature_not_finite("lead_model_fit", i, x[i]);
-		fit_state_limit(s, sizeof(double) * (int64) p + 1);
 		if (p > 0)
 			memcpy(c->x + c->n * p, x, sizeof(double) * p);
 		c->y[c->n] = y ? 1 : 0;
@@ -770,6 +793,7 @@ crmscm_lead_model_fit_deserial(PG_FUNCTION_ARGS)
 			elog(ERROR, "lead_model_fit: corrupt serialised state");
 		ch = fit_state_push_chunk(s);
 		ch->n = sc.n;
+		fit_state_charge(s, sc.packed ? Max(sc.bytes, 8) : Max(sc.n * p * (int64) sizeof(double), 1) + Max(sc.n, 1));
 		if (sc.packed)
 		{
 			int64		cnt = -1;
@@ -836,14 +860,12 @@ crmscm_lead_model_fit_final(PG_FUNCTION_ARGS)
 	opt.stop_arg = NULL;
 	m = lr_model_alloc(s->p);
 
-	st = lr_fit(&rows, &opt, m);
+	/* stopped only for a cancel, which CHECK_FOR_INTERRUPTS raises */
+	while ((st = lr_fit(&rows, &opt, m)) == LR_INTERRUPTED)
+		CHECK_FOR_INTERRUPTS();
 	switch (st)
 	{
 		case LR_OK:
-			break;
-		case LR_INTERRUPTED:
-			CHECK_FOR_INTERRUPTS();
-			elog(ERROR, "lead_model_fit interrupted");
 			break;
 		case LR_ONE_CLASS:
 			ereport(ERROR,
@@ -941,6 +963,12 @@ crmscm_lead_score(PG_FUNCTION_ARGS)
 	for (int j = 0; j < d->p; j++)
 		if (!isnan(b[j + 1]))
 			eta += b[j + 1] * x[j];
+	/* features near 1e308 overflow: +Infinity + -Infinity is NaN */
+	if (isnan(eta))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("lead_score: the log-odds overflow for these features"),
+				 errdetail("Some coefficient times feature is infinite in both directions.")));
 	PG_RETURN_FLOAT8(lr_sigmoid(eta));
 }
 
@@ -996,6 +1024,11 @@ crmscm_lead_score_explain(PG_FUNCTION_ARGS)
 			rows[k].value = x[j];
 			rows[k].coef = d->v[j + 1];
 			rows[k].contribution = d->v[j + 1] * x[j];
+			if (!isfinite(rows[k].contribution))
+				ereport(ERROR,
+						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+						 errmsg("lead_score_explain: the contribution of feature %d overflows (coefficient %g, value %g)",
+								j + 1, d->v[j + 1], x[j])));
 			k++;
 		}
 		qsort(rows, k, sizeof(ExplainRow), explain_cmp);
@@ -1137,10 +1170,19 @@ auc_push(AucState *s, int cls, const double *vals, int64 k)
 	{
 		int64		cap = Max(Max(s->cap[cls] * 2, 1024), s->n[cls] + k);
 
+		/* both arrays count against crmscm.max_fit_memory; grow less near it */
+		if ((cap + s->cap[1 - cls]) * (int64) sizeof(double) > crmscm_fit_memory_limit())
+			cap = Max(s->n[cls] + k, crmscm_fit_memory_limit() / (int64) sizeof(double) - s->cap[1 - cls]);
 		if ((Size) cap * sizeof(double) > MaxAllocHugeSize / 2)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("auc: too many rows (%lld)", (long long) (s->n[cls] + k))));
+		{
+			char		what[64];
+
+			snprintf(what, sizeof(what), "%lld scores", (long long) (s->n[0] + s->n[1] + k));
+			crmscm_fit_memory_check("auc", (cap + s->cap[1 - cls]) * (int64) sizeof(double), what);
+		}
 		s->v[cls] = s->v[cls]
 			? repalloc_huge(s->v[cls], cap * sizeof(double))
 			: MemoryContextAllocHuge(CurrentMemoryContext, cap * sizeof(double));
@@ -1174,6 +1216,10 @@ crmscm_auc_trans(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("auc: score must not be NaN")));
+	if (isinf(score))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("auc: score must be finite, not %s", score > 0 ? "Infinity" : "-Infinity")));
 	old = MemoryContextSwitchTo(aggcontext);
 	if (s == NULL)
 		s = palloc0(sizeof(AucState));
@@ -1264,6 +1310,7 @@ crmscm_auc_deserial(PG_FUNCTION_ARGS)
 	if (n[0] < 0 || n[1] < 0 || len != (int64) sizeof(n) + (n[0] + n[1]) * (int64) sizeof(double))
 		elog(ERROR, "auc: corrupt serialised state");
 	s = palloc0(sizeof(AucState));
+	crmscm_fit_memory_check("auc", (n[0] + n[1]) * (int64) sizeof(double), "the scores of a parallel worker");
 	for (int c = 0; c < 2; c++)
 	{
 		if (n[c] > 0)
@@ -1295,7 +1342,12 @@ crmscm_auc_final(PG_FUNCTION_ARGS)
 	if (s->n[0] == 0 || s->n[1] == 0)
 		PG_RETURN_NULL();
 	/* sorts the buffers in place: harmless, the order carries no meaning */
-	auc = lr_auc(s->v[1], s->n[1], s->v[0], s->n[0]);
+	auc = lr_auc_ex(s->v[1], s->n[1], s->v[0], s->n[0], stop_requested, NULL);
+	while (isnan(auc) && InterruptPending)
+	{
+		CHECK_FOR_INTERRUPTS();	/* stopped for a cancel: raises it */
+		auc = lr_auc_ex(s->v[1], s->n[1], s->v[0], s->n[0], stop_requested, NULL);
+	}
 	PG_RETURN_FLOAT8(auc);
 }
 
@@ -1322,6 +1374,7 @@ typedef struct NbState
 	int64		lost;
 	HTAB	   *tab;
 	MemoryContext ctx;
+	int64		mem;			/* bytes of entries (crmscm.max_fit_memory) */
 } NbState;
 
 static uint32
@@ -1387,7 +1440,18 @@ nb_add(NbState *s, int attr, const char *str, int len, int64 won, int64 lost)
 
 	if (!found)
 	{
-		char	   *copy = MemoryContextAlloc(s->ctx, Max(len, 1));
+		char	   *copy;
+
+		/* entry, hash bucket, the copy of the value and allocator headers */
+		s->mem += sizeof(NbEntry) + 48 + MAXALIGN(Max(len, 1));
+		if (s->mem > crmscm_fit_memory_limit())
+		{
+			char		what[64];
+
+			snprintf(what, sizeof(what), "%ld distinct attribute values", hash_get_num_entries(s->tab));
+			crmscm_fit_memory_check("lead_nb_fit", s->mem, what);
+		}
+		copy = MemoryContextAlloc(s->ctx, Max(len, 1));
 
 		memcpy(copy, str, len);
 		e->key.str = copy;
@@ -1692,7 +1756,18 @@ PG_FUNCTION_INFO_V1(crmscm_engagement_score_trans);
 Datum
 crmscm_engagement_score_trans(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_FLOAT8(PG_GETARG_FLOAT8(0) +
-					 decayed(PG_GETARG_FLOAT8(1), PG_GETARG_TIMESTAMPTZ(2),
-							 PG_GETARG_INTERVAL_P(3), PG_GETARG_TIMESTAMPTZ(4)));
+	double		state = PG_GETARG_FLOAT8(0),
+				sum;
+
+	if (!isfinite(state))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("engagement_score: the running sum must be finite, not %g", state)));
+	sum = state + decayed(PG_GETARG_FLOAT8(1), PG_GETARG_TIMESTAMPTZ(2),
+						  PG_GETARG_INTERVAL_P(3), PG_GETARG_TIMESTAMPTZ(4));
+	if (!isfinite(sum))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("engagement_score: the sum of points overflows")));
+	PG_RETURN_FLOAT8(sum);
 }

@@ -16,6 +16,8 @@
 #include "utils/date.h"
 #include "utils/typcache.h"
 
+#include "cancel.h"
+#include "fit_memory.h"
 #include "lifetime.h"
 
 /* Largest number of entries an aggregate state may hold (1 GB allocations) */
@@ -30,7 +32,9 @@ lt_report_customer(LtStatus st, double x, double tx, double T)
 		case LT_NOT_FINITE:
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("customer summary must be finite: frequency %g, recency %g, t %g", x, tx, T)));
+					 errmsg("%s must be finite: %g", !isfinite(x) ? "frequency" : !isfinite(tx) ? "recency" : "t",
+							!isfinite(x) ? x : !isfinite(tx) ? tx : T),
+					 errdetail("Customer summary: frequency %g, recency %g, t %g.", x, tx, T)));
 			break;
 		case LT_NEGATIVE:
 			ereport(ERROR,
@@ -123,7 +127,32 @@ lt_check_gg_customer(double x, double m)
 static int
 lt_interrupted(void)
 {
-	return InterruptPending ? 1 : 0;
+	return crmscm_cancel_pending();
+}
+
+static inline void
+lt_check_finite(double v, const char *what)
+{
+	if (!isfinite(v))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s must be finite: %g", what, v)));
+}
+
+/*
+ * A prediction that is not finite (an overflow on extreme parameters) is an
+ * error, never a stored NaN or Infinity; a pending cancel comes first (the
+ * kernel returns NaN when interrupted).
+ */
+static inline double
+lt_result(double v, const char *fn)
+{
+	CHECK_FOR_INTERRUPTS();
+	if (!isfinite(v))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s: result out of range for these arguments", fn)));
+	return v;
 }
 
 /* ---------------------------------------------------------------- model arguments */
@@ -229,7 +258,11 @@ lt_model_arg(FunctionCallInfo fcinfo, int argno, int k, const char *type, int ca
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("%s parameter %s must not be NULL", type, name)));
 		val = DatumGetFloat8(d);
-		if (!isfinite(val) || !(val > 0))
+		if (!isfinite(val))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("%s parameter %s must be finite: %g", type, name, val)));
+		if (!(val > 0))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%s parameter %s must be positive and finite: %g", type, name, val)));
@@ -271,10 +304,14 @@ lt_gg_arg(FunctionCallInfo fcinfo, int argno)
 typedef struct LtState
 {
 	LtPatternSet set;
-	MemoryContextCallback cb;	/* frees the table with the aggregate context */
+	LtPattern  *old;			/* the table being moved while growing */
+	MemoryContextCallback cb;	/* frees the tables with the aggregate context */
 	int			nbuf;			/* rows waiting in buf */
 	double		buf[LT_BATCH][3];	/* added in batches, prefetching their slots */
 } LtState;
+
+/* Slots moved between two interrupt checks when the table grows (~10 ms) */
+#define LT_MOVE_SLICE ((Size) 1 << 17)
 
 /* At most 2^26 slots (2 GB, half of them usable: 33.5 million distinct patterns) */
 #define LT_MAX_SLOTS ((Size) 1 << 26)
@@ -292,12 +329,23 @@ lt_state_free(void *arg)
 
 	free(s->set.tab);
 	s->set.tab = NULL;
+	free(s->old);
+	s->old = NULL;
 }
 
+/*
+ * A zeroed table of slots patterns; keep (slots of a table that lives on
+ * while this one fills: growth) counts against crmscm.max_fit_memory too.
+ */
 static LtPattern *
-lt_table_alloc(Size slots)
+lt_table_alloc(Size slots, Size keep)
 {
-	LtPattern  *t = calloc(slots, sizeof(LtPattern));
+	LtPattern  *t;
+	char		what[64];
+
+	snprintf(what, sizeof(what), "%zu distinct customer patterns", (size_t) (slots / 2));
+	crmscm_fit_memory_check("bgnbd_fit/gamma_gamma_fit", (int64) ((slots + keep) * sizeof(LtPattern)), what);
+	t = calloc(slots, sizeof(LtPattern));
 
 	if (t == NULL)
 		ereport(ERROR,
@@ -315,7 +363,7 @@ lt_state_new(MemoryContext cxt, Size nhint)
 
 	while (slots < 2 * nhint && slots < LT_MAX_SLOTS)
 		slots *= 2;
-	s->set.tab = lt_table_alloc(slots);
+	s->set.tab = lt_table_alloc(slots, 0);
 	s->set.mask = slots - 1;
 	s->set.n = 0;
 	s->cb.func = lt_state_free;
@@ -329,16 +377,30 @@ lt_state_grow(LtState *s)
 {
 	Size		oldslots = s->set.mask + 1;
 	Size		slots = oldslots * 2;
-	LtPattern  *old = s->set.tab;
+	LtPattern  *old = s->set.tab,
+			   *tab;
 
 	if (slots > LT_MAX_SLOTS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("too many distinct customer patterns: more than %zu", (Size) LT_MAX_SLOTS / 2)));
-	s->set.tab = lt_table_alloc(slots);
+	/*
+	 * The new table first: when it is refused (max_fit_memory) the state
+	 * still owns only the old one.  Then the old one is s->old until the
+	 * move is done, freed by the callback if a cancel comes.
+	 */
+	tab = lt_table_alloc(slots, oldslots);
+	s->old = old;
+	s->set.tab = tab;
 	s->set.n = 0;
 	s->set.mask = slots - 1;
-	lt_set_move(&s->set, old, oldslots);
+	/* in slices: moving 16 million patterns takes a second */
+	for (Size off = 0; off < oldslots; off += LT_MOVE_SLICE)
+	{
+		CHECK_FOR_INTERRUPTS();
+		lt_set_move(&s->set, old + off, Min(LT_MOVE_SLICE, oldslots - off));
+	}
+	s->old = NULL;
 	free(old);
 }
 
@@ -432,6 +494,8 @@ lt_state_deserialize(MemoryContext cxt, bytea *b)
 	{
 		LtPattern	e;
 
+		if ((i & (LT_MOVE_SLICE - 1)) == 0)
+			CHECK_FOR_INTERRUPTS();
 		memcpy(&e, p + i, sizeof(e));	/* bytea data need not be aligned */
 		if (!(e.w > 0))
 			elog(ERROR, "corrupt customer pattern state");
@@ -452,9 +516,31 @@ lt_state_combine(MemoryContext cxt, LtState *a, LtState *b)
 	if (a == NULL)
 		a = lt_state_new(cxt, b->set.n);
 	for (Size i = 0; i <= b->set.mask; i++)
+	{
+		if ((i & (LT_MOVE_SLICE - 1)) == 0)
+			CHECK_FOR_INTERRUPTS();
 		if (b->set.tab[i].w != 0.0)
 			lt_state_add(a, cxt, b->set.tab[i].x, b->set.tab[i].tx, b->set.tab[i].T, b->set.tab[i].w);
+	}
 	return a;
+}
+
+/* The distinct patterns into out, in slices between interrupt checks */
+static Size
+lt_state_collect(LtState *s, LtPattern *out)
+{
+	Size		slots = s->set.mask + 1,
+				n = 0;
+
+	for (Size off = 0; off < slots; off += LT_MOVE_SLICE)
+	{
+		Size		len = Min(LT_MOVE_SLICE, slots - off);
+		LtPatternSet view = {s->set.tab + off, 0, len - 1};	/* len: a power of two */
+
+		CHECK_FOR_INTERRUPTS();
+		n += lt_set_collect(&view, out + n);
+	}
+	return n;
 }
 
 /* ---------------------------------------------------------------- bgnbd_fit */
@@ -532,14 +618,61 @@ lt_check_nonempty(LtState *s, const char *fn, const char *what)
 				 errdetail("The input is empty or all its rows are NULL.")));
 }
 
-static void
-lt_fit_rc(int rc)
+/* "frequency in [0, 12], recency in [0, 38.1], t in [27, 38.9]": the input of a fit */
+static char *
+lt_input_ranges(const LtPattern *pat, Size n, bool gg)
 {
-	CHECK_FOR_INTERRUPTS();
-	if (rc == -2)
+	double		lo[3] = {INFINITY, INFINITY, INFINITY},
+				hi[3] = {-INFINITY, -INFINITY, -INFINITY};
+
+	for (Size i = 0; i < n; i++)
+	{
+		double		v[3] = {pat[i].x, pat[i].tx, pat[i].T};
+
+		for (int k = 0; k < 3; k++)
+		{
+			lo[k] = Min(lo[k], v[k]);
+			hi[k] = Max(hi[k], v[k]);
+		}
+	}
+	if (gg)
+		return psprintf("%zu distinct customers, frequency in [%g, %g], monetary in [%g, %g]",
+						(size_t) n, lo[0], hi[0], lo[1], hi[1]);
+	return psprintf("%zu distinct customers, frequency in [%g, %g], recency in [%g, %g], t in [%g, %g]",
+					(size_t) n, lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]);
+}
+
+/*
+ * The outcome of a fit: an ERROR when interrupted (the pending cancel or
+ * timeout), out of memory, or without a finite estimate (22003, naming the
+ * input); a WARNING when the estimate did not converge.
+ */
+static void
+lt_fit_rc(int rc, const char *fn, const LtPattern *pat, Size n, bool gg, bool converged)
+{
+	if (rc == LT_FIT_NO_MEMORY)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory in the optimiser")));
+	if (rc == LT_FIT_NOT_FINITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s: the maximum likelihood estimate is not finite for this input", fn),
+				 errdetail("The input has %s.", lt_input_ranges(pat, n, gg)),
+				 errhint("Rescale the time unit or the amounts so that they are neither tiny nor huge.")));
+	if (rc != LT_FIT_OK)
+		elog(ERROR, "%s: unexpected status %d", fn, rc);
+	if (!converged)
+	{
+		bool		repeat = gg;
+
+		for (Size i = 0; i < n && !repeat; i++)
+			repeat = pat[i].x > 0;
+		ereport(WARNING,
+				(errmsg("%s did not converge: converged = false", fn),
+				 errdetail("The input has %s.", lt_input_ranges(pat, n, gg)),
+				 repeat ? 0 : errhint("Without repeat purchases there is no interior maximum.")));
+	}
 }
 
 /* Final: maximum likelihood BG/NBD model */
@@ -561,9 +694,11 @@ crmscm_bgnbd_fit_final(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	pat = MemoryContextAllocHuge(CurrentMemoryContext, mul_size(s->set.n, sizeof(LtPattern)));
-	n = lt_set_collect(&s->set, pat);
-	rc = bgnbd_fit(pat, n, &fit, lt_interrupted);
-	lt_fit_rc(rc);
+	n = lt_state_collect(s, pat);
+	/* stopped only for a cancel, which CHECK_FOR_INTERRUPTS raises */
+	while ((rc = bgnbd_fit(pat, n, &fit, lt_interrupted)) == LT_FIT_INTERRUPTED)
+		CHECK_FOR_INTERRUPTS();
+	lt_fit_rc(rc, "bgnbd_fit", pat, n, false, fit.converged != 0);
 	values[0] = Float8GetDatum(fit.p.r);
 	values[1] = Float8GetDatum(fit.p.alpha);
 	values[2] = Float8GetDatum(fit.p.a);
@@ -627,9 +762,10 @@ crmscm_gamma_gamma_fit_final(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	pat = MemoryContextAllocHuge(CurrentMemoryContext, mul_size(s->set.n, sizeof(LtPattern)));
-	n = lt_set_collect(&s->set, pat);
-	rc = gg_fit(pat, n, &fit, lt_interrupted);
-	lt_fit_rc(rc);
+	n = lt_state_collect(s, pat);
+	while ((rc = gg_fit(pat, n, &fit, lt_interrupted)) == LT_FIT_INTERRUPTED)
+		CHECK_FOR_INTERRUPTS();
+	lt_fit_rc(rc, "gamma_gamma_fit", pat, n, true, fit.converged != 0);
 	values[0] = Float8GetDatum(fit.p.p);
 	values[1] = Float8GetDatum(fit.p.q);
 	values[2] = Float8GetDatum(fit.p.v);
@@ -655,6 +791,7 @@ rfm_state_new(MemoryContext cxt, int32 as_of, Size cap)
 {
 	RfmState   *s = MemoryContextAlloc(cxt, sizeof(RfmState));
 
+	crmscm_fit_memory_check("rfm_summary", (int64) (Max(cap, 16) * sizeof(LtPurchase)), "the purchases of one group");
 	s->as_of = as_of;
 	s->n = 0;
 	s->cap = Max(cap, 16);
@@ -668,6 +805,12 @@ rfm_state_reserve(RfmState *s, Size more)
 	if (s->n + more > s->cap)
 	{
 		Size		newcap = Max(s->cap * 2, s->n + more);
+		int64		limit = crmscm_fit_memory_limit() / (int64) sizeof(LtPurchase);
+
+		/* grow less near crmscm.max_fit_memory; error beyond it */
+		if ((int64) newcap > limit)
+			newcap = Max(s->n + more, (Size) limit);
+		crmscm_fit_memory_check("rfm_summary", (int64) (newcap * sizeof(LtPurchase)), "the purchases of one group");
 
 		if (newcap > MaxAllocSize / sizeof(LtPurchase))
 			ereport(ERROR,
@@ -847,7 +990,7 @@ crmscm_bgnbd_p_alive(PG_FUNCTION_ARGS)
 				T = PG_GETARG_FLOAT8(3);
 
 	lt_check_customer_pred(x, tx, T);
-	PG_RETURN_FLOAT8(bgnbd_p_alive(&p, x, tx, T));
+	PG_RETURN_FLOAT8(lt_result(bgnbd_p_alive(&p, x, tx, T), "bgnbd_p_alive"));
 }
 
 /* Expected purchases in the next horizon of a customer with (frequency, recency, t) */
@@ -897,7 +1040,7 @@ crmscm_bgnbd_expected(PG_FUNCTION_ARGS)
 		m->T = T;
 		m->value = bgnbd_cond(&p, t, x, T);
 	}
-	PG_RETURN_FLOAT8(pa * m->value);
+	PG_RETURN_FLOAT8(lt_result(pa * m->value, "bgnbd_expected"));
 }
 
 /* Expected purchases of a new customer in horizon */
@@ -909,7 +1052,7 @@ crmscm_bgnbd_expected_new(PG_FUNCTION_ARGS)
 	double		t = PG_GETARG_FLOAT8(1);
 
 	lt_check_horizon(t, "horizon");
-	PG_RETURN_FLOAT8(bgnbd_expected_new(&p, t));
+	PG_RETURN_FLOAT8(lt_result(bgnbd_expected_new(&p, t), "bgnbd_expected_new"));
 }
 
 /* Probability of exactly n purchases in horizon for a new customer */
@@ -926,7 +1069,7 @@ crmscm_bgnbd_prob_n(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("number of purchases must not be negative: %d", n)));
 	lt_check_horizon(t, "horizon");
-	PG_RETURN_FLOAT8(bgnbd_prob_n(&p, (double) n, t));
+	PG_RETURN_FLOAT8(lt_result(bgnbd_prob_n(&p, (double) n, t), "bgnbd_prob_n"));
 }
 
 static double
@@ -936,6 +1079,10 @@ lt_spend(const GgParams *g, double x, double m)
 
 	lt_check_gg_customer(x, m);
 	e = gg_expected(g, x, m);
+	if (!isfinite(e) && g->p * x + g->q - 1.0 > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("expected spend out of range for frequency %g and monetary %g", x, m)));
 	if (!isfinite(e))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -975,6 +1122,13 @@ crmscm_clv(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("months must be between 0 and 12000: %d", months)));
+	lt_check_finite(d, "monthly_discount");
+	lt_check_finite(u, "units_per_month");
+	/* the last horizon, months * units_per_month time units, must be finite */
+	if (!isfinite((double) months * u))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("clv: the horizon of %d months of %g time units is out of range", months, u)));
 	if (!isfinite(d) || d < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -984,5 +1138,5 @@ crmscm_clv(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("units_per_month must be positive and finite: %g", u),
 				 errhint("Use 4.345 when the model is in weeks, 30 when it is in days.")));
-	PG_RETURN_FLOAT8(lt_clv(&p, &g, x, tx, T, m, months, d, u));
+	PG_RETURN_FLOAT8(lt_result(lt_clv(&p, &g, x, tx, T, m, months, d, u, lt_interrupted), "clv"));
 }

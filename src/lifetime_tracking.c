@@ -38,6 +38,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -81,6 +82,7 @@ static TxnNoteList lt_list = TXN_NOTE_LIST(LtNote, "customer_lifetime bookkeepin
 #define LT_NPLANS 2
 static SPIPlanPtr lt_plans[LT_NPLANS];
 static Oid	lt_plan_nsp = InvalidOid;
+static bool lt_plan_citus = false;	/* made for Citus (custom plans) */
 
 static LtNote *
 lt_new_note(int64 tenant, int64 order_id, bool recount)
@@ -284,11 +286,12 @@ lt_prepare(Oid nsp, Oid *argtypes)
 	const char *q;
 	char	   *nspname;
 	StringInfoData sql;
-	Oid			oargtypes[2 + 2 * LT_NCOLS];
+	Oid			oargtypes[3 + 2 * LT_NCOLS];
 	int			i,
 				k;
+	bool		citus = crmscm_on_citus();
 
-	if (lt_plan_nsp == nsp && lt_plans[0] != NULL)
+	if (lt_plan_nsp == nsp && lt_plans[0] != NULL && lt_plan_citus == citus)
 		return;
 	nspname = get_namespace_name(nsp);
 	if (nspname == NULL)
@@ -312,7 +315,7 @@ lt_prepare(Oid nsp, Oid *argtypes)
 		{
 			case LT_PLAN_APPLY:
 				appendStringInfo(&sql, "SELECT %s._lifetime_apply($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", q);
-				plan = SPI_prepare(sql.data, 3 + 2 * LT_NCOLS, argtypes);
+				plan = SPI_prepare_cursor(sql.data, 3 + 2 * LT_NCOLS, argtypes, crmscm_plan_options(false));
 				break;
 			case LT_PLAN_ORDER:
 
@@ -361,12 +364,12 @@ lt_prepare(Oid nsp, Oid *argtypes)
 								 "       repeat_revenue = cl.repeat_revenue OPERATOR(pg_catalog.+)"
 								 "         CASE WHEN p.purchase_day OPERATOR(pg_catalog.>) cl.first_order_day THEN p.da ELSE 0 END,"
 								 "       shipped_revenue = cl.shipped_revenue OPERATOR(pg_catalog.+) p.dsh,"
-								 "       stage = CASE WHEN cl.stage_as_of OPERATOR(pg_catalog.=) CURRENT_DATE THEN cl.stage"
+								 "       stage = CASE WHEN cl.stage_as_of OPERATOR(pg_catalog.=) $11 THEN cl.stage"
 								 "         ELSE %s.lifetime_stage(cl.order_days, cl.last_order_day, cl.orders_placed,"
-								 "         CURRENT_DATE,"
+								 "         $11,"
 								 "         COALESCE((SELECT m.at_risk_days FROM %s.lifetime_models m WHERE m.tenant_id OPERATOR(pg_catalog.=) $1), 180),"
 								 "         COALESCE((SELECT m.churn_days FROM %s.lifetime_models m WHERE m.tenant_id OPERATOR(pg_catalog.=) $1), 365)) END,"
-								 "       stage_as_of = CURRENT_DATE,"
+								 "       stage_as_of = $11,"
 								 "       updated_at = pg_catalog.now()"
 								 "  FROM p"
 								 " WHERE p.moved AND cl.tenant_id OPERATOR(pg_catalog.=) $1"
@@ -390,7 +393,10 @@ lt_prepare(Oid nsp, Oid *argtypes)
 				oargtypes[1] = INT8OID;
 				for (k = 0; k < 2 * LT_NCOLS; k++)
 					oargtypes[2 + k] = argtypes[3 + k];
-				plan = SPI_prepare(sql.data, 2 + 2 * LT_NCOLS, oargtypes);
+				oargtypes[2 + 2 * LT_NCOLS] = DATEOID;	/* CURRENT_DATE: Citus refuses
+														 * a stable function inside
+														 * CASE in a modification */
+				plan = SPI_prepare_cursor(sql.data, 3 + 2 * LT_NCOLS, oargtypes, crmscm_plan_options(false));
 				break;
 
 		}
@@ -400,15 +406,17 @@ lt_prepare(Oid nsp, Oid *argtypes)
 		lt_plans[i] = plan;
 	}
 	lt_plan_nsp = nsp;
+	lt_plan_citus = citus;
 }
 
-/* Hand every pending note to nsp._lifetime_apply(). */
+/*
+ * Book the notes ns[0..n) (all of one tenant, in time order): the fast
+ * path, else nsp._lifetime_apply().  SPI is connected.
+ */
 static void
-lt_flush(Oid nsp)
+lt_flush_tenant(LtNote *ns, int n)
 {
-	int			first,
-				n,
-				i,
+	int			i,
 				k;
 	Datum	   *tenant,
 			   *order_id,
@@ -417,15 +425,8 @@ lt_flush(Oid nsp)
 	bool	   *colnulls[2 * LT_NCOLS];
 	bool	   *nonulls;
 	Datum		args[3 + 2 * LT_NCOLS];
-	Oid			argtypes[3 + 2 * LT_NCOLS];
 	int			ret;
 	bool		fast;
-
-	/* pending notes are a suffix of the array */
-	first = txn_notes_first_pending(&lt_list);
-	n = lt_n - first;
-	if (n == 0)
-		return;
 
 	tenant = palloc(n * sizeof(Datum));
 	order_id = palloc(n * sizeof(Datum));
@@ -438,7 +439,7 @@ lt_flush(Oid nsp)
 	}
 	for (i = 0; i < n; i++)
 	{
-		LtNote	   *note = LT(first + i);
+		LtNote	   *note = &ns[i];
 
 		tenant[i] = Int64GetDatum(note->tenant);
 		order_id[i] = Int64GetDatum(note->order_id);
@@ -454,26 +455,12 @@ lt_flush(Oid nsp)
 	args[0] = PointerGetDatum(lt_array(tenant, nonulls, n, INT8OID));
 	args[1] = PointerGetDatum(lt_array(order_id, nonulls, n, INT8OID));
 	args[2] = PointerGetDatum(lt_array(recount, nonulls, n, BOOLOID));
-	argtypes[0] = INT8ARRAYOID;
-	argtypes[1] = INT8ARRAYOID;
-	argtypes[2] = BOOLARRAYOID;
 	for (k = 0; k < 2 * LT_NCOLS; k++)
 	{
 		bool		is_status = (k % LT_NCOLS) == LT_NCOLS - 1;
 
 		args[3 + k] = PointerGetDatum(lt_array(cols[k], colnulls[k], n, is_status ? TEXTOID : NUMERICOID));
-		argtypes[3 + k] = is_status ? TEXTARRAYOID : NUMERICARRAYOID;
 	}
-
-	/*
-	 * Handed over (to be handed over again if this sub-transaction rolls
-	 * back): a flush that runs while this one writes starts afresh.
-	 */
-	(void) txn_notes_take(&lt_list, &i);
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "crmscm lifetime bookkeeping: SPI_connect failed");
-	lt_prepare(nsp, argtypes);
 
 	/*
 	 * The fast path: line changes of one order that was booked as a purchase
@@ -482,32 +469,98 @@ lt_flush(Oid nsp)
 	 * that lock order; everything else takes the general path.
 	 */
 	fast = true;
-	for (i = first + 1; i < lt_n && fast; i++)
-		fast = LT(i)->tenant == LT(first)->tenant && LT(i)->order_id == LT(first)->order_id;
-	for (i = first; i < lt_n && fast; i++)
-		fast = !LT(i)->recount;
+	for (i = 1; i < n && fast; i++)
+		fast = ns[i].order_id == ns[0].order_id;
+	for (i = 0; i < n && fast; i++)
+		fast = !ns[i].recount;
 	if (fast)
 	{
-		Datum		oargs[2 + 2 * LT_NCOLS];
+		Datum		oargs[3 + 2 * LT_NCOLS];
 
 		oargs[0] = tenant[0];
 		oargs[1] = order_id[0];
 		for (k = 0; k < 2 * LT_NCOLS; k++)
 			oargs[2 + k] = args[3 + k];
+		oargs[2 + 2 * LT_NCOLS] = DateADTGetDatum(GetSQLCurrentDate());
 		ret = SPI_execute_plan(lt_plans[LT_PLAN_ORDER], oargs, NULL, false, 0);
 		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "crmscm lifetime bookkeeping: order totals update failed: %s", SPI_result_code_string(ret));
 		if (SPI_processed == 1)
-		{
-			/* booked: order, customer and day in that one statement */
-			SPI_finish();
-			return;
-		}
+			return;				/* booked: order, customer and day in that one
+								 * statement */
 	}
 
 	ret = SPI_execute_plan(lt_plans[LT_PLAN_APPLY], args, NULL, false, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "crmscm lifetime bookkeeping: _lifetime_apply failed: %s", SPI_result_code_string(ret));
+}
+
+/* notes by tenant, then time (their position in the copy) */
+static int
+lt_note_cmp(const void *a, const void *b)
+{
+	const LtNote *x = *(LtNote *const *) a;
+	const LtNote *y = *(LtNote *const *) b;
+
+	if (x->tenant != y->tenant)
+		return x->tenant < y->tenant ? -1 : 1;
+	return x < y ? -1 : (x > y);
+}
+
+/*
+ * Hand every pending note to the bookkeeping, tenant by tenant in ascending
+ * order: each call, and each statement in it, concerns one tenant given as
+ * a scalar, which is what Citus can route (doc/citus.md).  The lock order
+ * stays one for every commit: tenant by tenant, in each the orders'
+ * bookings, then the customers.
+ */
+static void
+lt_flush(Oid nsp)
+{
+	LtNote	   *taken;
+	LtNote	  **ptr;
+	LtNote	   *sorted;
+	int			n,
+				i,
+				k;
+	Oid			argtypes[3 + 2 * LT_NCOLS];
+
+	/*
+	 * Handed over (to be handed over again if this sub-transaction rolls
+	 * back): a flush that runs while this one writes starts afresh.  A copy:
+	 * the bookkeeping's own writes may add notes.
+	 */
+	taken = txn_notes_take(&lt_list, false, 0, &n);
+	if (n == 0)
+		return;
+
+	argtypes[0] = INT8ARRAYOID;
+	argtypes[1] = INT8ARRAYOID;
+	argtypes[2] = BOOLARRAYOID;
+	for (k = 0; k < 2 * LT_NCOLS; k++)
+		argtypes[3 + k] = (k % LT_NCOLS) == LT_NCOLS - 1 ? TEXTARRAYOID : NUMERICARRAYOID;
+
+	/* the notes by tenant (ascending), each tenant's in time order */
+	ptr = palloc(n * sizeof(LtNote *));
+	for (i = 0; i < n; i++)
+		ptr[i] = &taken[i];
+	qsort(ptr, n, sizeof(LtNote *), lt_note_cmp);
+	sorted = palloc_extended((Size) n * sizeof(LtNote), MCXT_ALLOC_HUGE);
+	for (i = 0; i < n; i++)
+		sorted[i] = *ptr[i];
+	pfree(ptr);
+	pfree(taken);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "crmscm lifetime bookkeeping: SPI_connect failed");
+	lt_prepare(nsp, argtypes);
+	for (i = 0; i < n; i = k)
+	{
+		for (k = i + 1; k < n && sorted[k].tenant == sorted[i].tenant; k++)
+			;
+		CHECK_FOR_INTERRUPTS();
+		lt_flush_tenant(&sorted[i], k - i);
+	}
 	SPI_finish();
 }
 
@@ -533,7 +586,7 @@ crmscm_lifetime_flush(PG_FUNCTION_ARGS)
 bool
 lifetime_pending(void)
 {
-	return txn_notes_first_pending(&lt_list) < lt_n;
+	return txn_notes_pending(&lt_list, false, 0);
 }
 
 /* Book what is pending: the last step of the commit pass (reserve.c) */
@@ -541,6 +594,23 @@ void
 lifetime_flush_pending(Oid nsp)
 {
 	lt_flush(nsp);
+}
+
+/*
+ * The same for crmscm.reserve_pending(tenant), when every pending note is
+ * of that tenant (on Citus, a call routed to the tenant's node may touch no
+ * other tenant's rows); else the commit books them all.
+ */
+bool
+lifetime_flush_tenant_alone(Oid nsp, int64 tenant)
+{
+	int			i;
+
+	for (i = txn_notes_first_pending(&lt_list); i < lt_n; i++)
+		if (txn_note_is_pending(&lt_list, i) && LT(i)->tenant != tenant)
+			return false;
+	lt_flush(nsp);
+	return true;
 }
 
 /* The same, called by a rebuild before it recounts from the tables. */

@@ -52,6 +52,7 @@
 #define CRMSCM_LINE_NO_LOCK 15
 
 static Oid	price_nsp = InvalidOid;
+static int	price_options = 0;	/* crmscm_plan_options() it was made with */
 static SPIPlanPtr price_plan = NULL;
 
 /* Lock (tenant, order) for numbering its lines, until the transaction ends */
@@ -117,18 +118,19 @@ item_price(Oid nsp, int64 tenant, int64 item, bool *isnull)
 	*isnull = true;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "crmscm_line_defaults: SPI_connect failed");
-	if (price_nsp != nsp)
+	if (price_nsp != nsp || price_options != crmscm_plan_options(false))
 	{
 		Oid			t[2] = {INT8OID, INT8OID};
-		SPIPlanPtr	p = SPI_prepare(psprintf(
+		SPIPlanPtr	p = SPI_prepare_cursor(psprintf(
 			"SELECT i.unit_price FROM %s.items i"
 			" WHERE i.tenant_id OPERATOR(pg_catalog.=) $1 AND i.item_id OPERATOR(pg_catalog.=) $2",
-			quote_identifier(get_namespace_name(nsp))), 2, t);
+			quote_identifier(get_namespace_name(nsp))), 2, t, crmscm_plan_options(false));
 
 		if (p == NULL || SPI_keepplan(p) != 0)
 			elog(ERROR, "crmscm_line_defaults: preparing the price statement failed");
 		price_plan = p;
 		price_nsp = nsp;
+		price_options = crmscm_plan_options(false);
 	}
 	args[0] = Int64GetDatum(tenant);
 	args[1] = Int64GetDatum(item);

@@ -48,6 +48,7 @@ typedef struct AvPlans
 	SPIPlanPtr	inventory;
 	SPIPlanPtr	reservations;
 	SPIPlanPtr	backorders;
+	int			options;		/* crmscm_plan_options() they were made with */
 } AvPlans;
 
 static AvPlans ap;
@@ -55,7 +56,7 @@ static AvPlans ap;
 static SPIPlanPtr
 av_plan(const char *sql, int nargs, Oid *types)
 {
-	SPIPlanPtr	p = SPI_prepare(sql, nargs, types);
+	SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, ap.options);
 
 	if (p == NULL || SPI_keepplan(p) != 0)
 		elog(ERROR, "crmscm order_availability: preparing \"%s\" failed", sql);
@@ -70,9 +71,10 @@ av_plans(Oid nsp)
 	const char *s;
 	Oid			t[2] = {INT8OID, INT8OID};
 
-	if (ap.nsp == nsp)
+	if (ap.nsp == nsp && ap.options == crmscm_plan_options(false))
 		return;
 	ap.nsp = InvalidOid;
+	ap.options = crmscm_plan_options(false);
 	s = quote_identifier(get_namespace_name(nsp));
 	ap.order = av_plan(psprintf(
 		"SELECT o.status, o.priority, o.ship_to, o.fill_policy FROM %s.sales_orders o"

@@ -100,8 +100,22 @@ ro_check_probability_arg(double p, const char *what)
 static inline void
 ro_check_finite_arg(double x, const char *what)
 {
-	if (isnan(x))
+	if (!isfinite(x))
 		ro_report(RO_NOT_FINITE, what, x);
+}
+
+/*
+ * A result that overflowed (values near 1e308 in, or a loss function far in
+ * its tail) is an error, never NaN or Infinity handed to the caller.
+ */
+static inline double
+ro_result(double v, const char *what)
+{
+	if (!isfinite(v))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s is out of range for type double precision", what)));
+	return v;
 }
 
 /* Standard normal distribution function */
@@ -112,7 +126,7 @@ crmscm_normal_cdf(PG_FUNCTION_ARGS)
 	double		z = PG_GETARG_FLOAT8(0);
 
 	ro_check_finite_arg(z, "z");
-	PG_RETURN_FLOAT8(ro_normal_cdf(z));
+	PG_RETURN_FLOAT8(ro_result(ro_normal_cdf(z), "normal_cdf"));
 }
 
 /* Standard normal quantile */
@@ -127,8 +141,13 @@ crmscm_normal_quantile(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("probability %s is out of range", float8out_internal(p)),
-				 errdetail("It must be between 0 and 1 (0 and 1 give -Infinity and Infinity).")));
-	PG_RETURN_FLOAT8(ro_normal_quantile(p));
+				 errdetail("It must be strictly between 0 and 1.")));
+	if (p == 0 || p == 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("normal_quantile(%s) is %s, out of range", float8out_internal(p), p == 0 ? "-Infinity" : "Infinity"),
+				 errdetail("The probability must be strictly between 0 and 1.")));
+	PG_RETURN_FLOAT8(ro_result(ro_normal_quantile(p), "normal_quantile"));
 }
 
 /* First-order standard normal loss function */
@@ -139,7 +158,7 @@ crmscm_normal_loss(PG_FUNCTION_ARGS)
 	double		z = PG_GETARG_FLOAT8(0);
 
 	ro_check_finite_arg(z, "z");
-	PG_RETURN_FLOAT8(ro_normal_loss(z));
+	PG_RETURN_FLOAT8(ro_result(ro_normal_loss(z), "normal_loss"));
 }
 
 /* Second-order standard normal loss function */
@@ -150,7 +169,7 @@ crmscm_normal_loss2(PG_FUNCTION_ARGS)
 	double		z = PG_GETARG_FLOAT8(0);
 
 	ro_check_finite_arg(z, "z");
-	PG_RETURN_FLOAT8(ro_normal_loss2(z));
+	PG_RETURN_FLOAT8(ro_result(ro_normal_loss2(z), "normal_loss2"));
 }
 
 /* Validate service level, demand and lead time arguments 0..4 */
@@ -176,7 +195,7 @@ crmscm_safety_stock(PG_FUNCTION_ARGS)
 	st = ro_safety_stock(PG_GETARG_FLOAT8(0), PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2),
 						 PG_GETARG_FLOAT8(3), PG_GETARG_FLOAT8(4), &out);
 	ro_report(st, "safety stock", out);
-	PG_RETURN_FLOAT8(out);
+	PG_RETURN_FLOAT8(ro_result(out, "safety stock"));
 }
 
 /* Reorder point: mean lead-time demand plus safety stock */
@@ -191,7 +210,7 @@ crmscm_reorder_point(PG_FUNCTION_ARGS)
 	st = ro_reorder_point(PG_GETARG_FLOAT8(0), PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2),
 						  PG_GETARG_FLOAT8(3), PG_GETARG_FLOAT8(4), &out);
 	ro_report(st, "reorder point", out);
-	PG_RETURN_FLOAT8(out);
+	PG_RETURN_FLOAT8(ro_result(out, "reorder point"));
 }
 
 /* Safety stock for a fill rate, via the loss function */
@@ -220,7 +239,7 @@ crmscm_safety_stock_fill_rate(PG_FUNCTION_ARGS)
 				 errmsg("fill-rate safety stock is out of range for order_qty %s",
 						float8out_internal(q))));
 	ro_report(st, "safety stock", out);
-	PG_RETURN_FLOAT8(out);
+	PG_RETURN_FLOAT8(ro_result(out, "safety stock"));
 }
 
 static void
@@ -236,7 +255,7 @@ ro_check_eoq_args(FunctionCallInfo fcinfo)
 static Datum
 ro_eoq_result(ReorderStatus st, double q)
 {
-	if (st == RO_NOT_FINITE)
+	if (st == RO_NOT_FINITE || !isfinite(q))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("economic order quantity is out of range for type double precision")));
@@ -388,7 +407,7 @@ ro_run_forecast(const double *y, int n, ReorderMethod m, double alpha, double be
 		ro_report(st, alpha_bad ? "alpha" : "beta", alpha_bad ? alpha : beta);
 	}
 	ro_report(st, "series", 0);
-	return out;
+	return ro_result(out, "forecast of this series");
 }
 
 /* Croston, SBA or TSB forecast per period of an intermittent series */
@@ -444,13 +463,21 @@ ro_profile_datum(FunctionCallInfo fcinfo, const double *y, int n, double alpha)
 	ro_report(ro_classify(y, n, &p), "series", 0);
 	f = p.klass == RO_NO_DEMAND ? 0 :
 		ro_run_forecast(y, n, p.method, alpha, alpha);
+	/* sums of values near 1e308 overflow: an error, never Infinity or NaN */
+	(void) ro_result(p.total, "total demand of this series");
+	(void) ro_result(p.sd, "standard deviation of this series");
+	if (p.demand_periods > 0)
+		(void) ro_result(p.cv2, "CV^2 of this series");
 	values[0] = Int32GetDatum((int32) p.periods);
 	values[1] = Int32GetDatum((int32) p.demand_periods);
 	values[2] = Float8GetDatum(p.total);
 	values[3] = Float8GetDatum(p.mean);
 	values[4] = Float8GetDatum(p.sd);
+	/* without demand ADI is infinite and CV^2 undefined: NULL */
 	values[5] = Float8GetDatum(p.adi);
+	nulls[5] = p.demand_periods == 0;
 	values[6] = Float8GetDatum(p.cv2);
+	nulls[6] = p.demand_periods == 0;
 	values[7] = CStringGetTextDatum(ro_class_name(p.klass));
 	values[8] = CStringGetTextDatum(ro_method_name(p.method));
 	values[9] = Float8GetDatum(f);

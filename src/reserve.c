@@ -65,6 +65,7 @@
 typedef struct PassPlans
 {
 	Oid			nsp;
+	int			options;		/* cursor options they were made with */
 	SPIPlanPtr	warehouses;
 	SPIPlanPtr	lines;
 	SPIPlanPtr	lines_by_key;
@@ -96,7 +97,7 @@ static PassPlans pp;
 static SPIPlanPtr
 plan(const char *sql, int nargs, Oid *types)
 {
-	SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
+	SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, pp.options);
 
 	if (p == NULL)
 		elog(ERROR, "crmscm: SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
@@ -112,10 +113,13 @@ pass_plans(Oid nsp)
 {
 	const char *s;
 	Oid			t[10];
+	int			options = crmscm_plan_options(true);
 
-	if (pp.nsp == nsp)
+	/* generic plans; custom ones on Citus (citus.c) */
+	if (pp.nsp == nsp && pp.options == options)
 		return;
 	pp.nsp = InvalidOid;
+	pp.options = options;
 	s = quote_identifier(get_namespace_name(nsp));
 
 	t[0] = INT8OID;
@@ -1359,6 +1363,8 @@ typedef struct PassArgs
 {
 	Oid			nsp;
 	bool		lifetime;		/* book the lifetime notes too (at commit) */
+	bool		one_tenant;		/* only the notes of tenant (reserve_pending(t)) */
+	int64		tenant;
 	Note	   *notes;
 	int			n;
 	MemoryContext cxt;
@@ -1409,7 +1415,9 @@ pass_body(void *arg)
 		}
 		SPI_finish();
 	}
-	if (a->lifetime)
+	if (a->lifetime && a->one_tenant)
+		(void) lifetime_flush_tenant_alone(a->nsp, a->tenant);
+	else if (a->lifetime)
 		lifetime_flush_pending(a->nsp);
 }
 
@@ -1431,30 +1439,44 @@ in_engine_scope(void (*fn) (void *), void *arg)
 	PG_END_TRY();
 }
 
+static void
+pass_run(PassArgs *a)
+{
+	MemoryContext old;
+
+	/* the events of a commit after the first find nothing to do */
+	if (!notes_pending(a->one_tenant, a->tenant) && (!a->lifetime || !lifetime_pending()))
+		return;
+	engine_set_schema(a->nsp);
+	a->cxt = AllocSetContextCreate(CurrentMemoryContext, "crmscm reservation pass", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(a->cxt);
+	/* a copy: the pass's own writes may add notes (and move the array) */
+	a->notes = notes_take(a->one_tenant, a->tenant, &a->n);
+	in_engine_scope(pass_body, a);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(a->cxt);
+}
+
 void
 reserve_pass(Oid nsp, bool at_commit)
 {
 	PassArgs	a;
-	MemoryContext old;
 
-	/* the events of a commit after the first find nothing to do */
-	if (!notes_pending() && (!at_commit || !lifetime_pending()))
-		return;
-	engine_set_schema(nsp);
 	memset(&a, 0, sizeof(a));
 	a.nsp = nsp;
 	a.lifetime = at_commit;
-	a.cxt = AllocSetContextCreate(CurrentMemoryContext, "crmscm reservation pass", ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(a.cxt);
-	if (notes_pending())
-	{
-		Note	   *taken = notes_take(&a.n);
+	pass_run(&a);
+}
 
-		/* a copy: the pass's own writes may add notes (and move the array) */
-		a.notes = palloc(sizeof(Note) * a.n);
-		memcpy(a.notes, taken, sizeof(Note) * a.n);
-	}
-	in_engine_scope(pass_body, &a);
-	MemoryContextSwitchTo(old);
-	MemoryContextDelete(a.cxt);
+void
+reserve_pass_tenant(Oid nsp, int64 tenant, bool lifetime)
+{
+	PassArgs	a;
+
+	memset(&a, 0, sizeof(a));
+	a.nsp = nsp;
+	a.lifetime = lifetime;
+	a.one_tenant = true;
+	a.tenant = tenant;
+	pass_run(&a);
 }

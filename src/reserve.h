@@ -91,9 +91,12 @@ typedef struct Note
 } Note;
 
 extern Note *note_add(NoteKind kind, int64 tenant, int64 a, int64 b, int64 c);
-/* The pending notes (a suffix of the array), marked as taken by this sub-transaction */
-extern Note *notes_take(int *n);
-extern bool notes_pending(void);
+/*
+ * A copy of the pending notes (of one tenant, or all), marked as taken by
+ * this sub-transaction
+ */
+extern Note *notes_take(bool one_tenant, int64 tenant, int *n);
+extern bool notes_pending(bool one_tenant, int64 tenant);
 /* Quantity of reservation res_id that ship() already took in this transaction */
 extern Datum notes_shipped_from(int64 tenant, int64 res_id, Datum zero);
 /* Does the transaction hold a pending note of this line? */
@@ -108,6 +111,17 @@ extern bool notes_line_pending(int64 tenant, int64 order_id, int32 line_no);
  */
 extern void reserve_pass(Oid nsp, bool at_commit);
 
+/*
+ * Work off the pending notes of one tenant now; with lifetime, then its
+ * lifetime bookkeeping when no other tenant's is pending (else that waits
+ * for the commit).  reserve_pending(tenant) does both: everything the
+ * commit would do for the tenant, so that its errors come now, with their
+ * own SQLSTATE (on Citus, the commit of a transaction on one worker reports
+ * them as XX000; doc/citus.md).  ship() does the first for its tenant (on
+ * Citus it may touch no other tenant's shards).
+ */
+extern void reserve_pass_tenant(Oid nsp, int64 tenant, bool lifetime);
+
 /* ---- shared helpers ---------------------------------------------------- */
 
 extern int	num_cmp(Datum a, Datum b);
@@ -119,8 +133,24 @@ extern bool num_is_zero(Datum a);
 /* #15: registers crmscm.reorder_events (reserve_events.c); from _PG_init */
 extern void crmscm_define_events_settings(void);
 
+/* ---- Citus (citus.c) ---------------------------------------------------- */
+
+/* Is the citus extension installed in this database? */
+extern bool crmscm_on_citus(void);
+/*
+ * Cursor options for the engine's kept SPI plans: custom plans on Citus
+ * (it routes on the parameters' values only), else generic ones when
+ * generic_elsewhere, else PostgreSQL's choice.
+ */
+extern int	crmscm_plan_options(bool generic_elsewhere);
+
 /* Lifetime bookkeeping of the commit (lifetime_tracking.c) */
 extern void lifetime_flush_pending(Oid nsp);
 extern bool lifetime_pending(void);
+/* The same now, if every pending note is of this tenant; returns whether it ran */
+extern bool lifetime_flush_tenant_alone(Oid nsp, int64 tenant);
+
+/* On Citus: does this node hold the tenant's shards of crmscm's tables? (citus.c) */
+extern bool crmscm_citus_tenant_is_local(Oid nsp, int64 tenant);
 
 #endif							/* CRMSCM_RESERVE_H */

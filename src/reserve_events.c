@@ -32,6 +32,13 @@
  * Issue #18 keeps a replenishment state current at commit; the event should
  * read the reorder point from there once it exists (cheap enough to be on
  * by default, and routable on Citus, which this query of the view is not).
+ *
+ * On Citus no event is sent: the pass runs on the worker that holds the
+ * tenant's shards, where nobody listens (applications LISTEN on the
+ * coordinator), and Citus commits a transaction that wrote on a worker by
+ * two-phase commit, which PostgreSQL refuses after NOTIFY ("cannot PREPARE
+ * a transaction that has executed LISTEN, UNLISTEN, or NOTIFY").
+ * doc/citus.md lists this among the differences.
  */
 #include "postgres.h"
 
@@ -53,6 +60,7 @@
 
 static bool reorder_events = false;
 static Oid	reorder_nsp = InvalidOid;
+static int	reorder_options = 0;	/* crmscm_plan_options() it was made with */
 static SPIPlanPtr reorder_plan = NULL;
 
 static LocalTransactionId seq_lxid = InvalidLocalTransactionId;
@@ -199,11 +207,11 @@ notify_reorder(Pass *p)
 	nest = NewGUCNestLevel();
 	(void) set_config_option("crmscm.tenant_id", tenant, PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
-	if (reorder_nsp != p->nsp)
+	if (reorder_nsp != p->nsp || reorder_options != crmscm_plan_options(false))
 	{
 		SPIPlanPtr	plan;
 
-		plan = SPI_prepare(psprintf(
+		plan = SPI_prepare_cursor(psprintf(
 			"SELECT s.item_id, s.warehouse_id, s.inventory_position, s.reorder_point"
 			"  FROM %s.reorder_suggestions s"
 			"  JOIN ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4)) AS c(i, w, d)"
@@ -212,11 +220,12 @@ notify_reorder(Pass *p)
 			"   AND s.reorder_now"
 			"   AND (s.inventory_position OPERATOR(pg_catalog.-) c.d)::float8 OPERATOR(pg_catalog.>) s.reorder_point"
 			" ORDER BY 1, 2",
-			quote_identifier(get_namespace_name(p->nsp))), 4, types);
+			quote_identifier(get_namespace_name(p->nsp))), 4, types, crmscm_plan_options(false));
 		if (plan == NULL || SPI_keepplan(plan) != 0)
 			elog(ERROR, "crmscm events: preparing the reorder statement failed");
 		reorder_plan = plan;
 		reorder_nsp = p->nsp;
+		reorder_options = crmscm_plan_options(false);
 	}
 	/* not read-only: the statement must see what the flush just wrote */
 	rc = SPI_execute_plan(reorder_plan, args, NULL, false, 0);
@@ -245,6 +254,8 @@ notify_reorder(Pass *p)
 void
 events_after_flush(Pass *p, Note *ns, int n)
 {
+	if (crmscm_on_citus())
+		return;
 	notify_fills(p);
 	if (reorder_events)
 		notify_reorder(p);

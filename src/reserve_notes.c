@@ -40,6 +40,8 @@
 
 #include "reserve.h"
 
+extern Datum crmscm_current_tenant(PG_FUNCTION_ARGS);
+
 static TxnNoteList notes = TXN_NOTE_LIST(Note, "the reservation engine");
 
 #define NOTE(i) ((Note *) txn_note_at(&notes, (i)))
@@ -58,15 +60,15 @@ note_add(NoteKind kind, int64 tenant, int64 a, int64 b, int64 c)
 }
 
 Note *
-notes_take(int *n)
+notes_take(bool one_tenant, int64 tenant, int *n)
 {
-	return txn_notes_take(&notes, n);
+	return txn_notes_take(&notes, one_tenant, tenant, n);
 }
 
 bool
-notes_pending(void)
+notes_pending(bool one_tenant, int64 tenant)
 {
-	return txn_notes_first_pending(&notes) < notes.n;
+	return txn_notes_pending(&notes, one_tenant, tenant);
 }
 
 Datum
@@ -76,7 +78,8 @@ notes_shipped_from(int64 tenant, int64 res_id, Datum zero)
 	int			i;
 
 	for (i = txn_notes_first_pending(&notes); i < notes.n; i++)
-		if (NOTE(i)->kind == NOTE_SHIP && NOTE(i)->tenant == tenant && NOTE(i)->c == res_id)
+		if (txn_note_is_pending(&notes, i) &&
+			NOTE(i)->kind == NOTE_SHIP && NOTE(i)->tenant == tenant && NOTE(i)->c == res_id)
 			sum = num_add(sum, NOTE(i)->qty);
 	return sum;
 }
@@ -90,7 +93,7 @@ notes_line_pending(int64 tenant, int64 order_id, int32 line_no)
 	{
 		Note	   *x = NOTE(i);
 
-		if (x->tenant == tenant &&
+		if (txn_note_is_pending(&notes, i) && x->tenant == tenant &&
 			((x->kind == NOTE_LINE && x->a == order_id && x->b == line_no) ||
 			 (x->kind == NOTE_ORDER && x->a == order_id)))
 			return true;
@@ -190,7 +193,7 @@ crmscm_check_table(FunctionCallInfo fcinfo, const char *table)
 static SPIPlanPtr
 keep_plan(const char *sql, int nargs, Oid *argtypes)
 {
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, argtypes, crmscm_plan_options(false));
 
 	if (plan == NULL)
 		elog(ERROR, "crmscm: SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
@@ -206,6 +209,7 @@ keep_plan(const char *sql, int nargs, Oid *argtypes)
 typedef struct NotePlans
 {
 	Oid			nsp;
+	bool		citus;			/* made for Citus (custom plans) */
 	SPIPlanPtr	orders_share;	/* the orders of inserted lines, FOR SHARE */
 	SPIPlanPtr	lock_lines;		/* an order's lines FOR NO KEY UPDATE */
 	SPIPlanPtr	cancel_lines;	/* an order's open lines -> cancelled */
@@ -220,10 +224,12 @@ note_plans(Oid nsp)
 {
 	char	   *s;
 	Oid			t[5];
+	bool		citus = crmscm_on_citus();
 
-	if (nplans.nsp == nsp)
+	if (nplans.nsp == nsp && nplans.citus == citus)
 		return;
 	nplans.nsp = InvalidOid;
+	nplans.citus = citus;
 	s = (char *) quote_identifier(get_namespace_name(nsp));
 	t[0] = INT8OID;
 	t[1] = INT8ARRAYOID;
@@ -364,6 +370,19 @@ crmscm_lines_inserted(PG_FUNCTION_ARGS)
 		return PointerGetDatum(trigdata->tg_trigtuple);
 	desc = RelationGetDescr(trigdata->tg_relation);
 	tup = trigdata->tg_trigtuple;
+	/*
+	 * Issue #13: a BEFORE trigger runs before the NOT NULL constraints, and
+	 * an explicit NULL status crashed the server here.  A row with a NULL
+	 * in a column read below is left to its NOT NULL constraint (23502).
+	 */
+	{
+		static const char *const cols[] = {"tenant_id", "order_id", "line_no", "item_id", "status",
+		"qty", "qty_shipped", "qty_reserved", "qty_backordered"};
+
+		for (size_t i = 0; i < lengthof(cols); i++)
+			if (heap_attisnull(tup, col(desc, cols[i]), desc))
+				return PointerGetDatum(tup);
+	}
 	tenant = get_int8(tup, desc, "tenant_id", NULL);
 	order_id = get_int8(tup, desc, "order_id", NULL);
 	line_no = get_int4(tup, desc, "line_no");
@@ -505,6 +524,15 @@ crmscm_line_update(PG_FUNCTION_ARGS)
 	newtup = crmscm_guard_update(rel, oldtup, trigdata->tg_newtuple, line_guarded, lengthof(line_guarded));
 	if (crmscm_engine_writing)
 		return PointerGetDatum(newtup);
+	/* issue #13: a NULL written here is left to its NOT NULL constraint
+	 * (23502); reading it crashed the server (UPDATE ... SET qty = NULL) */
+	{
+		static const char *const cols[] = {"order_id", "line_no", "item_id", "status", "qty"};
+
+		for (size_t i = 0; i < lengthof(cols); i++)
+			if (heap_attisnull(newtup, col(desc, cols[i]), desc))
+				return PointerGetDatum(newtup);
+	}
 
 	relevant = crmscm_attr_changed(desc, col(desc, "qty"), oldtup, newtup) ||
 		crmscm_attr_changed(desc, col(desc, "status"), oldtup, newtup) ||
@@ -851,6 +879,46 @@ Datum
 crmscm_reserve_pending(PG_FUNCTION_ARGS)
 {
 	reserve_pass(crmscm_schema_of(fcinfo), false);
+	PG_RETURN_VOID();
+}
+
+/*
+ * crmscm.reserve_pending(tenant): the pending work of one tenant now, its
+ * reservations and its customer-lifetime bookkeeping: everything the commit
+ * would do for it, so that its errors come at this statement with their own
+ * SQLSTATE.  On Citus it is a distributed function, routed by the tenant to
+ * the node that holds the tenant's shards, where the triggers wrote the
+ * notes (crmscm.distribute(); doc/citus.md).  Run anywhere else, it would
+ * find no notes: that is an error.
+ */
+PG_FUNCTION_INFO_V1(crmscm_reserve_pending_tenant);
+Datum
+crmscm_reserve_pending_tenant(PG_FUNCTION_ARGS)
+{
+	Oid			nsp = crmscm_schema_of(fcinfo);
+	int64		tenant,
+				current;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("tenant must not be NULL")));
+	tenant = PG_GETARG_INT64(0);
+	/* the session's tenant (and whether it may work in it) */
+	current = DatumGetInt64(DirectFunctionCall1(crmscm_current_tenant, (Datum) 0));
+	if (tenant != current)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("reserve_pending(" INT64_FORMAT ") in a transaction of tenant " INT64_FORMAT,
+						tenant, current)));
+	if (crmscm_on_citus() && !crmscm_citus_tenant_is_local(nsp, tenant))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("reserve_pending(" INT64_FORMAT ") did not run on the node of tenant " INT64_FORMAT,
+						tenant, tenant),
+				 errdetail("The pending work lives on the Citus node that holds the tenant's shards."),
+				 errhint("Call it as a statement of its own, SELECT crmscm.reserve_pending(7), with a constant or a bind parameter: Citus then runs it there.")));
+	reserve_pass_tenant(nsp, tenant, true);
 	PG_RETURN_VOID();
 }
 

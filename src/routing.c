@@ -423,15 +423,41 @@ crmscm_route_cost(PG_FUNCTION_ARGS)
 	}
 	drive_h = km / speed;
 	service_h = m * service_min / 60.0;
+
+	/*
+	 * Out-of-range speed or service time (speed_kmh => 1e-300,
+	 * service_minutes => 1e308) made llround overflow into a negative
+	 * duration.  An interval holds at most about 2.56e9 hours: beyond that,
+	 * or when a figure is not finite, the arguments are out of range.
+	 */
+	if (!isfinite(drive_h) || drive_h + service_h >= (double) PG_INT64_MAX / USECS_PER_HOUR)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("route duration out of range: %g km at speed_kmh %g, %d stops of service_minutes %g",
+						km, speed, m, service_min),
+				 errdetail("An interval holds at most %.0f hours.", (double) PG_INT64_MAX / USECS_PER_HOUR),
+				 errhint("Check speed_kmh and service_minutes.")));
 	dur = (Interval *) palloc0(sizeof(Interval));
 	dur->time = (TimeOffset) llround((drive_h + service_h) * USECS_PER_HOUR);
+	if (dur->time < 0)
+		elog(ERROR, "route duration overflow");	/* not reached: bounded above */
 
 	values[0] = PointerGetDatum(int_array(stop_order, m, 0));
 	values[1] = Float8GetDatum(km);
 	values[2] = Float8GetDatum(drive_h);
 	values[3] = Float8GetDatum(service_h);
 	values[4] = IntervalPGetDatum(dur);
-	values[5] = Float8GetDatum(km * per_km + (drive_h + service_h) * per_hour + m * per_stop);
+	{
+		double		cost = km * per_km + (drive_h + service_h) * per_hour + m * per_stop;
+
+		if (!isfinite(cost))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("route cost out of range: cost_per_km %g, cost_per_hour %g, cost_per_stop %g",
+							per_km, per_hour, per_stop),
+					 errdetail("%g km, %g h, %d stops.", km, drive_h + service_h, m)));
+		values[5] = Float8GetDatum(cost);
+	}
 	values[6] = Int32GetDatum(m);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, isnull)));
 }

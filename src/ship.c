@@ -28,6 +28,7 @@ extern Datum crmscm_current_tenant(PG_FUNCTION_ARGS);
 typedef struct ShipPlans
 {
 	Oid			nsp;
+	bool		citus;			/* made for Citus (custom plans) */
 	SPIPlanPtr	line;
 	SPIPlanPtr	order;
 	SPIPlanPtr	reservations;
@@ -40,7 +41,7 @@ static ShipPlans sp;
 static SPIPlanPtr
 keep(const char *sql, int nargs, Oid *types)
 {
-	SPIPlanPtr	p = SPI_prepare(sql, nargs, types);
+	SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, crmscm_plan_options(false));
 
 	if (p == NULL || SPI_keepplan(p) != 0)
 		elog(ERROR, "crmscm ship: SPI_prepare failed for \"%s\"", sql);
@@ -53,9 +54,12 @@ ship_plans(Oid nsp)
 	const char *s;
 	Oid			t[7] = {INT8OID, INT8OID, INT4OID, INT8OID, INT8OID, NUMERICOID, NUMERICOID};
 
-	if (sp.nsp == nsp)
+	bool		citus = crmscm_on_citus();
+
+	if (sp.nsp == nsp && sp.citus == citus)
 		return;
 	sp.nsp = InvalidOid;
+	sp.citus = citus;
 	s = quote_identifier(get_namespace_name(nsp));
 	sp.line = keep(psprintf(
 		"SELECT l.item_id, l.qty, l.qty_reserved, l.qty_shipped, l.status FROM %s.sales_order_lines l"
@@ -102,18 +106,138 @@ num_str(Datum d)
 	return DatumGetCString(DirectFunctionCall1(numeric_out, d));
 }
 
-/* Ship qty units (NULL = all reserved) of an order line; returns the quantity shipped */
+/*
+ * On Citus: run crmscm.ship(tenant, order_id, line_no, qty) as a statement,
+ * which Citus routes to the node of the tenant's shards (a distributed
+ * function, crmscm.distribute()), as the caller, in the caller's
+ * transaction there.
+ */
+static Datum
+ship_routed(Oid nsp, int64 tenant, int64 order_id, int32 line_no, bool qty_null, Datum qty, bool *isnull)
+{
+	Oid			types[4] = {INT8OID, INT8OID, INT4OID, NUMERICOID};
+	Datum		args[4];
+	char		nulls[4] = {' ', ' ', ' ', qty_null ? 'n' : ' '};
+	Datum		res;
+	MemoryContext outer = CurrentMemoryContext;
+
+	args[0] = Int64GetDatum(tenant);
+	args[1] = Int64GetDatum(order_id);
+	args[2] = Int32GetDatum(line_no);
+	args[3] = qty_null ? (Datum) 0 : qty;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "crmscm ship: SPI_connect failed");
+	if (SPI_execute_with_args(psprintf("SELECT s FROM %s.ship($1, $2, $3, $4) s",
+									   quote_identifier(get_namespace_name(nsp))),
+							  4, types, args, nulls, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "crmscm ship: the routed call failed");
+	res = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, isnull);
+	if (!*isnull)
+	{
+		MemoryContext old = MemoryContextSwitchTo(outer);
+
+		res = datumCopy(res, false, -1);
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	return res;
+}
+
+static Datum ship_here(Oid nsp, int64 tenant, int64 order_id, int32 line_no, bool qty_null, Datum qty);
+
+/* A quantity to ship: NULL (all reserved), or finite and positive */
+static void
+ship_check_qty(bool qty_null, Datum qty)
+{
+	if (!qty_null)
+	{
+		Numeric		q = DatumGetNumeric(qty);
+
+		if (numeric_is_nan(q) || numeric_is_inf(q))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("quantity to ship must be a finite number, got %s", num_str(qty))));
+		if (num_cmp(qty, num_zero()) <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("quantity to ship must be positive, got %s", num_str(qty))));
+	}
+}
+
+/*
+ * crmscm.ship(order_id, line_no, qty): ship qty units (NULL = all reserved)
+ * of an order line of the session's tenant; returns the quantity shipped.
+ * On Citus, where this node does not hold the tenant's shards, the routed
+ * form below runs it there.
+ */
 PG_FUNCTION_INFO_V1(crmscm_ship);
 Datum
 crmscm_ship(PG_FUNCTION_ARGS)
 {
 	Oid			nsp = crmscm_schema_of(fcinfo);
+	int64		tenant;
+	bool		isnull;
+	Datum		res;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("order_id and line_no must not be NULL")));
+	ship_check_qty(PG_ARGISNULL(2), PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2));
+	/* the caller's tenant (and whether it may work in it) */
+	tenant = DatumGetInt64(DirectFunctionCall1(crmscm_current_tenant, (Datum) 0));
+	if (crmscm_on_citus() && !crmscm_citus_tenant_is_local(nsp, tenant))
+	{
+		res = ship_routed(nsp, tenant, PG_GETARG_INT64(0), PG_GETARG_INT32(1),
+						  PG_ARGISNULL(2), PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2), &isnull);
+		if (isnull)
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(res);
+	}
+	PG_RETURN_DATUM(ship_here(nsp, tenant, PG_GETARG_INT64(0), PG_GETARG_INT32(1),
+							  PG_ARGISNULL(2), PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2)));
+}
+
+/*
+ * crmscm.ship(tenant, order_id, line_no, qty): the same for the session's
+ * tenant given as an argument, which Citus routes by (doc/citus.md).  It
+ * runs only on the node of the tenant's shards.
+ */
+PG_FUNCTION_INFO_V1(crmscm_ship_tenant);
+Datum
+crmscm_ship_tenant(PG_FUNCTION_ARGS)
+{
+	Oid			nsp = crmscm_schema_of(fcinfo);
 	int64		tenant,
-				order_id,
-				item;
-	int32		line_no;
-	bool		qty_null = PG_ARGISNULL(2);
-	Datum		qty = qty_null ? (Datum) 0 : PG_GETARG_DATUM(2);
+				current;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("tenant, order_id and line_no must not be NULL")));
+	ship_check_qty(PG_ARGISNULL(3), PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3));
+	tenant = PG_GETARG_INT64(0);
+	current = DatumGetInt64(DirectFunctionCall1(crmscm_current_tenant, (Datum) 0));
+	if (tenant != current)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ship(" INT64_FORMAT ", ...) in a transaction of tenant " INT64_FORMAT, tenant, current)));
+	if (crmscm_on_citus() && !crmscm_citus_tenant_is_local(nsp, tenant))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ship(" INT64_FORMAT ", ...) did not run on the node of tenant " INT64_FORMAT, tenant, tenant),
+				 errdetail("Shipping writes with crmscm's rights on the Citus node that holds the tenant's shards."),
+				 errhint("Call crmscm.ship(order_id, line_no, qty), or this form as a statement of its own with constants or bind parameters.")));
+	PG_RETURN_DATUM(ship_here(nsp, tenant, PG_GETARG_INT64(1), PG_GETARG_INT32(2),
+							  PG_ARGISNULL(3), PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3)));
+}
+
+/* Ship qty units (NULL = all reserved) of an order line of tenant, here */
+static Datum
+ship_here(Oid nsp, int64 tenant, int64 order_id, int32 line_no, bool qty_null, Datum qty_arg)
+{
+	volatile Datum qty = qty_arg;
+	int64		item;
 	Datum		zero = num_zero();
 	Datum		args[6];
 	Datum		lqty,
@@ -126,31 +250,10 @@ crmscm_ship(PG_FUNCTION_ARGS)
 	EngineScope scope;
 	MemoryContext outer = CurrentMemoryContext;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("order_id and line_no must not be NULL")));
-	order_id = PG_GETARG_INT64(0);
-	line_no = PG_GETARG_INT32(1);
-	if (!qty_null)
-	{
-		Numeric		q = DatumGetNumeric(qty);
-
-		if (numeric_is_nan(q) || numeric_is_inf(q))
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("quantity to ship must be a finite number, got %s", num_str(qty))));
-		if (num_cmp(qty, zero) <= 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("quantity to ship must be positive, got %s", num_str(qty))));
-	}
-	/* the caller's tenant (and whether it may work in it) */
-	tenant = DatumGetInt64(DirectFunctionCall1(crmscm_current_tenant, (Datum) 0));
-
-	/* a line changed in this transaction: its reservation first */
+	ship_check_qty(qty_null, qty);
+	/* a line changed in this transaction: its tenant's reservations first */
 	if (notes_line_pending(tenant, order_id, line_no))
-		reserve_pass(nsp, false);
+		reserve_pass_tenant(nsp, tenant, false);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "crmscm ship: SPI_connect failed");
@@ -203,8 +306,12 @@ crmscm_ship(PG_FUNCTION_ARGS)
 		qty = datumCopy(qty, false, -1);
 		if (!num_is_zero(qty))
 		{
-			/* oldest reservations first */
-			if (SPI_execute_plan(sp.reservations, args, NULL, true, 0) != SPI_OK_SELECT)
+			/*
+			 * oldest reservations first; read_only false: a new snapshot,
+			 * which sees the reservations the pass above just made (the
+			 * line's qty_reserved, read the same way, counts them)
+			 */
+			if (SPI_execute_plan(sp.reservations, args, NULL, false, 0) != SPI_OK_SELECT)
 				elog(ERROR, "crmscm ship: reading the reservations failed");
 			tt = SPI_tuptable;
 			nres = SPI_processed;
@@ -268,5 +375,5 @@ crmscm_ship(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(old);
 	}
 	SPI_finish();
-	PG_RETURN_DATUM(qty);
+	return qty;
 }

@@ -23,6 +23,7 @@ txn_notes_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PREPARE:
 			l->items = NULL;	/* freed with TopTransactionContext */
 			l->n = l->cap = 0;
+			l->mixed = false;
 			break;
 		default:
 			break;
@@ -32,7 +33,8 @@ txn_notes_xact_callback(XactEvent event, void *arg)
 /*
  * A sub-transaction's notes are a suffix of the list (its children's were
  * relabelled or dropped when they ended), and the notes a pass inside it
- * took sit right before them.
+ * took sit right before them, unless the list is mixed: then the whole list
+ * is looked at.
  */
 static void
 txn_notes_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
@@ -47,8 +49,13 @@ txn_notes_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	{
 		while (l->n > 0 && txn_note_header(l, l->n - 1)->created == mySubid)
 			l->n--;
-		for (i = l->n - 1; i >= 0 && txn_note_header(l, i)->taken == mySubid; i--)
-			txn_note_header(l, i)->taken = InvalidSubTransactionId;
+		for (i = l->n - 1; i >= 0; i--)
+		{
+			if (txn_note_header(l, i)->taken == mySubid)
+				txn_note_header(l, i)->taken = InvalidSubTransactionId;
+			else if (!l->mixed)
+				break;
+		}
 	}
 	else if (event == SUBXACT_EVENT_COMMIT_SUB)
 	{
@@ -57,7 +64,11 @@ txn_notes_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 			TxnNoteHeader *h = txn_note_header(l, i);
 
 			if (h->created != mySubid && h->taken != mySubid)
-				break;
+			{
+				if (!l->mixed)
+					break;
+				continue;
+			}
 			if (h->created == mySubid)
 				h->created = parentSubid;
 			if (h->taken == mySubid)
@@ -103,20 +114,61 @@ txn_notes_first_pending(TxnNoteList *l)
 {
 	int			first = l->n;
 
-	while (first > 0 && txn_note_header(l, first - 1)->taken == InvalidSubTransactionId)
+	if (l->mixed)
+		return 0;
+	while (first > 0 && txn_note_is_pending(l, first - 1))
 		first--;
 	return first;
 }
 
-void *
-txn_notes_take(TxnNoteList *l, int *n)
+bool
+txn_notes_pending(TxnNoteList *l, bool one_tenant, int64 tenant)
 {
-	int			first = txn_notes_first_pending(l);
-	SubTransactionId subid = GetCurrentSubTransactionId();
 	int			i;
 
-	*n = l->n - first;
+	for (i = l->n - 1; i >= 0; i--)
+	{
+		if (!txn_note_is_pending(l, i))
+		{
+			if (!l->mixed)
+				break;
+			continue;
+		}
+		if (!one_tenant || txn_note_tenant(l, i) == tenant)
+			return true;
+	}
+	return false;
+}
+
+void *
+txn_notes_take(TxnNoteList *l, bool one_tenant, int64 tenant, int *n)
+{
+	SubTransactionId subid = GetCurrentSubTransactionId();
+	int			first = txn_notes_first_pending(l);
+	int			m = 0;
+	bool		others = false;
+	char	   *copy;
+	int			i;
+
+	*n = 0;
 	for (i = first; i < l->n; i++)
-		txn_note_header(l, i)->taken = subid;
-	return *n > 0 ? txn_note_at(l, first) : NULL;
+		if (txn_note_is_pending(l, i))
+		{
+			if (one_tenant && txn_note_tenant(l, i) != tenant)
+				others = true;
+			else
+				m++;
+		}
+	if (m == 0)
+		return NULL;
+	copy = palloc_extended((Size) m * l->size, MCXT_ALLOC_HUGE);
+	for (i = first; i < l->n; i++)
+		if (txn_note_is_pending(l, i) && (!one_tenant || txn_note_tenant(l, i) == tenant))
+		{
+			txn_note_header(l, i)->taken = subid;
+			memcpy(copy + (Size) (*n)++ * l->size, txn_note_at(l, i), l->size);
+		}
+	if (others)
+		l->mixed = true;
+	return copy;
 }

@@ -2,20 +2,25 @@
 # The whole test suite — the README's test command, and what .ci/run calls.
 #
 #   1. installs missing Debian packages (tools/deps.sh), builds, installs
-#   2. C unit tests of src/core, plain and under ASan+UBSan
+#   2. C unit tests of src/core, plain and under ASan+UBSan (make unit-plain, unit-san)
 #   3. on a throwaway cluster: make installcheck (pg_regress + isolation),
-#      the pgTAP suites through pg_prove, and test/scripts/*.sh (each prints TAP)
+#      make pgtap (pg_prove) and make scripts (test/scripts/*.sh, each prints TAP)
 #   4. one summary line "N passed, N failed"; exit status non-zero on failure
 #
 # Set CRMSCM_STAGE=/dir to install into a private copy of PostgreSQL instead
-# of the system one (see tools/install.sh).
+# of the system one (see tools/install.sh).  CRMSCM_INSTALL=deb (what .ci/run
+# sets) builds the Debian package and installs it instead of make install, so
+# every test runs against the packaged files.  Warnings are errors
+# (CRMSCM_WERROR=1) unless CRMSCM_WERROR is set empty.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 logdir=$(mktemp -d /tmp/crmscm-test.XXXXXX)
 chmod 755 "$logdir"
+export CRMSCM_WERROR=${CRMSCM_WERROR-1} CRMSCM_INSTALL=${CRMSCM_INSTALL:-make}
 
-tools/deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+deps_mode=; [ "$CRMSCM_INSTALL" = deb ] && deps_mode=package
+tools/deps.sh $deps_mode || { echo "0 passed, 1 failed"; exit 1; }
 if ! stage=$(tools/install.sh); then
 	echo "build/install failed"; echo "0 passed, 1 failed"; exit 1
 fi
@@ -32,10 +37,10 @@ count_tap() {		# count ok / not ok lines of a TAP log; $2 = the run's exit statu
 }
 
 echo "== C unit tests (plain)"
-make -s -C test/unit run >"$logdir/unit.log" 2>&1; count_tap "$logdir/unit.log" $?
+make -s unit-plain >"$logdir/unit.log" 2>&1; count_tap "$logdir/unit.log" $?
 grep -E '^not ok|^#   ' "$logdir/unit.log"
 echo "== C unit tests (AddressSanitizer + UndefinedBehaviorSanitizer)"
-make -s -C test/unit run-san >"$logdir/unit-san.log" 2>&1; count_tap "$logdir/unit-san.log" $?
+make -s unit-san >"$logdir/unit-san.log" 2>&1; count_tap "$logdir/unit-san.log" $?
 grep -E '^not ok|^#   |ERROR: |runtime error' "$logdir/unit-san.log"
 
 # Everything that needs a server runs inside one throwaway cluster.
@@ -44,17 +49,11 @@ tools/with-cluster.sh bash -c '
 	cd "$root"
 	echo "== make installcheck (pg_regress, isolation)"
 	make -s installcheck >"$logdir/installcheck.log" 2>&1; echo $? >"$logdir/installcheck.rc"
-	echo "== pgTAP suites (pg_prove)"
-	psql -qX -c "CREATE EXTENSION IF NOT EXISTS pgtap" >/dev/null
-	pg_prove -v --ext .sql -r test/pgtap >"$logdir/pgtap.log" 2>&1; echo $? >"$logdir/pgtap.rc"
-	: >"$logdir/scripts.log"; rc=0
-	for s in test/scripts/*.sh; do
-		[ -e "$s" ] || continue
-		echo "== $s"
-		echo "# $s" >>"$logdir/scripts.log"
-		bash "$s" >>"$logdir/scripts.log" 2>&1 || rc=1
-	done
-	echo $rc >"$logdir/scripts.rc"
+	echo "== pgTAP suites (make pgtap)"
+	make -s pgtap >"$logdir/pgtap.log" 2>&1; echo $? >"$logdir/pgtap.rc"
+	# make scripts: each script is headed "# == test/scripts/NAME.sh" in the log
+	make -s scripts 2>&1 | tee "$logdir/scripts.log" | sed -un "s/^# == /== /p"
+	echo "${PIPESTATUS[0]}" >"$logdir/scripts.rc"
 '
 
 # The Citus stage (test/citus/citus.sh): its own 3-node cluster on

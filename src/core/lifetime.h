@@ -65,8 +65,20 @@ typedef struct GgFit
 	int			iterations;
 } GgFit;
 
-/* Returns non-zero when the caller wants the computation to stop (query cancel). */
+/*
+ * Returns non-zero when the caller wants the computation to stop (query
+ * cancel).  The fits poll it by amount of work: every few thousand patterns
+ * of a likelihood evaluation (a few milliseconds), not once per iteration.
+ */
 typedef int (*LtInterruptFn) (void);
+
+/* Results of bgnbd_fit and gg_fit */
+#define LT_FIT_OK 0
+#define LT_FIT_INTERRUPTED (-1)		/* the interrupt callback asked to stop */
+#define LT_FIT_NO_MEMORY (-2)
+#define LT_FIT_EMPTY (-3)			/* no (weighted) customer */
+#define LT_FIT_NOT_FINITE (-4)		/* the estimate or its likelihood is not
+									 * finite (out holds what was reached) */
 
 /* Special functions (exported for the unit tests) */
 extern double lt_digamma(double x);
@@ -107,6 +119,10 @@ extern LtStatus gg_check_params(const GgParams *p);
 extern double bgnbd_loglik(const BgnbdParams *p, const LtPattern *pat, size_t n, double *grad);
 /* also the 4 x 4 Hessian in (r, alpha, a, b), row-major; grad and hess required */
 extern double bgnbd_loglik_hess(const BgnbdParams *p, const LtPattern *pat, size_t n, double *grad, double *hess);
+/*
+ * Maximum likelihood; LT_FIT_* (0 = out holds finite parameters, converged
+ * or not).  Every loop is bounded (iterations, step halvings, damping).
+ */
 extern int	bgnbd_fit(const LtPattern *pat, size_t n, BgnbdFit *out, LtInterruptFn interrupted);
 extern double bgnbd_p_alive(const BgnbdParams *p, double x, double tx, double T);
 extern double bgnbd_expected(const BgnbdParams *p, double t, double x, double tx, double T);
@@ -121,9 +137,11 @@ extern double gg_loglik(const GgParams *p, const LtPattern *pat, size_t n, doubl
 extern int	gg_fit(const LtPattern *pat, size_t n, GgFit *out, LtInterruptFn interrupted);
 extern double gg_expected(const GgParams *p, double x, double m);
 
-/* CLV: sum_{i=1..months} spend * (E[Y(i u)] - E[Y((i-1) u)]) / (1 + d)^i */
+/* CLV: sum_{i=1..months} spend * (E[Y(i u)] - E[Y((i-1) u)]) / (1 + d)^i;
+ * interrupted (may be NULL) is polled every month: NaN when it asks to stop */
 extern double lt_clv(const BgnbdParams *bg, const GgParams *gg, double x, double tx, double T,
-					 double m, int months, double monthly_discount, double units_per_month);
+					 double m, int months, double monthly_discount, double units_per_month,
+					 LtInterruptFn interrupted);
 
 /* RFM summary of one customer's purchases (day numbers, amounts); days are
  * merged in place.  Returns the number of distinct days. */

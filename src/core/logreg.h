@@ -85,7 +85,11 @@ typedef struct LrOptions
 {
 	double		l2;				/* penalty 0.5 * l2 * sum(beta_j^2), j >= 1 */
 	int			max_iter;
-	/* polled about every 64k rows; nonzero return stops with LR_INTERRUPTED */
+	/*
+	 * polled by amount of work, about every 4 million multiply-adds (a few
+	 * ms: a few rows of 1000 features, a slice of a factorisation); nonzero
+	 * return stops with LR_INTERRUPTED
+	 */
 	int			(*should_stop) (void *arg);
 	void	   *stop_arg;
 } LrOptions;
@@ -149,6 +153,13 @@ extern int	lr_format_double(double x, char *buf, size_t buflen);
  * Returns NaN when either array is empty.
  */
 extern double lr_auc(double *pos, int64_t npos, double *neg, int64_t nneg);
+/* the same, polling should_stop (may be NULL) by amount of work: NaN when it
+ * asked to stop */
+extern double lr_auc_ex(double *pos, int64_t npos, double *neg, int64_t nneg,
+						int (*should_stop) (void *), void *arg);
+
+/* Sort n doubles (no NaN) in place, polling should_stop; 1 when stopped */
+extern int	lr_sort_doubles(double *a, int64_t n, int (*should_stop) (void *), void *arg);
 
 /*
  * Naive Bayes in the form Odoo's predictive lead scoring uses: every count is

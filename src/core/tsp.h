@@ -107,6 +107,14 @@ extern TspStatus tsp_solve(int n, const double *cost, const TspOptions *opt,
 /* Cost of a visiting order; closed adds the way back to order[0]. */
 extern double tsp_order_cost(int n, const double *cost, const int *order, int closed);
 
+/*
+ * Check a cost matrix: entries off the diagonal finite and in
+ * [0, TSP_MAX_COST] (else TSP_EINVAL), the largest in *maxc, symmetry in
+ * *sym; polls env->interrupt (TSP_CANCELLED).  Shared with vrp.c.
+ */
+extern TspStatus tsp_scan_matrix(int n, const double *cost, const TspEnv *env,
+								 double *maxc, int *sym);
+
 /* Is the matrix symmetric (exactly)? */
 extern int	tsp_is_symmetric(int n, const double *cost);
 

@@ -689,6 +689,11 @@ vrp_construct(Vrp *x)
 		}
 		for (int a = 1; a < n; a++)
 		{
+			if ((a & 63) == 0 && vrp_poll(x))
+			{
+				st = VRP_CANCELLED;
+				goto out;
+			}
 			if (w.head[a] < 0 || w.rid[w.head[a]] != a)
 				continue;
 			for (int b = 1; b < n; b++)
@@ -975,10 +980,16 @@ vrp_solve(int n, const double *cost, const double *demand, double capacity,
 	for (int i = 1; i < n; i++)
 		if (!(demand[i] >= 0) || demand[i] > capacity)
 			return VRP_EINVAL;
-	for (size_t i = 0; i < (size_t) n * n; i++)
-		if (!(cost[i] >= 0 && cost[i] <= TSP_MAX_COST) && i % (n + 1) != 0)
-			return VRP_EINVAL;
 	memset(&x, 0, sizeof(x));
+	switch (tsp_scan_matrix(n, cost, env, &maxc, &x.sym))
+	{
+		case TSP_OK:
+			break;
+		case TSP_CANCELLED:
+			return VRP_CANCELLED;
+		default:
+			return VRP_EINVAL;
+	}
 	x.n = n;
 	x.M = max_vehicles > 0 && max_vehicles < n - 1 ? max_vehicles : n - 1;
 	x.V = n + 2 * x.M;
@@ -986,13 +997,9 @@ vrp_solve(int n, const double *cost, const double *demand, double capacity,
 	x.dem = demand;
 	x.cap = capacity;
 	x.capeps = capacity + 1e-9 * (capacity > 1 ? capacity : 1);
-	x.sym = tsp_is_symmetric(n, cost);
 	x.env = env;
 	x.rng = opt->seed;
 	x.k = n - 2 < VRP_NBR_K ? n - 2 : VRP_NBR_K;
-	for (size_t i = 0; i < (size_t) n * n; i++)
-		if (cost[i] > maxc && i % (n + 1) != 0)
-			maxc = cost[i];
 	x.eps = 1e-12 * (maxc > 0 ? maxc : 1);
 	if (opt->time_limit_ms > 0)
 		x.deadline = tsp_now() + opt->time_limit_ms / 1000.0;
@@ -1048,7 +1055,7 @@ vrp_solve(int n, const double *cost, const double *demand, double capacity,
 
 		for (long it = 0; it < maxit && !x.stopped && n > 2; it++)
 		{
-			if ((it & 7) == 0 && vrp_poll(&x))
+			if (vrp_poll(&x))
 			{
 				st = VRP_CANCELLED;
 				goto done;

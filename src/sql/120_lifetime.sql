@@ -45,21 +45,41 @@ END $guard$;
 COMMENT ON TYPE @extschema@.gamma_gamma IS
 	'Gamma-Gamma spend model (Fader, Hardie & Lee 2005; Hardie note 025): spend per transaction ~ Gamma(p, nu), nu ~ Gamma(q, v)';
 
+-- issue #13: a model never holds NaN or Infinity (22003); whether the
+-- parameters are positive is checked where the model is used (22023)
 CREATE OR REPLACE FUNCTION @extschema@.bgnbd_model(r float8, alpha float8, a float8, b float8)
 	RETURNS @extschema@.bgnbd
-	LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+	LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT (r > '-Infinity' AND r < 'Infinity' AND alpha > '-Infinity' AND alpha < 'Infinity'
+	        AND a > '-Infinity' AND a < 'Infinity' AND b > '-Infinity' AND b < 'Infinity') THEN
+		RAISE EXCEPTION 'bgnbd_model: parameters must be finite: r %, alpha %, a %, b %', r, alpha, a, b
+			USING ERRCODE = '22003';
+	END IF;
 	RETURN ROW(r, alpha, a, b, NULL, NULL, NULL)::@extschema@.bgnbd;
+END
+$$;
 COMMENT ON FUNCTION @extschema@.bgnbd_model(float8, float8, float8, float8) IS
-	'A BG/NBD model from known parameters (log_likelihood, n and converged NULL)';
+	'A BG/NBD model from known parameters (log_likelihood, n and converged NULL); NaN or infinite parameters are an error (22003)';
 
 CREATE OR REPLACE FUNCTION @extschema@.gamma_gamma_model(p float8, q float8, v float8)
 	RETURNS @extschema@.gamma_gamma
-	LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+	LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT (p > '-Infinity' AND p < 'Infinity' AND q > '-Infinity' AND q < 'Infinity'
+	        AND v > '-Infinity' AND v < 'Infinity') THEN
+		RAISE EXCEPTION 'gamma_gamma_model: parameters must be finite: p %, q %, v %', p, q, v
+			USING ERRCODE = '22003';
+	END IF;
 	RETURN ROW(p, q, v, NULL, NULL, NULL)::@extschema@.gamma_gamma;
+END
+$$;
 COMMENT ON FUNCTION @extschema@.gamma_gamma_model(float8, float8, float8) IS
-	'A Gamma-Gamma model from known parameters (log_likelihood, n and converged NULL)';
+	'A Gamma-Gamma model from known parameters (log_likelihood, n and converged NULL); NaN or infinite parameters are an error (22003)';
 
 -- rfm_summary(ordered_at, amount, as_of) ------------------------------------
 
@@ -197,8 +217,8 @@ BEGIN
 		RAISE EXCEPTION 'lifetime_stage: purchase_days %, orders_placed %, at_risk_days % and churn_days % must not be negative',
 			purchase_days, orders_placed, at_risk_days, churn_days USING ERRCODE = '22023';
 	END IF;
-	IF p_alive = 'NaN'::float8 THEN
-		RAISE EXCEPTION 'lifetime_stage: p_alive must not be NaN' USING ERRCODE = '22003';
+	IF p_alive = 'NaN'::float8 OR p_alive IN ('Infinity'::float8, '-Infinity'::float8) THEN
+		RAISE EXCEPTION 'lifetime_stage: p_alive must be finite, not %', p_alive USING ERRCODE = '22003';
 	END IF;
 	IF p_alive < 0 OR p_alive > 1 THEN
 		RAISE EXCEPTION 'lifetime_stage: p_alive % is out of range [0, 1]', p_alive USING ERRCODE = '22023';
@@ -214,4 +234,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.lifetime_stage(int, date, int, date, int, int, float8) IS
-	'Lifecycle stage on as_of, first rule that holds: lead (no order at all), prospect (orders but no purchase), churned (no purchase for more than churn_days, or P(alive) < 0.1), at_risk (more than at_risk_days, or P(alive) < 0.5), repeat (2+ purchase days), customer (1 purchase day); p_alive NULL = rules on days only, NULL purchase_days or orders_placed count as 0, a NULL as_of, last_order_day or threshold skips the rules that need it; negative counts or thresholds and p_alive outside [0, 1] are errors (22023, NaN 22003)';
+	'Lifecycle stage on as_of, first rule that holds: lead (no order at all), prospect (orders but no purchase), churned (no purchase for more than churn_days, or P(alive) < 0.1), at_risk (more than at_risk_days, or P(alive) < 0.5), repeat (2+ purchase days), customer (1 purchase day); p_alive NULL = rules on days only, NULL purchase_days or orders_placed count as 0, a NULL as_of, last_order_day or threshold skips the rules that need it; negative counts or thresholds and p_alive outside [0, 1] are errors (22023; NaN and infinite p_alive 22003)';

@@ -14,7 +14,7 @@ CREATE OR REPLACE FUNCTION @extschema@.normal_quantile(p float8) RETURNS float8
 	AS 'MODULE_PATHNAME', $$crmscm_normal_quantile$$
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.normal_quantile(float8) IS
-	'Standard normal quantile Phi^-1(p) to full double precision (AS241 + one Halley step); -Infinity / Infinity at 0 / 1';
+	'Standard normal quantile Phi^-1(p) to full double precision (AS241 + one Halley step) for 0 < p < 1; p = 0 or 1 (-Infinity / Infinity) is an error (22003)';
 
 CREATE OR REPLACE FUNCTION @extschema@.normal_loss(z float8) RETURNS float8
 	AS 'MODULE_PATHNAME', $$crmscm_normal_loss$$
@@ -135,7 +135,7 @@ CREATE OR REPLACE FUNCTION @extschema@.demand_class(series float8[], alpha float
 	AS 'MODULE_PATHNAME', $$crmscm_demand_class$$
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.demand_class(float8[], float8) IS
-	'ADI = periods / demand periods, CV^2 of the non-zero sizes; smooth (ADI < 1.32, CV^2 < 0.49: ses), erratic, intermittent, lumpy (sba), no demand (forecast 0)';
+	'ADI = periods / demand periods, CV^2 of the non-zero sizes (both NULL without demand); smooth (ADI < 1.32, CV^2 < 0.49: ses), erratic, intermittent, lumpy (sba), no demand (forecast 0)';
 
 -- ---- aggregates over (day, qty): missing days count as zero ----
 

@@ -59,7 +59,7 @@ CREATE OR REPLACE FUNCTION @extschema@.route_cost(depot @extschema@.geopoint, st
 	AS 'MODULE_PATHNAME', $$crmscm_route_cost$$
 	LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.route_cost(@extschema@.geopoint, @extschema@.geopoint[], float8, float8, float8, float8, float8, boolean, int) IS
-	'One vehicle from depot through all stops (shortest great-circle order, back to the depot or ending at the last stop): stop order, distance, driving and service time, and cost = km * cost_per_km + hours * cost_per_hour + stops * cost_per_stop; NULL depot or stops give NULL';
+	'One vehicle from depot through all stops (shortest great-circle order, back to the depot or ending at the last stop): stop order, distance, driving and service time, and cost = km * cost_per_km + hours * cost_per_hour + stops * cost_per_stop; NULL depot or stops give NULL; a duration beyond what an interval holds or a cost that overflows is an error (22003)';
 
 CREATE OR REPLACE FUNCTION @extschema@.vrp_routes(matrix float8[], demand float8[], capacity float8,
 		max_vehicles int DEFAULT NULL, time_limit_ms int DEFAULT 10000)

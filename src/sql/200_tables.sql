@@ -15,7 +15,17 @@ CREATE TABLE IF NOT EXISTS @extschema@.items (
 	lead_time_sd_days numeric NOT NULL DEFAULT 0 CHECK (lead_time_sd_days >= 0),
 	pack_size numeric NOT NULL DEFAULT 1 CHECK (pack_size > 0),
 	PRIMARY KEY (tenant_id, item_id),
-	UNIQUE (tenant_id, sku)
+	UNIQUE (tenant_id, sku),
+	-- NaN and +-Infinity are no quantities (issue #13): numeric NaN sorts above
+	-- every number, so a check like qty > 0 alone lets it through
+	CONSTRAINT items_unit_price_finite CHECK (unit_price > '-Infinity' AND unit_price < 'Infinity'),
+	CONSTRAINT items_unit_cost_finite CHECK (unit_cost > '-Infinity' AND unit_cost < 'Infinity'),
+	CONSTRAINT items_order_cost_finite CHECK (order_cost > '-Infinity' AND order_cost < 'Infinity'),
+	CONSTRAINT items_holding_rate_finite CHECK (holding_rate > '-Infinity' AND holding_rate < 'Infinity'),
+	CONSTRAINT items_service_level_finite CHECK (service_level > '-Infinity' AND service_level < 'Infinity'),
+	CONSTRAINT items_lead_time_days_finite CHECK (lead_time_days > '-Infinity' AND lead_time_days < 'Infinity'),
+	CONSTRAINT items_lead_time_sd_days_finite CHECK (lead_time_sd_days > '-Infinity' AND lead_time_sd_days < 'Infinity'),
+	CONSTRAINT items_pack_size_finite CHECK (pack_size > '-Infinity' AND pack_size < 'Infinity')
 );
 COMMENT ON TABLE @extschema@.items IS 'Items sold and stocked, with their replenishment parameters';
 COMMENT ON COLUMN @extschema@.items.tenant_id IS 'Tenant owning the row (crmscm.current_tenant())';
@@ -75,7 +85,12 @@ CREATE TABLE IF NOT EXISTS @extschema@.inventory (
 	FOREIGN KEY (tenant_id, item_id) REFERENCES @extschema@.items (tenant_id, item_id),
 	FOREIGN KEY (tenant_id, warehouse_id) REFERENCES @extschema@.warehouses (tenant_id, warehouse_id),
 	CONSTRAINT inventory_reserved_range CHECK (reserved >= 0 AND reserved <= on_hand),
-	CONSTRAINT inventory_on_order_nonneg CHECK (on_order >= 0)
+	CONSTRAINT inventory_on_order_nonneg CHECK (on_order >= 0),
+	-- NaN and +-Infinity are no quantities (issue #13): numeric NaN sorts above
+	-- every number, so a check like qty > 0 alone lets it through
+	CONSTRAINT inventory_on_hand_finite CHECK (on_hand > '-Infinity' AND on_hand < 'Infinity'),
+	CONSTRAINT inventory_reserved_finite CHECK (reserved > '-Infinity' AND reserved < 'Infinity'),
+	CONSTRAINT inventory_on_order_finite CHECK (on_order > '-Infinity' AND on_order < 'Infinity')
 );
 COMMENT ON TABLE @extschema@.inventory IS 'Stock per item and warehouse, kept by triggers';
 COMMENT ON COLUMN @extschema@.inventory.tenant_id IS 'Tenant owning the row';
@@ -135,7 +150,14 @@ CREATE TABLE IF NOT EXISTS @extschema@.sales_order_lines (
 	PRIMARY KEY (tenant_id, order_id, line_no),
 	FOREIGN KEY (tenant_id, order_id) REFERENCES @extschema@.sales_orders (tenant_id, order_id) ON DELETE CASCADE,
 	FOREIGN KEY (tenant_id, item_id) REFERENCES @extschema@.items (tenant_id, item_id),
-	FOREIGN KEY (tenant_id, warehouse_id) REFERENCES @extschema@.warehouses (tenant_id, warehouse_id)
+	FOREIGN KEY (tenant_id, warehouse_id) REFERENCES @extschema@.warehouses (tenant_id, warehouse_id),
+	-- NaN and +-Infinity are no quantities (issue #13): numeric NaN sorts above
+	-- every number, so a check like qty > 0 alone lets it through
+	CONSTRAINT sales_order_lines_qty_finite CHECK (qty > '-Infinity' AND qty < 'Infinity'),
+	CONSTRAINT sales_order_lines_unit_price_finite CHECK (unit_price > '-Infinity' AND unit_price < 'Infinity'),
+	CONSTRAINT sales_order_lines_qty_reserved_finite CHECK (qty_reserved > '-Infinity' AND qty_reserved < 'Infinity'),
+	CONSTRAINT sales_order_lines_qty_backordered_finite CHECK (qty_backordered > '-Infinity' AND qty_backordered < 'Infinity'),
+	CONSTRAINT sales_order_lines_qty_shipped_finite CHECK (qty_shipped > '-Infinity' AND qty_shipped < 'Infinity')
 );
 CREATE INDEX IF NOT EXISTS sales_order_lines_tenant_id_item_id_idx ON @extschema@.sales_order_lines (tenant_id, item_id);
 COMMENT ON TABLE @extschema@.sales_order_lines IS 'Order lines; qty = qty_reserved + qty_backordered + qty_shipped while open';
@@ -172,7 +194,10 @@ CREATE TABLE IF NOT EXISTS @extschema@.reservations (
 	-- trigger that runs after the row-level foreign-key checks
 	FOREIGN KEY (tenant_id, order_id, line_no) REFERENCES @extschema@.sales_order_lines (tenant_id, order_id, line_no)
 		DEFERRABLE INITIALLY DEFERRED,
-	FOREIGN KEY (tenant_id, item_id, warehouse_id) REFERENCES @extschema@.inventory (tenant_id, item_id, warehouse_id)
+	FOREIGN KEY (tenant_id, item_id, warehouse_id) REFERENCES @extschema@.inventory (tenant_id, item_id, warehouse_id),
+	-- NaN and +-Infinity are no quantities (issue #13): numeric NaN sorts above
+	-- every number, so a check like qty > 0 alone lets it through
+	CONSTRAINT reservations_qty_finite CHECK (qty > '-Infinity' AND qty < 'Infinity')
 );
 -- one reservation row per line and warehouse: reserving more adds to it
 CREATE UNIQUE INDEX IF NOT EXISTS reservations_line_warehouse ON @extschema@.reservations (tenant_id, order_id, line_no, warehouse_id);
@@ -207,7 +232,11 @@ CREATE TABLE IF NOT EXISTS @extschema@.backorders (
 	-- trigger that runs after the row-level foreign-key checks
 	FOREIGN KEY (tenant_id, order_id, line_no) REFERENCES @extschema@.sales_order_lines (tenant_id, order_id, line_no)
 		DEFERRABLE INITIALLY DEFERRED,
-	FOREIGN KEY (tenant_id, item_id, warehouse_id) REFERENCES @extschema@.inventory (tenant_id, item_id, warehouse_id)
+	FOREIGN KEY (tenant_id, item_id, warehouse_id) REFERENCES @extschema@.inventory (tenant_id, item_id, warehouse_id),
+	-- NaN and +-Infinity are no quantities (issue #13): numeric NaN sorts above
+	-- every number, so a check like qty > 0 alone lets it through
+	CONSTRAINT backorders_qty_finite CHECK (qty > '-Infinity' AND qty < 'Infinity'),
+	CONSTRAINT backorders_allocated_finite CHECK (allocated > '-Infinity' AND allocated < 'Infinity')
 );
 CREATE INDEX IF NOT EXISTS backorders_tenant_id_order_id_line_no_idx ON @extschema@.backorders (tenant_id, order_id, line_no);
 -- the queue order: priority, then the customer's tier, then age, then id
@@ -240,7 +269,10 @@ CREATE TABLE IF NOT EXISTS @extschema@.stock_moves (
 	PRIMARY KEY (tenant_id, move_id),
 	FOREIGN KEY (tenant_id, item_id) REFERENCES @extschema@.items (tenant_id, item_id),
 	FOREIGN KEY (tenant_id, warehouse_id) REFERENCES @extschema@.warehouses (tenant_id, warehouse_id),
-	CONSTRAINT stock_moves_sign CHECK ((kind = 'receipt' AND qty > 0) OR (kind = 'shipment' AND qty < 0) OR kind = 'adjustment')
+	CONSTRAINT stock_moves_sign CHECK ((kind = 'receipt' AND qty > 0) OR (kind = 'shipment' AND qty < 0) OR kind = 'adjustment'),
+	-- NaN and +-Infinity are no quantities (issue #13): numeric NaN sorts above
+	-- every number, so a check like qty > 0 alone lets it through
+	CONSTRAINT stock_moves_qty_finite CHECK (qty > '-Infinity' AND qty < 'Infinity')
 );
 CREATE INDEX IF NOT EXISTS stock_moves_tenant_id_item_id_warehouse_id_moved_at_idx ON @extschema@.stock_moves (tenant_id, item_id, warehouse_id, moved_at);
 COMMENT ON TABLE @extschema@.stock_moves IS 'Signed stock movements; on_hand is their sum';
@@ -283,7 +315,11 @@ CREATE TABLE IF NOT EXISTS @extschema@.purchase_order_lines (
 	PRIMARY KEY (tenant_id, po_id, line_no),
 	FOREIGN KEY (tenant_id, po_id) REFERENCES @extschema@.purchase_orders (tenant_id, po_id) ON DELETE CASCADE,
 	FOREIGN KEY (tenant_id, item_id) REFERENCES @extschema@.items (tenant_id, item_id),
-	FOREIGN KEY (tenant_id, warehouse_id) REFERENCES @extschema@.warehouses (tenant_id, warehouse_id)
+	FOREIGN KEY (tenant_id, warehouse_id) REFERENCES @extschema@.warehouses (tenant_id, warehouse_id),
+	-- NaN and +-Infinity are no quantities (issue #13): numeric NaN sorts above
+	-- every number, so a check like qty > 0 alone lets it through
+	CONSTRAINT purchase_order_lines_qty_finite CHECK (qty > '-Infinity' AND qty < 'Infinity'),
+	CONSTRAINT purchase_order_lines_qty_received_finite CHECK (qty_received > '-Infinity' AND qty_received < 'Infinity')
 );
 CREATE INDEX IF NOT EXISTS purchase_order_lines_tenant_id_item_id_warehouse_id_idx ON @extschema@.purchase_order_lines (tenant_id, item_id, warehouse_id);
 COMMENT ON TABLE @extschema@.purchase_order_lines IS 'Purchase order lines; open quantity counts as on order';

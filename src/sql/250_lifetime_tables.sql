@@ -17,7 +17,12 @@ CREATE TABLE IF NOT EXISTS @extschema@.customer_lifetime (
 	stage_as_of date,
 	updated_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	PRIMARY KEY (tenant_id, customer_id),
-	FOREIGN KEY (tenant_id, customer_id) REFERENCES @extschema@.customers (tenant_id, customer_id) ON DELETE CASCADE
+	FOREIGN KEY (tenant_id, customer_id) REFERENCES @extschema@.customers (tenant_id, customer_id) ON DELETE CASCADE,
+	-- NaN and +-Infinity are no quantities (issue #13): numeric NaN sorts above
+	-- every number, so a check like qty > 0 alone lets it through
+	CONSTRAINT customer_lifetime_revenue_finite CHECK (revenue > '-Infinity' AND revenue < 'Infinity'),
+	CONSTRAINT customer_lifetime_repeat_revenue_finite CHECK (repeat_revenue > '-Infinity' AND repeat_revenue < 'Infinity'),
+	CONSTRAINT customer_lifetime_shipped_revenue_finite CHECK (shipped_revenue > '-Infinity' AND shipped_revenue < 'Infinity')
 );
 COMMENT ON TABLE @extschema@.customer_lifetime IS
 	'Purchase history summary per customer, kept current by triggers on sales orders and lines (at commit)';
@@ -48,7 +53,12 @@ CREATE TABLE IF NOT EXISTS @extschema@.lifetime_models (
 	customers bigint,
 	repeat_customers bigint,
 	fitted_at timestamptz,
-	PRIMARY KEY (tenant_id)
+	PRIMARY KEY (tenant_id),
+	-- NaN and +-Infinity are no quantities (issue #13): numeric NaN sorts above
+	-- every number, so a check like qty > 0 alone lets it through
+	CONSTRAINT lifetime_models_unit_days_finite CHECK (unit_days > '-Infinity' AND unit_days < 'Infinity'),
+	CONSTRAINT lifetime_models_units_per_month_finite CHECK (units_per_month > '-Infinity' AND units_per_month < 'Infinity'),
+	CONSTRAINT lifetime_models_monthly_discount_finite CHECK (monthly_discount > '-Infinity' AND monthly_discount < 'Infinity')
 );
 COMMENT ON TABLE @extschema@.lifetime_models IS
 	'Per tenant: BG/NBD and Gamma-Gamma models fitted by crmscm.refit_models() and the settings of crmscm.customer_360';
@@ -84,7 +94,11 @@ CREATE TABLE IF NOT EXISTS @extschema@.sales_order_totals (
 	shipped_amount numeric NOT NULL DEFAULT 0,
 	-- no foreign key to sales_orders: when an order is deleted its row must
 	-- outlive it until the commit-time bookkeeping has subtracted it
-	PRIMARY KEY (tenant_id, order_id)
+	PRIMARY KEY (tenant_id, order_id),
+	-- NaN and +-Infinity are no quantities (issue #13): numeric NaN sorts above
+	-- every number, so a check like qty > 0 alone lets it through
+	CONSTRAINT sales_order_totals_amount_finite CHECK (amount > '-Infinity' AND amount < 'Infinity'),
+	CONSTRAINT sales_order_totals_shipped_amount_finite CHECK (shipped_amount > '-Infinity' AND shipped_amount < 'Infinity')
 );
 CREATE INDEX IF NOT EXISTS sales_order_totals_tenant_id_customer_id_idx ON @extschema@.sales_order_totals (tenant_id, customer_id);
 COMMENT ON TABLE @extschema@.sales_order_totals IS
@@ -106,7 +120,11 @@ CREATE TABLE IF NOT EXISTS @extschema@.customer_purchase_days (
 	amount numeric NOT NULL,
 	shipped_amount numeric NOT NULL,
 	PRIMARY KEY (tenant_id, customer_id, purchase_day),
-	FOREIGN KEY (tenant_id, customer_id) REFERENCES @extschema@.customers (tenant_id, customer_id) ON DELETE CASCADE
+	FOREIGN KEY (tenant_id, customer_id) REFERENCES @extschema@.customers (tenant_id, customer_id) ON DELETE CASCADE,
+	-- NaN and +-Infinity are no quantities (issue #13): numeric NaN sorts above
+	-- every number, so a check like qty > 0 alone lets it through
+	CONSTRAINT customer_purchase_days_amount_finite CHECK (amount > '-Infinity' AND amount < 'Infinity'),
+	CONSTRAINT customer_purchase_days_shipped_amount_finite CHECK (shipped_amount > '-Infinity' AND shipped_amount < 'Infinity')
 );
 COMMENT ON TABLE @extschema@.customer_purchase_days IS
 	'Per customer and purchase day: purchases and their value (maintained by triggers; the RFM input per day)';

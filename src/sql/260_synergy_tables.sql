@@ -8,6 +8,7 @@ CREATE TABLE IF NOT EXISTS @extschema@.customer_tiers (
 	tier text NOT NULL CHECK (tier IN ('A', 'B', 'C')),
 	explicit boolean NOT NULL DEFAULT false,
 	clv_12m float8,
+	CONSTRAINT customer_tiers_clv_12m_finite CHECK (clv_12m > '-Infinity' AND clv_12m < 'Infinity'),
 	assigned_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	PRIMARY KEY (tenant_id, customer_id),
 	FOREIGN KEY (tenant_id, customer_id) REFERENCES @extschema@.customers (tenant_id, customer_id) ON DELETE CASCADE
@@ -27,6 +28,10 @@ CREATE TABLE IF NOT EXISTS @extschema@.tier_thresholds (
 	b_share numeric NOT NULL DEFAULT 0.3 CHECK (b_share >= 0 AND b_share <= 1),
 	a_min_clv float8,
 	b_min_clv float8,
+	CONSTRAINT tier_thresholds_a_share_finite CHECK (a_share > '-Infinity' AND a_share < 'Infinity'),
+	CONSTRAINT tier_thresholds_b_share_finite CHECK (b_share > '-Infinity' AND b_share < 'Infinity'),
+	CONSTRAINT tier_thresholds_a_min_clv_finite CHECK (a_min_clv > '-Infinity' AND a_min_clv < 'Infinity'),
+	CONSTRAINT tier_thresholds_b_min_clv_finite CHECK (b_min_clv > '-Infinity' AND b_min_clv < 'Infinity'),
 	customers bigint,
 	assigned_at timestamptz,
 	PRIMARY KEY (tenant_id),
@@ -47,6 +52,7 @@ CREATE TABLE IF NOT EXISTS @extschema@.allocation_rules (
 	item_id bigint NOT NULL,
 	tier text NOT NULL CHECK (tier IN ('A', 'B')),
 	share numeric NOT NULL CHECK (share >= 0 AND share <= 1),
+	CONSTRAINT allocation_rules_share_finite CHECK (share > '-Infinity' AND share < 'Infinity'),
 	PRIMARY KEY (tenant_id, item_id, tier),
 	FOREIGN KEY (tenant_id, item_id) REFERENCES @extschema@.items (tenant_id, item_id) ON DELETE CASCADE
 );

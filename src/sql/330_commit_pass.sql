@@ -27,6 +27,19 @@ CREATE OR REPLACE FUNCTION @extschema@.reserve_pending() RETURNS void
 COMMENT ON FUNCTION @extschema@.reserve_pending() IS
 	'Do the reservation work of this transaction''s order, line and stock changes now instead of at commit (qty_reserved and qty_backordered are then final; the inventory rows stay locked until the transaction ends)';
 
+-- The same for one tenant, and its customer-lifetime bookkeeping too:
+-- everything the commit would do for it, so that its errors (40001, 40P01,
+-- 23514) come at this statement with their own SQLSTATE.  On Citus the
+-- commit of a transaction on one worker reports them as XX000; crmscm.
+-- distribute() makes this a function routed by the tenant to the tenant's
+-- node, where the notes are (doc/citus.md).  p_tenant must be the session's
+-- tenant.
+CREATE OR REPLACE FUNCTION @extschema@.reserve_pending(p_tenant bigint) RETURNS void
+	AS 'MODULE_PATHNAME', $$crmscm_reserve_pending_tenant$$
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.reserve_pending(bigint) IS
+	'Do the pending work of this transaction for tenant p_tenant (the session''s) now: reservations, then the customer-lifetime bookkeeping unless other tenants'' is pending too; on Citus, routed to the tenant''s node (call it as a statement of its own before COMMIT to get errors with their own SQLSTATE); a NULL tenant is an error (22004)';
+
 DROP TRIGGER IF EXISTS "Pass_at_commit_ins_del" ON @extschema@.sales_order_lines;
 CREATE CONSTRAINT TRIGGER "Pass_at_commit_ins_del"
 	AFTER INSERT OR DELETE ON @extschema@.sales_order_lines

@@ -8,8 +8,22 @@ RETURNS numeric
 COMMENT ON FUNCTION @extschema@.ship(bigint, int, numeric) IS
 	'Ship qty units (NULL = all reserved) of an order line: writes shipment moves, consumes reservations (at commit), lowers on hand; returns the quantity shipped';
 
+-- The same with the session's tenant as an argument, which Citus routes by
+-- (crmscm.distribute() makes it a distributed function): ship() above calls
+-- it on Citus, from a node that does not hold the tenant's shards.  No
+-- default for p_qty: ship(11, 1, 5) stays unambiguous.
+CREATE OR REPLACE FUNCTION @extschema@.ship(p_tenant bigint, p_order_id bigint, p_line_no int, p_qty numeric)
+RETURNS numeric
+	AS 'MODULE_PATHNAME', $$crmscm_ship_tenant$$
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.ship(bigint, bigint, int, numeric) IS
+	'ship(order_id, line_no, qty) for p_tenant, the session''s tenant: the form Citus routes to the tenant''s node; a NULL tenant, order_id or line_no is an error (22004), qty NULL = all reserved';
+
+-- With the caller's rights (writers may update purchase orders): on Citus a
+-- SECURITY DEFINER function's queries run as its owner, and Citus refuses
+-- them on shards the caller's transaction changed before (25001).
 CREATE OR REPLACE FUNCTION @extschema@.receive(p_po_id bigint, p_line_no int, p_qty numeric DEFAULT NULL)
-RETURNS numeric LANGUAGE plpgsql SECURITY DEFINER
+RETURNS numeric LANGUAGE plpgsql SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
@@ -17,6 +31,10 @@ DECLARE
 	v_qty numeric;
 	l record;
 BEGIN
+	-- on Citus, custom plans (it routes on the values of parameters only)
+	IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+		PERFORM pg_catalog.set_config('plan_cache_mode', 'force_custom_plan', true);
+	END IF;
 	IF p_po_id IS NULL OR p_line_no IS NULL THEN
 		RAISE EXCEPTION 'po_id and line_no must not be NULL' USING ERRCODE = 'null_value_not_allowed';
 	END IF;

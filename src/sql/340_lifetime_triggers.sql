@@ -73,10 +73,25 @@ DECLARE
 	v_dc bigint[];
 	v_dn int[];
 	v_gone int;
+	-- the one tenant of the call (the C caller calls once per tenant): every
+	-- statement below also filters each table on it, a scalar, so that Citus
+	-- routes it to the tenant's shards (doc/citus.md)
+	v_t constant bigint := p_tenant[1];
 BEGIN
+	IF EXISTS (SELECT FROM unnest(p_tenant) AS u(t) WHERE u.t IS DISTINCT FROM v_t) THEN
+		RAISE EXCEPTION 'crmscm._lifetime_apply: changes of more than one tenant in one call'
+			USING ERRCODE = 'internal_error';
+	END IF;
+	-- on Citus, custom plans: it routes a statement on the values of its
+	-- parameters only, and a generic plan of a join cannot be routed
+	IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+		PERFORM pg_catalog.set_config('plan_cache_mode', 'force_custom_plan', true);
+	END IF;
+
 	-- 1. lock the orders' bookings in key order
 	PERFORM 1 FROM @extschema@.sales_order_totals s
-	 WHERE (s.tenant_id, s.order_id) IN (SELECT u.t, u.o FROM unnest(p_tenant, p_order) AS u(t, o))
+	 WHERE s.tenant_id = v_t
+	   AND (s.tenant_id, s.order_id) IN (SELECT u.t, u.o FROM unnest(p_tenant, p_order) AS u(t, o))
 	 ORDER BY s.tenant_id, s.order_id
 	   FOR UPDATE OF s;
 
@@ -98,8 +113,8 @@ BEGIN
 				OR st.customer_id IS DISTINCT FROM so.customer_id
 				OR st.purchase_day IS DISTINCT FROM (so.ordered_at AT TIME ZONE 'UTC')::date) AS recount
 		  FROM k
-		  LEFT JOIN @extschema@.sales_orders so ON so.tenant_id = k.t AND so.order_id = k.o
-		  LEFT JOIN @extschema@.sales_order_totals st ON st.tenant_id = k.t AND st.order_id = k.o
+		  LEFT JOIN @extschema@.sales_orders so ON so.tenant_id = v_t AND so.tenant_id = k.t AND so.order_id = k.o
+		  LEFT JOIN @extschema@.sales_order_totals st ON st.tenant_id = v_t AND st.tenant_id = k.t AND st.order_id = k.o
 	), delta AS (
 		SELECT u.t, u.o,
 			   sum(CASE WHEN (c.s = 'confirmed' AND u.nst <> 'cancelled') OR (c.s = 'closed' AND u.nst = 'shipped') THEN 1 ELSE 0 END
@@ -129,7 +144,7 @@ BEGIN
 				   coalesce(sum(CASE WHEN (c.s = 'confirmed' AND l.status <> 'cancelled')
 										OR (c.s = 'closed' AND l.status = 'shipped') THEN l.qty_shipped * l.unit_price END), 0) AS shipped
 			  FROM @extschema@.sales_order_lines l
-			 WHERE c.recount AND c.has AND l.tenant_id = c.t AND l.order_id = c.o) rc ON true
+			 WHERE c.recount AND c.has AND l.tenant_id = v_t AND l.tenant_id = c.t AND l.order_id = c.o) rc ON true
 	)
 	SELECT array_agg(ROW(ch.t, ch.o, ch.had, ch.oc, ch.od, ch.ol, ch.oa, ch.osh,
 						 ch.has, ch.c, ch.d, ch.s, ch.nl, ch.na, ch.nsh)::@extschema@._lifetime_change
@@ -148,25 +163,27 @@ BEGIN
 	SELECT (SELECT count(*) FROM (SELECT DISTINCT x.t, x.c FROM (
 				SELECT (e).tenant_id AS t, (e).old_customer AS c FROM unnest(v_ch) AS e WHERE (e).had
 				UNION SELECT (e).tenant_id, (e).new_customer FROM unnest(v_ch) AS e WHERE (e).has) x
-			  JOIN @extschema@.customers cu ON cu.tenant_id = x.t AND cu.customer_id = x.c) y),
+			  JOIN @extschema@.customers cu ON cu.tenant_id = v_t AND cu.tenant_id = x.t AND cu.customer_id = x.c) y),
 		   (SELECT count(*) FROM (
 				SELECT 1 FROM @extschema@.customer_lifetime cl
-				 WHERE (cl.tenant_id, cl.customer_id) IN (
+				 WHERE cl.tenant_id = v_t AND (cl.tenant_id, cl.customer_id) IN (
 						SELECT (e).tenant_id, (e).old_customer FROM unnest(v_ch) AS e WHERE (e).had
 						UNION SELECT (e).tenant_id, (e).new_customer FROM unnest(v_ch) AS e WHERE (e).has)
 				 ORDER BY cl.tenant_id, cl.customer_id
 				   FOR UPDATE OF cl) z)
 	  INTO v_want, v_locked;
 	IF v_locked < v_want THEN
+		-- (v_t, not cu.tenant_id: Citus does not push this INSERT down
+		-- to the shards, which a call routed to one tenant may not do)
 		INSERT INTO @extschema@.customer_lifetime (tenant_id, customer_id)
-		SELECT cu.tenant_id, cu.customer_id FROM @extschema@.customers cu
-		 WHERE (cu.tenant_id, cu.customer_id) IN (
+		SELECT v_t, cu.customer_id FROM @extschema@.customers cu
+		 WHERE cu.tenant_id = v_t AND (cu.tenant_id, cu.customer_id) IN (
 				SELECT (e).tenant_id, (e).old_customer FROM unnest(v_ch) AS e WHERE (e).had
 				UNION SELECT (e).tenant_id, (e).new_customer FROM unnest(v_ch) AS e WHERE (e).has)
 		 ORDER BY 1, 2
 		ON CONFLICT DO NOTHING;
 		PERFORM 1 FROM @extschema@.customer_lifetime cl
-		 WHERE (cl.tenant_id, cl.customer_id) IN (
+		 WHERE cl.tenant_id = v_t AND (cl.tenant_id, cl.customer_id) IN (
 				SELECT (e).tenant_id, (e).old_customer FROM unnest(v_ch) AS e WHERE (e).had
 				UNION SELECT (e).tenant_id, (e).new_customer FROM unnest(v_ch) AS e WHERE (e).has)
 		 ORDER BY cl.tenant_id, cl.customer_id
@@ -183,13 +200,13 @@ BEGIN
 				UNION ALL
 				SELECT (e).tenant_id, (e).new_customer, (e).new_day, 1, (e).new_amount, (e).new_shipped
 				  FROM unnest(v_ch) AS e WHERE (e).has AND (e).new_lines > 0) x
-		  JOIN @extschema@.customers cu ON cu.tenant_id = x.t AND cu.customer_id = x.c
+		  JOIN @extschema@.customers cu ON cu.tenant_id = v_t AND cu.tenant_id = x.t AND cu.customer_id = x.c
 		 GROUP BY x.t, x.c, x.d
 		HAVING sum(x.n) <> 0 OR sum(x.a) <> 0 OR sum(x.sh) <> 0
 	), up AS (
 		INSERT INTO @extschema@.customer_purchase_days AS p
 			(tenant_id, customer_id, purchase_day, purchases, amount, shipped_amount)
-		SELECT d.t, d.c, d.d, d.n, d.a, d.sh FROM d ORDER BY 1, 2, 3
+		SELECT v_t, d.c, d.d, d.n, d.a, d.sh FROM d ORDER BY 1, 2, 3
 		ON CONFLICT (tenant_id, customer_id, purchase_day) DO UPDATE
 		   SET purchases = p.purchases + excluded.purchases,
 			   amount = p.amount + excluded.amount,
@@ -204,7 +221,7 @@ BEGIN
 			  FROM up GROUP BY up.t, up.c) g;
 	IF v_gone > 0 THEN
 		DELETE FROM @extschema@.customer_purchase_days p
-		 WHERE (p.tenant_id, p.customer_id) IN (SELECT u.t, u.c FROM unnest(v_dt, v_dc) AS u(t, c))
+		 WHERE p.tenant_id = v_t AND (p.tenant_id, p.customer_id) IN (SELECT u.t, u.c FROM unnest(v_dt, v_dc) AS u(t, c))
 		   AND p.purchases <= 0;
 	END IF;
 
@@ -212,11 +229,11 @@ BEGIN
 	WITH del AS (
 		DELETE FROM @extschema@.sales_order_totals s
 		 USING unnest(v_ch) AS e
-		 WHERE NOT (e).has AND s.tenant_id = (e).tenant_id AND s.order_id = (e).order_id
+		 WHERE NOT (e).has AND s.tenant_id = v_t AND s.tenant_id = (e).tenant_id AND s.order_id = (e).order_id
 	)
 	INSERT INTO @extschema@.sales_order_totals AS s
 		(tenant_id, order_id, customer_id, purchase_day, status, purchase_lines, amount, shipped_amount)
-	SELECT (e).tenant_id, (e).order_id, (e).new_customer, (e).new_day, (e).new_status,
+	SELECT v_t, (e).order_id, (e).new_customer, (e).new_day, (e).new_status,
 		   (e).new_lines, (e).new_amount, (e).new_shipped
 	  FROM unnest(v_ch) AS e WHERE (e).has
 	 ORDER BY 1, 2
@@ -253,14 +270,14 @@ BEGIN
 			 GROUP BY y.t, y.c) x
 	  LEFT JOIN (SELECT u.t, u.c, u.n AS dn FROM unnest(v_dt, v_dc, v_dn) AS u(t, c, n)) dd
 		ON dd.t = x.t AND dd.c = x.c
-	  LEFT JOIN @extschema@.lifetime_models m ON m.tenant_id = x.t
+	  LEFT JOIN @extschema@.lifetime_models m ON m.tenant_id = v_t AND m.tenant_id = x.t
 	  LEFT JOIN LATERAL (SELECT p.purchase_day AS day, p.amount FROM @extschema@.customer_purchase_days p
-						  WHERE p.tenant_id = x.t AND p.customer_id = x.c
+						  WHERE p.tenant_id = v_t AND p.tenant_id = x.t AND p.customer_id = x.c
 						  ORDER BY p.purchase_day LIMIT 1) f ON true
 	  LEFT JOIN LATERAL (SELECT p.purchase_day AS day FROM @extschema@.customer_purchase_days p
-						  WHERE p.tenant_id = x.t AND p.customer_id = x.c
+						  WHERE p.tenant_id = v_t AND p.tenant_id = x.t AND p.customer_id = x.c
 						  ORDER BY p.purchase_day DESC LIMIT 1) l ON true
-	 WHERE cl.tenant_id = x.t AND cl.customer_id = x.c;
+	 WHERE cl.tenant_id = v_t AND cl.tenant_id = x.t AND cl.customer_id = x.c;
 END;
 $$;
 COMMENT ON FUNCTION @extschema@._lifetime_apply(bigint[], bigint[], boolean[], numeric[], numeric[], numeric[], text[], numeric[], numeric[], numeric[], text[]) IS
@@ -471,12 +488,18 @@ DECLARE
 	v_nrep bigint;
 	v_bg @extschema@.bgnbd;
 	v_gg @extschema@.gamma_gamma;
+	-- v_model.unit_days as a variable of its own, and the fits as SELECT
+	-- INTO (not v := (SELECT ...)): Citus sends a scalar subquery in an
+	-- expression to the worker with its parameters unresolved, which fails
+	-- there ("could not determine data type of parameter"; doc/citus.md)
+	v_unit float8;
 BEGIN
 	IF NOT pg_catalog.isfinite(v_day) THEN
 		RAISE EXCEPTION 'as_of must be a finite date, got %', v_day USING ERRCODE = '22023';
 	END IF;
 	INSERT INTO @extschema@.lifetime_models (tenant_id) VALUES (v_tenant) ON CONFLICT DO NOTHING;
 	SELECT * INTO v_model FROM @extschema@.lifetime_models WHERE tenant_id = v_tenant FOR UPDATE;
+	v_unit := v_model.unit_days;
 
 	SELECT count(*), count(*) FILTER (WHERE (s.r).frequency > 0 AND (s.r).monetary > 0)
 	  INTO v_n, v_nrep
@@ -486,21 +509,22 @@ BEGIN
 			 GROUP BY p.customer_id) s
 	 WHERE s.r IS NOT NULL;
 	IF v_n > 0 THEN
-		v_bg := (SELECT @extschema@.bgnbd_fit((s.r).frequency, (s.r).recency / v_model.unit_days,
-											   (s.r).t / v_model.unit_days)
-				   FROM (SELECT @extschema@.rfm_summary(p.purchase_day, p.amount::float8, v_day) AS r
-						   FROM @extschema@.customer_purchases p
-						  WHERE p.tenant_id = v_tenant
-						  GROUP BY p.customer_id) s
-				  WHERE s.r IS NOT NULL);
+		SELECT (x.f).* INTO v_bg
+		  FROM (SELECT @extschema@.bgnbd_fit((s.r).frequency, (s.r).recency / v_unit, (s.r).t / v_unit) AS f
+				  FROM (SELECT @extschema@.rfm_summary(p.purchase_day, p.amount::float8, v_day) AS r
+						  FROM @extschema@.customer_purchases p
+						 WHERE p.tenant_id = v_tenant
+						 GROUP BY p.customer_id) s
+				 WHERE s.r IS NOT NULL) x;
 	END IF;
 	IF v_nrep > 0 THEN
-		v_gg := (SELECT @extschema@.gamma_gamma_fit((s.r).frequency, (s.r).monetary)
-				   FROM (SELECT @extschema@.rfm_summary(p.purchase_day, p.amount::float8, v_day) AS r
-						   FROM @extschema@.customer_purchases p
-						  WHERE p.tenant_id = v_tenant
-						  GROUP BY p.customer_id) s
-				  WHERE (s.r).frequency > 0 AND (s.r).monetary > 0);
+		SELECT (x.f).* INTO v_gg
+		  FROM (SELECT @extschema@.gamma_gamma_fit((s.r).frequency, (s.r).monetary) AS f
+				  FROM (SELECT @extschema@.rfm_summary(p.purchase_day, p.amount::float8, v_day) AS r
+						  FROM @extschema@.customer_purchases p
+						 WHERE p.tenant_id = v_tenant
+						 GROUP BY p.customer_id) s
+				 WHERE (s.r).frequency > 0 AND (s.r).monetary > 0) x;
 	END IF;
 	UPDATE @extschema@.lifetime_models m
 	   SET as_of = refit_models.as_of,

@@ -11,7 +11,11 @@ AS $$
 DECLARE
 	days int := COALESCE(NULLIF(pg_catalog.current_setting('crmscm.demand_window_days', true), '')::int, 365);
 BEGIN
-	IF a_share IS NULL OR b_share IS NULL OR a_share = 'NaN' OR b_share = 'NaN'
+	IF a_share IN ('NaN', 'Infinity', '-Infinity') OR b_share IN ('NaN', 'Infinity', '-Infinity') THEN
+		RAISE EXCEPTION 'invalid ABC shares a_share % and b_share %: they must be finite', a_share, b_share
+			USING ERRCODE = '22003';
+	END IF;
+	IF a_share IS NULL OR b_share IS NULL
 	   OR NOT (a_share > 0 AND a_share <= b_share AND b_share <= 1) THEN
 		RAISE EXCEPTION 'invalid ABC shares a_share % and b_share %', a_share, b_share
 			USING ERRCODE = '22023', DETAIL = 'They must satisfy 0 < a_share <= b_share <= 1.';
@@ -44,7 +48,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.abc_classes(float8, float8) IS
-	'ABC class per item of the current tenant by revenue (qty * unit_price of confirmed/closed, not cancelled lines) in the demand window: A up to a_share of the cumulative revenue, B up to b_share, C the rest and items without revenue; a NULL share is an error (22023, like any share outside 0 < a_share <= b_share <= 1)';
+	'ABC class per item of the current tenant by revenue (qty * unit_price of confirmed/closed, not cancelled lines) in the demand window: A up to a_share of the cumulative revenue, B up to b_share, C the rest and items without revenue; a NULL share is an error (22023, like any share outside 0 < a_share <= b_share <= 1; NaN or infinite 22003)';
 
 CREATE OR REPLACE FUNCTION @extschema@.replenish(supplier text DEFAULT NULL)
 	RETURNS TABLE (po_id bigint, line_no int, item_id bigint, warehouse_id bigint, qty numeric,

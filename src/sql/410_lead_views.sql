@@ -22,14 +22,15 @@ SELECT l.tenant_id,
             ELSE 'D' END AS grade,
        (l.stage OPERATOR(pg_catalog.<>) ALL (ARRAY['won', 'lost'])
         AND c.combined_score OPERATOR(pg_catalog.>=) COALESCE(m.mql_threshold, 60)) AS is_mql,
-       CASE WHEN m.model IS NOT NULL AND l.features IS NOT NULL THEN ARRAY(
+       CASE WHEN m.model IS NOT NULL AND l.features IS NOT NULL AND f.score_error IS NULL THEN ARRAY(
          SELECT COALESCE(m.feature_names[x.feature], 'feature ' OPERATOR(pg_catalog.||) x.feature)
                 OPERATOR(pg_catalog.||) CASE WHEN x.contribution OPERATOR(pg_catalog.>=) 0 THEN ' +' ELSE ' ' END
                 OPERATOR(pg_catalog.||) pg_catalog.round(x.contribution::numeric, 2)
            FROM @extschema@.lead_score_explain(m.model, l.features)
                 WITH ORDINALITY AS x(feature, value, coef, contribution, ord)
           ORDER BY x.ord LIMIT 3) END AS top_reasons,
-       m.model_id
+       m.model_id,
+       f.score_error
   FROM @extschema@.leads l
   LEFT JOIN @extschema@.lead_models m
          ON m.tenant_id OPERATOR(pg_catalog.=) l.tenant_id AND m.active
@@ -46,8 +47,24 @@ SELECT l.tenant_id,
          WHERE e.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
          GROUP BY e.tenant_id, e.lead_id
        ) ev ON ev.tenant_id OPERATOR(pg_catalog.=) l.tenant_id AND ev.lead_id OPERATOR(pg_catalog.=) l.lead_id
+  -- issue #13: a feature array the model cannot score (wrong length, NULL
+  -- elements, more dimensions) leaves that lead unscored with the reason,
+  -- instead of an error that fails the view for the whole tenant
   CROSS JOIN LATERAL (
-        SELECT CASE WHEN m.model IS NOT NULL AND l.features IS NOT NULL
+        SELECT CASE WHEN m.model IS NULL OR l.features IS NULL THEN NULL
+                    WHEN pg_catalog.array_ndims(l.features) OPERATOR(pg_catalog.>) 1
+                    THEN pg_catalog.format('features is a %s-dimensional array', pg_catalog.array_ndims(l.features))
+                    WHEN pg_catalog.cardinality(l.features) OPERATOR(pg_catalog.<>) @extschema@.lead_model_features(m.model)
+                    THEN pg_catalog.format('features has %s elements, the model %s',
+                                           pg_catalog.cardinality(l.features), @extschema@.lead_model_features(m.model))
+                    WHEN pg_catalog.array_position(l.features, NULL) IS NOT NULL
+                    THEN pg_catalog.format('features element %s is NULL', pg_catalog.array_position(l.features, NULL))
+                    WHEN l.features OPERATOR(pg_catalog.&&) ARRAY['NaN', 'Infinity', '-Infinity']::float8[]
+                    THEN 'features has NaN or infinite elements'
+               END AS score_error
+       ) f
+  CROSS JOIN LATERAL (
+        SELECT CASE WHEN m.model IS NOT NULL AND l.features IS NOT NULL AND f.score_error IS NULL
                     THEN @extschema@.lead_score(m.model, l.features) END AS model_score,
                ev.engagement
        ) s
@@ -75,13 +92,14 @@ COMMENT ON COLUMN @extschema@.lead_scores.name IS 'Lead name';
 COMMENT ON COLUMN @extschema@.lead_scores.company IS 'Company of the lead';
 COMMENT ON COLUMN @extschema@.lead_scores.stage IS 'Lead stage';
 COMMENT ON COLUMN @extschema@.lead_scores.expected_revenue IS 'Revenue expected if won';
-COMMENT ON COLUMN @extschema@.lead_scores.model_score IS 'Probability of conversion from the tenant''s active model (NULL without model or features)';
+COMMENT ON COLUMN @extschema@.lead_scores.model_score IS 'Probability of conversion from the tenant''s active model (NULL without model or features, or when score_error says why)';
 COMMENT ON COLUMN @extschema@.lead_scores.engagement IS 'Engagement points: sum of the lead''s event points, halved every rule half-life, as of now (NULL without events)';
 COMMENT ON COLUMN @extschema@.lead_scores.combined_score IS '100 * (w * model_score + (1 - w) * e / (e + midpoint)); without a model score 100 * e / (e + midpoint)';
 COMMENT ON COLUMN @extschema@.lead_scores.grade IS 'A (>= 75), B (>= 50), C (>= 25) or D by combined score';
 COMMENT ON COLUMN @extschema@.lead_scores.is_mql IS 'Open lead whose combined score reaches the model''s mql_threshold (default 60)';
 COMMENT ON COLUMN @extschema@.lead_scores.top_reasons IS 'The three features adding most to the log-odds, as ''name +contribution''';
 COMMENT ON COLUMN @extschema@.lead_scores.model_id IS 'Model that scored the lead';
+COMMENT ON COLUMN @extschema@.lead_scores.score_error IS 'Why model_score is NULL although the lead has features and the tenant an active model: the feature array does not fit the model (wrong length, NULL elements, more dimensions); NULL otherwise';
 
 CREATE OR REPLACE VIEW @extschema@.sales_pipeline WITH (security_invoker = true) AS
 SELECT ls.tenant_id,

@@ -21,13 +21,24 @@
 
 CREATE OR REPLACE FUNCTION @extschema@.delivery_setting(name text, default_value float8)
 	RETURNS float8
-	LANGUAGE sql STABLE PARALLEL SAFE
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
-	AS $$SELECT COALESCE(
-		NULLIF(pg_catalog.current_setting('crmscm.delivery_' OPERATOR(pg_catalog.||) $1, true), '')::float8,
-		$2)$$;
+AS $$
+DECLARE
+	v float8 := COALESCE(
+		NULLIF(pg_catalog.current_setting('crmscm.delivery_' OPERATOR(pg_catalog.||) delivery_setting.name, true), '')::float8,
+		delivery_setting.default_value);
+BEGIN
+	-- issue #13: NaN and Infinity are no costs or speeds
+	IF NOT (v > '-Infinity'::float8 AND v < 'Infinity'::float8) THEN
+		RAISE EXCEPTION 'delivery_setting: crmscm.delivery_% must be finite, not %', delivery_setting.name, v
+			USING ERRCODE = '22003';
+	END IF;
+	RETURN v;
+END
+$$;
 COMMENT ON FUNCTION @extschema@.delivery_setting(text, float8) IS
-	'Value of the setting crmscm.delivery_<name> as float8, default_value when unset (used by crmscm.delivery_costs); a NULL name also gives default_value, a NULL default_value gives NULL when the setting is unset; a setting that is not a number is an error (22P02)';
+	'Value of the setting crmscm.delivery_<name> as float8, default_value when unset (used by crmscm.delivery_costs); a NULL name also gives default_value, a NULL default_value gives NULL when the setting is unset; a setting that is not a number is an error (22P02), NaN or Infinity (setting or default_value) 22003';
 
 CREATE OR REPLACE VIEW @extschema@.delivery_costs WITH (security_invoker = true) AS
 WITH params AS (

@@ -95,6 +95,39 @@ $fn$;
 COMMENT ON FUNCTION @extschema@._citus_distribute_sequences() IS
 	'Runs _citus_worker_sequences() on every Citus worker that has crmscm (called by distribute())';
 
+-- distribute()'s part for the functions Citus must route by tenant: the
+-- work a transaction's triggers write down lives in the backend of the
+-- worker that ran them (doc/citus.md), so reserve_pending(tenant) and
+-- ship(tenant, ...) must run there, in the same transaction.  Each becomes a
+-- distributed function, distributed by its tenant argument and co-located
+-- with crmscm's tables; force_delegation lets Citus route the call inside a
+-- transaction block (where it holds that worker's connection of the
+-- transaction) and keeps the function to that one tenant's shards there.
+-- Functions distributed already are left alone.
+CREATE OR REPLACE FUNCTION @extschema@._citus_distribute_functions(p_colocate_with regclass) RETURNS void
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $fn$
+DECLARE
+	f regprocedure;
+BEGIN
+	FOREACH f IN ARRAY ARRAY['@extschema@.reserve_pending(bigint)'::regprocedure,
+							 '@extschema@.ship(bigint, bigint, integer, numeric)'::regprocedure]
+	LOOP
+		IF NOT EXISTS (SELECT FROM pg_catalog.pg_dist_object d
+					   WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::regclass
+						 AND d.objid OPERATOR(pg_catalog.=) f::oid
+						 AND d.distribution_argument_index IS NOT NULL AND d.force_delegation) THEN
+			PERFORM pg_catalog.create_distributed_function(f, 'p_tenant', colocate_with => p_colocate_with::text,
+														   force_delegation => true);
+		END IF;
+	END LOOP;
+END
+$fn$;
+
+COMMENT ON FUNCTION @extschema@._citus_distribute_functions(regclass) IS
+	'Makes reserve_pending(tenant) and ship(tenant, ...) Citus functions distributed by the tenant, co-located with the given crmscm table (called by distribute())';
+
 CREATE OR REPLACE FUNCTION @extschema@.distribute() RETURNS void
 	LANGUAGE plpgsql VOLATILE
 	SET search_path = pg_catalog, pg_temp
@@ -134,8 +167,17 @@ BEGIN
 					  WHERE p.logicalrelid OPERATOR(pg_catalog.=) c.oid::regclass);
 	IF todo IS NULL THEN
 		/* everything is distributed already; workers added since get their
-		 * id ranges (the copy of a worker that had crmscm before it joined) */
+		 * id ranges (the copy of a worker that had crmscm before it joined);
+		 * functions added by an upgrade are distributed */
 		PERFORM @extschema@._citus_distribute_sequences();
+		SELECT p.logicalrelid INTO anchor
+		FROM pg_catalog.pg_dist_partition p
+		JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) p.logicalrelid
+		WHERE c.relnamespace OPERATOR(pg_catalog.=) nsp
+		ORDER BY c.relname LIMIT 1;
+		IF anchor IS NOT NULL THEN
+			PERFORM @extschema@._citus_distribute_functions(anchor);
+		END IF;
 		RETURN;
 	END IF;
 
@@ -248,6 +290,7 @@ BEGIN
 		EXECUTE stmt;
 	END LOOP;
 	PERFORM @extschema@._citus_distribute_sequences();
+	PERFORM @extschema@._citus_distribute_functions(anchor);
 END
 $fn$;
 

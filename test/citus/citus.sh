@@ -16,7 +16,14 @@
 #      apply_security() afterwards;
 #   3. the Citus behaviour crmscm's engine and tenancy must be built for
 #      (doc/citus.md, "What the engine must satisfy"), each as a check of
-#      what Citus 12.1 does, so that a change of it shows up here.
+#      what Citus 12.1 does, so that a change of it shows up here;
+#   4. every write path through the coordinator as pinned login roles, and
+#      every table and view per tenant, equal to a single node on the same
+#      data; where the commit's errors come (test/citus/paths.sh);
+#   5. the orders stress through the coordinator and on a single node
+#      (test/citus/stress.sh);
+#   6. tenant isolation through the coordinator: the checks of the
+#      single-node suites as login roles (test/citus/tenancy.sh).
 # Without the tarball it prints one skip line.
 #
 #   CRMSCM_CITUS_KEEP=1 test/citus/citus.sh    leave the cluster running
@@ -45,6 +52,7 @@ tools/deps.sh citus >&2 || bail "tools/deps.sh citus failed"
 t0=$(date +%s)
 citus_install "$tarball" || bail "building or installing Citus failed"
 t1=$(date +%s)
+ts_section=$t1
 citus_start || { citus_stop; bail "starting the Citus cluster failed"; }
 trap citus_stop EXIT
 echo "# Citus built/installed in $((t1 - t0)) s; coordinator 127.0.0.1:$CPORT, workers :$W1PORT :$W2PORT"
@@ -107,18 +115,6 @@ check_distributed() {
 		"$(C "$db" -c "SELECT count(*) FROM pg_dist_placement WHERE groupid = 0")" "0"
 }
 
-# Stand-in for issue #12 while main still has the RESTRICTIVE policy
-# tenant_pin with a subquery, which Citus cannot distribute: drop it on every
-# node's copy.  Once #12 has landed there is none and this does nothing.
-drop_tenant_pin() {
-	local db=$1 port
-	for port in "$CPORT" "$W1PORT" "$W2PORT"; do
-		P "$port" "$db" -c "SET citus.enable_ddl_propagation = off" -c "DO \$\$DECLARE r record; BEGIN
-			FOR r IN SELECT polrelid::regclass AS t FROM pg_policy WHERE polname = 'tenant_pin' LOOP
-				EXECUTE format('DROP POLICY tenant_pin ON %s', r.t); END LOOP; END\$\$" >/dev/null
-	done
-}
-
 # --- 1. a populated single node becomes a coordinator ----------------------
 for port in "$CPORT" "$W1PORT" "$W2PORT"; do
 	P "$port" postgres -c "CREATE DATABASE crm_pop" >/dev/null
@@ -128,8 +124,6 @@ for port in "$W1PORT" "$W2PORT"; do
 done
 out=$(C crm_pop -c "CREATE EXTENSION crmscm" -f test/citus/populate.sql)
 is "[crm_pop] crmscm installed and 3 tenants' data written on the single node (before Citus)" "$out" ""
-has_pin=$(C crm_pop -c "SELECT count(*) FROM pg_policy WHERE polname = 'tenant_pin'")
-[ "${has_pin:-0}" -gt 0 ] && echo "# the install script still creates the RESTRICTIVE policy tenant_pin (issue #12 replaces it): the stage drops it on every node before distribute()"
 counts_sql="SELECT string_agg(x, ' ' ORDER BY x) FROM (SELECT c.relname || ':' || (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) || ''/'' || count(DISTINCT tenant_id) AS n FROM %s', c.oid::regclass), false, true, '')))[1]::text AS x FROM pg_class c WHERE c.relnamespace = 'crmscm'::regnamespace AND c.relkind = 'r' AND c.relname !~ '_[0-9]+\$') s"
 before=$(C crm_pop -c "$counts_sql")
 like "[crm_pop] rows in every order table, 3 tenants each" "$before" "backorders:[1-9][0-9]*/3 .*inventory:[1-9][0-9]*/3 .*reservations:[1-9][0-9]*/3 sales_order_lines:72/3 sales_order_totals:[1-9][0-9]*/3 sales_orders:24/3 stock_moves:[1-9][0-9]*/3"
@@ -137,19 +131,36 @@ fk_count=$(C crm_pop -c "SELECT count(*) FROM pg_constraint WHERE contype = 'f' 
 out=$(C crm_pop -c "CREATE EXTENSION citus" -c "SELECT citus_set_coordinator_host('127.0.0.1', $CPORT)" \
 	-c "SELECT citus_add_node('127.0.0.1', $W1PORT)" -c "SELECT citus_add_node('127.0.0.1', $W2PORT)")
 unlike "[crm_pop] Citus created after crmscm; workers added" "$out" "ERROR"
-[ "${has_pin:-0}" -gt 0 ] && drop_tenant_pin crm_pop
 ts=$(date +%s%N)
 out=$(C crm_pop -c "SELECT crmscm.distribute()")
 te=$(date +%s%N)
 is "[crm_pop] crmscm.distribute() on the populated install ($(( (te - ts) / 1000000 )) ms)" "$out" ""
-# Citus creates crmscm on the workers within distribute(); their copies come
-# with the install script's tenant_pin (stand-in for #12 again)
-[ "${has_pin:-0}" -gt 0 ] && drop_tenant_pin crm_pop
 is "[crm_pop] crmscm exists on both workers, same version" \
 	"$(P "$W1PORT" crm_pop -c "SELECT extversion FROM pg_extension WHERE extname = 'crmscm'")/$(P "$W2PORT" crm_pop -c "SELECT extversion FROM pg_extension WHERE extname = 'crmscm'")" \
 	"$(C crm_pop -c "SELECT extversion FROM pg_extension WHERE extname = 'crmscm'")/$(C crm_pop -c "SELECT extversion FROM pg_extension WHERE extname = 'crmscm'")"
 check_distributed crm_pop
 is "[crm_pop] every row kept, per table and tenant (counts before = after)" "$(C crm_pop -c "$counts_sql")" "$before"
+out=$(C crm_pop -c "SELECT crmscm.distribute()" -c "SELECT crmscm.apply_security()")
+is "[crm_pop] a second distribute() and apply_security() afterwards" "$out" ""
+check_distributed crm_pop
+is "[crm_pop] ... every row still there" "$(C crm_pop -c "$counts_sql")" "$before"
+# the data made on the single node works on: a receipt fills the backorders
+# made before distribution, their lines ship
+out=$(C crm_pop -c "SET citus.propagate_set_commands = 'local'" -c "BEGIN" -c "SET LOCAL crmscm.tenant_id = 2" \
+	-c "INSERT INTO crmscm.stock_moves (item_id, warehouse_id, qty, kind) SELECT b.item_id, b.warehouse_id, sum(b.qty - b.allocated), 'receipt' FROM crmscm.backorders b WHERE b.tenant_id = 2 GROUP BY 1, 2" \
+	-c "SELECT crmscm.reserve_pending(2)" -c "COMMIT" \
+	-c "SELECT count(*) || ' backorders' FROM crmscm.backorders WHERE tenant_id = 2" \
+	-c "SELECT count(*) || ' invariants broken' FROM crmscm.check_inventory()")
+like "[crm_pop] receipts through the coordinator fill tenant 2's backorders made before distribution" "$out" "^ ?0 backorders 0 invariants broken$"
+out=$(C crm_pop -c "SET citus.propagate_set_commands = 'local'" -c "BEGIN" -c "SET LOCAL crmscm.tenant_id = 2" \
+	-c "DO \$\$DECLARE r record; s numeric := 0; BEGIN
+		FOR r IN SELECT order_id, line_no FROM crmscm.sales_order_lines WHERE tenant_id = 2 AND qty_reserved > 0 ORDER BY 1, 2 LIMIT 3 LOOP
+			s := s + crmscm.ship(r.order_id, r.line_no);
+		END LOOP;
+		IF s <= 0 THEN RAISE EXCEPTION 'nothing shipped'; END IF; END\$\$" -c "SELECT true" -c "COMMIT" \
+	-c "SELECT count(*) FROM crmscm.check_inventory()")
+is "[crm_pop] ... and its lines ship (reservations made on the single node and on the worker), check_inventory() clean" "$out" "t
+0"
 
 # --- 2. fresh install on a running cluster ---------------------------------
 out=$(C postgres -c "CREATE EXTENSION crmscm")
@@ -157,7 +168,6 @@ is "[postgres] CREATE EXTENSION crmscm on the coordinator" "$out" ""
 is "[postgres] propagated to both workers" \
 	"$(P "$W1PORT" postgres -c "SELECT count(*) FROM pg_extension WHERE extname = 'crmscm'")$(P "$W2PORT" postgres -c "SELECT count(*) FROM pg_extension WHERE extname = 'crmscm'")" "11"
 fk_count=$(C postgres -c "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND connamespace = 'crmscm'::regnamespace")
-[ "${has_pin:-0}" -gt 0 ] && drop_tenant_pin postgres
 out=$(C postgres -c "CREATE POLICY pin_like ON crmscm.items AS RESTRICTIVE USING ((SELECT true))" -c "\\set VERBOSITY verbose" -c "SELECT crmscm.distribute()")
 like "[postgres] distribute() refuses a RESTRICTIVE policy with a subquery: 0A000, names it" "$out" "ERROR:  0A000: crmscm.distribute\(\): Citus cannot distribute the row-level security policies pin_like \(1 tables, e.g. crmscm.items\)"
 is "[postgres] ... and distributes nothing" "$(C postgres -c "SELECT count(*) FROM pg_dist_partition")" "0"
@@ -177,28 +187,32 @@ is "[postgres] a second distribute() succeeds ($(( (te - ts) / 1000000 )) ms)" "
 is "[postgres] ... and changes nothing (same shards)" "$(C postgres -c "SELECT count(*) || '/' || sum(shardid) FROM pg_dist_shard")" "$shards"
 is "[postgres] ... and keeps the foreign keys" "$(fk_list "$CPORT" postgres | wc -l)" "$fk_count"
 out=$(C postgres -c "SELECT crmscm.apply_security()")
-asdef=$(C postgres -c "SELECT pg_get_functiondef('crmscm.apply_security()'::regprocedure)")
-if [[ $asdef == *tenant_pin* ]]; then
-	# main before #12: the only failure is the tenant_pin policy (subquery)
-	like "[postgres] apply_security() after distribute(): fails only on tenant_pin until issue #12 lands (Citus: subquery in a policy)" \
-		"$out" "ERROR:  unexpected non-SELECT command in SubLink.*CREATE POLICY tenant_pin"
-	# the rest of it (grants, RLS, views, functions) on the distributed schema:
-	# the same function without its tenant_pin statements, as #12 will have it
-	out=$(C postgres -c "SET client_min_messages = error" -c "DO \$\$BEGIN EXECUTE replace(regexp_replace(pg_get_functiondef('crmscm.apply_security()'::regprocedure),
-			'EXECUTE pg_catalog.format\(''DROP POLICY IF EXISTS tenant_pin.*?(END IF;)', '\\1'),
-			'FUNCTION crmscm.apply_security()', 'FUNCTION pg_temp.apply_security_without_pin()'); END\$\$" \
-		-c "SELECT 'ran' FROM pg_temp.apply_security_without_pin()" \
-		-c "SELECT count(*) FROM pg_proc WHERE proname = 'apply_security_without_pin' AND prosrc LIKE '%tenant_pin%'")
-	is "[postgres] apply_security() without its tenant_pin part runs on the distributed schema" "$out" "ran
-0"
-	check_distributed postgres
-else
-	is "[postgres] apply_security() after distribute()" "$out" ""
-	check_distributed postgres
-fi
+is "[postgres] apply_security() after distribute()" "$out" ""
+check_distributed postgres
+is "[postgres] reserve_pending(tenant) and ship(tenant, ...) are distributed functions, by the tenant, co-located with the tables, force_delegation" \
+	"$(C postgres -c "SELECT string_agg(d.objid::regprocedure::text || ':' || d.distribution_argument_index || ':' || (d.colocationid = p.colocationid) || ':' || d.force_delegation, ' ' ORDER BY 1)
+		FROM pg_dist_object d, (SELECT DISTINCT colocationid FROM pg_dist_partition WHERE logicalrelid::text LIKE 'crmscm.%') p
+		WHERE d.classid = 'pg_proc'::regclass AND d.distribution_argument_index IS NOT NULL")" \
+	"crmscm.reserve_pending(bigint):0:true:true crmscm.ship(bigint,bigint,integer,numeric):0:true:true"
+
+section() { local now; now=$(date +%s); echo "# ${2:-}$(( now - ${ts_section:-$now} )) s"; ts_section=$now; }
+section "" "sections 1-2: "
 
 # --- 3. what the engine and tenancy must satisfy (doc/citus.md) ------------
 . test/citus/findings.sh
+section "" "section 3 (findings): "
+
+# --- 4. every write path, every table and view: Citus = single node --------
+. test/citus/paths.sh
+section "" "section 4 (write paths, tables and views): "
+
+# --- 5. the orders stress through the coordinator, and on a single node -----
+. test/citus/stress.sh
+section "" "section 5 (stress): "
+
+# --- 6. tenant isolation through the coordinator ---------------------------
+. test/citus/tenancy.sh
+section "" "section 6 (tenancy): "
 
 echo "1..$n"
 [ "$nfail" -eq 0 ]

@@ -56,8 +56,8 @@ RESET ROLE;
 SELECT throws_ok($$SELECT crmscm.lead_model_train(NULL)$$, '22004', NULL, 'lead_model_train: NULL name');
 SELECT throws_ok($$SELECT crmscm.lead_model_train('m', NULL, NULL)$$, '22004', NULL, 'lead_model_train: NULL l2');
 SELECT throws_ok($$SELECT crmscm.lead_model_train('m', NULL, -1)$$, '22023', NULL, 'lead_model_train: negative l2');
-SELECT throws_ok($$SELECT crmscm.lead_model_train('m', NULL, 'NaN')$$, '22023', NULL, 'lead_model_train: NaN l2');
-SELECT throws_ok($$SELECT crmscm.lead_model_train('m', NULL, 'Infinity')$$, '22023', NULL, 'lead_model_train: infinite l2');
+SELECT throws_ok($$SELECT crmscm.lead_model_train('m', NULL, 'NaN')$$, '22003', NULL, 'lead_model_train: NaN l2');
+SELECT throws_ok($$SELECT crmscm.lead_model_train('m', NULL, 'Infinity')$$, '22003', NULL, 'lead_model_train: infinite l2');
 
 -- ---- reorder points ----
 SELECT throws_ok(q, code, NULL, 'rejects: ' || q)

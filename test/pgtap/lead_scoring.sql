@@ -2,7 +2,7 @@
 -- statsmodels and scikit-learn; AUC; naive Bayes; engagement; bad input;
 -- tables and views.
 \i test/setup.sql
-SELECT plan(114);
+SELECT plan(115);
 
 -- ===================================================================
 -- 1. MADlib's documented example: apache/madlib
@@ -175,7 +175,9 @@ SELECT ok(abs(auc(((i * 7919) % 13) / 4.0::float8, ((i * 31) % 7 + (i % 13)) % 3
 SELECT is(auc(s, l), 0.5::float8, 'auc: all scores tied = 0.5')
   FROM (VALUES (1.0::float8, true), (1.0, false), (1.0, false)) v(s, l);
 SELECT is(auc(s, l), 1::float8, 'auc: perfect ranking = 1; NULL rows skipped')
-  FROM (VALUES (3.0::float8, true), (1.0, false), (NULL, true), (5.0, NULL), ('Infinity', true)) v(s, l);
+  FROM (VALUES (3.0::float8, true), (1.0, false), (NULL, true), (5.0, NULL), (1e308, true)) v(s, l);
+SELECT throws_ok($$SELECT crmscm.auc(s, l) FROM (VALUES ('Infinity'::float8, true), (1, false)) v(s, l)$$,
+                 '22003', 'auc: score must be finite, not Infinity', 'auc: an infinite score is an error (issue #13)');
 SELECT is(auc(s, l), NULL, 'auc: one class only is NULL')
   FROM (VALUES (3.0::float8, true), (1.0, true)) v(s, l);
 SELECT is(auc(s, l), NULL, 'auc: no rows is NULL') FROM (VALUES (1.0::float8, true)) v(s, l) WHERE false;

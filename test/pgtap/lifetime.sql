@@ -10,7 +10,7 @@
 --    implements the published formulas independently (SciPy MLE, mpmath hyp2f1 at 30
 --    digits, the finite sum of FHL eq. 8, lifetimes' CLV loop).
 \i test/setup.sql
-SELECT plan(86);
+SELECT plan(87);
 
 CREATE TEMP TABLE elog (masterid int, sampleid int, date text, cds int, sales float8);
 \copy elog FROM 'data/cdnow/cdnowElog.csv' WITH (FORMAT csv, HEADER true)
@@ -164,8 +164,11 @@ SELECT throws_ok('SELECT crmscm.gamma_gamma_fit(x, m) FROM (VALUES (2::float8, -
                  'gamma_gamma_fit: non-positive monetary is 22023');
 SELECT throws_ok('SELECT crmscm.bgnbd_p_alive(crmscm.bgnbd_model(0, 1, 1, 1), 1, 1, 2)', '22023',
                  'bgnbd parameter r must be positive and finite: 0', 'non-positive model parameter is 22023');
-SELECT throws_ok($$SELECT crmscm.bgnbd_expected(crmscm.bgnbd_model(1, 'Infinity', 1, 1), 1, 1, 1, 2)$$, '22023', NULL,
-                 'infinite model parameter is 22023');
+-- issue #13: NaN and infinity are 22003 (numeric_value_out_of_range)
+SELECT throws_ok($$SELECT crmscm.bgnbd_expected(crmscm.bgnbd_model(1, 'Infinity', 1, 1), 1, 1, 1, 2)$$, '22003', NULL,
+                 'infinite model parameter is 22003');
+SELECT throws_ok($$SELECT crmscm.bgnbd_expected(ROW(1, 'Infinity', 1, 1, NULL, NULL, NULL)::crmscm.bgnbd, 1, 1, 1, 2)$$, '22003',
+                 'bgnbd parameter alpha must be finite: Infinity', 'infinite parameter of a model built by ROW() is 22003');
 SELECT throws_ok('SELECT crmscm.bgnbd_expected(crmscm.bgnbd_model(1, 1, 1, 1), -1, 1, 1, 2)', '22023', NULL,
                  'negative horizon is 22023');
 SELECT throws_ok('SELECT crmscm.bgnbd_prob_n(crmscm.bgnbd_model(1, 1, 1, 1), -1, 2)', '22023', NULL,

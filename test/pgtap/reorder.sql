@@ -36,8 +36,9 @@ SELECT ok(pg_temp.close(normal_quantile(p), x, 1e-15, 2e-15), format('normal_qua
 SELECT ok(bool_and(pg_temp.close(normal_cdf(normal_quantile(p)), p, 4e-15)),
           'normal_cdf(normal_quantile(p)) = p for p = 0.0001 .. 0.9999')
   FROM (SELECT i / 10000.0::float8 AS p FROM generate_series(1, 9999) i) s;
-SELECT is(normal_quantile(0), '-Infinity'::float8, 'quantile(0) = -Infinity');
-SELECT is(normal_quantile(1), 'Infinity'::float8, 'quantile(1) = Infinity');
+-- issue #13: results are finite; the infinite quantiles of 0 and 1 are errors
+SELECT throws_ok('SELECT crmscm.normal_quantile(0)', '22003', 'normal_quantile(0) is -Infinity, out of range', 'quantile(0) = -Infinity is out of range');
+SELECT throws_ok('SELECT crmscm.normal_quantile(1)', '22003', 'normal_quantile(1) is Infinity, out of range', 'quantile(1) = Infinity is out of range');
 SELECT is(normal_cdf(0), 0.5::float8, 'Phi(0) = 1/2');
 
 -- ---- safety stock: SPEC formula z sqrt(L sd^2 + d^2 sdL^2) ----

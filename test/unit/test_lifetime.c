@@ -321,7 +321,7 @@ test_gg(void)
 	rc = bgnbd_fit(bg, ncust, &bf, NULL);
 	bgll = bf.log_likelihood;
 	(void) bgll;
-	clv1 = lt_clv(&bf.p, &fit.p, 2, 30.43, 38.86, 22.35, 12, 0.01, 4.345);
+	clv1 = lt_clv(&bf.p, &fit.p, 2, 30.43, 38.86, 22.35, 12, 0.01, 4.345, NULL);
 	is_close(clv1, 36.278, 0, 0.01, "CLV customer 1, 12 months = 36.278");
 }
 

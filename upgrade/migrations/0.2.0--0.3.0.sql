@@ -208,6 +208,60 @@ END $m15$;
 ALTER TABLE @extschema@.sales_order_lines ALTER COLUMN unit_price DROP DEFAULT;
 
 -- ---------------------------------------------------------------------
+-- #13 Nothing a client sends can hang, exhaust or poison the server
+-- ---------------------------------------------------------------------
+
+-- Every numeric column of user data rejects NaN and +-Infinity.
+-- The same constraints, by name and definition, as the CREATE TABLEs of
+-- src/sql/200_tables.sql, 240_lead_tables.sql and 250_lifetime_tables.sql.
+-- Rows that already hold NaN or Infinity make ADD CONSTRAINT fail, naming
+-- the constraint: correct them first (doc/robustness.md).  The two float8
+-- checks that already existed under generated names are renamed.
+DO $issue13$
+DECLARE
+	c record;
+BEGIN
+	IF EXISTS (SELECT FROM pg_catalog.pg_constraint
+	            WHERE conname OPERATOR(pg_catalog.=) 'lead_scoring_rules_points_check'::name
+	              AND conrelid OPERATOR(pg_catalog.=) '@extschema@.lead_scoring_rules'::regclass) THEN
+		ALTER TABLE @extschema@.lead_scoring_rules RENAME CONSTRAINT lead_scoring_rules_points_check TO lead_scoring_rules_points_finite;
+	END IF;
+	IF EXISTS (SELECT FROM pg_catalog.pg_constraint
+	            WHERE conname OPERATOR(pg_catalog.=) 'lead_events_points_check'::name
+	              AND conrelid OPERATOR(pg_catalog.=) '@extschema@.lead_events'::regclass) THEN
+		ALTER TABLE @extschema@.lead_events RENAME CONSTRAINT lead_events_points_check TO lead_events_points_finite;
+	END IF;
+	FOR c IN
+		SELECT v.tab::text AS tab, v.col::text AS col FROM (VALUES
+			('items', 'unit_price'), ('items', 'unit_cost'), ('items', 'order_cost'), ('items', 'holding_rate'),
+			('items', 'service_level'), ('items', 'lead_time_days'), ('items', 'lead_time_sd_days'), ('items', 'pack_size'),
+			('inventory', 'on_hand'), ('inventory', 'reserved'), ('inventory', 'on_order'),
+			('sales_order_lines', 'qty'), ('sales_order_lines', 'unit_price'), ('sales_order_lines', 'qty_reserved'),
+			('sales_order_lines', 'qty_backordered'), ('sales_order_lines', 'qty_shipped'),
+			('reservations', 'qty'), ('backorders', 'qty'), ('backorders', 'allocated'), ('stock_moves', 'qty'),
+			('purchase_order_lines', 'qty'), ('purchase_order_lines', 'qty_received'),
+			('leads', 'expected_revenue'), ('leads', 'features'),
+			('lead_models', 'model_weight'), ('lead_models', 'engagement_midpoint'), ('lead_models', 'mql_threshold'),
+			('customer_lifetime', 'revenue'), ('customer_lifetime', 'repeat_revenue'), ('customer_lifetime', 'shipped_revenue'),
+			('lifetime_models', 'unit_days'), ('lifetime_models', 'units_per_month'), ('lifetime_models', 'monthly_discount'),
+			('sales_order_totals', 'amount'), ('sales_order_totals', 'shipped_amount'),
+			('customer_purchase_days', 'amount'), ('customer_purchase_days', 'shipped_amount')) v(tab, col)
+		 WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_constraint k
+		                    WHERE k.conname OPERATOR(pg_catalog.=) pg_catalog.concat(v.tab, '_', v.col, '_finite')::name
+		                      AND k.conrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(pg_catalog.concat('@extschema@.', v.tab)))
+	LOOP
+		IF c.col OPERATOR(pg_catalog.=) 'features'::text THEN
+			EXECUTE pg_catalog.format('ALTER TABLE @extschema@.%I ADD CONSTRAINT %I CHECK (features IS NULL OR NOT features OPERATOR(pg_catalog.&&) ARRAY[''NaN'', ''Infinity'', ''-Infinity'']::float8[])',
+			               c.tab, pg_catalog.concat(c.tab, '_', c.col, '_finite'));
+		ELSE
+			EXECUTE pg_catalog.format('ALTER TABLE @extschema@.%I ADD CONSTRAINT %I CHECK (%I > ''-Infinity'' AND %I < ''Infinity'')',
+			               c.tab, pg_catalog.concat(c.tab, '_', c.col, '_finite'), c.col, c.col);
+		END IF;
+	END LOOP;
+END
+$issue13$;
+
+-- ---------------------------------------------------------------------
 -- #17 CRM <-> SCM synergy I: promises, allocation by customer value,
 -- delivery performance (doc/synergy.md).  The new tables, functions,
 -- triggers and views come with the install script below; here: the new
