@@ -962,7 +962,7 @@ crmscm_rebalance(PG_FUNCTION_ARGS)
 		a.item = PG_GETARG_INT64(0);
 	a.dry_run = PG_ARGISNULL(1) ? true : PG_GETARG_BOOL(1);
 	a.tenant = DatumGetInt64(DirectFunctionCall1(crmscm_current_tenant, (Datum) 0));
-	if (!a.dry_run && notes_pending())
+	if (!a.dry_run && notes_pending(false, 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("crmscm.rebalance() cannot run after order or stock changes of its own transaction"),

@@ -11,7 +11,7 @@ RETURNS TABLE (warehouse_id bigint, qty numeric, available_on date, source text)
 	AS 'MODULE_PATHNAME', $$crmscm_promise$$
 	LANGUAGE C STABLE;
 COMMENT ON FUNCTION @extschema@.promise(bigint, numeric, @extschema@.geopoint, date, bigint, int, bigint) IS
-	'Time-phased available-to-promise of qty units of an item for a new order line: rows (warehouse, qty, day, source) - the stock its tier may reserve now in the warehouses nearest ship_to first (stock), then at its place in the queue of its home warehouse (the preferred one, else the nearest) as dated purchase order lines arrive (purchase) and the item''s lead time beyond them (lead_time); the queue ahead of it (order priority, the customer''s tier, age) is served first; days are UTC days, at the earliest requested_date';
+	'Time-phased available-to-promise of qty units of an item for a new order line: rows (warehouse, qty, day, source) - the stock its tier may reserve now in the warehouses nearest ship_to first (stock), then at its place in the queue of its home warehouse (the preferred one, else the nearest) as dated purchase order lines arrive (purchase) and the item''s lead time beyond them (lead_time); the queue ahead of it (order priority, the customer''s tier, age) is served first; days are UTC days, at the earliest requested_date.  NULL item_id or qty: error 22004; NULL ship_to: warehouses by id; NULL requested_date: today; NULL customer_id: tier C; NULL priority: 0; NULL warehouse_id: no preferred warehouse';
 
 CREATE OR REPLACE FUNCTION @extschema@.promise_date(p_item_id bigint, p_qty numeric,
 	p_ship_to @extschema@.geopoint DEFAULT NULL, p_requested_date date DEFAULT CURRENT_DATE,
@@ -23,7 +23,7 @@ SET search_path = pg_catalog, pg_temp AS $$
 							   p_priority, p_warehouse_id) p
 $$;
 COMMENT ON FUNCTION @extschema@.promise_date(bigint, numeric, @extschema@.geopoint, date, bigint, int, bigint) IS
-	'The day the whole quantity of crmscm.promise() is covered (its latest available_on)';
+	'The day the whole quantity of crmscm.promise() is covered (its latest available_on); NULL arguments as in crmscm.promise()';
 
 CREATE OR REPLACE FUNCTION @extschema@.promise_queue(p_item_id bigint DEFAULT NULL)
 RETURNS TABLE (item_id bigint, warehouse_id bigint, queue_position int, backorder_id bigint,

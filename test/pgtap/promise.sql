@@ -207,6 +207,8 @@ SELECT is(crmscm.check_inventory()::text, NULL, 'check_inventory() still finds n
 -- ===== I: bad input =====
 SELECT throws_ok($$SELECT * FROM crmscm.promise(NULL, 1)$$, '22004', NULL, 'item_id NULL: 22004');
 SELECT throws_ok($$SELECT * FROM crmscm.promise(1, NULL)$$, '22004', NULL, 'qty NULL: 22004');
+SELECT throws_ok($$SELECT crmscm.promise_date(1, 'NaN')$$, '22003', NULL, 'promise_date(): NaN: 22003');
+SELECT throws_ok($$SELECT crmscm.promise_date(NULL, 1)$$, '22004', NULL, 'promise_date(): item_id NULL: 22004');
 SELECT throws_ok($$SELECT * FROM crmscm.promise(1, 0)$$, '22023', NULL, 'qty 0: 22023');
 SELECT throws_ok($$SELECT * FROM crmscm.promise(1, -1)$$, '22023', NULL, 'negative qty: 22023');
 SELECT throws_ok($$SELECT * FROM crmscm.promise(1, 'NaN')$$, '22003', NULL, 'NaN: 22003');
