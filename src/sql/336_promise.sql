@@ -41,6 +41,12 @@ CREATE OR REPLACE FUNCTION @extschema@._line_promise_insert() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+	-- an ORM's upsert of an existing line: the INSERT half fires this before
+	-- the conflict is found; the UPDATE half is guarded (equal values pass)
+	IF EXISTS (SELECT FROM @extschema@.sales_order_lines l
+			   WHERE l.tenant_id = NEW.tenant_id AND l.order_id = NEW.order_id AND l.line_no = NEW.line_no) THEN
+		RETURN NEW;
+	END IF;
 	IF NOT EXISTS (SELECT FROM @extschema@.sales_orders o
 				   WHERE o.tenant_id = NEW.tenant_id AND o.order_id = NEW.order_id AND o.status = 'closed') THEN
 		RAISE EXCEPTION 'new line % of order % must not carry a promise or shipments: crmscm keeps them', NEW.line_no, NEW.order_id
