@@ -1,6 +1,6 @@
 # crmscm — PGXS build.
 #
-# Layout (see README "Architecture"):
+# Layout (see README "Contributing"):
 #   src/core/*.c   numerical kernels in plain C, no PostgreSQL headers
 #   src/*.c        thin PostgreSQL layer (types, functions, aggregates, triggers)
 #   src/sql/*.sql  install-script sources, concatenated in file-name order
@@ -54,7 +54,7 @@ $(STEP): upgrade/migrations/$(PREV_VERSION)--$(EXTVERSION).sql $(SQL_SRCS) $(EXT
 	    '\echo Use "ALTER EXTENSION crmscm UPDATE TO '"'"'$(EXTVERSION)'"'"'" to load this file. \quit'; \
 	  cat $<; cat $(filter-out src/sql/000_header.sql,$(SQL_SRCS)); } > $@
 
-# The test layers (tools/test.sh runs them all; README "Testing").
+# The test layers (tools/test.sh runs them all; doc/testing.md).
 #   make unit          C unit tests of src/core, plain then ASan+UBSan (unit-plain, unit-san)
 #   make installcheck  pg_regress (sql/) and isolation specs (test/isolation/), from PGXS
 #   make pgtap         the pgTAP suites test/pgtap/*.sql through pg_prove

@@ -34,7 +34,7 @@ END $$;
 ALTER ROLE crmscm_smith SET search_path = crmscm, public;
 ALTER ROLE crmscm_smith SET track_functions = 'all';   -- count calls of crmscm functions
 ALTER ROLE crmscm_smith SET crmscm.tenant_id = 1;       -- its tenant (no default: doc/security.md)
--- sample data: two tenants, every table of SPEC §8 (history-style rows)
+-- sample data: two tenants, every table of the order model (doc/orders.md; history-style rows)
 DO $$
 DECLARE t int;
 BEGIN

@@ -1,4 +1,4 @@
--- crmscm demo: reorder points from order history (issue #6, SPEC §6).
+-- crmscm demo: reorder points from order history (issue #6, doc/reorder.md).
 -- Its own items (SKUs 'R-...') and warehouses, a year of deterministic daily
 -- demand loaded as closed historic orders with shipped lines (they touch no
 -- stock), initial stock received through crmscm.stock_moves, then the

@@ -1,5 +1,5 @@
 /*
- * lifetime_tracking.c — keeping customer_lifetime current at commit (SPEC §5).
+ * lifetime_tracking.c — keeping customer_lifetime current at commit (doc/lifetime.md).
  *
  * Every change of a sales order or order line is written down here by a
  * cheap AFTER ROW trigger (crmscm_lifetime_mark): the order it touches and,
@@ -270,7 +270,7 @@ lt_array(Datum *vals, bool *nulls, int n, Oid elemtype)
 /*
  * What a line counts for under its order's status (as customer_purchases);
  * operators schema-qualified: the statements run under the caller's
- * search_path (README "Security").
+ * search_path (doc/security.md).
  */
 #define LT_EQ " OPERATOR(pg_catalog.=) "
 #define LT_NE " OPERATOR(pg_catalog.<>) "

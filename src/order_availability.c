@@ -318,6 +318,35 @@ av_load(AvState *st)
 	}
 }
 
+/*
+ * An empty pass over the caller's tenant, in memory context cxt: the
+ * engine's model (src/reserve_model.h) that av_load fills and the rules
+ * (src/reserve_rules.c) run on, without touching any row.
+ */
+static void
+av_pass_init(Pass *p, int64 tenant, Oid nsp, MemoryContext cxt)
+{
+	HASHCTL		ctl;
+
+	memset(p, 0, sizeof(*p));
+	p->tenant = tenant;
+	p->cxt = cxt;
+	p->zero = num_zero();
+	p->nsp = nsp;
+	p->take_line = no_line;
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(Ord);
+	ctl.hcxt = cxt;
+	p->orders = hash_create("crmscm availability orders", 4, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	ctl.keysize = sizeof(LineKey);
+	ctl.entrysize = sizeof(Line);
+	p->lines = hash_create("crmscm availability lines", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(BoEntry);
+	p->bo_by_id = hash_create("crmscm availability backorders", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
 /* What confirming the order now would reserve and backorder, per line and warehouse */
 PG_FUNCTION_INFO_V1(crmscm_order_availability);
 Datum
@@ -329,7 +358,6 @@ crmscm_order_availability(PG_FUNCTION_ARGS)
 				order_id;
 	Pass		p;
 	Ord		   *o;
-	HASHCTL		ctl;
 	uint64		r,
 				nlines;
 	Line	  **lines;
@@ -351,23 +379,7 @@ crmscm_order_availability(PG_FUNCTION_ARGS)
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "crmscm order_availability", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
-	memset(&p, 0, sizeof(p));
-	p.tenant = tenant;
-	p.cxt = cxt;
-	p.zero = num_zero();
-	p.nsp = nsp;
-	p.take_line = no_line;
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(int64);
-	ctl.entrysize = sizeof(Ord);
-	ctl.hcxt = cxt;
-	p.orders = hash_create("crmscm availability orders", 4, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	ctl.keysize = sizeof(LineKey);
-	ctl.entrysize = sizeof(Line);
-	p.lines = hash_create("crmscm availability lines", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	ctl.keysize = sizeof(int64);
-	ctl.entrysize = sizeof(BoEntry);
-	p.bo_by_id = hash_create("crmscm availability backorders", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	av_pass_init(&p, tenant, nsp, cxt);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "crmscm order_availability: SPI_connect failed");

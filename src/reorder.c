@@ -1,5 +1,5 @@
 /*
- * reorder.c — SQL face of the reorder-point math (SPEC §6): normal
+ * reorder.c — SQL face of the reorder-point math (doc/reorder.md): normal
  * distribution and loss functions, safety stock, reorder points, EOQ,
  * forecasts on arrays, and aggregates over (day, qty) rows that count
  * missing days as zero demand.  The math is in src/core/reorder.c.

@@ -108,6 +108,11 @@ plan(const char *sql, int nargs, Oid *types)
 
 #define EQ " OPERATOR(pg_catalog.=) "
 
+/*
+ * Prepare the statements of the pass once per backend and schema.
+ * Length: a list of prepared statements, one after another, each with its
+ * comment; new fields go at the end of its SELECT lists (doc/orders.md).
+ */
 static void
 pass_plans(Oid nsp)
 {
@@ -171,7 +176,7 @@ pass_plans(Oid nsp)
 
 	/*
 	 * the open quantity of ordered purchase order lines of one item and
-	 * warehouse (README "Purchase orders"); per key, by the index on
+	 * warehouse (doc/orders.md, "Purchase orders"); per key, by the index on
 	 * (tenant_id, item_id, warehouse_id)
 	 */
 	t[1] = INT8OID;
@@ -1019,6 +1024,14 @@ linekey_cmp(const void *a, const void *b)
 	return x->key.line_no < y->key.line_no ? -1 : (x->key.line_no > y->key.line_no);
 }
 
+/*
+ * The commit pass of one tenant over its notes ns[0..n-1].
+ * Length: the steps run in the lock order of doc/orders.md (inventory rows
+ * in (item, warehouse) order, then the rows keyed by them, waiting lines of
+ * others with SKIP LOCKED, then lifetime), and keeping them in one function
+ * keeps that order readable in one place; being rewritten on the engine
+ * branches (#14, #17, #18), so left whole here.
+ */
 static void
 tenant_pass(Pass *p, Note *ns, int n)
 {

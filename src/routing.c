@@ -1,6 +1,6 @@
 /*
  * routing.c — SQL face of route ordering and vehicle routing: tsp_tour,
- * route_cost and vrp_routes (SPEC §7).  The search is in src/core/tsp.c and
+ * route_cost and vrp_routes (doc/routing.md).  The search is in src/core/tsp.c and
  * src/core/vrp.c; this file validates arguments, builds cost matrices from
  * geopoints and wires memory (palloc) and cancellation
  * (CHECK_FOR_INTERRUPTS) into the kernels.

@@ -1,6 +1,6 @@
 /*
  * ship.c — crmscm.ship(order_id, line_no, qty): ship reserved units of an
- * order line (README "Orders and inventory reservations").
+ * order line (doc/orders.md).
  *
  * At call time it takes the line (FOR NO KEY UPDATE), checks it, writes the
  * shipment moves (oldest reservation first) and the line's qty_shipped and

@@ -1,5 +1,5 @@
 /*
- * tenant.c — the tenant of a session: crmscm.current_tenant() (SPEC §2,
+ * tenant.c — the tenant of a session: crmscm.current_tenant() (doc/security.md,
  * doc/conventions.md "fail-closed tenant", doc/security.md).
  *
  * current_tenant() is the one expression that yields the tenant: the

@@ -4,7 +4,7 @@
 -- is, rowno = data row number in file order), public.bank_leads (rowno,
 -- is_test, converted, features, attributes) and public.bank_feature_names.
 --
--- Encoding (README "Lead scoring"; test/data/lead/make_reference.py does the
+-- Encoding (doc/lead_scoring.md; test/data/lead/make_reference.py does the
 -- same in numpy for the reference fit):
 --   split      rowno % 5 = 0 is the 20 % test set, the rest trains;
 --   numeric    age, campaign, previous, emp.var.rate, cons.price.idx,

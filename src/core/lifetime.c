@@ -514,6 +514,10 @@ gg_loglik(const GgParams *p, const LtPattern *pat, size_t n, double *grad)
  * where g3, g4 and H3, H4 are the derivatives of A3 and A4.  pl (may be
  * NULL) is polled every LT_POLL_EVERY patterns; when it asks to stop the
  * result is NaN.
+ * Length: one closed form (Fader, Hardie and Lee 2005, eq. 6) with its
+ * gradient and Hessian, term by term in one loop over the patterns, with
+ * the terms shared between them cached per frequency; split up, the same
+ * hypergeometric pieces would be recomputed or passed around by the dozen.
  */
 static double
 bgnbd_loglik_full(const BgnbdParams *p, const LtPattern *pat, size_t n, double *grad, double *hess,

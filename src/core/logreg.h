@@ -1,14 +1,14 @@
 /*
- * logreg.h — lead scoring math, plain C (no PostgreSQL headers).
+ * logreg.h — logistic regression for lead scoring, plain C (no PostgreSQL headers).
  *
  *   lr_fit        logistic regression by Newton/IRLS with an intercept,
  *                 optional L2 penalty, exact-collinearity detection,
  *                 quasi-separation flag, standard errors, condition number
  *   lr_model_*    the text form of a fitted model (parse / format), shared by
  *                 the PostgreSQL type, the unit tests and a fuzz harness
- *   lr_auc        ROC AUC with ties counted half (Mann-Whitney U)
- *   lr_nb_*       Odoo-style naive Bayes log-odds
- *   lr_decay      exponential decay of engagement points by half-life
+ *
+ * lr_fit in logreg_fit.c, the text form in logreg_format.c.  The other
+ * lead-scoring math: auc.h, naive_bayes.h, engagement.h.
  */
 #ifndef CRMSCM_LOGREG_H
 #define CRMSCM_LOGREG_H
@@ -146,34 +146,5 @@ extern LrStatus lr_model_parse(const char *str, LrModel *out);
 extern size_t lr_model_text_size(int p);	/* buffer size always enough */
 extern int	lr_model_format(const LrModel *m, char *buf, size_t buflen);
 extern int	lr_format_double(double x, char *buf, size_t buflen);
-
-/*
- * ROC AUC from the scores of the positive and of the negative rows; sorts
- * both arrays in place.  Ties between a positive and a negative count half.
- * Returns NaN when either array is empty.
- */
-extern double lr_auc(double *pos, int64_t npos, double *neg, int64_t nneg);
-/* the same, polling should_stop (may be NULL) by amount of work: NaN when it
- * asked to stop */
-extern double lr_auc_ex(double *pos, int64_t npos, double *neg, int64_t nneg,
-						int (*should_stop) (void *), void *arg);
-
-/* Sort n doubles (no NaN) in place, polling should_stop; 1 when stopped */
-extern int	lr_sort_doubles(double *a, int64_t n, int (*should_stop) (void *), void *arg);
-
-/*
- * Naive Bayes in the form Odoo's predictive lead scoring uses: every count is
- * smoothed by adding LR_NB_SMOOTHING; the log-odds of a lead are
- *   log(W + s) - log(L + s)
- *   + sum over known attribute values of
- *       log((w_v + s) / sum_v'(w_v' + s)) - log((l_v + s) / sum_v'(l_v' + s))
- * where W, L count won and lost leads.  lr_nb_term gives one summand.
- */
-#define LR_NB_SMOOTHING 0.1
-extern double lr_nb_prior(double won, double lost);
-extern double lr_nb_term(double won_v, double lost_v, double won_total, double lost_total);
-
-/* points * 2^(-age / half_life); 0 when age < 0 (an event after as_of). */
-extern double lr_decay(double points, double age_seconds, double half_life_seconds);
 
 #endif							/* CRMSCM_LOGREG_H */

@@ -756,6 +756,88 @@ tsp_rollback(TspCtx *x, const int *best)
 	x->overflow = 0;
 }
 
+/*
+ * The heuristic search (n above the exact limit): neighbour lists, a
+ * nearest-neighbour tour, local search, then kicks (more in a row while
+ * stuck) each followed by local search, keeping the best tour in best,
+ * until the iteration, stall or time limit.  The tour ends as best.
+ */
+static TspStatus
+tsp_iterated_search(TspCtx *x, int s, const TspOptions *opt, int *best, long *iterations)
+{
+	int			n = x->n;
+	long		iters;
+	long		maxit = opt->max_iterations >= 0 ? opt->max_iterations : tsp_default_iterations(n);
+	long		stall = opt->stall_iterations >= 0 ? opt->stall_iterations : maxit / 4 + 1000;
+	long		since = 0;
+	double		cur;
+	int			r;
+
+	if (opt->time_limit_ms > 0)
+		x->deadline = tsp_now() + opt->time_limit_ms / 1000.0;
+	r = tsp_neighbours(x, x->nout, 1);
+	if (r == 0 && !x->sym)
+		r = tsp_neighbours(x, x->nin, 0);
+	if (r != 0)
+		return r < 0 ? TSP_ENOMEM : TSP_CANCELLED;
+	if (tsp_construct(x, s))
+		return TSP_CANCELLED;
+	for (int i = 0; i < n; i++)
+		tsp_push(x, x->tour[i]);
+	if (tsp_local_search(x))
+		return TSP_CANCELLED;
+	cur = x->len = tsp_tour_len(x);
+	memcpy(best, x->tour, (size_t) n * sizeof(int));
+	x->logging = 1;
+	x->ulen = 0;
+	x->overflow = 0;
+	for (iters = 0; iters < maxit && since < stall && !x->stopped; iters++)
+	{
+		double		len;
+
+		if ((iters & 15) == 0 && tsp_poll(x))
+			return TSP_CANCELLED;
+		/* escalate the kick while stuck: 1, 2, 3 or 4 kicks in a row */
+		{
+			int			nk = 1 + (int) ((since / 100) % 4);
+			int			done_k = 0;
+
+			for (int k = 0; k < nk; k++)
+				done_k += tsp_kick(x);
+			if (!done_k)
+				break;
+		}
+		if (tsp_local_search(x))
+			return TSP_CANCELLED;
+		len = x->len;
+		if (len < cur - x->eps)
+		{
+			cur = len;
+			since = 0;
+			tsp_commit(x, best);
+		}
+		else
+		{
+			since++;
+			if (len <= cur + x->eps)
+				tsp_commit(x, best);
+			else
+			{
+				x->len = cur;
+				tsp_rollback(x, best);
+			}
+		}
+	}
+	x->logging = 0;
+	/* a time-capped local search may have stopped mid-way; best is the
+	 * last accepted tour */
+	memcpy(x->tour, best, (size_t) n * sizeof(int));
+	for (int i = 0; i < n; i++)
+		x->pos[x->tour[i]] = i;
+	*iterations = iters;
+	return TSP_OK;
+}
+
 /* ---------- driver ---------- */
 
 TspStatus
@@ -838,88 +920,9 @@ tsp_solve(int n, const double *cost, const TspOptions *opt, const TspEnv *env,
 	}
 	else
 	{
-		long		maxit = opt->max_iterations >= 0 ? opt->max_iterations : tsp_default_iterations(n);
-		long		stall = opt->stall_iterations >= 0 ? opt->stall_iterations : maxit / 4 + 1000;
-		long		since = 0;
-		double		cur;
-		int			r;
-
-		if (opt->time_limit_ms > 0)
-			x.deadline = tsp_now() + opt->time_limit_ms / 1000.0;
-		r = tsp_neighbours(&x, x.nout, 1);
-		if (r == 0 && !x.sym)
-			r = tsp_neighbours(&x, x.nin, 0);
-		if (r != 0)
-		{
-			st = r < 0 ? TSP_ENOMEM : TSP_CANCELLED;
+		st = tsp_iterated_search(&x, s, opt, best, &iters);
+		if (st != TSP_OK)
 			goto done;
-		}
-		if (tsp_construct(&x, s))
-		{
-			st = TSP_CANCELLED;
-			goto done;
-		}
-		for (int i = 0; i < n; i++)
-			tsp_push(&x, x.tour[i]);
-		if (tsp_local_search(&x))
-		{
-			st = TSP_CANCELLED;
-			goto done;
-		}
-		cur = x.len = tsp_tour_len(&x);
-		memcpy(best, x.tour, (size_t) n * sizeof(int));
-		x.logging = 1;
-		x.ulen = 0;
-		x.overflow = 0;
-		for (iters = 0; iters < maxit && since < stall && !x.stopped; iters++)
-		{
-			double		len;
-
-			if ((iters & 15) == 0 && tsp_poll(&x))
-			{
-				st = TSP_CANCELLED;
-				goto done;
-			}
-			/* escalate the kick while stuck: 1, 2, 3 or 4 kicks in a row */
-			{
-				int			nk = 1 + (int) ((since / 100) % 4);
-				int			done_k = 0;
-
-				for (int k = 0; k < nk; k++)
-					done_k += tsp_kick(&x);
-				if (!done_k)
-					break;
-			}
-			if (tsp_local_search(&x))
-			{
-				st = TSP_CANCELLED;
-				goto done;
-			}
-			len = x.len;
-			if (len < cur - x.eps)
-			{
-				cur = len;
-				since = 0;
-				tsp_commit(&x, best);
-			}
-			else
-			{
-				since++;
-				if (len <= cur + x.eps)
-					tsp_commit(&x, best);
-				else
-				{
-					x.len = cur;
-					tsp_rollback(&x, best);
-				}
-			}
-		}
-		x.logging = 0;
-		/* a time-capped local search may have stopped mid-way; best is the
-		 * last accepted tour */
-		memcpy(x.tour, best, (size_t) n * sizeof(int));
-		for (int i = 0; i < n; i++)
-			x.pos[x.tour[i]] = i;
 	}
 
 	/* output: start at s; open paths end at e; asymmetric follow succ */

@@ -625,6 +625,60 @@ cw_merge(Vrp *x, VrpCw *w, int i, int j)
 	return 1;
 }
 
+/*
+ * Clarke-Wright left more routes than vehicles: join the pair of route ends
+ * with the largest saving that fits, until the routes fit the vehicles or
+ * no pair fits (vrp_construct then inserts the customers of the rest).
+ */
+static VrpStatus
+cw_join_excess(Vrp *x, VrpCw *w)
+{
+	int			n = x->n;
+
+	while (w->nroutes > x->M)
+	{
+		double		bs = -INFINITY;
+		int			bi = -1,
+					bj = -1;
+
+		if (vrp_poll(x))
+			return VRP_CANCELLED;
+		for (int a = 1; a < n; a++)
+		{
+			if ((a & 63) == 0 && vrp_poll(x))
+				return VRP_CANCELLED;
+			if (w->head[a] < 0 || w->rid[w->head[a]] != a)
+				continue;
+			for (int b = 1; b < n; b++)
+			{
+				int			ends_a[2] = {w->tail[a], w->head[a]},
+							ends_b[2] = {w->head[b], w->tail[b]};
+
+				if (b == a || w->head[b] < 0 || w->rid[w->head[b]] != b ||
+					w->rload[a] + w->rload[b] > x->capeps)
+					continue;
+				for (int ea = 0; ea < (x->sym ? 2 : 1); ea++)
+					for (int eb = 0; eb < (x->sym ? 2 : 1); eb++)
+					{
+						int			i = ends_a[ea],
+									j = ends_b[eb];
+						double		s = D(x, i, 0) + D(x, 0, j) - D(x, i, j);
+
+						if (s > bs)
+						{
+							bs = s;
+							bi = i;
+							bj = j;
+						}
+					}
+			}
+		}
+		if (bi < 0 || !cw_merge(x, w, bi, bj))
+			break;
+	}
+	return VRP_OK;
+}
+
 static VrpStatus
 vrp_construct(Vrp *x)
 {
@@ -676,53 +730,9 @@ vrp_construct(Vrp *x)
 			cw_merge(x, &w, sv[p].i, sv[p].j);
 	}
 	/* still too many routes: join the best feasible pair of any ends */
-	while (w.nroutes > x->M)
-	{
-		double		bs = -INFINITY;
-		int			bi = -1,
-					bj = -1;
-
-		if (vrp_poll(x))
-		{
-			st = VRP_CANCELLED;
-			goto out;
-		}
-		for (int a = 1; a < n; a++)
-		{
-			if ((a & 63) == 0 && vrp_poll(x))
-			{
-				st = VRP_CANCELLED;
-				goto out;
-			}
-			if (w.head[a] < 0 || w.rid[w.head[a]] != a)
-				continue;
-			for (int b = 1; b < n; b++)
-			{
-				int			ends_a[2] = {w.tail[a], w.head[a]},
-							ends_b[2] = {w.head[b], w.tail[b]};
-
-				if (b == a || w.head[b] < 0 || w.rid[w.head[b]] != b ||
-					w.rload[a] + w.rload[b] > x->capeps)
-					continue;
-				for (int ea = 0; ea < (x->sym ? 2 : 1); ea++)
-					for (int eb = 0; eb < (x->sym ? 2 : 1); eb++)
-					{
-						int			i = ends_a[ea],
-									j = ends_b[eb];
-						double		s = D(x, i, 0) + D(x, 0, j) - D(x, i, j);
-
-						if (s > bs)
-						{
-							bs = s;
-							bi = i;
-							bj = j;
-						}
-					}
-			}
-		}
-		if (bi < 0 || !cw_merge(x, &w, bi, bj))
-			break;
-	}
+	st = cw_join_excess(x, &w);
+	if (st != VRP_OK)
+		goto out;
 	/* into route slots: heaviest routes first; the rest are dissolved and
 	 * their customers inserted where they fit */
 	for (int r = 0; r < x->M; r++)
@@ -964,6 +974,79 @@ out:
 
 /* ---------- driver ---------- */
 
+/* The routes found: the non-empty ones, ordered by their smallest customer */
+static void
+vrp_output(const Vrp *x, int *stops, int *route_start, double *load, double *rcost,
+		   int *nroutes, double *total)
+{
+	int			n = x->n;
+	int			nr = 0,
+				p = 0;
+	int		   *order = x->tmp;
+	int		   *minc = x->queue;
+
+	for (int r = 0; r < x->M; r++)
+		if (x->cnt[r] > 0)
+		{
+			int			mn = n;
+
+			for (int v = x->next[S(x, r)]; v != E(x, r); v = x->next[v])
+				if (v < mn)
+					mn = v;
+			minc[r] = mn;
+			order[nr++] = r;
+		}
+	for (int i = 1; i < nr; i++)
+	{
+		int			v = order[i],
+					j = i;
+
+		while (j > 0 && minc[order[j - 1]] > minc[v])
+		{
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = v;
+	}
+	*total = 0;
+	for (int i = 0; i < nr; i++)
+	{
+		int			r = order[i];
+
+		route_start[i] = p;
+		for (int v = x->next[S(x, r)]; v != E(x, r); v = x->next[v])
+			stops[p++] = v;
+		load[i] = x->load[r];
+		rcost[i] = vrp_route_cost(x, r);
+		*total += rcost[i];
+	}
+	route_start[nr] = p;
+	*nroutes = nr;
+}
+
+static void
+vrp_free(Vrp *x)
+{
+	tsp_free(x->env, x->nb);
+	tsp_free(x->env, x->next);
+	tsp_free(x->env, x->prev);
+	tsp_free(x->env, x->route);
+	tsp_free(x->env, x->idx);
+	tsp_free(x->env, x->pl);
+	tsp_free(x->env, x->load);
+	tsp_free(x->env, x->cnt);
+	tsp_free(x->env, x->bnext);
+	tsp_free(x->env, x->bprev);
+	tsp_free(x->env, x->broute);
+	tsp_free(x->env, x->bidx);
+	tsp_free(x->env, x->bpl);
+	tsp_free(x->env, x->bload);
+	tsp_free(x->env, x->bcnt);
+	tsp_free(x->env, x->queue);
+	tsp_free(x->env, x->inq);
+	tsp_free(x->env, x->tmp);
+}
+
 VrpStatus
 vrp_solve(int n, const double *cost, const double *demand, double capacity,
 		  int max_vehicles, const VrpOptions *opt, const TspEnv *env,
@@ -1084,70 +1167,9 @@ vrp_solve(int n, const double *cost, const double *demand, double capacity,
 	if (st != VRP_OK)
 		goto done;
 
-	/* output: non-empty routes ordered by their smallest customer */
-	{
-		int			nr = 0,
-					p = 0;
-		int		   *order = x.tmp;
-		int		   *minc = x.queue;
-
-		for (int r = 0; r < x.M; r++)
-			if (x.cnt[r] > 0)
-			{
-				int			mn = n;
-
-				for (int v = x.next[S(&x, r)]; v != E(&x, r); v = x.next[v])
-					if (v < mn)
-						mn = v;
-				minc[r] = mn;
-				order[nr++] = r;
-			}
-		for (int i = 1; i < nr; i++)
-		{
-			int			v = order[i],
-						j = i;
-
-			while (j > 0 && minc[order[j - 1]] > minc[v])
-			{
-				order[j] = order[j - 1];
-				j--;
-			}
-			order[j] = v;
-		}
-		*total = 0;
-		for (int i = 0; i < nr; i++)
-		{
-			int			r = order[i];
-
-			route_start[i] = p;
-			for (int v = x.next[S(&x, r)]; v != E(&x, r); v = x.next[v])
-				stops[p++] = v;
-			load[i] = x.load[r];
-			rcost[i] = vrp_route_cost(&x, r);
-			*total += rcost[i];
-		}
-		route_start[nr] = p;
-		*nroutes = nr;
-	}
+	vrp_output(&x, stops, route_start, load, rcost, nroutes, total);
 
 done:
-	tsp_free(env, x.nb);
-	tsp_free(env, x.next);
-	tsp_free(env, x.prev);
-	tsp_free(env, x.route);
-	tsp_free(env, x.idx);
-	tsp_free(env, x.pl);
-	tsp_free(env, x.load);
-	tsp_free(env, x.cnt);
-	tsp_free(env, x.bnext);
-	tsp_free(env, x.bprev);
-	tsp_free(env, x.broute);
-	tsp_free(env, x.bidx);
-	tsp_free(env, x.bpl);
-	tsp_free(env, x.bload);
-	tsp_free(env, x.bcnt);
-	tsp_free(env, x.queue);
-	tsp_free(env, x.inq);
-	tsp_free(env, x.tmp);
+	vrp_free(&x);
 	return st;
 }

@@ -1,4 +1,4 @@
--- Tenancy basics (SPEC §2).  Conventions for every table: doc/conventions.md;
+-- Tenancy basics (doc/security.md).  Conventions for every table: doc/conventions.md;
 -- the model: doc/security.md.
 
 CREATE OR REPLACE FUNCTION @extschema@.current_tenant() RETURNS bigint

@@ -1,4 +1,4 @@
--- crmscm.geopoint: a WGS84 point (latitude, longitude in degrees).  SPEC §3.
+-- crmscm.geopoint: a WGS84 point (latitude, longitude in degrees).  doc/geography.md.
 
 DO $guard$ BEGIN
 	IF NOT EXISTS (SELECT FROM pg_catalog.pg_type t WHERE t.typname OPERATOR(pg_catalog.=) 'geopoint' AND t.typnamespace OPERATOR(pg_catalog.=) '@extschema@'::regnamespace) THEN

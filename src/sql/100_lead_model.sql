@@ -1,5 +1,6 @@
--- Lead scoring: predictive model, AUC, naive Bayes, engagement decay.  SPEC §4.
--- C in src/lead.c (SQL face) and src/core/logreg.c (math).
+-- Lead scoring: predictive model, AUC, naive Bayes, engagement decay.  doc/lead_scoring.md.
+-- C: src/lead_model.c, lead_fit.c, auc.c, naive_bayes.c, engagement.c (SQL
+-- face) and the files of the same names in src/core (math).
 
 -- crmscm.lead_model: a fitted logistic regression.  Text form is a JSON
 -- object (keys in fixed order) that round-trips exactly.

@@ -1,4 +1,4 @@
--- Customer lifetime: RFM summaries, BG/NBD, Gamma-Gamma and CLV (SPEC §5).
+-- Customer lifetime: RFM summaries, BG/NBD, Gamma-Gamma and CLV (doc/lifetime.md).
 -- Math in src/core/lifetime.c, SQL face in src/lifetime.c.
 
 DO $guard$ BEGIN

@@ -1,4 +1,4 @@
--- Reorder points (SPEC §6): normal distribution and loss functions, safety
+-- Reorder points (doc/reorder.md): normal distribution and loss functions, safety
 -- stock, reorder points, EOQ, forecasts and demand classification.
 -- The math is in src/core/reorder.c, the SQL face in src/reorder.c.
 

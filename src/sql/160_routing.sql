@@ -1,5 +1,5 @@
 -- Route cost: route ordering (TSP), vehicle routing (CVRP) and the cost of a
--- delivery route (SPEC §7).  C in src/routing.c, search in src/core/tsp.c and
+-- delivery route (doc/routing.md).  C in src/routing.c, search in src/core/tsp.c and
 -- src/core/vrp.c.  Instances are limited to 5000 nodes (SQLSTATE 54000).
 --
 -- The functions are VOLATILE: the result is deterministic (fixed seed,

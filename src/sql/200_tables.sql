@@ -1,4 +1,4 @@
--- Tables of the order/inventory model (SPEC §8).  Conventions: doc/conventions.md.
+-- Tables of the order/inventory model (doc/orders.md).  Conventions: doc/conventions.md.
 -- Every table: tenant_id first in the primary key, foreign keys include it.
 
 CREATE TABLE IF NOT EXISTS @extschema@.items (

@@ -1,4 +1,4 @@
--- Lead scoring tables (SPEC §4): leads, scoring rules, lead events and the
+-- Lead scoring tables (doc/lead_scoring.md): leads, scoring rules, lead events and the
 -- stored models of each tenant.  Conventions: doc/conventions.md.
 
 CREATE TABLE IF NOT EXISTS @extschema@.leads (

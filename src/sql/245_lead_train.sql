@@ -1,4 +1,4 @@
--- Train and store the lead model of the current tenant (SPEC §4).
+-- Train and store the lead model of the current tenant (doc/lead_scoring.md).
 -- With the caller's rights (admins may write lead_models; row-level
 -- security keeps them to their tenant): on Citus a SECURITY DEFINER
 -- function's queries run as its owner, and Citus refuses queries of the

@@ -1,4 +1,4 @@
--- Customer lifetime bookkeeping and stored models (SPEC §5).  Kept by the
+-- Customer lifetime bookkeeping and stored models (doc/lifetime.md).  Kept by the
 -- triggers of 340_lifetime_triggers.sql; conventions: doc/conventions.md.
 
 CREATE TABLE IF NOT EXISTS @extschema@.customer_lifetime (

@@ -49,7 +49,7 @@ BEGIN
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'purchase order line %/% does not exist', p_po_id, p_line_no USING ERRCODE = 'foreign_key_violation';
 	END IF;
-	v_qty := coalesce(p_qty, greatest(l.qty - l.qty_received, 0));
+	v_qty := coalesce(p_qty, @extschema@._po_line_open_qty(l.qty, l.qty_received));
 	IF v_qty = 0 THEN
 		RETURN 0;
 	END IF;
@@ -137,7 +137,7 @@ SET search_path = pg_catalog, pg_temp AS $$
 	SELECT 'on_order = open qty of ordered purchase orders', i.tenant_id, i.item_id, i.warehouse_id, NULL, NULL,
 	       format('on_order %s, open purchase quantity %s', i.on_order, coalesce(p.s, 0))
 	  FROM @extschema@.inventory i
-	  LEFT JOIN (SELECT l.tenant_id, l.item_id, l.warehouse_id, sum(greatest(l.qty - l.qty_received, 0)) AS s
+	  LEFT JOIN (SELECT l.tenant_id, l.item_id, l.warehouse_id, sum(@extschema@._po_line_open_qty(l.qty, l.qty_received)) AS s
 	               FROM @extschema@.purchase_order_lines l
 	               JOIN @extschema@.purchase_orders o ON o.tenant_id = l.tenant_id AND o.po_id = l.po_id
 	              WHERE o.status = 'ordered' GROUP BY 1, 2, 3) p

@@ -1,4 +1,4 @@
--- Customer lifetime bookkeeping by triggers, model refits (SPEC §5).
+-- Customer lifetime bookkeeping by triggers, model refits (doc/lifetime.md).
 --
 -- What counts as a purchase: see the view crmscm.customer_purchases (a
 -- confirmed order with a line not cancelled; a closed order -- the historic
@@ -51,6 +51,9 @@ END $guard$;
 COMMENT ON TYPE @extschema@._lifetime_change IS
 	'Internal: one order''s booking before and after a commit (_lifetime_apply)';
 
+-- Length: one statement per table it books (order totals, purchase days,
+-- customers' lifetime), in the lock order of doc/orders.md (lifetime last),
+-- for one tenant per call; left whole while other branches change it.
 CREATE OR REPLACE FUNCTION @extschema@._lifetime_apply(
 	p_tenant bigint[], p_order bigint[], p_recount boolean[],
 	p_oqty numeric[], p_oshipped numeric[], p_oprice numeric[], p_ostatus text[],

@@ -1,4 +1,4 @@
--- Reorder points on the tables (SPEC §6): ABC classes by revenue and
+-- Reorder points on the tables (doc/reorder.md): ABC classes by revenue and
 -- crmscm.replenish(), which turns crmscm.reorder_suggestions into draft
 -- purchase orders.  Conventions: doc/conventions.md.
 
@@ -9,7 +9,7 @@ CREATE OR REPLACE FUNCTION @extschema@.abc_classes(a_share float8 DEFAULT 0.8, b
 	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	days int := COALESCE(NULLIF(pg_catalog.current_setting('crmscm.demand_window_days', true), '')::int, 365);
+	days int := @extschema@.demand_window_days();
 BEGIN
 	IF a_share IN ('NaN', 'Infinity', '-Infinity') OR b_share IN ('NaN', 'Infinity', '-Infinity') THEN
 		RAISE EXCEPTION 'invalid ABC shares a_share % and b_share %: they must be finite', a_share, b_share

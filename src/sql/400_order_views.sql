@@ -1,4 +1,4 @@
--- BI views of stock and the backorder queue (SPEC §8, §9).  Like every view
+-- BI views of stock and the backorder queue (doc/orders.md, README "Reference").  Like every view
 -- (doc/conventions.md): security_invoker, and every table filtered on
 -- current_tenant().
 

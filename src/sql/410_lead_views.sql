@@ -1,4 +1,4 @@
--- BI views of lead scoring and the sales pipeline (SPEC §4, §9).  Like every
+-- BI views of lead scoring and the sales pipeline (doc/lead_scoring.md, README "Reference").  Like every
 -- view (doc/conventions.md): security_invoker, and every table filtered on
 -- current_tenant().
 -- Note: OPERATOR(pg_catalog.x) forms all share one precedence and associate
@@ -49,16 +49,20 @@ SELECT l.tenant_id,
        ) ev ON ev.tenant_id OPERATOR(pg_catalog.=) l.tenant_id AND ev.lead_id OPERATOR(pg_catalog.=) l.lead_id
   -- issue #13: a feature array the model cannot score (wrong length, NULL
   -- elements, more dimensions) leaves that lead unscored with the reason,
-  -- instead of an error that fails the view for the whole tenant
+  -- instead of an error that fails the view for the whole tenant.  Immutable
+  -- functions only (no format(), no text || int): Citus pushes a subquery
+  -- without FROM down to the shards only then (doc/citus.md)
   CROSS JOIN LATERAL (
         SELECT CASE WHEN m.model IS NULL OR l.features IS NULL THEN NULL
                     WHEN pg_catalog.array_ndims(l.features) OPERATOR(pg_catalog.>) 1
-                    THEN pg_catalog.format('features is a %s-dimensional array', pg_catalog.array_ndims(l.features))
+                    THEN 'features is a ' OPERATOR(pg_catalog.||) pg_catalog.array_ndims(l.features)::text
+                         OPERATOR(pg_catalog.||) '-dimensional array'
                     WHEN pg_catalog.cardinality(l.features) OPERATOR(pg_catalog.<>) @extschema@.lead_model_features(m.model)
-                    THEN pg_catalog.format('features has %s elements, the model %s',
-                                           pg_catalog.cardinality(l.features), @extschema@.lead_model_features(m.model))
+                    THEN 'features has ' OPERATOR(pg_catalog.||) pg_catalog.cardinality(l.features)::text
+                         OPERATOR(pg_catalog.||) ' elements, the model ' OPERATOR(pg_catalog.||) @extschema@.lead_model_features(m.model)::text
                     WHEN pg_catalog.array_position(l.features, NULL) IS NOT NULL
-                    THEN pg_catalog.format('features element %s is NULL', pg_catalog.array_position(l.features, NULL))
+                    THEN 'features element ' OPERATOR(pg_catalog.||) pg_catalog.array_position(l.features, NULL)::text
+                         OPERATOR(pg_catalog.||) ' is NULL'
                     WHEN l.features OPERATOR(pg_catalog.&&) ARRAY['NaN', 'Infinity', '-Infinity']::float8[]
                     THEN 'features has NaN or infinite elements'
                END AS score_error

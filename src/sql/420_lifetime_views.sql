@@ -1,4 +1,4 @@
--- Customer lifetime views (SPEC §5, §9).  Like every view
+-- Customer lifetime views (doc/lifetime.md, README "Reference").  Like every view
 -- (doc/conventions.md): security_invoker, and every table filtered on
 -- current_tenant().
 

@@ -1,6 +1,6 @@
--- crmscm.reorder_suggestions (SPEC §6, §9): what to order, where and how
+-- crmscm.reorder_suggestions (doc/reorder.md, README "Reference"): what to order, where and how
 -- much, from the demand recorded by sales orders.  Conventions:
--- doc/conventions.md.  Rules (README "Reorder points"):
+-- doc/conventions.md.  Rules (doc/reorder.md):
 --  * demand: lines of confirmed or closed orders that are not cancelled,
 --    counted on the day of ordered_at (session time zone), in the window of
 --    crmscm.demand_window_days days (default 365) that ends yesterday, each
@@ -22,8 +22,7 @@ WITH p AS (
 		w.days AS window_days,
 		CURRENT_DATE OPERATOR(pg_catalog.-) w.days AS start_day,
 		CURRENT_DATE OPERATOR(pg_catalog.-) 1 AS end_day
-	FROM (SELECT COALESCE(NULLIF(pg_catalog.current_setting('crmscm.demand_window_days', true), '')::int,
-						  365) AS days) w
+	FROM (SELECT @extschema@.demand_window_days() AS days) w
 ),
 demand_rows AS (
 	-- lines that name their warehouse.  The window bounds are written out
@@ -35,7 +34,7 @@ demand_rows AS (
 	 AND l.order_id OPERATOR(pg_catalog.=) o.order_id
 	WHERE o.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
 	  AND l.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
-	  AND o.ordered_at OPERATOR(pg_catalog.>=) (CURRENT_DATE OPERATOR(pg_catalog.-) COALESCE(NULLIF(pg_catalog.current_setting('crmscm.demand_window_days', true), '')::int, 365))::timestamptz
+	  AND o.ordered_at OPERATOR(pg_catalog.>=) (CURRENT_DATE OPERATOR(pg_catalog.-) @extschema@.demand_window_days())::timestamptz
 	  AND o.ordered_at OPERATOR(pg_catalog.<) CURRENT_DATE::timestamptz
 	  AND o.status OPERATOR(pg_catalog.=) ANY ('{confirmed,closed}'::text[])
 	  AND l.status OPERATOR(pg_catalog.<>) 'cancelled'
@@ -56,7 +55,7 @@ demand_rows AS (
 		  WHERE m.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
 			AND m.kind OPERATOR(pg_catalog.=) 'shipment' AND m.order_id IS NOT NULL
 			-- a shipment follows its order: older ones belong to older orders
-			AND m.moved_at OPERATOR(pg_catalog.>=) (CURRENT_DATE OPERATOR(pg_catalog.-) COALESCE(NULLIF(pg_catalog.current_setting('crmscm.demand_window_days', true), '')::int, 365))::timestamptz) x
+			AND m.moved_at OPERATOR(pg_catalog.>=) (CURRENT_DATE OPERATOR(pg_catalog.-) @extschema@.demand_window_days())::timestamptz) x
 	JOIN @extschema@.sales_order_lines l
 	  ON l.tenant_id OPERATOR(pg_catalog.=) x.tenant_id
 	 AND l.order_id OPERATOR(pg_catalog.=) x.order_id
@@ -69,7 +68,7 @@ demand_rows AS (
 	WHERE x.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
 	  AND l.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
 	  AND o.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
-	  AND o.ordered_at OPERATOR(pg_catalog.>=) (CURRENT_DATE OPERATOR(pg_catalog.-) COALESCE(NULLIF(pg_catalog.current_setting('crmscm.demand_window_days', true), '')::int, 365))::timestamptz
+	  AND o.ordered_at OPERATOR(pg_catalog.>=) (CURRENT_DATE OPERATOR(pg_catalog.-) @extschema@.demand_window_days())::timestamptz
 	  AND o.ordered_at OPERATOR(pg_catalog.<) CURRENT_DATE::timestamptz
 	  AND o.status OPERATOR(pg_catalog.=) ANY ('{confirmed,closed}'::text[])
 ),
@@ -77,7 +76,7 @@ demand AS (
 	SELECT d.item_id, d.warehouse_id,
 		-- the window as scalar subqueries: computed once (InitPlans), not per row
 		@extschema@.demand_class(d.ordered_at::date, d.qty::float8,
-								 (SELECT CURRENT_DATE OPERATOR(pg_catalog.-) COALESCE(NULLIF(pg_catalog.current_setting('crmscm.demand_window_days', true), '')::int, 365)),
+								 (SELECT CURRENT_DATE OPERATOR(pg_catalog.-) @extschema@.demand_window_days()),
 								 (SELECT CURRENT_DATE OPERATOR(pg_catalog.-) 1)) AS prof,
 		pg_catalog.sum(d.qty OPERATOR(pg_catalog.*) d.unit_price) AS revenue
 	FROM demand_rows d
@@ -108,7 +107,7 @@ backordered AS (
 ),
 on_order AS (
 	SELECT pl.item_id, pl.warehouse_id,
-		pg_catalog.sum(GREATEST(pl.qty OPERATOR(pg_catalog.-) pl.qty_received, 0)) AS qty
+		pg_catalog.sum(@extschema@._po_line_open_qty(pl.qty, pl.qty_received)) AS qty
 	FROM p
 	JOIN @extschema@.purchase_orders po ON po.tenant_id OPERATOR(pg_catalog.=) p.tenant_id
 	 AND po.status OPERATOR(pg_catalog.=) ANY ('{draft,ordered}'::text[])

@@ -1,4 +1,4 @@
--- crmscm.delivery_costs (SPEC §7, §9): what delivering today's open orders
+-- crmscm.delivery_costs (doc/routing.md, README "Reference"): what delivering today's open orders
 -- costs, per order, on one planned route per shipping warehouse.  Like every
 -- view (doc/conventions.md): security_invoker, and every table filtered on
 -- current_tenant().
@@ -14,40 +14,26 @@
 -- d(prev, next) along the planned order (the cost the route saves without
 -- that stop), equally when all detours are zero.  Shares add up to the
 -- route cost.
--- Cost parameters are settings (SET or ALTER ROLE/DATABASE ... SET):
---   crmscm.delivery_speed_kmh (50), crmscm.delivery_cost_per_km (1),
---   crmscm.delivery_cost_per_hour (0), crmscm.delivery_cost_per_stop (0),
---   crmscm.delivery_service_minutes (0), crmscm.delivery_time_limit_ms (2000).
+-- Cost parameters are the settings crmscm.delivery_* (SET or ALTER
+-- ROLE/DATABASE ... SET), registered with their defaults and bounds in
+-- src/delivery_costs.c.
 
 CREATE OR REPLACE FUNCTION @extschema@.delivery_setting(name text, default_value float8)
 	RETURNS float8
-	LANGUAGE plpgsql STABLE PARALLEL SAFE
-	SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	v float8 := COALESCE(
-		NULLIF(pg_catalog.current_setting('crmscm.delivery_' OPERATOR(pg_catalog.||) delivery_setting.name, true), '')::float8,
-		delivery_setting.default_value);
-BEGIN
-	-- issue #13: NaN and Infinity are no costs or speeds
-	IF NOT (v > '-Infinity'::float8 AND v < 'Infinity'::float8) THEN
-		RAISE EXCEPTION 'delivery_setting: crmscm.delivery_% must be finite, not %', delivery_setting.name, v
-			USING ERRCODE = '22003';
-	END IF;
-	RETURN v;
-END
-$$;
+	AS 'MODULE_PATHNAME', $$crmscm_delivery_setting$$
+	LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.delivery_setting(text, float8) IS
-	'Value of the setting crmscm.delivery_<name> as float8, default_value when unset (used by crmscm.delivery_costs); a NULL name also gives default_value, a NULL default_value gives NULL when the setting is unset; a setting that is not a number is an error (22P02), NaN or Infinity (setting or default_value) 22003';
+	'Value of the setting crmscm.delivery_<name> as float8 (used by crmscm.delivery_costs); default_value when there is no such setting or name is NULL; NaN or Infinity (default_value) 22003.  The six settings are registered with their defaults (README Reference), so they always have a value';
 
 CREATE OR REPLACE VIEW @extschema@.delivery_costs WITH (security_invoker = true) AS
 WITH params AS (
-	SELECT @extschema@.delivery_setting('speed_kmh', 50) AS speed_kmh,
-		   @extschema@.delivery_setting('cost_per_km', 1) AS cost_per_km,
-		   @extschema@.delivery_setting('cost_per_hour', 0) AS cost_per_hour,
-		   @extschema@.delivery_setting('cost_per_stop', 0) AS cost_per_stop,
-		   @extschema@.delivery_setting('service_minutes', 0) AS service_minutes,
-		   @extschema@.delivery_setting('time_limit_ms', 2000)::int AS time_limit_ms
+	-- the registered settings (src/delivery_costs.c: their defaults too)
+	SELECT @extschema@.delivery_setting('speed_kmh', NULL) AS speed_kmh,
+		   @extschema@.delivery_setting('cost_per_km', NULL) AS cost_per_km,
+		   @extschema@.delivery_setting('cost_per_hour', NULL) AS cost_per_hour,
+		   @extschema@.delivery_setting('cost_per_stop', NULL) AS cost_per_stop,
+		   @extschema@.delivery_setting('service_minutes', NULL) AS service_minutes,
+		   @extschema@.delivery_setting('time_limit_ms', NULL)::int AS time_limit_ms
 ),
 open_orders AS (
 	SELECT o.tenant_id, o.order_id, o.customer_id, o.ship_to, o.ordered_at

@@ -128,6 +128,10 @@ $fn$;
 COMMENT ON FUNCTION @extschema@._citus_distribute_functions(regclass) IS
 	'Makes reserve_pending(tenant) and ship(tenant, ...) Citus functions distributed by the tenant, co-located with the given crmscm table (called by distribute())';
 
+-- Length: five numbered steps (drop foreign keys, triggers off, distribute,
+-- drops on the workers, foreign keys back) that must run in one transaction
+-- in this order, each commented; read top to bottom it is the procedure of
+-- doc/citus.md.
 CREATE OR REPLACE FUNCTION @extschema@.distribute() RETURNS void
 	LANGUAGE plpgsql VOLATILE
 	SET search_path = pg_catalog, pg_temp

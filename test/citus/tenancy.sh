@@ -101,7 +101,7 @@ rows() { local l got want; while IFS='|' read -r l got want; do
 	[ -n "$l" ] || continue; is "tenancy: $l" "$got" "$want"; done <<<"$1"; }
 
 # -- setup sanity, as the owner
-rows "$(Q postgres 1 -c "SELECT 'every table of SPEC §8 has a tenant_id column|' || (count(*) >= 11) || '|true' FROM sec_test.tenant_tables
+rows "$(Q postgres 1 -c "SELECT 'every table of the order model (doc/orders.md) has a tenant_id column|' || (count(*) >= 11) || '|true' FROM sec_test.tenant_tables
 	UNION ALL SELECT 'row-level security is enabled on every tenant table (coordinator)|' || count(*) FILTER (WHERE NOT c.relrowsecurity) || '|0'
 		FROM sec_test.tenant_tables t JOIN pg_class c ON c.oid = t.tab
 	UNION ALL SELECT 'every view has a tenant_id column|' || count(*) || '|0' FROM pg_class c

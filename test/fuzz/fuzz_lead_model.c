@@ -1,10 +1,10 @@
 /*
- * libFuzzer harness for the text form of crmscm.lead_model (src/core/logreg.c):
- * parse arbitrary bytes; whatever parses must format and re-parse to the same
+ * libFuzzer harness for the text form of crmscm.lead_model
+ * (src/core/logreg_format.c): parse arbitrary bytes; whatever parses must format and re-parse to the same
  * text.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc/core \
- *       test/fuzz/fuzz_lead_model.c src/core/logreg.c -lm -o /tmp/fuzz_lead_model
+ *       test/fuzz/fuzz_lead_model.c src/core/logreg_format.c -lm -o /tmp/fuzz_lead_model
  *   /tmp/fuzz_lead_model -max_total_time=60
  */
 #include <stdint.h>

@@ -1,7 +1,8 @@
 /*
  * fuzz_logreg.c — libFuzzer target: the lead-scoring fit of
- * src/core/logreg.c (Newton/IRLS with collinearity and separation
- * handling) on random small data sets, dense and packed, and the AUC.
+ * src/core/logreg_fit.c (Newton/IRLS with collinearity and separation
+ * handling) on random small data sets, dense and packed, and the AUC
+ * (src/core/auc.c).
  *
  * Input: features p (1..8), rows n (0..64), l2, then per row a label bit
  * and p doubles.  Rows with a NaN or infinite feature are dropped (the SQL
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <math.h>
 
+#include "auc.h"
 #include "logreg.h"
 #include "fuzz_input.h"
 

@@ -1,5 +1,5 @@
 -- Bad input of the public crmscm functions that had no bad-input test in
--- their module's suite (SPEC §10, issue #8: test/scripts/bad_input_coverage.sh),
+-- their module's suite (doc/robustness.md, issue #8: test/scripts/bad_input_coverage.sh),
 -- each expecting a specific SQLSTATE (doc/conventions.md, "Errors"); and the
 -- NULL behaviour their COMMENT documents (test/pgtap/bad_input.sql checks
 -- that the comment exists, this file that it is true).
@@ -91,12 +91,11 @@ SELECT throws_ok(q, code, NULL, 'rejects: ' || q)
 SELECT is(tsp_tour(NULL::geopoint[]), NULL, 'tsp_tour: NULL points give NULL');
 
 -- ---- delivery cost settings ----
-SET LOCAL crmscm.delivery_speed_kmh = 'fast';
-SELECT throws_ok($$SELECT crmscm.delivery_setting('speed_kmh', 50)$$, '22P02', NULL,
-                 'delivery_setting: a setting that is not a number');
-RESET crmscm.delivery_speed_kmh;
+-- #19: the settings are registered, so a bad value is refused when set
+SELECT throws_ok($$SET LOCAL crmscm.delivery_speed_kmh = 'fast'$$, '22023', NULL,
+                 'delivery settings: a value that is not a number is refused when set');
 SELECT is(delivery_setting(NULL, 7), 7::float8, 'delivery_setting: NULL name gives default_value');
-SELECT is(delivery_setting('speed_kmh', NULL), NULL, 'delivery_setting: NULL default_value gives NULL when unset');
+SELECT is(delivery_setting('no_such', NULL), NULL, 'delivery_setting: no such setting and NULL default_value give NULL');
 
 SELECT * FROM finish();
 ROLLBACK;

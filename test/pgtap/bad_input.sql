@@ -1,5 +1,5 @@
 -- Bad input of every public crmscm function not covered elsewhere, each
--- expecting a specific SQLSTATE (SPEC §10).  The geopoint text input and
+-- expecting a specific SQLSTATE (doc/robustness.md).  The geopoint text input and
 -- constructor, and current_tenant(), are covered in test/pgtap/geopoint.sql;
 -- apply_security() and distribute() in test/pgtap/security.sql.
 -- Here: geopoint_recv (binary input, reached through COPY ... BINARY) and
@@ -26,7 +26,7 @@ SELECT throws_ok(pg_temp.copy_bin('\000\000\000\010\000\000\000\000\000\000\000\
 SELECT throws_ok(pg_temp.copy_bin('\000\000\000\030\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000'),
 				 '22P03', NULL, 'binary input: 24 bytes instead of 16 is refused');
 
--- SPEC §10: "NULL handling is declared (STRICT) or documented": every
+-- NULL handling is declared (STRICT) or documented (doc/robustness.md): every
 -- function with arguments is STRICT, or its COMMENT says what NULL means.
 -- Not API, so not checked here: trigger functions, aggregate support
 -- functions (an argument or result of type internal: they cannot be called

@@ -1,4 +1,4 @@
--- Lead scoring (SPEC §4, issue #4): logistic regression against MADlib,
+-- Lead scoring (doc/lead_scoring.md, issue #4): logistic regression against MADlib,
 -- statsmodels and scikit-learn; AUC; naive Bayes; engagement; bad input;
 -- tables and views.
 \i test/setup.sql

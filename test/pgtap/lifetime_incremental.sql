@@ -1,7 +1,7 @@
 -- customer_lifetime is kept by deltas at commit (340_lifetime_triggers.sql,
 -- src/lifetime_tracking.c).  The reference here is computed another way:
 -- straight from the orders through the view crmscm.customer_purchases, with
--- the definitions of SPEC §5 (purchase days, first/last day, revenue, repeat
+-- the definitions of doc/lifetime.md (purchase days, first/last day, revenue, repeat
 -- revenue = revenue after the first purchase day, orders of any status).
 -- A seeded random stream of order and line changes runs against it,
 -- including sub-transactions that roll back and flushes (SET CONSTRAINTS ALL

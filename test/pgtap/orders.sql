@@ -1,7 +1,7 @@
--- Orders and inventory reservations (SPEC §8): every behaviour, bad input.
+-- Orders and inventory reservations (doc/orders.md): every behaviour, bad input.
 --
 -- Expected quantities are worked out by hand from the scenario in the
--- comments (SPEC §8 rules applied step by step), never copied from output.
+-- comments (doc/orders.md rules applied step by step), never copied from output.
 -- Warehouse order for a customer in Munich (48.1351, 11.5820) is geography:
 -- Milan ~350 km < Hamburg ~610 km < Madrid ~1490 km; the depot without a
 -- location comes last.

@@ -1,4 +1,4 @@
--- Reorder points (issue #6, SPEC §6): SQL functions, aggregates, the view
+-- Reorder points (issue #6, doc/reorder.md): SQL functions, aggregates, the view
 -- crmscm.reorder_suggestions and crmscm.replenish().  Every expected number
 -- names its independent source.
 \i test/setup.sql
@@ -41,7 +41,7 @@ SELECT throws_ok('SELECT crmscm.normal_quantile(0)', '22003', 'normal_quantile(0
 SELECT throws_ok('SELECT crmscm.normal_quantile(1)', '22003', 'normal_quantile(1) is Infinity, out of range', 'quantile(1) = Infinity is out of range');
 SELECT is(normal_cdf(0), 0.5::float8, 'Phi(0) = 1/2');
 
--- ---- safety stock: SPEC formula z sqrt(L sd^2 + d^2 sdL^2) ----
+-- ---- safety stock: the formula of doc/reorder.md, z sqrt(L sd^2 + d^2 sdL^2) ----
 SELECT ok(pg_temp.close(safety_stock(0.95, 10, 10, 4, 1), 1.6448536269514722843 * sqrt(500), 1e-15),
           'safety stock 0.95, d 10, sd 10, L 4, sdL 1');
 SELECT ok(pg_temp.close(reorder_point(0.95, 10, 10, 4, 1), 40 + 1.6448536269514722843 * sqrt(500), 1e-15),

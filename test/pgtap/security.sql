@@ -1,4 +1,4 @@
--- Roles and least privilege (SPEC §2, §10): what crmscm_reader,
+-- Roles and least privilege (doc/security.md, doc/robustness.md): what crmscm_reader,
 -- crmscm_writer, crmscm_admin and PUBLIC may do (doc/security.md).  Checks
 -- are generated from the catalog, so tables, views and functions added later
 -- are covered; the writer's and the bookkeeping tables are the lists in

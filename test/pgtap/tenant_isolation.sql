@@ -1,4 +1,4 @@
--- Tenant isolation (SPEC §2): a non-owner role working in tenant 2 neither
+-- Tenant isolation (doc/security.md): a non-owner role working in tenant 2 neither
 -- reads nor changes a row of tenant 1 by any path.  One assertion per path.
 --
 -- The table paths are generated from the catalog (every table of the schema
@@ -41,7 +41,7 @@ BEGIN
 		-- customer lifetime, revenue for abc_classes (yesterday: in the window)
 		'INSERT INTO crmscm.sales_orders (order_id, customer_id, status, ordered_at) VALUES ($1 + 2, $1, ''closed'', now() - interval ''1 day'')',
 		'INSERT INTO crmscm.sales_order_lines (order_id, line_no, item_id, qty, unit_price, status, qty_shipped) VALUES ($1 + 2, 1, $1, 4, 10, ''shipped'', 4)',
-		-- leads (SPEC §4): closed leads with features to train on, an open one
+		-- leads (doc/lead_scoring.md): closed leads with features to train on, an open one
 		'INSERT INTO crmscm.leads (lead_id, customer_id, name, stage, expected_revenue, features) VALUES ($1, $1, ''lead'', ''won'', 100, ''{1,0}''), ($1 + 1, NULL, ''lead'', ''lost'', 50, ''{0,1}''), ($1 + 2, NULL, ''lead'', ''lost'', 70, ''{0,0}''), ($1 + 3, NULL, ''lead'', ''qualified'', 80, ''{1,1}'')',
 		'INSERT INTO crmscm.lead_scoring_rules (rule_id, event_kind, points) VALUES ($1, ''web_visit'', 5)',
 		'INSERT INTO crmscm.lead_events (event_id, lead_id, kind) VALUES ($1, $1 + 3, ''web_visit'')',
@@ -263,7 +263,7 @@ DO $$ BEGIN
 	EXECUTE format('GRANT ALL ON ALL SEQUENCES IN SCHEMA %I TO PUBLIC', pg_my_temp_schema()::regnamespace);
 END $$;
 
-SELECT ok((SELECT count(*) FROM tenant_tables) >= 11, 'every table of SPEC §8 has a tenant_id column');
+SELECT ok((SELECT count(*) FROM tenant_tables) >= 11, 'every table of the order model (doc/orders.md) has a tenant_id column');
 SELECT is((SELECT count(*) FROM tenant_tables t
 		   WHERE NOT (SELECT relrowsecurity FROM pg_class WHERE oid = t.tab)), 0::bigint,
 		  'row-level security is enabled on every tenant table');

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SPEC §10 / issue #8: every public function has at least one bad-input
+# doc/robustness.md / issue #8: every public function has at least one bad-input
 # test expecting a specific SQLSTATE.  Lists every function of schema crmscm
 # that takes an argument of a built-in type (numbers, arrays, text...) and
 # whose name appears in no throws_ok / throws_like / throws_matching call of

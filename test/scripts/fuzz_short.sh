@@ -4,7 +4,7 @@
 # between the targets.  An input that runs longer than FUZZ_TIMEOUT seconds
 # (default 10) is a finding, as a crash is: the numeric kernels must not hang
 # (issue #13).  One TAP line per target with the executions done.
-# The long run is documented in README "Testing" and doc/robustness.md:
+# The long run is documented in doc/testing.md and doc/robustness.md:
 #   make -C test/fuzz run SECONDS=3600
 set -uo pipefail
 budget=${FUZZ_BUDGET:-60}

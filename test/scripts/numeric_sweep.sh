@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue #13 / SPEC §10: a sweep of extreme values over every public numeric
+# Issue #13 / doc/robustness.md: a sweep of extreme values over every public numeric
 # function and aggregate of schema crmscm, generated from the catalog so that
 # new functions are covered.  Prints TAP, one line per function or aggregate.
 #

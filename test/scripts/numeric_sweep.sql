@@ -14,6 +14,8 @@ INSERT INTO crmscm.stock_moves (item_id, warehouse_id, qty, kind) VALUES (1, 1, 
 INSERT INTO crmscm.sales_orders (order_id, customer_id, status, ship_to, ordered_at)
 	VALUES (1, 1, 'confirmed', '(48.14,11.58)', now() - interval '10 days');
 INSERT INTO crmscm.sales_order_lines (order_id, line_no, item_id, qty, unit_price) VALUES (1, 1, 1, 10, 10), (1, 2, 2, 5, 10);
+-- order 1 was given its id: place_order() numbers from 2
+SELECT setval(pg_get_serial_sequence('crmscm.sales_orders', 'order_id'), 1);
 INSERT INTO crmscm.purchase_orders (po_id, supplier, status) VALUES (1, 'ACME', 'draft');
 INSERT INTO crmscm.purchase_order_lines (po_id, line_no, item_id, warehouse_id, qty) VALUES (1, 1, 3, 1, 50);
 UPDATE crmscm.purchase_orders SET status = 'ordered' WHERE po_id = 1;
@@ -77,7 +79,10 @@ INSERT INTO sweep.base VALUES
 	-- orders and the rest
 	('*', 'p_order_id', '1', NULL), ('*', 'p_line_no', '1', NULL), ('*', 'p_qty', '1', NULL), ('*', 'p_po_id', '1', NULL),
 	('*', 'p_item_id', '1', NULL), ('*', 'p_warehouse_id', '1', NULL), ('*', 'p_include_on_order', 'true', NULL),
-	('*', 'p_tenant', '1', NULL), ('*', 'p_customer', '1', NULL),
+	('*', 'p_tenant', '1', NULL), ('*', 'p_customer', '1', NULL), ('*', 'p_customer_id', '1', NULL),
+	('place_order', 'p_lines', '''[{"item_id": 1, "qty": 1}]''', NULL), ('place_order', 'p_status', '''confirmed''', NULL),
+	('place_order', 'p_ship_to', 'NULL', NULL), ('place_order', 'p_priority', '1', NULL),
+	('place_order', 'p_fill_policy', '''backorder''', NULL),
 	('*', 'a_share', '0.8', NULL), ('*', 'b_share', '0.95', NULL),
 	('delivery_setting', 'name', '''speed_kmh''', NULL), ('delivery_setting', 'default_value', '50', NULL),
 	('*', 'lat', '52.52', NULL), ('*', 'lon', '13.40', NULL), ('*', 'a', '''(52.5,13.4)''', NULL), ('*', 'b', '''(48.1,11.6)''', NULL);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Order/inventory stress run (README "Orders and inventory reservations":
+# Order/inventory stress run (doc/orders.md:
 # concurrency), printing TAP.
 #
 # pgbench drives three rounds of a weighted mix against one database, with

@@ -5,7 +5,7 @@
 # on_order is read after the commit, so the check holds whether on_order is
 # kept by row triggers or recomputed at commit.  Expected values: on_order
 # is the sum of greatest(qty - qty_received, 0) over the lines of ordered
-# purchase orders (SPEC §8), recounted from the tables in the same query.
+# purchase orders (doc/orders.md), recounted from the tables in the same query.
 # Runs as a writer login role pinned to tenant 1, the tenant set per
 # transaction (set_config(..., true)).  Prints TAP.
 set -uo pipefail

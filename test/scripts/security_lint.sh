@@ -8,7 +8,7 @@
 #   3. every table with tenant_id has row-level security and exactly one
 #      policy, tenant_isolation: permissive, for all commands, USING and
 #      WITH CHECK tenant_id = crmscm.current_tenant(), no subquery (Citus
-#      can push it to the shards); no table lacks tenant_id (SPEC §2)
+#      can push it to the shards); no table lacks tenant_id (doc/security.md)
 #   4. every view is security_invoker and owned by the extension owner, and
 #      every scan of a crmscm table in its plan is filtered on
 #      current_tenant() by the view itself (planned as the owner, whom row-
@@ -34,11 +34,22 @@ check() {		# $1 = description, $2 = query listing offenders (none = ok)
 	fi
 }
 
-echo "1..9"
-check "every SQL and PL/pgSQL function of crmscm has SET search_path" "
+echo "1..10"
+check "every SQL and PL/pgSQL function of crmscm whose body is a string has SET search_path" "
 	SELECT p.oid::regprocedure FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
 	WHERE p.pronamespace = 'crmscm'::regnamespace AND l.lanname IN ('sql', 'plpgsql')
+	  AND p.prosqlbody IS NULL
 	  AND NOT EXISTS (SELECT FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%')"
+# #19: a function with an SQL-standard body (RETURN ...) is parsed when it is
+# created, so the caller's search_path cannot change what it calls; it has no
+# SET search_path so that the planner inlines it (src/sql/030_rules.sql).
+# It must stay inlinable and harmless: not SECURITY DEFINER, not VOLATILE,
+# named with '_' (a helper of crmscm's own SQL), one RETURN expression.
+check "SQL-standard-body functions are inlinable helpers: '_' names, no SET, not SECURITY DEFINER, not VOLATILE" "
+	SELECT p.oid::regprocedure FROM pg_proc p
+	WHERE p.pronamespace = 'crmscm'::regnamespace AND p.prosqlbody IS NOT NULL
+	  AND (p.proname NOT LIKE '\\_%' OR p.proconfig IS NOT NULL OR p.prosecdef OR p.provolatile = 'v'
+	       OR p.proretset OR pg_get_functiondef(p.oid) !~ '\\sRETURN\\s')"
 check "every SECURITY DEFINER function has SET search_path" "
 	SELECT p.oid::regprocedure FROM pg_proc p
 	WHERE p.pronamespace = 'crmscm'::regnamespace AND p.prosecdef
@@ -47,7 +58,7 @@ check "search_path of SQL/PL functions is exactly pg_catalog, pg_temp" "
 	SELECT p.oid::regprocedure || ': ' || c FROM pg_proc p, unnest(p.proconfig) c
 	WHERE p.pronamespace = 'crmscm'::regnamespace AND c LIKE 'search_path=%'
 	  AND replace(c, ' ', '') <> 'search_path=pg_catalog,pg_temp'"
-check "every crmscm table has a tenant_id column (SPEC §2)" "
+check "every crmscm table has a tenant_id column (doc/security.md)" "
 	SELECT c.oid::regclass FROM pg_class c
 	WHERE c.relnamespace = 'crmscm'::regnamespace AND c.relkind IN ('r', 'p')
 	  AND NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id')"

@@ -52,7 +52,7 @@ snapshot() {	# one line per table: name, row count, hash of the rows (the column
 		GROUP BY c.relname ORDER BY c.relname" >"$tmp/snap.sql"
 	psql -qXAt -v ON_ERROR_STOP=1 -d "$1" -f "$tmp/snap.sql"
 }
-fill() {	# sample data of two tenants in the tables of SPEC §8 (present since 0.1.0)
+fill() {	# sample data of two tenants in the tables of the order model, doc/orders.md (present since 0.1.0)
 	psql -qX -v ON_ERROR_STOP=1 -d "$1" >/dev/null <<'SQL'
 SET client_min_messages = warning;
 DO $$

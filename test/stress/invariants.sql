@@ -1,4 +1,4 @@
--- Independent invariant queries (SPEC §8), written without crmscm's
+-- Independent invariant queries (doc/orders.md), written without crmscm's
 -- functions; each returns the rows that break it (none when consistent).
 SELECT 'on_hand <> sum of moves' AS broken, i.item_id, i.warehouse_id
   FROM crmscm.inventory i

@@ -1,6 +1,6 @@
 /*
- * Unit tests of src/core/logreg.c: logistic regression, text form, AUC,
- * naive Bayes, decay.
+ * Unit tests of src/core/logreg_fit.c and src/core/logreg_format.c:
+ * logistic regression and the text form of a model.
  *
  * Sources of the expected numbers:
  *  - MADlib's documented logregr_train example (apache/madlib,
@@ -8,8 +8,7 @@
  *    coefficients, log-likelihood, standard errors;
  *  - statsmodels 0.13.5 Logit on the same data (test/data/lead/
  *    make_reference.py -> patients_reference.csv): z, p-values and
- *    numpy.linalg.cond of X'AX at the optimum;
- *  - brute-force pair counting for AUC, the closed form for decay.
+ *    numpy.linalg.cond of X'AX at the optimum.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -536,69 +535,6 @@ test_text(void)
 	}
 }
 
-static void
-test_auc(void)
-{
-	enum
-	{
-	N = 600};
-	double		score[N],
-				pos[N],
-				neg[N];
-	int			lab[N];
-	int64_t		np = 0,
-				nn = 0;
-	double		brute = 0;
-
-	for (int i = 0; i < N; i++)
-	{
-		score[i] = (double) ((i * 7919) % 13) / 4.0;
-		lab[i] = ((i * 31) % 7 + (i % 13)) % 3 == 0;
-		if (lab[i])
-			pos[np++] = score[i];
-		else
-			neg[nn++] = score[i];
-	}
-	for (int i = 0; i < N; i++)
-		for (int k = 0; k < N; k++)
-			if (lab[i] && !lab[k])
-				brute += score[i] > score[k] ? 1.0 : score[i] == score[k] ? 0.5 : 0.0;
-	brute /= (double) np * (double) nn;
-	is_close(lr_auc(pos, np, neg, nn), brute, 1e-15, 0, "AUC with ties = brute-force pair count");
-	ok(isnan(lr_auc(pos, np, neg, 0)), "AUC of one class is NaN");
-	{
-		double		a[2] = {1, 1},
-					b[3] = {1, 1, 1};
-
-		is_close(lr_auc(a, 2, b, 3), 0.5, 0, 0, "all tied: 0.5");
-	}
-	{
-		double		a[2] = {3, 4},
-					b[2] = {1, 2};
-
-		is_close(lr_auc(a, 2, b, 2), 1.0, 0, 0, "perfect ranking: 1");
-		is_close(lr_auc(b, 2, a, 2), 0.0, 0, 0, "reversed ranking: 0");
-	}
-}
-
-static void
-test_nb_decay(void)
-{
-	/*
-	 * Hand computation of Odoo's formula: 3 won, 2 lost; attribute values
-	 * seen: "a" 2 won 1 lost, "b" 1 won 1 lost.  Lead with "a":
-	 * S_won = 3.1 * 2.1/3.2, S_lost = 2.1 * 1.1/2.2,
-	 * P = S_won / (S_won + S_lost) = 2.034375 / (2.034375 + 1.05).
-	 */
-	double		eta = lr_nb_prior(3, 2) + lr_nb_term(2, 1, 2.1 + 1.1, 1.1 + 1.1);
-
-	is_close(lr_sigmoid(eta), 2.034375 / (2.034375 + 1.05), 1e-14, 0, "naive Bayes = hand-computed Odoo formula");
-	is_close(lr_decay(10, 3600, 3600), 5, 1e-15, 0, "one half-life halves the points");
-	is_close(lr_decay(10, 7200, 3600), 2.5, 1e-15, 0, "two half-lives quarter them");
-	is_close(lr_decay(10, 0, 3600), 10, 0, 0, "no age: full points");
-	ok(lr_decay(10, -1, 3600) == 0, "future event counts 0");
-}
-
 int
 main(void)
 {
@@ -613,7 +549,5 @@ main(void)
 	fit_packed = 0;
 	test_packed();
 	test_text();
-	test_auc();
-	test_nb_decay();
 	return done_testing();
 }

@@ -16,12 +16,31 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auc.h"
 #include "lifetime.h"
 #include "logreg.h"
 #include "reorder.h"
 #include "tsp.h"
 #include "vrp.h"
 #include "tap.h"
+
+/*
+ * The bound on the latency of an interrupt: 100 ms (issue #13), measured on
+ * the plain build.  Under AddressSanitizer every memory access is checked,
+ * the kernels' loops run 2-4 times slower and so does the work between two
+ * polls: there the bound is 400 ms, which still catches a kernel that stops
+ * polling (it would run to its end, seconds later).
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define LATENCY_LIMIT_MS 400
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LATENCY_LIMIT_MS 400
+#endif
+#endif
+#ifndef LATENCY_LIMIT_MS
+#define LATENCY_LIMIT_MS 100
+#endif
 
 /* ------------------------------------------------------------ watchdog */
 
@@ -250,7 +269,7 @@ test_lifetime_cancel(void)
 	unwatch();
 	snprintf(msg, sizeof(msg), "bgnbd_fit on 2,000,000 distinct patterns stops %.1f ms after the interrupt (rc %d)",
 			 latency_ms(), rc);
-	ok(rc == -1 && latency_ms() >= 0 && latency_ms() < 100, msg);
+	ok(rc == -1 && latency_ms() >= 0 && latency_ms() < LATENCY_LIMIT_MS, msg);
 
 	for (size_t i = 0; i < n; i++)
 		p[i] = (LtPattern) {1 + (double) (i % 50), 1 + (double) i * 1e-3, 0, 1};
@@ -260,7 +279,7 @@ test_lifetime_cancel(void)
 	unwatch();
 	snprintf(msg, sizeof(msg), "gg_fit on 2,000,000 distinct patterns stops %.1f ms after the interrupt (rc %d)",
 			 latency_ms(), rc);
-	ok(rc == -1 && latency_ms() >= 0 && latency_ms() < 100, msg);
+	ok(rc == -1 && latency_ms() >= 0 && latency_ms() < LATENCY_LIMIT_MS, msg);
 	stop_at = 0;
 	free(p);
 }
@@ -314,7 +333,7 @@ test_logreg_cancel(void)
 		}
 		snprintf(msg, sizeof(msg), "lr_fit 1000 features x 4000 rows, interrupt after %.2f s: stops %.1f ms later",
 				 delays[k], latency_ms());
-		ok(st == LR_INTERRUPTED && latency_ms() >= 0 && latency_ms() < 100, msg);
+		ok(st == LR_INTERRUPTED && latency_ms() >= 0 && latency_ms() < LATENCY_LIMIT_MS, msg);
 	}
 	stop_at = 0;
 	free(x);
@@ -411,7 +430,7 @@ test_routing_cancel(void)
 	}
 	snprintf(msg, sizeof(msg), "tsp_solve on %d nodes, interrupted at 6 moments: stopped %d times, worst latency %.1f ms",
 			 n, stopped, worst);
-	ok(stopped == 6 && worst < 100, msg);
+	ok(stopped == 6 && worst < LATENCY_LIMIT_MS, msg);
 	worst = 0;
 	stopped = 0;
 	for (int k = 0; k < 6; k++)
@@ -433,7 +452,7 @@ test_routing_cancel(void)
 	}
 	snprintf(msg, sizeof(msg), "vrp_solve on %d nodes, interrupted at 6 moments: stopped %d times, worst latency %.1f ms",
 			 n, stopped, worst);
-	ok(stopped == 6 && worst < 100, msg);
+	ok(stopped == 6 && worst < LATENCY_LIMIT_MS, msg);
 	stop_at = 0;
 	free(c);
 	free(dem);
@@ -525,7 +544,7 @@ test_sort(void)
 
 		unwatch();
 		snprintf(msg, sizeof(msg), "lr_sort_doubles on 40,000,000 scores stops %.1f ms after the interrupt", latency_ms());
-		ok(st == 1 && latency_ms() >= 0 && latency_ms() < 100, msg);
+		ok(st == 1 && latency_ms() >= 0 && latency_ms() < LATENCY_LIMIT_MS, msg);
 	}
 	stop_at = 0;
 	free(a);

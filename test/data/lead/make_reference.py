@@ -12,7 +12,7 @@ statsmodels (Logit, Newton, maximum likelihood), scikit-learn
 (roc_auc_score, LogisticRegression) and numpy.
 
 Bank-marketing encoding (identical to the one test/pgtap/lead_scoring.sql
-builds in SQL, see README "Lead scoring"):
+builds in SQL, see doc/lead_scoring.md):
   * split: the 1-based data row number (file order) mod 5 = 0 is the 20 % test
     set, the other rows train;
   * numeric columns age, campaign, previous, emp.var.rate, cons.price.idx,

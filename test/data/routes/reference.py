@@ -2,7 +2,7 @@
 """Reference for test/pgtap/routing.sql: the shortest closed great-circle tour from
 Hamburg through the other 15 cities of data/cities.csv, by exact Held-Karp dynamic
 programming (numpy), independent of crmscm's C search.  Distances: great circle on
-the sphere of radius 6371.0087714 km (Vincenty's atan2 form, as SPEC section 3).
+the sphere of radius 6371.0087714 km (Vincenty's atan2 form, as doc/geography.md describes).
 Writes hamburg_tour_km.txt next to this script.  Run: /usr/bin/python3 reference.py
 """
 import csv

@@ -1,5 +1,6 @@
 /*
- * logreg.c — lead scoring math, plain C.  See logreg.h.
+ * logreg_fit.c — logistic regression (lr_fit), plain C.  See logreg.h.
+ * The text form of a model is in logreg_format.c.
  *
  * Logistic regression.  Newton's method (IRLS) maximises
  *     l(beta) - 0.5 * l2 * sum_{j>=1} beta_j^2
@@ -658,6 +659,11 @@ lr_flush(LrWork *w, double *g, double *H)
  * picked at load time (ifunc), as geo_distance_km does: 4 doubles per
  * instruction instead of 2.  The versions may differ in the last bits (fused
  * multiply-adds), far below the convergence tolerance.
+ * Length: one function on purpose.  It is the inner loop of the fit, built
+ * once per target (target_clones) with its own optimisation level; the
+ * batch's decode, weighting and rank-one update share restrict pointers and
+ * loop bounds the compiler vectorises only when it sees them together, and
+ * helpers called from here would have to carry the same attributes.
  */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
 __attribute__((optimize("O3"), target_clones("arch=x86-64-v3", "default")))
@@ -902,59 +908,85 @@ lr_pass(const LrRows *rows, LrWork *w, const double *gamma, const LrOptions *opt
 	return LR_OK;
 }
 
-LrStatus
-lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
+/*
+ * The state of one fit (lr_fit): the layout of the passes, the Newton
+ * iterate and the matrices; lr_fit_free frees it all.
+ */
+typedef struct LrFit
 {
-	int			p = rows->p;
-	int			q,
-				max_iter = opt->max_iter > 0 ? opt->max_iter : LR_DEFAULT_MAX_ITER;
-	int64_t		n = 0,
-				npos = 0,
-				extreme = 0;
-	LrStatus	st = LR_OK;
+	const LrRows *rows;
+	const LrOptions *opt;
 	LrWork		w;
-	double	   *gamma = NULL,
-			   *gamma_old = NULL,
-			   *delta = NULL,
-			   *g = NULL,
-			   *H = NULL,
-			   *L = NULL,
-			   *cov = NULL,
-			   *work = NULL,
-			   *m2 = NULL;
-	int64_t    *zeros = NULL;
-	double		obj = 0,
-				obj_old = -HUGE_VAL,
-				ll_pen = 0;
-	int			iter = 0,
-				halvings = 0,
-				converged = 0,
-				singular = 0;
-	size_t		pp = (size_t) (p > 0 ? p : 1);
+	int			p;
+	int			q;				/* kept columns + intercept (= w.q) */
+	int64_t		n;				/* rows */
+	int64_t		npos;			/* rows with label 1 */
+	int64_t		extreme;		/* rows whose probability is near 0 or 1 */
+	int64_t    *zeros;			/* per feature: nonzeros, then zeros */
+	double	   *m2;				/* per feature: centred sum of squares */
+	double	   *gamma;			/* coefficients on the internal scale */
+	double	   *gamma_old;		/* the last accepted ones */
+	double	   *delta;			/* the Newton step */
+	double	   *g;				/* gradient */
+	double	   *H;				/* Hessian of the objective, q x q */
+	double	   *L;				/* its Cholesky factor */
+	double	   *cov;			/* H^-1 */
+	double	   *work;
+	double		obj;			/* penalised log-likelihood at gamma */
+	int			iter;
+	int			converged;
+	int			singular;
+} LrFit;
 
-	memset(&w, 0, sizeof(w));
-	w.poll.opt = opt;
-	if (p < 0 || p > LR_MAX_FEATURES)
-		return LR_TOO_MANY_FEATURES;
-	if (!(opt->l2 >= 0) || !isfinite(opt->l2))
-		return LR_BAD_L2;
+static void
+lr_fit_free(LrFit *f)
+{
+	LrWork	   *w = &f->w;
 
-	/* pass 0: counts, finiteness, column sums, zeros */
-	w.p = p;
-	w.mean = calloc(pp, sizeof(double));
-	w.center = calloc(pp, sizeof(double));
-	zeros = calloc(pp, sizeof(int64_t));
-	w.inv_sd = calloc(pp, sizeof(double));
-	m2 = calloc(pp, sizeof(double));
-	w.idx = calloc(pp, sizeof(int));
-	w.pen = calloc(pp + 1, sizeof(double));
-	w.feat = calloc(pp, sizeof(LrFeat));
-	if (!w.mean || !w.center || !zeros || !w.inv_sd || !m2 || !w.idx || !w.pen || !w.feat)
-	{
-		st = LR_NO_MEMORY;
-		goto done;
-	}
-	/* zeros[j] counts the nonzeros first */
+	free(w->mean);
+	free(w->center);
+	free(f->zeros);
+	free(w->inv_sd);
+	free(f->m2);
+	free(w->idx);
+	free(w->pen);
+	free(w->feat);
+	free(w->slot);
+	free(w->dcol);
+	free(w->scol);
+	free(w->gs);
+	free(w->spb);
+	free(w->spvb);
+	free(w->gc);
+	free(w->Hc);
+	free(w->zdef);
+	free(w->gd);
+	free(w->Zb);
+	free(w->WZ);
+	free(w->gcd);
+	free(w->Hd);
+	free(w->Hx);
+	free(f->gamma);
+	free(f->gamma_old);
+	free(f->delta);
+	free(f->g);
+	free(f->H);
+	free(f->L);
+	free(f->cov);
+	free(f->work);
+}
+
+/*
+ * Pass 0: rows, positives, finiteness, column sums (w.mean) and the
+ * nonzeros of each column (zeros[j]; lr_fit turns them into zeros).
+ */
+static LrStatus
+lr_count_pass(LrFit *f)
+{
+	const LrRows *rows = f->rows;
+	LrWork	   *w = &f->w;
+	int			p = f->p;
+
 	for (int c = 0; c < rows->nchunks; c++)
 	{
 		const LrChunk *ch = &rows->chunks[c];
@@ -962,11 +994,8 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 
 		for (int64_t i = 0; i < ch->n; i++)
 		{
-			if (lr_poll(&w.poll, p + 8.0))
-			{
-				st = LR_INTERRUPTED;
-				goto done;
-			}
+			if (lr_poll(&w->poll, p + 8.0))
+				return LR_INTERRUPTED;
 			if (pk)
 			{
 				LrPackedRow row;
@@ -977,14 +1006,11 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 					double		v = t < row.nv ? row.vals[t] : 1.0;
 
 					if (!isfinite(v))
-					{
-						st = LR_NOT_FINITE;
-						goto done;
-					}
-					w.mean[row.cols[t]] += v;
-					zeros[row.cols[t]]++;
+						return LR_NOT_FINITE;
+					w->mean[row.cols[t]] += v;
+					f->zeros[row.cols[t]]++;
 				}
-				npos += row.y;
+				f->npos += row.y;
 				continue;
 			}
 			for (int j = 0; j < p; j++)
@@ -992,45 +1018,27 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 				double		v = ch->x[i * p + j];
 
 				if (!isfinite(v))
-				{
-					st = LR_NOT_FINITE;
-					goto done;
-				}
-				w.mean[j] += v;
-				zeros[j] += v != 0;
+					return LR_NOT_FINITE;
+				w->mean[j] += v;
+				f->zeros[j] += v != 0;
 			}
-			npos += ch->y[i] ? 1 : 0;
+			f->npos += ch->y[i] ? 1 : 0;
 		}
-		n += ch->n;
-		if (lr_poll(&w.poll, LR_POLL_WORK))
-		{
-			st = LR_INTERRUPTED;
-			goto done;
-		}
+		f->n += ch->n;
+		if (lr_poll(&w->poll, LR_POLL_WORK))
+			return LR_INTERRUPTED;
 	}
-	if (n == 0)
-	{
-		st = LR_EMPTY;
-		goto done;
-	}
-	if (npos == 0 || npos == n)
-	{
-		st = LR_ONE_CLASS;
-		goto done;
-	}
-	if (opt->l2 == 0 && n <= p)
-	{
-		st = LR_TOO_FEW_ROWS;
-		goto done;
-	}
-	for (int j = 0; j < p; j++)
-	{
-		zeros[j] = n - zeros[j];
-		w.mean[j] /= (double) n;
-		/* mostly-zero columns stay uncentred so that zeros can be skipped */
-		w.center[j] = 2 * zeros[j] >= n ? 0.0 : w.mean[j];
-	}
-	/* pass 1: centred sums of squares, over the nonzeros, then the zeros */
+	return LR_OK;
+}
+
+/* Pass 1: centred sums of squares (m2), over the nonzeros, then the zeros */
+static LrStatus
+lr_spread_pass(LrFit *f)
+{
+	const LrRows *rows = f->rows;
+	LrWork	   *w = &f->w;
+	int			p = f->p;
+
 	for (int c = 0; c < rows->nchunks; c++)
 	{
 		const LrChunk *ch = &rows->chunks[c];
@@ -1038,11 +1046,8 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 
 		for (int64_t i = 0; i < ch->n; i++)
 		{
-			if (lr_poll(&w.poll, p + 8.0))
-			{
-				st = LR_INTERRUPTED;
-				goto done;
-			}
+			if (lr_poll(&w->poll, p + 8.0))
+				return LR_INTERRUPTED;
 			if (pk)
 			{
 				LrPackedRow row;
@@ -1051,9 +1056,9 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 				for (int t = 0; t < row.nv + row.no; t++)
 				{
 					int			j = row.cols[t];
-					double		dv = (t < row.nv ? row.vals[t] : 1.0) - w.mean[j];
+					double		dv = (t < row.nv ? row.vals[t] : 1.0) - w->mean[j];
 
-					m2[j] += dv * dv;
+					f->m2[j] += dv * dv;
 				}
 				continue;
 			}
@@ -1062,21 +1067,31 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 				double		v = ch->x[i * p + j];
 
 				if (v != 0)
-					m2[j] += (v - w.mean[j]) * (v - w.mean[j]);
+					f->m2[j] += (v - w->mean[j]) * (v - w->mean[j]);
 			}
 		}
-		if (lr_poll(&w.poll, LR_POLL_WORK))
-		{
-			st = LR_INTERRUPTED;
-			goto done;
-		}
+		if (lr_poll(&w->poll, LR_POLL_WORK))
+			return LR_INTERRUPTED;
 	}
 	for (int j = 0; j < p; j++)
-		m2[j] += (double) zeros[j] * w.mean[j] * w.mean[j];
-	q = 1;
-	for (int j = 0; j < p; j++)
+		f->m2[j] += (double) f->zeros[j] * w->mean[j] * w->mean[j];
+	return LR_OK;
+}
+
+/*
+ * The columns the fit keeps (w.idx, counted in q with the intercept), their
+ * scale (w.inv_sd) and penalty (w.pen).
+ */
+static void
+lr_scale_columns(LrFit *f)
+{
+	LrWork	   *w = &f->w;
+	double		l2 = f->opt->l2;
+	int			q = 1;
+
+	for (int j = 0; j < f->p; j++)
 	{
-		double		sd = sqrt(m2[j] / (double) n);
+		double		sd = sqrt(f->m2[j] / (double) f->n);
 
 		/*
 		 * constant (up to rounding of the mean): collinear with the
@@ -1084,885 +1099,424 @@ lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 		 * 1 / sd or its penalty l2 / sd^2 would be infinite, and a zero
 		 * times Infinity NaN.
 		 */
-		if (sd > 1e-13 * fabs(w.mean[j]) && sd > 0 && isfinite(1.0 / sd) &&
-			isfinite(opt->l2 / (sd * sd)))
+		if (sd > 1e-13 * fabs(w->mean[j]) && sd > 0 && isfinite(1.0 / sd) &&
+			isfinite(l2 / (sd * sd)))
 		{
-			w.inv_sd[j] = 1.0 / sd;
-			w.pen[q] = opt->l2 / (sd * sd);	/* l2 * beta^2 = l2 * gamma^2 / sd^2 */
-			w.idx[q - 1] = j;
+			w->inv_sd[j] = 1.0 / sd;
+			w->pen[q] = l2 / (sd * sd); /* l2 * beta^2 = l2 * gamma^2 / sd^2 */
+			w->idx[q - 1] = j;
 			q++;
 		}
 	}
+	f->q = q;
+}
 
-	{
-		size_t		qq = (size_t) q,
-					qp = (size_t) ((q + 3) & ~3);
+/* The vectors and matrices of the Newton iterations, for q columns */
+static LrStatus
+lr_fit_alloc(LrFit *f)
+{
+	LrWork	   *w = &f->w;
+	size_t		qq = (size_t) f->q,
+				qp = (size_t) ((f->q + 3) & ~3);
 
-		gamma = calloc(qq, sizeof(double));
-		gamma_old = calloc(qq, sizeof(double));
-		delta = calloc(qq, sizeof(double));
-		g = calloc(qq, sizeof(double));
-		H = calloc(qq * qq, sizeof(double));
-		L = calloc(qq * qq, sizeof(double));
-		w.slot = calloc(qq, sizeof(int));
-		w.dcol = calloc(qq, sizeof(int));
-		w.scol = calloc(qq, sizeof(int));
-		w.gs = calloc(qq, sizeof(double));
-		w.spb = calloc(qq * LR_BATCH, sizeof(int));
-		w.spvb = calloc(qq * LR_BATCH, sizeof(double));
-		w.gc = calloc(qq, sizeof(double));
-		w.Hc = calloc(qq * qq, sizeof(double));
-		w.zdef = lr_calloc32(qp);
-		w.gd = lr_calloc32(qp);
-		w.Zb = lr_calloc32((qp + 4) * LR_BATCH);
-		w.WZ = lr_calloc32((qp + 4) * LR_BATCH);
-		w.gcd = lr_calloc32(qp);
-		w.Hd = lr_calloc32(qp * qp);
-		w.Hx = lr_calloc32(qq * qp);
-	}
-	if (!gamma || !gamma_old || !delta || !g || !H || !L || !w.slot || !w.dcol || !w.scol || !w.gs ||
-		!w.spb || !w.spvb || !w.gc || !w.Hc || !w.zdef || !w.gd || !w.Zb || !w.WZ || !w.gcd ||
-		!w.Hd || !w.Hx)
+	f->gamma = calloc(qq, sizeof(double));
+	f->gamma_old = calloc(qq, sizeof(double));
+	f->delta = calloc(qq, sizeof(double));
+	f->g = calloc(qq, sizeof(double));
+	f->H = calloc(qq * qq, sizeof(double));
+	f->L = calloc(qq * qq, sizeof(double));
+	w->slot = calloc(qq, sizeof(int));
+	w->dcol = calloc(qq, sizeof(int));
+	w->scol = calloc(qq, sizeof(int));
+	w->gs = calloc(qq, sizeof(double));
+	w->spb = calloc(qq * LR_BATCH, sizeof(int));
+	w->spvb = calloc(qq * LR_BATCH, sizeof(double));
+	w->gc = calloc(qq, sizeof(double));
+	w->Hc = calloc(qq * qq, sizeof(double));
+	w->zdef = lr_calloc32(qp);
+	w->gd = lr_calloc32(qp);
+	w->Zb = lr_calloc32((qp + 4) * LR_BATCH);
+	w->WZ = lr_calloc32((qp + 4) * LR_BATCH);
+	w->gcd = lr_calloc32(qp);
+	w->Hd = lr_calloc32(qp * qp);
+	w->Hx = lr_calloc32(qq * qp);
+	if (!f->gamma || !f->gamma_old || !f->delta || !f->g || !f->H || !f->L || !w->slot ||
+		!w->dcol || !w->scol || !w->gs || !w->spb || !w->spvb || !w->gc || !w->Hc ||
+		!w->zdef || !w->gd || !w->Zb || !w->WZ || !w->gcd || !w->Hd || !w->Hx)
+		return LR_NO_MEMORY;
+	return LR_OK;
+}
+
+/*
+ * Exact collinearity, on the start Hessian w * Z'Z: sequential Cholesky in
+ * column order, dropping columns whose residual is below the tolerance.
+ * Kept columns are compacted in place (H, g, gamma, w.pen, w.idx) and the
+ * layout of the passes recomputed.
+ */
+static LrStatus
+lr_drop_collinear(LrFit *f)
+{
+	int			q = f->q,
+				nk = 1;
+	double	   *H = f->H,
+			   *L = f->L;
+	int		   *keep = calloc(q, sizeof(int));
+
+	if (!keep)
+		return LR_NO_MEMORY;
+	keep[0] = 0;
+	memset(L, 0, sizeof(double) * (size_t) q * q);
+	L[0] = sqrt(H[0]);
+	for (int k = 1; k < q; k++)
 	{
-		st = LR_NO_MEMORY;
-		goto done;
+		double		d = H[k * q + k];
+
+		if (lr_poll(&f->w.poll, 0.5 * (double) nk * nk))
+		{
+			free(keep);
+			return LR_INTERRUPTED;
+		}
+		/* row k of L against the kept columns keep[0..nk-1] */
+		for (int a = 0; a < nk; a++)
+		{
+			int			l = keep[a];
+			double		s = H[l * q + k];
+
+			for (int b = 0; b < a; b++)
+				s -= L[k * q + keep[b]] * L[l * q + keep[b]];
+			L[k * q + l] = s / L[l * q + l];
+			d -= L[k * q + l] * L[k * q + l];
+		}
+		if (d > LR_COLLINEAR_TOL * H[k * q + k])
+		{
+			L[k * q + k] = sqrt(d);
+			keep[nk++] = k;
+		}
 	}
-	w.q = q;
-	lr_layout(&w);
-	gamma[0] = log((double) npos / (double) (n - npos));
+	if (nk < q)
+	{
+		double	   *H2 = L;		/* reuse as scratch */
+
+		for (int a = 0; a < nk; a++)
+			for (int b = 0; b < nk; b++)
+				H2[a * nk + b] = H[keep[a] * q + keep[b]];
+		memcpy(H, H2, sizeof(double) * (size_t) nk * nk);
+		for (int a = 0; a < nk; a++)
+		{
+			f->g[a] = f->g[keep[a]];
+			f->w.pen[a] = f->w.pen[keep[a]];
+			f->gamma[a] = f->gamma[keep[a]];
+			if (a > 0)
+				f->w.idx[a - 1] = f->w.idx[keep[a] - 1];
+		}
+		f->q = f->w.q = nk;
+		lr_layout(&f->w);
+	}
+	free(keep);
+	return LR_OK;
+}
+
+/*
+ * Back to the last accepted point, whose Hessian (recomputed there) must
+ * factor: LR_OK, or LR_SINGULAR when even it does not (when
+ * singular_is_error), or LR_INTERRUPTED.
+ */
+static LrStatus
+lr_step_back(LrFit *f, int singular_is_error)
+{
+	LrStatus	st;
+	int			cr;
+
+	memcpy(f->gamma, f->gamma_old, sizeof(double) * f->q);
+	st = lr_pass(f->rows, &f->w, f->gamma, f->opt, &f->obj, f->g, f->H, &f->extreme);
+	if (st != LR_OK)
+		return st;
+	cr = chol(f->H, f->L, f->q, &f->w.poll);
+	if (cr < 0)
+		return LR_INTERRUPTED;
+	if (cr == 0)
+	{
+		if (singular_is_error)
+			return LR_SINGULAR;
+		f->singular = 1;
+	}
+	return LR_OK;
+}
+
+/*
+ * Newton's method from the start point in gamma: on return gamma is the
+ * last point, H its Hessian and L the Cholesky factor of H (see the head
+ * comment for the stopping rule and the step halving).
+ */
+static LrStatus
+lr_newton(LrFit *f)
+{
+	int			max_iter = f->opt->max_iter > 0 ? f->opt->max_iter : LR_DEFAULT_MAX_ITER,
+				halvings = 0;
+	double		obj_old = -HUGE_VAL;
+	LrStatus	st;
 
 	for (;;)
 	{
 		double		lambda2;
-		int			cr;
+		int			cr,
+					q;
 
-		st = lr_pass(rows, &w, gamma, opt, &obj, g, H, &extreme);
+		st = lr_pass(f->rows, &f->w, f->gamma, f->opt, &f->obj, f->g, f->H, &f->extreme);
 		if (st != LR_OK)
-			goto done;
+			return st;
 
-		if (iter > 0 && obj < obj_old - 1e-13 * fabs(obj_old))
+		if (f->iter > 0 && f->obj < obj_old - 1e-13 * fabs(obj_old))
 		{
 			/* the step went too far: halve it */
 			if (halvings < 40)
 			{
 				halvings++;
-				for (int k = 0; k < q; k++)
+				for (int k = 0; k < f->q; k++)
 				{
-					delta[k] *= 0.5;
-					gamma[k] = gamma_old[k] + delta[k];
+					f->delta[k] *= 0.5;
+					f->gamma[k] = f->gamma_old[k] + f->delta[k];
 				}
 				continue;
 			}
 			/* no progress possible: back to the last good point */
-			memcpy(gamma, gamma_old, sizeof(double) * q);
-			st = lr_pass(rows, &w, gamma, opt, &obj, g, H, &extreme);
+			return lr_step_back(f, 0);
+		}
+
+		if (f->iter == 0 && f->opt->l2 == 0 && f->q > 1)
+		{
+			st = lr_drop_collinear(f);
 			if (st != LR_OK)
-				goto done;
-			cr = chol(H, L, q, &w.poll);
-			if (cr < 0)
-			{
-				st = LR_INTERRUPTED;
-				goto done;
-			}
-			if (cr == 0)
-				singular = 1;
-			break;
+				return st;
 		}
+		q = f->q;
 
-		if (iter == 0 && opt->l2 == 0 && q > 1)
-		{
-			/*
-			 * Exact collinearity, on the start Hessian w * Z'Z: sequential
-			 * Cholesky in column order, dropping columns whose residual is
-			 * below the tolerance.  Kept columns are compacted in place.
-			 */
-			int			nk = 1;
-			int		   *keep = calloc(q, sizeof(int));
-
-			if (!keep)
-			{
-				st = LR_NO_MEMORY;
-				goto done;
-			}
-			keep[0] = 0;
-			memset(L, 0, sizeof(double) * (size_t) q * q);
-			L[0] = sqrt(H[0]);
-			for (int k = 1; k < q; k++)
-			{
-				double		d = H[k * q + k];
-
-				if (lr_poll(&w.poll, 0.5 * (double) nk * nk))
-				{
-					free(keep);
-					st = LR_INTERRUPTED;
-					goto done;
-				}
-				/* row k of L against the kept columns keep[0..nk-1] */
-				for (int a = 0; a < nk; a++)
-				{
-					int			l = keep[a];
-					double		s = H[l * q + k];
-
-					for (int b = 0; b < a; b++)
-						s -= L[k * q + keep[b]] * L[l * q + keep[b]];
-					L[k * q + l] = s / L[l * q + l];
-					d -= L[k * q + l] * L[k * q + l];
-				}
-				if (d > LR_COLLINEAR_TOL * H[k * q + k])
-				{
-					L[k * q + k] = sqrt(d);
-					keep[nk++] = k;
-				}
-			}
-			if (nk < q)
-			{
-				double	   *H2 = L;		/* reuse as scratch */
-
-				for (int a = 0; a < nk; a++)
-					for (int b = 0; b < nk; b++)
-						H2[a * nk + b] = H[keep[a] * q + keep[b]];
-				memcpy(H, H2, sizeof(double) * (size_t) nk * nk);
-				for (int a = 0; a < nk; a++)
-				{
-					g[a] = g[keep[a]];
-					w.pen[a] = w.pen[keep[a]];
-					gamma[a] = gamma[keep[a]];
-					if (a > 0)
-						w.idx[a - 1] = w.idx[keep[a] - 1];
-				}
-				q = nk;
-				w.q = q;
-				lr_layout(&w);
-			}
-			free(keep);
-		}
-
-		cr = chol(H, L, q, &w.poll);
+		cr = chol(f->H, f->L, q, &f->w.poll);
 		if (cr < 0)
-		{
-			st = LR_INTERRUPTED;
-			goto done;
-		}
+			return LR_INTERRUPTED;
 		if (cr == 0)
 		{
 			/* Hessian lost definiteness: weights underflowed (separation) */
-			singular = 1;
-			if (iter == 0)
-			{
-				st = LR_SINGULAR;
-				goto done;
-			}
-			memcpy(gamma, gamma_old, sizeof(double) * q);
-			st = lr_pass(rows, &w, gamma, opt, &obj, g, H, &extreme);
-			if (st != LR_OK)
-				goto done;
-			cr = chol(H, L, q, &w.poll);
-			if (cr <= 0)
-			{
-				st = cr < 0 ? LR_INTERRUPTED : LR_SINGULAR;
-				goto done;
-			}
-			break;
+			f->singular = 1;
+			if (f->iter == 0)
+				return LR_SINGULAR;
+			return lr_step_back(f, 1);
 		}
-		memcpy(delta, g, sizeof(double) * q);
-		chol_solve(L, q, delta);
+		memcpy(f->delta, f->g, sizeof(double) * q);
+		chol_solve(f->L, q, f->delta);
 		lambda2 = 0;
 		for (int k = 0; k < q; k++)
-			lambda2 += g[k] * delta[k];
-		if (lambda2 <= 1e-20 * (1 + fabs(obj)) ||
-			(iter > 0 && fabs(obj - obj_old) <= 4 * DBL_EPSILON * fabs(obj) &&
-			 lambda2 <= 1e-12 * (1 + fabs(obj))))
+			lambda2 += f->g[k] * f->delta[k];
+		if (lambda2 <= 1e-20 * (1 + fabs(f->obj)) ||
+			(f->iter > 0 && fabs(f->obj - obj_old) <= 4 * DBL_EPSILON * fabs(f->obj) &&
+			 lambda2 <= 1e-12 * (1 + fabs(f->obj))))
 		{
-			converged = 1;
-			break;
+			f->converged = 1;
+			return LR_OK;
 		}
-		if (iter >= max_iter)
-			break;
-		memcpy(gamma_old, gamma, sizeof(double) * q);
-		obj_old = obj;
+		if (f->iter >= max_iter)
+			return LR_OK;
+		memcpy(f->gamma_old, f->gamma, sizeof(double) * q);
+		obj_old = f->obj;
 		for (int k = 0; k < q; k++)
-			gamma[k] += delta[k];
-		iter++;
+			f->gamma[k] += f->delta[k];
+		f->iter++;
 		halvings = 0;
 	}
-	ll_pen = obj;
-
-	/* covariance of gamma = H^-1, column by column */
-	cov = calloc((size_t) q * q, sizeof(double));
-	work = calloc((size_t) q * q + 4 * (size_t) q, sizeof(double));
-	if (!cov || !work)
-	{
-		st = LR_NO_MEMORY;
-		goto done;
-	}
-	for (int k = 0; k < q; k++)
-	{
-		double	   *col = work;
-
-		if (lr_poll(&w.poll, (double) q * q))
-		{
-			st = LR_INTERRUPTED;
-			goto done;
-		}
-		memset(col, 0, sizeof(double) * q);
-		col[k] = 1;
-		chol_solve(L, q, col);
-		for (int a = 0; a < q; a++)
-			cov[a * q + k] = col[a];
-	}
-
-	/* back to the caller's scale */
-	out->p = p;
-	out->rows = n;
-	out->positives = npos;
-	out->l2 = opt->l2;
-	out->iterations = iter;
-	out->converged = converged && !singular;
-	out->separation = singular || extreme > 0;
-	for (int j = 0; j <= p; j++)
-		out->coef[j] = out->std_err[j] = NAN;
-	{
-		double		b0 = gamma[0],
-					v0 = cov[0];
-
-		for (int k = 1; k < q; k++)
-		{
-			int			j = w.idx[k - 1];
-			double		s = w.inv_sd[j];
-
-			out->coef[j + 1] = gamma[k] * s;
-			out->std_err[j + 1] = sqrt(cov[k * q + k]) * s;
-			b0 -= gamma[k] * s * w.center[j];
-		}
-		/* var(b0) = u' cov u with u = (1, -mean_k / sd_k) */
-		for (int a = 0; a < q; a++)
-		{
-			double		ua = a == 0 ? 1.0 : -w.center[w.idx[a - 1]] * w.inv_sd[w.idx[a - 1]];
-
-			for (int b = 0; b < q; b++)
-			{
-				double		ub = b == 0 ? 1.0 : -w.center[w.idx[b - 1]] * w.inv_sd[w.idx[b - 1]];
-
-				if (a == 0 && b == 0)
-					continue;
-				v0 += ua * ub * cov[a * q + b];
-			}
-		}
-		out->coef[0] = b0;
-		out->std_err[0] = sqrt(fmax(v0, 0.0));
-	}
-	/* unpenalised log-likelihood */
-	{
-		double		pen = 0;
-
-		for (int k = 1; k < q; k++)
-			pen += 0.5 * w.pen[k] * gamma[k] * gamma[k];
-		out->log_likelihood = ll_pen + pen;
-	}
-
-	/*
-	 * Condition number of the Hessian in the caller's scale:
-	 * H_beta = A' H_gamma A, A = d gamma / d beta = [[1, mean'], [0, diag(sd)]].
-	 */
-	{
-		double	   *M = cov;	/* reuse: cov no longer needed */
-		double		vmin = 0,
-					vmax = 0;
-
-		for (int a = 0; a < q; a++)
-			for (int b = 0; b < q; b++)
-			{
-				double		hab = H[a * q + b];
-
-				if (b > 0)
-				{
-					int			jb = w.idx[b - 1];
-
-					hab = H[a * q] * w.center[jb] + H[a * q + b] / w.inv_sd[jb];
-				}
-				M[a * q + b] = hab;
-			}
-		/* rows: (A' M)_0 = M_0, (A' M)_k = mean_k M_0 + sd_k M_k */
-		for (int a = q - 1; a >= 1; a--)
-		{
-			int			ja = w.idx[a - 1];
-
-			for (int b = 0; b < q; b++)
-				M[a * q + b] = w.center[ja] * M[b] + M[a * q + b] / w.inv_sd[ja];
-		}
-		extreme_eigenvalues(M, q, &vmin, &vmax, work, &w.poll);
-		if (w.poll.stopped)
-		{
-			st = LR_INTERRUPTED;
-			goto done;
-		}
-		out->condition_number = vmin > 0 && isfinite(vmax / vmin) ? vmax / vmin : NAN;
-	}
-
-done:
-	free(w.mean);
-	free(w.center);
-	free(zeros);
-	free(w.inv_sd);
-	free(m2);
-	free(w.idx);
-	free(w.pen);
-	free(w.feat);
-	free(w.slot);
-	free(w.dcol);
-	free(w.scol);
-	free(w.gs);
-	free(w.spb);
-	free(w.spvb);
-	free(w.gc);
-	free(w.Hc);
-	free(w.zdef);
-	free(w.gd);
-	free(w.Zb);
-	free(w.WZ);
-	free(w.gcd);
-	free(w.Hd);
-	free(w.Hx);
-	free(gamma);
-	free(gamma_old);
-	free(delta);
-	free(g);
-	free(H);
-	free(L);
-	free(cov);
-	free(work);
-	return st;
 }
 
-/* ----------------------------------------------------------- text form */
-
-LrStatus
-lr_model_check(const LrModel *m)
+/* The covariance of gamma, H^-1 (cov), column by column from L */
+static LrStatus
+lr_covariance(LrFit *f)
 {
-	if (m->p < 0 || m->p > LR_MAX_FEATURES)
-		return LR_INVALID;
-	if (m->rows < 1 || m->positives < 1 || m->positives >= m->rows)
-		return LR_INVALID;
-	if (!isfinite(m->l2) || m->l2 < 0)
-		return LR_INVALID;
-	if (!isfinite(m->log_likelihood) || m->log_likelihood > 0)
-		return LR_INVALID;
-	if (m->iterations < 0 || (m->converged != 0 && m->converged != 1) ||
-		(m->separation != 0 && m->separation != 1))
-		return LR_INVALID;
-	if (!isnan(m->condition_number) && !(isfinite(m->condition_number) && m->condition_number > 0))
-		return LR_INVALID;
-	if (!isfinite(m->coef[0]) || !isfinite(m->std_err[0]) || m->std_err[0] < 0)
-		return LR_INVALID;
-	for (int j = 1; j <= m->p; j++)
+	int			q = f->q;
+
+	f->cov = calloc((size_t) q * q, sizeof(double));
+	f->work = calloc((size_t) q * q + 4 * (size_t) q, sizeof(double));
+	if (!f->cov || !f->work)
+		return LR_NO_MEMORY;
+	for (int k = 0; k < q; k++)
 	{
-		if (isnan(m->coef[j]))
-		{
-			if (!isnan(m->std_err[j]))
-				return LR_INVALID;
-		}
-		else if (!isfinite(m->coef[j]) || !isfinite(m->std_err[j]) || m->std_err[j] < 0)
-			return LR_INVALID;
+		double	   *col = f->work;
+
+		if (lr_poll(&f->w.poll, (double) q * q))
+			return LR_INTERRUPTED;
+		memset(col, 0, sizeof(double) * q);
+		col[k] = 1;
+		chol_solve(f->L, q, col);
+		for (int a = 0; a < q; a++)
+			f->cov[a * q + k] = col[a];
 	}
 	return LR_OK;
 }
 
-int
-lr_format_double(double x, char *buf, size_t buflen)
+/*
+ * The model on the caller's scale: coefficients and standard errors (NaN
+ * for dropped columns), the intercept's variance u' cov u, and the
+ * unpenalised log-likelihood.
+ */
+static void
+lr_unscale(const LrFit *f, LrModel *out)
 {
-	int			n = 0;
+	const LrWork *w = &f->w;
+	const double *gamma = f->gamma,
+			   *cov = f->cov;
+	int			q = f->q;
+	double		b0 = gamma[0],
+				v0 = cov[0],
+				pen = 0;
 
-	if (x == 0)
-		return snprintf(buf, buflen, "%s", signbit(x) ? "-0" : "0");
-	for (int prec = 15; prec <= 17; prec++)
+	out->p = f->p;
+	out->rows = f->n;
+	out->positives = f->npos;
+	out->l2 = f->opt->l2;
+	out->iterations = f->iter;
+	out->converged = f->converged && !f->singular;
+	out->separation = f->singular || f->extreme > 0;
+	for (int j = 0; j <= f->p; j++)
+		out->coef[j] = out->std_err[j] = NAN;
+	for (int k = 1; k < q; k++)
 	{
-		n = snprintf(buf, buflen, "%.*g", prec, x);
-		if (strtod(buf, NULL) == x)
-			break;
+		int			j = w->idx[k - 1];
+		double		s = w->inv_sd[j];
+
+		out->coef[j + 1] = gamma[k] * s;
+		out->std_err[j + 1] = sqrt(cov[k * q + k]) * s;
+		b0 -= gamma[k] * s * w->center[j];
 	}
-	return n;
-}
-
-size_t
-lr_model_text_size(int p)
-{
-	return 400 + (size_t) (p + 1) * 2 * 32;
-}
-
-static int
-append(char *buf, size_t buflen, size_t *pos, const char *s)
-{
-	size_t		len = strlen(s);
-
-	if (*pos + len + 1 > buflen)
-		return 0;
-	memcpy(buf + *pos, s, len + 1);
-	*pos += len;
-	return 1;
-}
-
-static int
-append_double(char *buf, size_t buflen, size_t *pos, double x)
-{
-	char		num[40];
-
-	if (isnan(x))
-		return append(buf, buflen, pos, "null");
-	lr_format_double(x, num, sizeof(num));
-	return append(buf, buflen, pos, num);
-}
-
-int
-lr_model_format(const LrModel *m, char *buf, size_t buflen)
-{
-	size_t		pos = 0;
-	char		tmp[128];
-	int			ok = 1;
-
-	snprintf(tmp, sizeof(tmp), "{\"features\":%d,\"rows\":%lld,\"positives\":%lld,\"l2\":",
-			 m->p, (long long) m->rows, (long long) m->positives);
-	ok &= append(buf, buflen, &pos, tmp);
-	ok &= append_double(buf, buflen, &pos, m->l2);
-	ok &= append(buf, buflen, &pos, ",\"log_likelihood\":");
-	ok &= append_double(buf, buflen, &pos, m->log_likelihood);
-	snprintf(tmp, sizeof(tmp), ",\"iterations\":%d,\"converged\":%s,\"separation\":%s,\"condition_number\":",
-			 m->iterations, m->converged ? "true" : "false", m->separation ? "true" : "false");
-	ok &= append(buf, buflen, &pos, tmp);
-	ok &= append_double(buf, buflen, &pos, m->condition_number);
-	for (int a = 0; a < 2; a++)
+	/* var(b0) = u' cov u with u = (1, -mean_k / sd_k) */
+	for (int a = 0; a < q; a++)
 	{
-		const double *v = a == 0 ? m->coef : m->std_err;
+		double		ua = a == 0 ? 1.0 : -w->center[w->idx[a - 1]] * w->inv_sd[w->idx[a - 1]];
 
-		ok &= append(buf, buflen, &pos, a == 0 ? ",\"coef\":[" : "],\"std_err\":[");
-		for (int j = 0; j <= m->p; j++)
+		for (int b = 0; b < q; b++)
 		{
-			if (j > 0)
-				ok &= append(buf, buflen, &pos, ",");
-			ok &= append_double(buf, buflen, &pos, v[j]);
+			double		ub = b == 0 ? 1.0 : -w->center[w->idx[b - 1]] * w->inv_sd[w->idx[b - 1]];
+
+			if (a == 0 && b == 0)
+				continue;
+			v0 += ua * ub * cov[a * q + b];
 		}
 	}
-	ok &= append(buf, buflen, &pos, "]}");
-	return ok ? (int) pos : -1;
+	out->coef[0] = b0;
+	out->std_err[0] = sqrt(fmax(v0, 0.0));
+	/* unpenalised log-likelihood */
+	for (int k = 1; k < q; k++)
+		pen += 0.5 * w->pen[k] * gamma[k] * gamma[k];
+	out->log_likelihood = f->obj + pen;
 }
 
-/* strict recursive-descent reader of the fixed text form */
-typedef struct Reader
+/*
+ * Condition number of the Hessian in the caller's scale:
+ * H_beta = A' H_gamma A, A = d gamma / d beta = [[1, mean'], [0, diag(sd)]].
+ * Overwrites cov.
+ */
+static LrStatus
+lr_condition_number(LrFit *f, LrModel *out)
 {
-	const char *s;
-} Reader;
+	const LrWork *w = &f->w;
+	const double *H = f->H;
+	double	   *M = f->cov;		/* reuse: cov no longer needed */
+	double		vmin = 0,
+				vmax = 0;
+	int			q = f->q;
 
-static void
-skip_ws(Reader *r)
-{
-	while (*r->s == ' ' || *r->s == '\t' || *r->s == '\n' || *r->s == '\r')
-		r->s++;
+	for (int a = 0; a < q; a++)
+		for (int b = 0; b < q; b++)
+		{
+			double		hab = H[a * q + b];
+
+			if (b > 0)
+			{
+				int			jb = w->idx[b - 1];
+
+				hab = H[a * q] * w->center[jb] + H[a * q + b] / w->inv_sd[jb];
+			}
+			M[a * q + b] = hab;
+		}
+	/* rows: (A' M)_0 = M_0, (A' M)_k = mean_k M_0 + sd_k M_k */
+	for (int a = q - 1; a >= 1; a--)
+	{
+		int			ja = w->idx[a - 1];
+
+		for (int b = 0; b < q; b++)
+			M[a * q + b] = w->center[ja] * M[b] + M[a * q + b] / w->inv_sd[ja];
+	}
+	extreme_eigenvalues(M, q, &vmin, &vmax, f->work, &f->w.poll);
+	if (f->w.poll.stopped)
+		return LR_INTERRUPTED;
+	out->condition_number = vmin > 0 && isfinite(vmax / vmin) ? vmax / vmin : NAN;
+	return LR_OK;
 }
 
-static int
-expect(Reader *r, const char *tok)
+/*
+ * The fit: two passes for the counts and the scale of the columns, then
+ * Newton's method on the internal scale, then the results on the caller's.
+ */
+static LrStatus
+lr_fit_run(LrFit *f, LrModel *out)
 {
-	size_t		len = strlen(tok);
+	LrWork	   *w = &f->w;
+	size_t		pp = (size_t) (f->p > 0 ? f->p : 1);
+	LrStatus	st;
 
-	skip_ws(r);
-	if (strncmp(r->s, tok, len) != 0)
-		return 0;
-	r->s += len;
-	return 1;
-}
-
-static int
-expect_key(Reader *r, const char *key, int first)
-{
-	char		tok[64];
-
-	if (!first && !expect(r, ","))
-		return 0;
-	snprintf(tok, sizeof(tok), "\"%s\"", key);
-	return expect(r, tok) && expect(r, ":");
-}
-
-/* a JSON number (or null when allow_null: NaN) */
-static int
-read_json_number(Reader *r, double *out, int allow_null)
-{
-	const char *s,
-			   *p;
-	char		buf[400];
-	char	   *end;
-	size_t		len;
-
-	skip_ws(r);
-	s = p = r->s;
-	if (allow_null && strncmp(p, "null", 4) == 0)
+	w->p = f->p;
+	w->mean = calloc(pp, sizeof(double));
+	w->center = calloc(pp, sizeof(double));
+	f->zeros = calloc(pp, sizeof(int64_t));
+	w->inv_sd = calloc(pp, sizeof(double));
+	f->m2 = calloc(pp, sizeof(double));
+	w->idx = calloc(pp, sizeof(int));
+	w->pen = calloc(pp + 1, sizeof(double));
+	w->feat = calloc(pp, sizeof(LrFeat));
+	if (!w->mean || !w->center || !f->zeros || !w->inv_sd || !f->m2 || !w->idx || !w->pen || !w->feat)
+		return LR_NO_MEMORY;
+	if ((st = lr_count_pass(f)) != LR_OK)
+		return st;
+	if (f->n == 0)
+		return LR_EMPTY;
+	if (f->npos == 0 || f->npos == f->n)
+		return LR_ONE_CLASS;
+	if (f->opt->l2 == 0 && f->n <= f->p)
+		return LR_TOO_FEW_ROWS;
+	for (int j = 0; j < f->p; j++)
 	{
-		r->s += 4;
-		*out = NAN;
-		return 1;
+		f->zeros[j] = f->n - f->zeros[j];
+		w->mean[j] /= (double) f->n;
+		/* mostly-zero columns stay uncentred so that zeros can be skipped */
+		w->center[j] = 2 * f->zeros[j] >= f->n ? 0.0 : w->mean[j];
 	}
-	if (*p == '-')
-		p++;
-	if (*p == '0')
-		p++;
-	else if (*p >= '1' && *p <= '9')
-		while (isdigit((unsigned char) *p))
-			p++;
-	else
-		return 0;
-	if (*p == '.')
-	{
-		p++;
-		if (!isdigit((unsigned char) *p))
-			return 0;
-		while (isdigit((unsigned char) *p))
-			p++;
-	}
-	if (*p == 'e' || *p == 'E')
-	{
-		p++;
-		if (*p == '+' || *p == '-')
-			p++;
-		if (!isdigit((unsigned char) *p))
-			return 0;
-		while (isdigit((unsigned char) *p))
-			p++;
-	}
-	len = (size_t) (p - s);
-	if (len >= sizeof(buf))
-		return 0;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	errno = 0;
-	*out = strtod(buf, &end);
-	if (end != buf + len || !isfinite(*out))
-		return 0;
-	r->s = p;
-	return 1;
-}
-
-static int
-read_int64(Reader *r, int64_t *out, int64_t maxval)
-{
-	int64_t		v = 0;
-
-	skip_ws(r);
-	if (*r->s == '0' && isdigit((unsigned char) r->s[1]))
-		return 0;
-	if (!isdigit((unsigned char) *r->s))
-		return 0;
-	while (isdigit((unsigned char) *r->s))
-	{
-		int			d = *r->s - '0';
-
-		if (v > (maxval - d) / 10)
-			return 0;
-		v = v * 10 + d;
-		r->s++;
-	}
-	*out = v;
-	return 1;
-}
-
-static int
-read_bool(Reader *r, int *out)
-{
-	skip_ws(r);
-	if (strncmp(r->s, "true", 4) == 0)
-	{
-		*out = 1;
-		r->s += 4;
-		return 1;
-	}
-	if (strncmp(r->s, "false", 5) == 0)
-	{
-		*out = 0;
-		r->s += 5;
-		return 1;
-	}
-	return 0;
-}
-
-static int
-read_array(Reader *r, double *v, int count)
-{
-	if (!expect(r, "["))
-		return 0;
-	for (int j = 0; j < count; j++)
-	{
-		if (j > 0 && !expect(r, ","))
-			return 0;
-		if (!read_json_number(r, &v[j], 1))
-			return 0;
-	}
-	return expect(r, "]");
+	if ((st = lr_spread_pass(f)) != LR_OK)
+		return st;
+	lr_scale_columns(f);
+	if ((st = lr_fit_alloc(f)) != LR_OK)
+		return st;
+	w->q = f->q;
+	lr_layout(w);
+	f->gamma[0] = log((double) f->npos / (double) (f->n - f->npos));
+	if ((st = lr_newton(f)) != LR_OK ||
+		(st = lr_covariance(f)) != LR_OK)
+		return st;
+	lr_unscale(f, out);
+	return lr_condition_number(f, out);
 }
 
 LrStatus
-lr_model_parse(const char *str, LrModel *m)
+lr_fit(const LrRows *rows, const LrOptions *opt, LrModel *out)
 {
-	Reader		r = {str};
-	int64_t		v;
+	LrFit		f;
+	LrStatus	st;
 
-	if (strlen(str) > LR_MAX_TEXT_LEN)
-		return LR_SYNTAX;
-	if (!expect(&r, "{") || !expect_key(&r, "features", 1) ||
-		!read_int64(&r, &v, LR_MAX_FEATURES))
-		return LR_SYNTAX;
-	m->p = (int) v;
-	if (!expect_key(&r, "rows", 0) || !read_int64(&r, &v, INT64_MAX))
-		return LR_SYNTAX;
-	m->rows = v;
-	if (!expect_key(&r, "positives", 0) || !read_int64(&r, &v, INT64_MAX))
-		return LR_SYNTAX;
-	m->positives = v;
-	if (!expect_key(&r, "l2", 0) || !read_json_number(&r, &m->l2, 0) ||
-		!expect_key(&r, "log_likelihood", 0) || !read_json_number(&r, &m->log_likelihood, 0) ||
-		!expect_key(&r, "iterations", 0) || !read_int64(&r, &v, 1000000))
-		return LR_SYNTAX;
-	m->iterations = (int) v;
-	if (!expect_key(&r, "converged", 0) || !read_bool(&r, &m->converged) ||
-		!expect_key(&r, "separation", 0) || !read_bool(&r, &m->separation) ||
-		!expect_key(&r, "condition_number", 0) ||
-		!read_json_number(&r, &m->condition_number, 1) ||
-		!expect_key(&r, "coef", 0) || !read_array(&r, m->coef, m->p + 1) ||
-		!expect_key(&r, "std_err", 0) || !read_array(&r, m->std_err, m->p + 1) ||
-		!expect(&r, "}"))
-		return LR_SYNTAX;
-	skip_ws(&r);
-	if (*r.s != '\0')
-		return LR_SYNTAX;
-	return lr_model_check(m);
-}
-
-/* ------------------------------------------------------------------ AUC */
-
-
-/*
- * Sort doubles (no NaN) ascending, in place: introsort (quicksort with a
- * median-of-three pivot, heapsort past 2 log2 n levels, insertion sort for
- * short ranges), polling should_stop after about LR_SORT_POLL elements of
- * partitioning.  qsort could not be interrupted: 134 million scores (1 GB)
- * took it about 15 s.  Returns 1 when stopped (the array is then a
- * permutation of the input), else 0.
- */
-#define LR_SORT_POLL 1048576
-
-static inline void
-swap_d(double *a, int64_t i, int64_t j)
-{
-	double		t = a[i];
-
-	a[i] = a[j];
-	a[j] = t;
-}
-
-static void
-sift_down(double *a, int64_t root, int64_t n)
-{
-	for (;;)
-	{
-		int64_t		c = 2 * root + 1;
-
-		if (c >= n)
-			return;
-		if (c + 1 < n && a[c + 1] > a[c])
-			c++;
-		if (!(a[c] > a[root]))
-			return;
-		swap_d(a, root, c);
-		root = c;
-	}
-}
-
-/* heapsort of a[0..n-1]; 1 when stopped */
-static int
-heap_sort(double *a, int64_t n, int (*should_stop) (void *), void *arg)
-{
-	for (int64_t i = n / 2 - 1; i >= 0; i--)
-		sift_down(a, i, n);
-	for (int64_t e = n - 1; e > 0; e--)
-	{
-		if ((e & (LR_SORT_POLL / 16 - 1)) == 0 && should_stop && should_stop(arg))
-			return 1;
-		swap_d(a, 0, e);
-		sift_down(a, 0, e);
-	}
-	return 0;
-}
-
-int
-lr_sort_doubles(double *a, int64_t n, int (*should_stop) (void *), void *arg)
-{
-	struct
-	{
-		int64_t		lo,
-					hi;
-		int			depth;
-	}			stack[128];
-	int			sp = 0,
-				depth = 0;
-	int64_t		work = 0;
-
-	for (int64_t m = n; m > 1; m >>= 1)
-		depth += 2;
-	stack[sp].lo = 0;
-	stack[sp].hi = n;
-	stack[sp].depth = depth;
-	sp++;
-	while (sp > 0)
-	{
-		int64_t		lo,
-					hi;
-
-		sp--;
-		lo = stack[sp].lo;
-		hi = stack[sp].hi;
-		depth = stack[sp].depth;
-		while (hi - lo > 16)
-		{
-			int64_t		mid = lo + (hi - lo) / 2,
-						i = lo - 1,
-						j = hi;
-			double		p;
-
-			work += hi - lo;
-			if (work >= LR_SORT_POLL)
-			{
-				work = 0;
-				if (should_stop && should_stop(arg))
-					return 1;
-			}
-			if (depth-- <= 0)
-			{
-				if (heap_sort(a + lo, hi - lo, should_stop, arg))
-					return 1;
-				lo = hi;
-				break;
-			}
-			/* median of three as the pivot value (an element of the range) */
-			if (a[mid] < a[lo])
-				swap_d(a, mid, lo);
-			if (a[hi - 1] < a[lo])
-				swap_d(a, hi - 1, lo);
-			if (a[hi - 1] < a[mid])
-				swap_d(a, hi - 1, mid);
-			p = a[mid];
-			/* Hoare: [lo, j] <= p <= [j + 1, hi); a long one polls too */
-			for (int64_t steps = 1;; steps++)
-			{
-				do
-					i++;
-				while (a[i] < p);
-				do
-					j--;
-				while (a[j] > p);
-				if (i >= j)
-					break;
-				swap_d(a, i, j);
-				if ((steps & 65535) == 0 && should_stop && should_stop(arg))
-					return 1;
-			}
-			/* the larger part on the stack, loop on the smaller */
-			if (j + 1 - lo > hi - (j + 1))
-			{
-				stack[sp].lo = lo;
-				stack[sp].hi = j + 1;
-				stack[sp].depth = depth;
-				sp++;
-				lo = j + 1;
-			}
-			else
-			{
-				stack[sp].lo = j + 1;
-				stack[sp].hi = hi;
-				stack[sp].depth = depth;
-				sp++;
-				hi = j + 1;
-			}
-		}
-		/* insertion sort of a short range */
-		for (int64_t k = lo + 1; k < hi; k++)
-		{
-			double		v = a[k];
-			int64_t		q = k;
-
-			while (q > lo && a[q - 1] > v)
-			{
-				a[q] = a[q - 1];
-				q--;
-			}
-			a[q] = v;
-		}
-	}
-	return 0;
-}
-
-double
-lr_auc(double *pos, int64_t npos, double *neg, int64_t nneg)
-{
-	return lr_auc_ex(pos, npos, neg, nneg, NULL, NULL);
-}
-
-double
-lr_auc_ex(double *pos, int64_t npos, double *neg, int64_t nneg,
-		  int (*should_stop) (void *), void *arg)
-{
-	int64_t		i = 0,
-				lt = 0,
-				le = 0,
-				work = 0;
-	long double u2 = 0;			/* twice the Mann-Whitney U */
-
-	if (npos <= 0 || nneg <= 0)
-		return NAN;
-	if (lr_sort_doubles(pos, npos, should_stop, arg) ||
-		lr_sort_doubles(neg, nneg, should_stop, arg))
-		return NAN;
-	while (i < npos)
-	{
-		double		v = pos[i];
-		int64_t		k = i;
-
-		while (k < npos && pos[k] == v)
-			k++;
-		while (lt < nneg && neg[lt] < v)
-			lt++;
-		if (le < lt)
-			le = lt;
-		while (le < nneg && neg[le] <= v)
-			le++;
-		u2 += (long double) (k - i) * (long double) (2 * lt + (le - lt));
-		work += k - i;
-		if (work >= LR_SORT_POLL)
-		{
-			work = 0;
-			if (should_stop && should_stop(arg))
-				return NAN;
-		}
-		i = k;
-	}
-	return (double) (u2 / (2.0L * (long double) npos * (long double) nneg));
-}
-
-/* ---------------------------------------------------------- naive Bayes */
-
-double
-lr_nb_prior(double won, double lost)
-{
-	return log(won + LR_NB_SMOOTHING) - log(lost + LR_NB_SMOOTHING);
-}
-
-double
-lr_nb_term(double won_v, double lost_v, double won_total, double lost_total)
-{
-	return log((won_v + LR_NB_SMOOTHING) / won_total) - log((lost_v + LR_NB_SMOOTHING) / lost_total);
-}
-
-/* ----------------------------------------------------------- engagement */
-
-double
-lr_decay(double points, double age_seconds, double half_life_seconds)
-{
-	if (age_seconds < 0)
-		return 0.0;
-	return points * exp2(-age_seconds / half_life_seconds);
+	if (rows->p < 0 || rows->p > LR_MAX_FEATURES)
+		return LR_TOO_MANY_FEATURES;
+	if (!(opt->l2 >= 0) || !isfinite(opt->l2))
+		return LR_BAD_L2;
+	memset(&f, 0, sizeof(f));
+	f.rows = rows;
+	f.opt = opt;
+	f.p = rows->p;
+	f.w.poll.opt = opt;
+	st = lr_fit_run(&f, out);
+	lr_fit_free(&f);
+	return st;
 }
