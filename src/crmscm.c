@@ -21,6 +21,7 @@
 #include "reserve.h"
 #include "fit_memory.h"
 #include "settings.h"
+#include "synergy.h"
 #include "tenant.h"
 
 PG_MODULE_MAGIC;
@@ -33,6 +34,7 @@ _PG_init(void)
 	crmscm_define_tenant_settings();
 	crmscm_define_events_settings();	/* #15 */
 	crmscm_define_fit_memory_settings();
+	crmscm_define_promise_settings();	/* #17 */
 	/* #19: every crmscm.* setting the code or SQL reads is registered */
 	crmscm_define_guard_settings();
 	crmscm_define_reorder_settings();

@@ -90,6 +90,7 @@ engine_set_schema(Oid nsp)
 	engine_nsp = nsp;
 }
 
+/* The schema set last (issue #17: the stages of the pass need it) */
 Oid
 engine_get_schema(void)
 {

@@ -35,6 +35,7 @@
 
 #include "geopoint.h"
 #include "reserve_model.h"
+#include "synergy.h"
 
 extern Datum crmscm_current_tenant(PG_FUNCTION_ARGS);
 
@@ -87,7 +88,7 @@ av_plans(Oid nsp)
 		" WHERE r.tenant_id" EQ "$1 AND r.order_id" EQ "$2", s), 2, t);
 	ap.backorders = av_plan(psprintf(
 		"SELECT b.backorder_id, b.order_id, b.line_no, b.item_id, b.warehouse_id, b.qty, b.allocated,"
-		"       b.priority, b.created_at FROM %s.backorders b"
+		"       b.priority, b.created_at, b.tier FROM %s.backorders b"
 		" WHERE b.tenant_id" EQ "$1 AND b.order_id" EQ "$2", s), 2, t);
 	ap.warehouses = av_plan(psprintf(
 		"SELECT w.warehouse_id, w.location FROM %s.warehouses w WHERE w.tenant_id" EQ "$1", s), 1, t);
@@ -165,6 +166,7 @@ add_hold(Pass *p, Line *l, SPITupleTable *tt, uint64 r, bool is_bo)
 		h->allocated = copy_num(tt, r, 7);
 		h->priority = DatumGetInt32(SPI_getbinval(tt->vals[r], tt->tupdesc, 8, &isnull));
 		h->created_at = DatumGetTimestampTz(SPI_getbinval(tt->vals[r], tt->tupdesc, 9, &isnull));
+		h->tier = TextDatumGetCString(SPI_getbinval(tt->vals[r], tt->tupdesc, 10, &isnull))[0];	/* #17 */
 	}
 	if (p->nholds == p->capholds)
 	{
@@ -392,6 +394,8 @@ crmscm_order_availability(PG_FUNCTION_ARGS)
 	PG_TRY();
 	{
 		av_load(&st);
+		/* #17: the customer's tier and the items' allocation fences, as the pass loads them */
+		alloc_before_rules(&p, NULL, 0);
 	}
 	PG_FINALLY();
 	{

@@ -169,7 +169,7 @@ pass_plans(Oid nsp)
 		(Oid[]) {INT8OID, INT8ARRAYOID, INT4ARRAYOID});
 	pp.backorders = plan(psprintf(
 		"SELECT b.backorder_id, b.order_id, b.line_no, b.item_id, b.warehouse_id, b.qty, b.allocated,"
-		"       b.priority, b.created_at"
+		"       b.priority, b.created_at, b.tier"
 		"  FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) AS k(o, n)"
 		"  JOIN %s.backorders b ON b.tenant_id" EQ "$1 AND b.order_id" EQ "k.o AND b.line_no" EQ "k.n", s), 3,
 		(Oid[]) {INT8OID, INT8ARRAYOID, INT4ARRAYOID});
@@ -191,9 +191,9 @@ pass_plans(Oid nsp)
 	/* the backorder queue of one item and warehouse, in fill order */
 	pp.queue = plan(psprintf(
 		"SELECT b.backorder_id, b.order_id, b.line_no, b.item_id, b.warehouse_id, b.qty, b.allocated,"
-		"       b.priority, b.created_at FROM %s.backorders b"
+		"       b.priority, b.created_at, b.tier FROM %s.backorders b"
 		" WHERE b.tenant_id" EQ "$1 AND b.item_id" EQ "$2 AND b.warehouse_id" EQ "$3"
-		" ORDER BY b.priority DESC, b.created_at, b.backorder_id", s), 3, t);
+		" ORDER BY b.priority DESC, b.tier, b.created_at, b.backorder_id", s), 3, t);
 
 	t[1] = INT8OID;
 	t[2] = INT8OID;
@@ -245,11 +245,11 @@ pass_plans(Oid nsp)
 		" DO UPDATE SET qty = x.qty OPERATOR(pg_catalog.+) excluded.qty", s), 6, t);
 	t[6] = INT4ARRAYOID;
 	pp.f_bo_ins = plan(psprintf(
-		"INSERT INTO %s.backorders (tenant_id, order_id, line_no, item_id, warehouse_id, qty, priority, allocated)"
-		" SELECT $1, u.o, u.l, u.i, u.w, u.q, u.p, u.a"
-		"   FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8)) WITH ORDINALITY AS u(o, l, i, w, q, p, a, n)"
-		" ORDER BY u.n", s), 8, (Oid[]) {INT8OID, INT8ARRAYOID, INT4ARRAYOID, INT8ARRAYOID, INT8ARRAYOID,
-		NUMERICARRAYOID, INT4ARRAYOID, NUMERICARRAYOID});
+		"INSERT INTO %s.backorders (tenant_id, order_id, line_no, item_id, warehouse_id, qty, priority, allocated, tier)"
+		" SELECT $1, u.o, u.l, u.i, u.w, u.q, u.p, u.a, u.t"
+		"   FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8), pg_catalog.unnest($9)) WITH ORDINALITY AS u(o, l, i, w, q, p, a, t, n)"
+		" ORDER BY u.n", s), 9, (Oid[]) {INT8OID, INT8ARRAYOID, INT4ARRAYOID, INT8ARRAYOID, INT8ARRAYOID,
+		NUMERICARRAYOID, INT4ARRAYOID, NUMERICARRAYOID, TEXTARRAYOID});
 
 	pp.f_line = plan(psprintf(
 		"UPDATE %s.sales_order_lines x SET qty_reserved = u.r, qty_backordered = u.b, status = u.s"
@@ -579,6 +579,11 @@ hold_from_row(Pass *p, SPITupleTable *tt, uint64 r, bool is_bo)
 		h->allocated = col_num(tt, r, 7);
 		h->priority = DatumGetInt32(SPI_getbinval(tt->vals[r], tt->tupdesc, 8, &isnull));
 		h->created_at = DatumGetTimestampTz(SPI_getbinval(tt->vals[r], tt->tupdesc, 9, &isnull));
+		{
+			char	   *t = TextDatumGetCString(SPI_getbinval(tt->vals[r], tt->tupdesc, 10, &isnull));
+
+			h->tier = t[0];
+		}
 	}
 	h->qty0 = h->qty;			/* #15 */
 	if (p->nholds == p->capholds)
@@ -832,8 +837,8 @@ arr_push(Arr *a, Datum d)
 typedef struct Rows
 {
 	int			ncols;
-	Oid			types[7];
-	Arr			col[7];
+	Oid			types[8];
+	Arr			col[8];
 } Rows;
 
 static void
@@ -864,7 +869,7 @@ rows_add(Rows *r, const Datum *vals)
 static void
 rows_write(Pass *p, Rows *r, SPIPlanPtr many, SPIPlanPtr one, int expect)
 {
-	Datum		args[8];
+	Datum		args[9];
 	int			n = r->col[0].n,
 				c,
 				k;
@@ -891,7 +896,7 @@ static const Oid ids_t[] = {INT8OID};
 static const Oid res_upd_t[] = {INT8OID, NUMERICOID};
 static const Oid res_add_t[] = {INT8OID, INT4OID, INT8OID, INT8OID, NUMERICOID};
 static const Oid bo_upd_t[] = {INT8OID, NUMERICOID, NUMERICOID};
-static const Oid bo_ins_t[] = {INT8OID, INT4OID, INT8OID, INT8OID, NUMERICOID, INT4OID, NUMERICOID};
+static const Oid bo_ins_t[] = {INT8OID, INT4OID, INT8OID, INT8OID, NUMERICOID, INT4OID, NUMERICOID, TEXTOID};
 static const Oid inv_t[] = {INT8OID, INT8OID, NUMERICOID, NUMERICOID, NUMERICOID};
 static const Oid line_t[] = {INT8OID, INT4OID, NUMERICOID, NUMERICOID, TEXTOID};
 
@@ -927,7 +932,7 @@ flush(Pass *p)
 	rows_init(&rupd, 2, res_upd_t);
 	rows_init(&radd, 5, res_add_t);
 	rows_init(&bupd, 3, bo_upd_t);
-	rows_init(&bins, 7, bo_ins_t);
+	rows_init(&bins, 8, bo_ins_t);
 	rows_init(&inv, 5, inv_t);
 	rows_init(&lines, 5, line_t);
 
@@ -957,7 +962,8 @@ flush(Pass *p)
 	for (i = 0; i < nnew; i++)
 		rows_add(&bins, (Datum[]) {Int64GetDatum(newbo[i]->order_id), Int32GetDatum(newbo[i]->line_no),
 			Int64GetDatum(newbo[i]->item), Int64GetDatum(newbo[i]->wh), newbo[i]->qty,
-			Int32GetDatum(newbo[i]->priority), newbo[i]->allocated});
+			Int32GetDatum(newbo[i]->priority), newbo[i]->allocated,
+			CStringGetTextDatum(newbo[i]->tier == 'A' ? "A" : newbo[i]->tier == 'B' ? "B" : "C")});
 	for (i = 0; i < p->ninv; i++)
 		if (p->inv[i].dirty)
 			rows_add(&inv, (Datum[]) {Int64GetDatum(p->inv[i].item), Int64GetDatum(p->inv[i].wh),
@@ -1312,6 +1318,9 @@ tenant_pass(Pass *p, Note *ns, int n)
 				v->dirty = true;
 			}
 		}
+
+	/* work other features must do before the rules (reserve_stages.c) */
+	stages_before_rules(p, ns, n);
 
 	/* 6. every noted line, in key order; 7. the queues */
 	for (i = 0; i < nrec; i++)

@@ -50,6 +50,8 @@ typedef struct Ord
 								 * first (NULL until needed) */
 	int			nrank;
 	bool		all_or_nothing; /* fill_policy all_or_nothing (#15) */
+	char		tier;			/* the customer's tier 'A', 'B', 'C' (0: C);
+								 * set by stages_before_rules() */
 } Ord;
 
 typedef struct Inv
@@ -85,6 +87,7 @@ typedef struct Hold
 								 * line's (possibly unloaded) row */
 	struct Hold *next;			/* the line's next holding */
 	Datum		qty0;			/* qty when loaded (0 for new rows; #15: events) */
+	char		tier;			/* backorders: 'A', 'B', 'C' (0: C) */
 } Hold;
 
 typedef struct LineKey
@@ -140,6 +143,8 @@ typedef struct Pass
 	int			nfills;
 	int			capfills;
 	Oid			nsp;			/* crmscm's schema (#15: events) */
+	/* allocation rules of the pass's items (allocation.c), or NULL */
+	struct AllocRules *alloc;
 } Pass;
 
 /* Units of a backorder that became a line's reservation in this pass */
@@ -205,7 +210,24 @@ extern bool line_short(Line *l, Datum zero);
 /* #15: refuse the pass if a noted line of an all_or_nothing order is short */
 extern void check_fill_policy(Pass *p, Line **rec, int nrec);
 
-/* ---- stages of the pass after the rules (reserve_stages.c) ---- */
+/* ---- allocation by customer value (allocation.c) ---- */
+/* rank of a tier in the queue order: A 0, B 1, C (or unset) 2 */
+static inline int
+tier_rank(char t)
+{
+	return t == 'A' ? 0 : (t == 'B' ? 1 : 2);
+}
+
+/*
+ * What of avail a line of this tier may reserve at v: avail less the fence
+ * the item's allocation rules keep for better tiers (avail itself, the same
+ * Datum, when the item has no rules)
+ */
+extern Datum alloc_allowed(Pass *p, Inv *v, char tier, Datum avail);
+
+/* ---- stages of the pass (reserve_stages.c) ---- */
+/* after loading and locking, before the rules run (may load what the rules need) */
+extern void stages_before_rules(Pass *p, Note *ns, int n);
 /* after every noted line is reconciled and the queues are filled, before writing */
 extern void stages_before_flush(Pass *p, Note *ns, int n);
 /* after writing (the tenant's rows are current and still locked) */

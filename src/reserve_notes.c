@@ -481,7 +481,10 @@ crmscm_line_changed(PG_FUNCTION_ARGS)
 	return PointerGetDatum(ret);
 }
 
-static const char *const line_guarded[] = {"qty_reserved", "qty_backordered", "qty_shipped"};
+static const char *const line_guarded[] = {"qty_reserved", "qty_backordered", "qty_shipped",
+	/* #17: the promise and the shipment days crmscm keeps */
+	"promised_date", "promise_source", "covered_on", "customer_changed_at", "first_shipped_at", "last_shipped_at",
+	"shipments"};
 
 static char *
 num_text(Datum d)
@@ -591,8 +594,12 @@ crmscm_line_update(PG_FUNCTION_ARGS)
 						 errtableconstraint(rel, "line_qty_shipped")));
 		}
 	}
-	/* note it (any change of a waiting line too: units set aside become its reservation) */
-	if (relevant || !num_is_zero(get_datum(oldtup, desc, "qty_backordered", &isnull)))
+	/*
+	 * note it (any change of a waiting line too: units set aside become its
+	 * reservation; #17: a new requested date moves its promise)
+	 */
+	if (relevant || !num_is_zero(get_datum(oldtup, desc, "qty_backordered", &isnull)) ||
+		crmscm_attr_changed(desc, col(desc, "requested_date"), oldtup, newtup))
 	{
 		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
 

@@ -230,7 +230,7 @@ reserve_more(Pass *p, Line *l, Datum qty)
 	{
 		Inv		   *v = &p->inv[i];
 
-		if (v->item != l->item || !num_pos(available(v), p->zero))
+		if (v->item != l->item || !num_pos(alloc_allowed(p, v, o->tier, available(v)), p->zero))
 			continue;
 		if (!l->pref_null && v->wh != l->pref)
 			continue;
@@ -250,7 +250,7 @@ reserve_more(Pass *p, Line *l, Datum qty)
 	}
 	for (i = 0; i < ncand; i++)
 	{
-		Datum		av = available(cand[i]);
+		Datum		av = alloc_allowed(p, cand[i], o->tier, available(cand[i]));
 		Datum		before;
 
 		cum = (i == 0) ? av : num_add(cum, av);
@@ -274,6 +274,7 @@ reserve_more(Pass *p, Line *l, Datum qty)
 
 		b->qty = rest;
 		b->priority = o->priority;
+		b->tier = o->tier;
 		b->created_at = GetCurrentTransactionStartTimestamp();
 		b->seq = ++p->newseq;
 		hold_attach(l, b);
@@ -475,7 +476,7 @@ reconcile(Pass *p, Line *l)
 	}
 }
 
-/* queue order: priority desc, created_at, backorder_id (new rows last, in creation order) */
+/* queue order: priority desc, tier (A first), created_at, backorder_id (new rows last, in creation order) */
 int
 queue_cmp(const void *a, const void *b)
 {
@@ -484,6 +485,8 @@ queue_cmp(const void *a, const void *b)
 
 	if (x->priority != y->priority)
 		return x->priority > y->priority ? -1 : 1;
+	if (tier_rank(x->tier) != tier_rank(y->tier))
+		return tier_rank(x->tier) < tier_rank(y->tier) ? -1 : 1;
 	if (x->created_at != y->created_at)
 		return x->created_at < y->created_at ? -1 : 1;
 	if ((x->id == 0) != (y->id == 0))
@@ -513,7 +516,11 @@ fill_queue(Pass *p, Inv *iv, Hold **queue, int n)
 
 		if (b->deleted || !num_pos(need, p->zero))
 			continue;
-		take = num_least(avail, need);
+		/* what its tier may take (all of avail without allocation rules) */
+		take = alloc_allowed(p, iv, b->tier, avail);
+		if (!num_pos(take, p->zero))
+			continue;
+		take = num_least(take, need);
 		iv->reserved = num_add(iv->reserved, take);
 		iv->dirty = true;
 		avail = num_sub(avail, take);

@@ -140,6 +140,15 @@ CREATE TABLE IF NOT EXISTS @extschema@.sales_order_lines (
 	qty_reserved numeric NOT NULL DEFAULT 0 CHECK (qty_reserved >= 0),
 	qty_backordered numeric NOT NULL DEFAULT 0 CHECK (qty_backordered >= 0),
 	qty_shipped numeric NOT NULL DEFAULT 0 CHECK (qty_shipped >= 0),
+	-- promises and deliveries (issue #17, doc/synergy.md)
+	requested_date date,
+	promised_date date,
+	promise_source text CHECK (promise_source IN ('stock', 'purchase', 'lead_time')),
+	covered_on date,
+	customer_changed_at timestamptz,
+	first_shipped_at timestamptz,
+	last_shipped_at timestamptz,
+	shipments int NOT NULL DEFAULT 0 CHECK (shipments >= 0),
 	PRIMARY KEY (tenant_id, order_id, line_no),
 	FOREIGN KEY (tenant_id, order_id) REFERENCES @extschema@.sales_orders (tenant_id, order_id) ON DELETE CASCADE,
 	FOREIGN KEY (tenant_id, item_id) REFERENCES @extschema@.items (tenant_id, item_id),
@@ -165,6 +174,14 @@ COMMENT ON COLUMN @extschema@.sales_order_lines.status IS 'open, cancelled or sh
 COMMENT ON COLUMN @extschema@.sales_order_lines.qty_reserved IS 'Units reserved for this line';
 COMMENT ON COLUMN @extschema@.sales_order_lines.qty_backordered IS 'Units waiting in the backorder queue';
 COMMENT ON COLUMN @extschema@.sales_order_lines.qty_shipped IS 'Units shipped';
+COMMENT ON COLUMN @extschema@.sales_order_lines.requested_date IS 'Day the customer wants the line; NULL: as soon as possible (promises count from the order''s UTC day)';
+COMMENT ON COLUMN @extschema@.sales_order_lines.promised_date IS 'Day promised for the whole open quantity, set by crmscm when the line is first reserved or backordered and moved later only when its supply can no longer make it (or when the customer changes the line); a promise whose day has passed stays (doc/synergy.md)';
+COMMENT ON COLUMN @extschema@.sales_order_lines.promise_source IS 'What promised_date rests on: stock (reserved), purchase (a dated purchase order line) or lead_time (the item''s lead time, beyond known supply)';
+COMMENT ON COLUMN @extschema@.sales_order_lines.covered_on IS 'UTC day the open quantity became fully reserved; NULL while some of it waits';
+COMMENT ON COLUMN @extschema@.sales_order_lines.customer_changed_at IS 'When the quantity, requested date or status of the line was last changed by a user after it was promised';
+COMMENT ON COLUMN @extschema@.sales_order_lines.first_shipped_at IS 'When the first shipment of the line left (crmscm.ship(): its moves'' moved_at); may be given for lines of closed orders (history)';
+COMMENT ON COLUMN @extschema@.sales_order_lines.last_shipped_at IS 'When the last shipment of the line left';
+COMMENT ON COLUMN @extschema@.sales_order_lines.shipments IS 'Number of shipments of the line: transactions that shipped some of it (crmscm.ship())';
 
 CREATE TABLE IF NOT EXISTS @extschema@.reservations (
 	tenant_id bigint NOT NULL DEFAULT @extschema@.current_tenant(),
@@ -207,6 +224,10 @@ CREATE TABLE IF NOT EXISTS @extschema@.backorders (
 	priority int NOT NULL DEFAULT 0,
 	created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	allocated numeric NOT NULL DEFAULT 0,
+	-- allocation by customer value and promises (issue #17, doc/synergy.md)
+	tier text NOT NULL DEFAULT 'C' CHECK (tier IN ('A', 'B', 'C')),
+	promised_date date,
+	promise_source text CHECK (promise_source IN ('stock', 'purchase', 'lead_time')),
 	PRIMARY KEY (tenant_id, backorder_id),
 	CONSTRAINT backorders_allocated_range CHECK (allocated >= 0 AND allocated <= qty),
 	-- deferred: deleting a line releases its stock in a statement-level
@@ -220,8 +241,9 @@ CREATE TABLE IF NOT EXISTS @extschema@.backorders (
 	CONSTRAINT backorders_allocated_finite CHECK (allocated > '-Infinity' AND allocated < 'Infinity')
 );
 CREATE INDEX IF NOT EXISTS backorders_tenant_id_order_id_line_no_idx ON @extschema@.backorders (tenant_id, order_id, line_no);
-CREATE INDEX IF NOT EXISTS backorders_tenant_id_item_id_warehouse_id_priority_created__idx ON @extschema@.backorders (tenant_id, item_id, warehouse_id, priority DESC, created_at, backorder_id);
-COMMENT ON TABLE @extschema@.backorders IS 'Demand waiting for stock; filled by priority, then age, then id';
+-- the queue order: priority, then the customer's tier, then age, then id
+CREATE INDEX IF NOT EXISTS backorders_queue_order_idx ON @extschema@.backorders (tenant_id, item_id, warehouse_id, priority DESC, tier, created_at, backorder_id);
+COMMENT ON TABLE @extschema@.backorders IS 'Demand waiting for stock; filled by priority, then the customer''s tier, then age, then id';
 COMMENT ON COLUMN @extschema@.backorders.tenant_id IS 'Tenant owning the row';
 COMMENT ON COLUMN @extschema@.backorders.backorder_id IS 'Backorder identifier';
 COMMENT ON COLUMN @extschema@.backorders.order_id IS 'Order';
@@ -232,6 +254,9 @@ COMMENT ON COLUMN @extschema@.backorders.qty IS 'Units still missing (> 0)';
 COMMENT ON COLUMN @extschema@.backorders.priority IS 'Fill priority; higher first';
 COMMENT ON COLUMN @extschema@.backorders.created_at IS 'When the backorder was created';
 COMMENT ON COLUMN @extschema@.backorders.allocated IS 'Units of qty already set aside for it (counted in inventory.reserved) while another transaction held its line; they become its reservation at that line''s next change';
+COMMENT ON COLUMN @extschema@.backorders.tier IS 'The customer''s tier (A, B, C) when the backorder was made or last rebalanced: the queue order after priority';
+COMMENT ON COLUMN @extschema@.backorders.promised_date IS 'Day its missing quantity is covered as the queue stands (kept at every commit that touches the item; a past day: the purchase order it waits for is overdue)';
+COMMENT ON COLUMN @extschema@.backorders.promise_source IS 'What covers it: stock, purchase (a dated purchase order line) or lead_time (beyond known supply)';
 
 CREATE TABLE IF NOT EXISTS @extschema@.stock_moves (
 	tenant_id bigint NOT NULL DEFAULT @extschema@.current_tenant(),

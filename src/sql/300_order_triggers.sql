@@ -120,7 +120,8 @@ CREATE OR REPLACE TRIGGER reservations_guard
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._guard('order_id', 'line_no', 'item_id', 'warehouse_id', 'qty');
 CREATE OR REPLACE TRIGGER backorders_guard
 	BEFORE UPDATE ON @extschema@.backorders
-	FOR EACH ROW EXECUTE FUNCTION @extschema@._guard('order_id', 'line_no', 'item_id', 'warehouse_id', 'qty', 'allocated');
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._guard('order_id', 'line_no', 'item_id', 'warehouse_id', 'qty', 'allocated',
+		'tier', 'promised_date', 'promise_source');
 CREATE OR REPLACE TRIGGER items_guard BEFORE UPDATE ON @extschema@.items
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._guard();
 CREATE OR REPLACE TRIGGER warehouses_guard BEFORE UPDATE ON @extschema@.warehouses

@@ -88,7 +88,7 @@ CREATE OR REPLACE FUNCTION @extschema@._po_changed() RETURNS trigger
 	AS 'MODULE_PATHNAME', $$crmscm_po_changed$$
 	LANGUAGE C;
 COMMENT ON FUNCTION @extschema@._po_changed() IS
-	'Trigger: a purchase order''s status change recounts on order of its lines at commit';
+	'Trigger: a purchase order''s status or expected date change recounts on order of its lines at commit (and so moves the promises that rest on them)';
 
 CREATE OR REPLACE TRIGGER purchase_orders_guard BEFORE UPDATE ON @extschema@.purchase_orders
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._guard();
@@ -96,7 +96,7 @@ CREATE OR REPLACE TRIGGER purchase_orders_check_status BEFORE UPDATE ON @extsche
 	FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
 	EXECUTE FUNCTION @extschema@._po_before_update();
 CREATE OR REPLACE TRIGGER "Note_purchase_status" AFTER UPDATE ON @extschema@.purchase_orders
-	FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
+	FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.expected_at IS DISTINCT FROM NEW.expected_at)
 	EXECUTE FUNCTION @extschema@._po_changed();
 CREATE OR REPLACE TRIGGER purchase_order_lines_guard BEFORE UPDATE ON @extschema@.purchase_order_lines
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._guard();

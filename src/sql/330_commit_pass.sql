@@ -73,7 +73,7 @@ DROP TRIGGER IF EXISTS "Pass_at_commit" ON @extschema@.purchase_orders;
 CREATE CONSTRAINT TRIGGER "Pass_at_commit"
 	AFTER UPDATE ON @extschema@.purchase_orders
 	DEFERRABLE INITIALLY DEFERRED
-	FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
+	FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.expected_at IS DISTINCT FROM NEW.expected_at)
 	EXECUTE FUNCTION @extschema@._commit_pass();
 DROP TRIGGER IF EXISTS "Pass_at_commit" ON @extschema@.purchase_order_lines;
 CREATE CONSTRAINT TRIGGER "Pass_at_commit"

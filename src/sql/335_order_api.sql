@@ -189,14 +189,57 @@ SET search_path = pg_catalog, pg_temp AS $$
 	    ON l.tenant_id = b.tenant_id AND l.order_id = b.order_id AND l.line_no = b.line_no
 	 WHERE l.item_id IS DISTINCT FROM b.item_id
 	UNION ALL
-	-- no backorder waits where stock is available to fill it
+	-- no backorder waits where stock is available to fill it: stock its
+	-- tier may take, above the fences of the allocation rules for better
+	-- tiers (share x on hand; issue #17)
 	SELECT 'no backorder while stock is available', i.tenant_id, i.item_id, i.warehouse_id, NULL, NULL,
-	       format('available %s, %s units backordered', i.available, b.s)
+	       format('available %s, %s units of tier %s backordered, fence %s', i.available, b.s, b.tier, f.fence)
 	  FROM @extschema@.inventory i
-	  JOIN (SELECT x.tenant_id, x.item_id, x.warehouse_id, sum(x.qty - x.allocated) AS s
-	          FROM @extschema@.backorders x GROUP BY 1, 2, 3 HAVING sum(x.qty - x.allocated) > 0) b
+	  JOIN (SELECT x.tenant_id, x.item_id, x.warehouse_id, x.tier, sum(x.qty - x.allocated) AS s
+	          FROM @extschema@.backorders x GROUP BY 1, 2, 3, 4 HAVING sum(x.qty - x.allocated) > 0) b
 	    ON b.tenant_id = i.tenant_id AND b.item_id = i.item_id AND b.warehouse_id = i.warehouse_id
-	 WHERE i.available > 0
+	 CROSS JOIN LATERAL (SELECT coalesce(sum(r.share), 0) * i.on_hand AS fence FROM @extschema@.allocation_rules r
+	                      WHERE r.tenant_id = i.tenant_id AND r.item_id = i.item_id AND r.tier < b.tier) f
+	 WHERE i.available - f.fence > 0
+	UNION ALL
+	-- promises (issue #17): for each item, warehouse and day, what is promised
+	-- by that day from stock and dated purchases - the reserved stock and the
+	-- backorders promised by then - is at most on hand plus the dated
+	-- purchase quantity expected by then (promises beyond known supply, on
+	-- the item's lead time, are not counted)
+	SELECT 'promised by a day <= on hand + expected receipts', i.tenant_id, i.item_id, i.warehouse_id, NULL, NULL,
+	       format('by %s: %s reserved + %s backordered promised, on hand %s + %s expected',
+	              d.day, i.reserved, d.promised, i.on_hand, coalesce(p.s, 0))
+	  FROM @extschema@.inventory i
+	 CROSS JOIN LATERAL (
+	        SELECT y.day, (SELECT sum(x.qty - x.allocated) FROM @extschema@.backorders x
+	                        WHERE x.tenant_id = i.tenant_id AND x.item_id = i.item_id AND x.warehouse_id = i.warehouse_id
+	                          AND x.promise_source IN ('stock', 'purchase') AND x.promised_date <= y.day) AS promised
+	          FROM (SELECT DISTINCT x.promised_date AS day FROM @extschema@.backorders x
+	                 WHERE x.tenant_id = i.tenant_id AND x.item_id = i.item_id AND x.warehouse_id = i.warehouse_id
+	                   AND x.promise_source IN ('stock', 'purchase')) y) d
+	  LEFT JOIN LATERAL (
+	        SELECT sum(l.qty - l.qty_received) AS s
+	          FROM @extschema@.purchase_order_lines l
+	          JOIN @extschema@.purchase_orders o ON o.tenant_id = l.tenant_id AND o.po_id = l.po_id
+	         WHERE l.tenant_id = i.tenant_id AND l.item_id = i.item_id AND l.warehouse_id = i.warehouse_id
+	           AND o.status = 'ordered' AND o.expected_at <= d.day AND l.qty > l.qty_received) p ON true
+	 WHERE i.reserved + d.promised > i.on_hand + coalesce(p.s, 0)
+	UNION ALL
+	-- shipments of lines (issue #17) match their shipment moves: first and
+	-- last moved_at, one shipment per transaction that shipped
+	SELECT 'shipments = the shipment moves''', l.tenant_id, l.item_id, NULL, l.order_id, l.line_no,
+	       format('first %s, last %s, %s shipments; moves: first %s, last %s, %s transactions',
+	              l.first_shipped_at, l.last_shipped_at, l.shipments, m.first, m.last, coalesce(m.xacts, 0))
+	  FROM @extschema@.sales_order_lines l
+	  JOIN @extschema@.sales_orders o ON o.tenant_id = l.tenant_id AND o.order_id = l.order_id
+	  LEFT JOIN (SELECT x.tenant_id, x.order_id, x.line_no, min(x.moved_at) AS first, max(x.moved_at) AS last,
+	                    count(DISTINCT x.moved_at) AS xacts
+	               FROM @extschema@.stock_moves x WHERE x.kind = 'shipment' GROUP BY 1, 2, 3) m
+	    ON m.tenant_id = l.tenant_id AND m.order_id = l.order_id AND m.line_no = l.line_no
+	 WHERE o.status <> 'closed'
+	   AND (l.first_shipped_at IS DISTINCT FROM m.first OR l.last_shipped_at IS DISTINCT FROM m.last
+	        OR l.shipments <> coalesce(m.xacts, 0))
 $$;
 COMMENT ON FUNCTION @extschema@.check_inventory() IS
 	'One row per violated invariant of the order/inventory model (none when consistent)';

@@ -56,7 +56,7 @@ SELECT b.tenant_id,
        b.warehouse_id,
        w.name AS warehouse_name,
        pg_catalog.row_number() OVER (PARTITION BY b.tenant_id, b.item_id, b.warehouse_id
-                                     ORDER BY b.priority DESC, b.created_at, b.backorder_id) AS queue_position,
+                                     ORDER BY b.priority DESC, b.tier, b.created_at, b.backorder_id) AS queue_position,
        b.backorder_id,
        b.order_id,
        b.line_no,
@@ -67,7 +67,10 @@ SELECT b.tenant_id,
        b.created_at,
        pg_catalog.now() OPERATOR(pg_catalog.-) b.created_at AS waiting_for,
        i.on_order,
-       b.allocated
+       b.allocated,
+       b.tier,
+       b.promised_date,
+       b.promise_source
   FROM @extschema@.backorders b
   JOIN @extschema@.items it ON it.tenant_id OPERATOR(pg_catalog.=) b.tenant_id AND it.item_id OPERATOR(pg_catalog.=) b.item_id
   JOIN @extschema@.warehouses w ON w.tenant_id OPERATOR(pg_catalog.=) b.tenant_id AND w.warehouse_id OPERATOR(pg_catalog.=) b.warehouse_id
@@ -89,7 +92,7 @@ COMMENT ON COLUMN @extschema@.backorder_queue.item_id IS 'Item waited for';
 COMMENT ON COLUMN @extschema@.backorder_queue.sku IS 'Item stock keeping unit';
 COMMENT ON COLUMN @extschema@.backorder_queue.warehouse_id IS 'Warehouse that will fill it';
 COMMENT ON COLUMN @extschema@.backorder_queue.warehouse_name IS 'Warehouse name';
-COMMENT ON COLUMN @extschema@.backorder_queue.queue_position IS 'Place in the fill order of its item and warehouse (1 = filled first): priority desc, created_at, backorder_id';
+COMMENT ON COLUMN @extschema@.backorder_queue.queue_position IS 'Place in the fill order of its item and warehouse (1 = filled first): priority desc, tier, created_at, backorder_id';
 COMMENT ON COLUMN @extschema@.backorder_queue.backorder_id IS 'Backorder identifier';
 COMMENT ON COLUMN @extschema@.backorder_queue.order_id IS 'Sales order waiting';
 COMMENT ON COLUMN @extschema@.backorder_queue.line_no IS 'Order line waiting';
@@ -101,3 +104,6 @@ COMMENT ON COLUMN @extschema@.backorder_queue.created_at IS 'When the backorder 
 COMMENT ON COLUMN @extschema@.backorder_queue.waiting_for IS 'How long it has been waiting';
 COMMENT ON COLUMN @extschema@.backorder_queue.on_order IS 'Units of the item on order for this warehouse (incoming purchases)';
 COMMENT ON COLUMN @extschema@.backorder_queue.allocated IS 'Units of qty already set aside for it while another transaction held its line (they become its reservation at that line''s next change)';
+COMMENT ON COLUMN @extschema@.backorder_queue.tier IS 'The customer''s tier the backorder queues with (A before B before C within one priority)';
+COMMENT ON COLUMN @extschema@.backorder_queue.promised_date IS 'UTC day its missing units are covered as the queue stands (a day before today: the purchase order it waits for is overdue)';
+COMMENT ON COLUMN @extschema@.backorder_queue.promise_source IS 'What covers them: stock, purchase (a dated purchase order line) or lead_time (the item''s lead time, beyond known supply)';

@@ -46,7 +46,9 @@ SELECT c.tenant_id,
 	   pr.p_alive,
 	   pr.expected_purchases_90d,
 	   pr.clv_12m,
-	   e.as_of AS evaluated_on
+	   e.as_of AS evaluated_on,
+	   dp.otif_90d,
+	   dp.late_lines_90d
   FROM @extschema@.customers c
   LEFT JOIN @extschema@.customer_lifetime cl
 	ON cl.tenant_id OPERATOR(pg_catalog.=) c.tenant_id AND cl.customer_id OPERATOR(pg_catalog.=) c.customer_id
@@ -75,6 +77,14 @@ SELECT c.tenant_id,
 				THEN @extschema@.clv(m.bgnbd, m.gamma_gamma, s.frequency,
 									 s.recency_days OPERATOR(pg_catalog./) m.unit_days, s.age_days OPERATOR(pg_catalog./) m.unit_days,
 									 s.avg_repeat_spend, 12, m.monthly_discount, m.units_per_month) END AS clv_12m) pr
+ -- #17: delivery performance of the lines due in the last 90 (UTC) days
+ CROSS JOIN LATERAL (
+	SELECT pg_catalog.avg(CASE WHEN d.otif THEN 1.0 ELSE 0.0 END) FILTER (WHERE d.otif IS NOT NULL)::float8 AS otif_90d,
+		   pg_catalog.count(*) FILTER (WHERE d.otif IS FALSE) AS late_lines_90d
+	  FROM @extschema@.delivery_performance d
+	 WHERE d.customer_id OPERATOR(pg_catalog.=) c.customer_id
+	   AND d.due_date OPERATOR(pg_catalog.>) (pg_catalog.timezone('UTC', pg_catalog.now())::pg_catalog.date OPERATOR(pg_catalog.-) 90)
+	   AND d.due_date OPERATOR(pg_catalog.<=) pg_catalog.timezone('UTC', pg_catalog.now())::pg_catalog.date) dp
  WHERE c.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant();
 COMMENT ON VIEW @extschema@.customer_360 IS
 	'Each customer with purchase summary, lifecycle stage, P(alive), expected purchases in 90 days and 12-month CLV from the tenant''s models (crmscm.refit_models())';
@@ -96,3 +106,5 @@ COMMENT ON COLUMN @extschema@.customer_360.p_alive IS 'Probability the customer 
 COMMENT ON COLUMN @extschema@.customer_360.expected_purchases_90d IS 'Expected purchase days in the 90 days after evaluated_on (BG/NBD)';
 COMMENT ON COLUMN @extschema@.customer_360.clv_12m IS 'Customer lifetime value over 12 months, discounted monthly (BG/NBD x Gamma-Gamma)';
 COMMENT ON COLUMN @extschema@.customer_360.evaluated_on IS 'Day the predictions are for: the models'' as_of, else the current date';
+COMMENT ON COLUMN @extschema@.customer_360.otif_90d IS 'Share of the customer''s order lines due in the last 90 UTC days (delivery_performance.due_date) that were on time and in full; NULL without any';
+COMMENT ON COLUMN @extschema@.customer_360.late_lines_90d IS 'Of those lines, how many missed (delivery_performance.otif false)';

@@ -90,7 +90,7 @@ DECLARE
 	-- tables, automatic purchasing.  Every function whose name starts with
 	-- 'refit' counts as listed.
 	admin_functions constant text[] := ARRAY['refit_models', 'replenish', 'lead_model_train',
-		'refresh_customer_lifetime', 'reorder_rebuild'];
+		'refresh_customer_lifetime', 'reorder_rebuild', 'rebalance', 'set_customer_tier'];
 	-- Functions only the extension owner (a superuser) may call: they change
 	-- the schema itself.
 	owner_functions constant text[] := ARRAY['apply_security', 'distribute'];

@@ -47,4 +47,6 @@ INSERT INTO crmscm.lead_scoring_rules (event_kind, points, half_life) VALUES ('d
 INSERT INTO crmscm.lead_events (lead_id, kind, points) SELECT lead_id, 'demo', 10 FROM crmscm.leads LIMIT 5;
 SELECT crmscm.lead_model_train('base', NULL, 1.0);
 SELECT crmscm.refit_models();
+-- #17: an allocation rule (share 0: no fence, so the examples' quantities stay; the ORMs save the row)
+INSERT INTO crmscm.allocation_rules (item_id, tier, share) SELECT item_id, 'A', 0 FROM crmscm.items WHERE sku = 'CUP';
 COMMIT;

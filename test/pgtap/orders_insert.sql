@@ -122,7 +122,7 @@ CREATE TRIGGER fake_move AFTER INSERT ON fake FOR EACH ROW EXECUTE FUNCTION crms
 SELECT throws_ok($$INSERT INTO fake (tenant_id, move_id, item_id, warehouse_id, qty, kind, moved_at)
                    VALUES (1, 1, 1, 1, 1000, 'receipt', now())$$,
 	'39P01', NULL, 'fired by another table than crmscm.stock_moves: refused');
-CREATE TEMP TABLE fake_lines (LIKE crmscm.sales_order_lines);
+CREATE TEMP TABLE fake_lines (LIKE crmscm.sales_order_lines INCLUDING DEFAULTS);
 CREATE TRIGGER fake_mark AFTER INSERT ON fake_lines FOR EACH ROW EXECUTE FUNCTION crmscm._lifetime_mark('line');
 SELECT throws_ok($$INSERT INTO fake_lines (tenant_id, order_id, line_no, item_id, qty, unit_price, status, qty_reserved, qty_backordered, qty_shipped)
                    VALUES (1, 10, 99, 1, 1, 1000, 'open', 0, 0, 0)$$,

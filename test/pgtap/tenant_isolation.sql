@@ -51,7 +51,11 @@ BEGIN
 		-- past day (a later recompute then shows up as a change)
 		'SELECT crmscm.lead_model_train(''sample'', ARRAY[''a'', ''b''], 1.0)',
 		'SELECT crmscm.refresh_customer_lifetime(''2020-01-01'')',
-		'INSERT INTO crmscm.lifetime_models (at_risk_days, churn_days) VALUES (100 + $1, 400 + $1)']
+		'INSERT INTO crmscm.lifetime_models (at_risk_days, churn_days) VALUES (100 + $1, 400 + $1)',
+		-- #17: tiers (the refit and an explicit one) and an allocation rule
+		'SELECT crmscm.refit_tiers()',
+		'SELECT crmscm.set_customer_tier($1, ''A'')',
+		'INSERT INTO crmscm.allocation_rules (item_id, tier, share) VALUES ($1, ''A'', 0.2)']
 	LOOP
 		BEGIN
 			EXECUTE q USING k;

@@ -83,6 +83,7 @@ INSERT INTO sweep.base VALUES
 	('place_order', 'p_lines', '''[{"item_id": 1, "qty": 1}]''', NULL), ('place_order', 'p_status', '''confirmed''', NULL),
 	('place_order', 'p_ship_to', 'NULL', NULL), ('place_order', 'p_priority', '1', NULL),
 	('place_order', 'p_fill_policy', '''backorder''', NULL),
+	('set_customer_tier', 'p_tier', '''A''', NULL),
 	('*', 'a_share', '0.8', NULL), ('*', 'b_share', '0.95', NULL),
 	('delivery_setting', 'name', '''speed_kmh''', NULL), ('delivery_setting', 'default_value', '50', NULL),
 	('*', 'lat', '52.52', NULL), ('*', 'lon', '13.40', NULL), ('*', 'a', '''(52.5,13.4)''', NULL), ('*', 'b', '''(48.1,11.6)''', NULL);

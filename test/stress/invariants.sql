@@ -36,7 +36,11 @@ UNION ALL
 SELECT 'backorder waits while stock is available', b.item_id, b.warehouse_id
   FROM crmscm.backorders b JOIN crmscm.inventory i
     ON i.tenant_id = b.tenant_id AND i.item_id = b.item_id AND i.warehouse_id = b.warehouse_id
- WHERE i.on_hand - i.reserved > 0 AND b.qty > b.allocated
+ WHERE b.qty > b.allocated
+   -- (issue #17) stock above the shares the allocation rules keep for better tiers
+   AND i.on_hand - i.reserved > i.on_hand * coalesce((SELECT sum(r.share) FROM crmscm.allocation_rules r
+        WHERE r.tenant_id = b.tenant_id AND r.item_id = b.item_id
+          AND (r.tier = 'A' AND b.tier IN ('B', 'C') OR r.tier = 'B' AND b.tier = 'C')), 0)
 UNION ALL
 SELECT 'shipped <> shipment moves', l.item_id, l.order_id
   FROM crmscm.sales_order_lines l

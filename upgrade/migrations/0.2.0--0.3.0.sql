@@ -281,3 +281,61 @@ ALTER TABLE @extschema@.leads ADD COLUMN IF NOT EXISTS win_probability float8
 	CONSTRAINT leads_win_probability_finite CHECK (win_probability > '-Infinity' AND win_probability < 'Infinity');
 -- its foreign key to leads: 270_pipeline_tables.sql
 ALTER TABLE @extschema@.sales_orders ADD COLUMN IF NOT EXISTS lead_id bigint;
+
+-- ---------------------------------------------------------------------
+-- #17 CRM <-> SCM synergy I: promises, allocation by customer value,
+-- delivery performance (doc/synergy.md).  The new tables, functions,
+-- triggers and views come with the install script below; here: the new
+-- columns of order lines and backorders (at the end, as src/sql/200_tables.sql
+-- declares them), their values for the rows 0.2.0 left, the old queue index.
+-- ---------------------------------------------------------------------
+
+ALTER TABLE @extschema@.sales_order_lines
+	ADD COLUMN IF NOT EXISTS requested_date date,
+	ADD COLUMN IF NOT EXISTS promised_date date,
+	ADD COLUMN IF NOT EXISTS promise_source text CHECK (promise_source IN ('stock', 'purchase', 'lead_time')),
+	ADD COLUMN IF NOT EXISTS covered_on date,
+	ADD COLUMN IF NOT EXISTS customer_changed_at timestamptz,
+	ADD COLUMN IF NOT EXISTS first_shipped_at timestamptz,
+	ADD COLUMN IF NOT EXISTS last_shipped_at timestamptz;
+-- shipments: added empty, then filled from the shipment moves 0.2.0 wrote
+-- (one per transaction that shipped), so that the column has no "missing
+-- value" and the upgraded table equals a fresh one
+DO $m17$ BEGIN
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a
+	                WHERE a.attrelid OPERATOR(pg_catalog.=) '@extschema@.sales_order_lines'::pg_catalog.regclass
+	                  AND a.attname OPERATOR(pg_catalog.=) 'shipments' AND NOT a.attisdropped) THEN
+		ALTER TABLE @extschema@.sales_order_lines ADD COLUMN shipments int;
+		UPDATE @extschema@.sales_order_lines l
+		   SET shipments = COALESCE(m.n, 0)::int, first_shipped_at = m.first, last_shipped_at = m.last
+		  FROM @extschema@.sales_order_lines x
+		  LEFT JOIN (SELECT s.tenant_id, s.order_id, s.line_no, pg_catalog.count(DISTINCT s.moved_at) AS n,
+		                    pg_catalog.min(s.moved_at) AS first, pg_catalog.max(s.moved_at) AS last
+		               FROM @extschema@.stock_moves s WHERE s.kind OPERATOR(pg_catalog.=) 'shipment' GROUP BY 1, 2, 3) m
+		    ON m.tenant_id OPERATOR(pg_catalog.=) x.tenant_id AND m.order_id OPERATOR(pg_catalog.=) x.order_id
+		   AND m.line_no OPERATOR(pg_catalog.=) x.line_no
+		 WHERE x.tenant_id OPERATOR(pg_catalog.=) l.tenant_id AND x.order_id OPERATOR(pg_catalog.=) l.order_id
+		   AND x.line_no OPERATOR(pg_catalog.=) l.line_no;
+		ALTER TABLE @extschema@.sales_order_lines ALTER COLUMN shipments SET DEFAULT 0,
+			ALTER COLUMN shipments SET NOT NULL,
+			ADD CONSTRAINT sales_order_lines_shipments_check CHECK (shipments >= 0);
+	END IF;
+END $m17$;
+
+DO $m17$ BEGIN
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a
+	                WHERE a.attrelid OPERATOR(pg_catalog.=) '@extschema@.backorders'::pg_catalog.regclass
+	                  AND a.attname OPERATOR(pg_catalog.=) 'tier' AND NOT a.attisdropped) THEN
+		ALTER TABLE @extschema@.backorders ADD COLUMN tier text;
+		UPDATE @extschema@.backorders SET tier = 'C';
+		ALTER TABLE @extschema@.backorders ALTER COLUMN tier SET DEFAULT 'C',
+			ALTER COLUMN tier SET NOT NULL,
+			ADD CONSTRAINT backorders_tier_check CHECK (tier IN ('A', 'B', 'C'));
+	END IF;
+END $m17$;
+ALTER TABLE @extschema@.backorders
+	ADD COLUMN IF NOT EXISTS promised_date date,
+	ADD COLUMN IF NOT EXISTS promise_source text CHECK (promise_source IN ('stock', 'purchase', 'lead_time'));
+
+-- the queue order now has the tier after the priority (backorders_queue_order_idx)
+DROP INDEX IF EXISTS @extschema@.backorders_tenant_id_item_id_warehouse_id_priority_created__idx;

@@ -1,0 +1,78 @@
+-- Delivery performance (issue #17, SPEC §12, doc/synergy.md): on time, in
+-- full and OTIF per order line, with the cause of each miss.  Like every
+-- view (doc/conventions.md): security_invoker, every table filtered on
+-- current_tenant().  Days are UTC days.
+
+CREATE OR REPLACE VIEW @extschema@.delivery_performance WITH (security_invoker = true) AS
+SELECT l.tenant_id,
+       l.order_id,
+       l.line_no,
+       o.customer_id,
+       l.item_id,
+       l.status,
+       l.qty,
+       l.qty_shipped,
+       l.requested_date,
+       l.promised_date,
+       d.due_date,
+       d.first_shipped_on,
+       d.last_shipped_on,
+       l.shipments,
+       m.on_time,
+       m.in_full,
+       CASE WHEN m.on_time IS FALSE OR m.in_full IS FALSE THEN false
+            WHEN m.on_time AND m.in_full THEN true END AS otif,
+       CASE WHEN m.on_time IS NULL THEN NULL
+            ELSE GREATEST(COALESCE(d.last_shipped_on, d.today) OPERATOR(pg_catalog.-) d.basis, 0) END AS days_late,
+       CASE WHEN m.on_time IS NOT FALSE AND m.in_full IS NOT FALSE THEN NULL
+            WHEN l.customer_changed_at IS NOT NULL OR l.status OPERATOR(pg_catalog.=) 'cancelled' THEN 'customer change'
+            WHEN l.shipments OPERATOR(pg_catalog.>) 1 AND d.first_shipped_on OPERATOR(pg_catalog.<=) d.due_date THEN 'split shipment'
+            WHEN l.covered_on OPERATOR(pg_catalog.<=) d.due_date THEN 'dispatch late'
+            WHEN l.promise_source OPERATOR(pg_catalog.=) 'purchase' THEN 'supplier late'
+            ELSE 'no stock at promise' END AS cause
+  FROM @extschema@.sales_order_lines l
+  JOIN @extschema@.sales_orders o ON o.tenant_id OPERATOR(pg_catalog.=) l.tenant_id AND o.order_id OPERATOR(pg_catalog.=) l.order_id
+ -- (the setting and today as scalar subqueries: evaluated once per query,
+ -- not per line: 35-40 % of the per-customer rollup, bench/synergy.sh)
+ CROSS JOIN LATERAL (
+	SELECT COALESCE(l.promised_date, l.requested_date) AS basis,
+	       COALESCE(l.promised_date, l.requested_date)
+	           OPERATOR(pg_catalog.+) (SELECT COALESCE(pg_catalog.current_setting('crmscm.otif_tolerance_days', true)::pg_catalog.int4, 0)) AS due_date,
+	       (SELECT pg_catalog.timezone('UTC', pg_catalog.now())::pg_catalog.date) AS today,
+	       pg_catalog.timezone('UTC', l.first_shipped_at)::pg_catalog.date AS first_shipped_on,
+	       pg_catalog.timezone('UTC', l.last_shipped_at)::pg_catalog.date AS last_shipped_on,
+	       -- a delivery: a line of a confirmed or closed order, not cancelled before anything shipped
+	       o.status OPERATOR(pg_catalog.=) ANY (ARRAY['confirmed', 'closed'])
+	           AND NOT (l.status OPERATOR(pg_catalog.=) 'cancelled' AND l.qty_shipped OPERATOR(pg_catalog.=) 0) AS counts) d
+ CROSS JOIN LATERAL (
+	SELECT CASE WHEN NOT d.counts OR d.due_date IS NULL THEN NULL
+	            WHEN l.status OPERATOR(pg_catalog.=) 'shipped' THEN d.last_shipped_on OPERATOR(pg_catalog.<=) d.due_date
+	            WHEN l.status OPERATOR(pg_catalog.=) 'cancelled' THEN false
+	            WHEN d.today OPERATOR(pg_catalog.>) d.due_date THEN false END AS on_time,
+	       CASE WHEN NOT d.counts OR d.due_date IS NULL THEN NULL
+	            WHEN l.status OPERATOR(pg_catalog.=) 'shipped' THEN true
+	            WHEN l.status OPERATOR(pg_catalog.=) 'cancelled' THEN false END AS in_full) m
+ WHERE l.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
+   AND o.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant();
+
+COMMENT ON VIEW @extschema@.delivery_performance IS
+	'One row per order line: requested and promised day, shipments, on time, in full, OTIF and the cause of a miss (doc/synergy.md); NULL measures: not a delivery (draft order, cancelled before shipping) or not due yet';
+COMMENT ON COLUMN @extschema@.delivery_performance.tenant_id IS 'Tenant';
+COMMENT ON COLUMN @extschema@.delivery_performance.order_id IS 'Order';
+COMMENT ON COLUMN @extschema@.delivery_performance.line_no IS 'Order line';
+COMMENT ON COLUMN @extschema@.delivery_performance.customer_id IS 'Customer of the order';
+COMMENT ON COLUMN @extschema@.delivery_performance.item_id IS 'Item';
+COMMENT ON COLUMN @extschema@.delivery_performance.status IS 'Line status: open, shipped or cancelled';
+COMMENT ON COLUMN @extschema@.delivery_performance.qty IS 'Quantity ordered (as it stands: lowered to what was shipped when the rest was given up)';
+COMMENT ON COLUMN @extschema@.delivery_performance.qty_shipped IS 'Quantity shipped';
+COMMENT ON COLUMN @extschema@.delivery_performance.requested_date IS 'Day the customer asked for';
+COMMENT ON COLUMN @extschema@.delivery_performance.promised_date IS 'Day promised (sales_order_lines.promised_date)';
+COMMENT ON COLUMN @extschema@.delivery_performance.due_date IS 'promised_date (else requested_date) + crmscm.otif_tolerance_days: the last day that is on time';
+COMMENT ON COLUMN @extschema@.delivery_performance.first_shipped_on IS 'UTC day of the first shipment';
+COMMENT ON COLUMN @extschema@.delivery_performance.last_shipped_on IS 'UTC day of the last shipment';
+COMMENT ON COLUMN @extschema@.delivery_performance.shipments IS 'Number of shipments (crmscm.ship() calls)';
+COMMENT ON COLUMN @extschema@.delivery_performance.on_time IS 'All ordered quantity shipped by due_date (early counts as on time); false once due_date passed with some open, or when the line was cancelled after a partial shipment; NULL while not due';
+COMMENT ON COLUMN @extschema@.delivery_performance.in_full IS 'The whole ordered quantity shipped (true for shipped lines, false for lines cancelled after a partial shipment, NULL while open)';
+COMMENT ON COLUMN @extschema@.delivery_performance.otif IS 'On time and in full: false as soon as either is false, true when both are true';
+COMMENT ON COLUMN @extschema@.delivery_performance.days_late IS 'Days from the promised day (else requested) to the last shipment, or to today while open; 0 when early or on the day; NULL while not due';
+COMMENT ON COLUMN @extschema@.delivery_performance.cause IS 'Why OTIF failed, the first that applies: customer change (quantity, date or status changed after the promise, or cancelled), split shipment (a first shipment on time, the rest late), dispatch late (fully reserved by due_date, shipped later), supplier late (the promise rested on a purchase order), no stock at promise (it rested on stock taken since, or on the lead time)';

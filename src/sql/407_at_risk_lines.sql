@@ -1,0 +1,58 @@
+-- Lines whose promise is at risk (issue #17, SPEC §12, doc/synergy.md).
+-- Like every view (doc/conventions.md): security_invoker, every table
+-- filtered on current_tenant().  The recomputed day of a waiting line comes
+-- from crmscm.promise_queue(), the queues replayed as they stand today.
+
+CREATE OR REPLACE VIEW @extschema@.at_risk_lines WITH (security_invoker = true) AS
+SELECT l.tenant_id,
+       l.order_id,
+       l.line_no,
+       o.customer_id,
+       l.item_id,
+       l.qty,
+       l.qty_reserved,
+       l.qty_backordered,
+       l.requested_date,
+       l.promised_date,
+       l.promise_source,
+       r.recomputed_date,
+       r.recomputed_date OPERATOR(pg_catalog.-) l.promised_date AS days_late,
+       r.cause
+  FROM @extschema@.sales_order_lines l
+  JOIN @extschema@.sales_orders o ON o.tenant_id OPERATOR(pg_catalog.=) l.tenant_id AND o.order_id OPERATOR(pg_catalog.=) l.order_id
+  LEFT JOIN (SELECT q.order_id, q.line_no, pg_catalog.max(q.covered_on) AS covered_on,
+                    pg_catalog.bool_or(q.source OPERATOR(pg_catalog.=) 'lead_time') AS lead_time,
+                    pg_catalog.bool_or(q.source OPERATOR(pg_catalog.=) 'purchase'
+                                       AND q.covered_on OPERATOR(pg_catalog.<) pg_catalog.timezone('UTC', pg_catalog.now())::pg_catalog.date) AS overdue
+               FROM @extschema@.promise_queue() q
+              GROUP BY q.order_id, q.line_no) q
+    ON q.order_id OPERATOR(pg_catalog.=) l.order_id AND q.line_no OPERATOR(pg_catalog.=) l.line_no
+ CROSS JOIN LATERAL (
+	SELECT GREATEST(COALESCE(l.requested_date, pg_catalog.timezone('UTC', o.ordered_at)::pg_catalog.date),
+	                pg_catalog.timezone('UTC', pg_catalog.now())::pg_catalog.date, q.covered_on) AS recomputed_date,
+	       CASE WHEN q.order_id IS NULL THEN 'dispatch overdue'
+	            WHEN q.overdue THEN 'purchase order overdue'
+	            WHEN q.lead_time THEN 'no purchase order'
+	            ELSE 'supply later than promised' END AS cause) r
+ WHERE l.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
+   AND o.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
+   AND o.status OPERATOR(pg_catalog.=) 'confirmed' AND l.status OPERATOR(pg_catalog.=) 'open'
+   AND l.promised_date IS NOT NULL
+   AND r.recomputed_date OPERATOR(pg_catalog.>) l.promised_date;
+
+COMMENT ON VIEW @extschema@.at_risk_lines IS
+	'Open lines whose day recomputed today is later than their promise, with the cause (doc/synergy.md)';
+COMMENT ON COLUMN @extschema@.at_risk_lines.tenant_id IS 'Tenant';
+COMMENT ON COLUMN @extschema@.at_risk_lines.order_id IS 'Order';
+COMMENT ON COLUMN @extschema@.at_risk_lines.line_no IS 'Order line';
+COMMENT ON COLUMN @extschema@.at_risk_lines.customer_id IS 'Customer of the order';
+COMMENT ON COLUMN @extschema@.at_risk_lines.item_id IS 'Item';
+COMMENT ON COLUMN @extschema@.at_risk_lines.qty IS 'Quantity ordered';
+COMMENT ON COLUMN @extschema@.at_risk_lines.qty_reserved IS 'Units reserved';
+COMMENT ON COLUMN @extschema@.at_risk_lines.qty_backordered IS 'Units waiting';
+COMMENT ON COLUMN @extschema@.at_risk_lines.requested_date IS 'Day the customer asked for';
+COMMENT ON COLUMN @extschema@.at_risk_lines.promised_date IS 'Day promised';
+COMMENT ON COLUMN @extschema@.at_risk_lines.promise_source IS 'What the promise rested on: stock, purchase or lead_time';
+COMMENT ON COLUMN @extschema@.at_risk_lines.recomputed_date IS 'UTC day the line can be complete as things stand today: the later of its requested day, today and the day its last waiting unit is covered (crmscm.promise_queue())';
+COMMENT ON COLUMN @extschema@.at_risk_lines.days_late IS 'recomputed_date - promised_date';
+COMMENT ON COLUMN @extschema@.at_risk_lines.cause IS 'dispatch overdue (reserved in full, not shipped by the promised day), purchase order overdue (a purchase order it waits for is past its expected day), no purchase order (it waits for the item''s lead time: nothing ordered covers it), supply later than promised (the purchase orders that cover it arrive after the promise: moved, or taken by demand ahead)';

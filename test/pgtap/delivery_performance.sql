@@ -1,0 +1,157 @@
+-- Delivery performance (issue #17, doc/synergy.md): fixtures pinning every
+-- definition of crmscm.delivery_performance (on time, in full, OTIF,
+-- days late, the cause, the tolerance setting; early, partial, split and
+-- cancelled deliveries), customer_360.otif_90d / late_lines_90d, and the
+-- same from lines the engine promised and shipped itself.
+--
+-- Independent source: each expected value follows from the definitions in
+-- the view's column comments, applied by hand to the fixture in its
+-- comment.  T is today's UTC day; the fixtures are lines of closed orders
+-- (history, which may carry promise and shipment columns), and open lines
+-- whose promise is set around the guard (as days passing would leave it).
+\i test/setup.sql
+SELECT * FROM no_plan();
+SET CONSTRAINTS ALL IMMEDIATE;
+
+CREATE FUNCTION pg_temp.t(n int DEFAULT 0) RETURNS date LANGUAGE sql AS
+$$ SELECT (now() AT TIME ZONE 'UTC')::date + n $$;
+-- noon UTC of day T + n
+CREATE FUNCTION pg_temp.at(n int) RETURNS timestamptz LANGUAGE sql AS
+$$ SELECT (pg_temp.t(n) + time '12:00') AT TIME ZONE 'UTC' $$;
+CREATE FUNCTION pg_temp.dp(o bigint) RETURNS text LANGUAGE sql AS
+$$ SELECT format('on_time=%s in_full=%s otif=%s days_late=%s cause=%s',
+                 coalesce(on_time::text, '-'), coalesce(in_full::text, '-'), coalesce(otif::text, '-'),
+                 coalesce(days_late::text, '-'), coalesce(cause, '-'))
+     FROM crmscm.delivery_performance WHERE order_id = o $$;
+-- a history line: order o of customer c, qty, shipped, status, promised, shipments (first, last), covered,
+-- source, customer change
+CREATE FUNCTION pg_temp.hist(o bigint, c bigint, q numeric, shipped numeric, st text, promised int, n int,
+                             f int, l int, covered int DEFAULT NULL, src text DEFAULT 'stock',
+                             changed boolean DEFAULT false, requested int DEFAULT NULL) RETURNS void LANGUAGE sql AS
+$$ INSERT INTO crmscm.sales_orders (order_id, customer_id, status, ordered_at) VALUES (o, c, 'closed', now() - interval '120 days');
+   INSERT INTO crmscm.sales_order_lines (order_id, line_no, item_id, qty, status, qty_shipped, requested_date, promised_date,
+                                         promise_source, covered_on, customer_changed_at, first_shipped_at, last_shipped_at, shipments)
+   VALUES (o, 1, 1, q, st, shipped, pg_temp.t(requested), pg_temp.t(promised), src, pg_temp.t(covered),
+           CASE WHEN changed THEN now() END, pg_temp.at(f), pg_temp.at(l), n) $$;
+
+INSERT INTO warehouses (warehouse_id, name, location) VALUES (1, 'Milan', '(45.4642,9.19)');
+INSERT INTO items (item_id, sku, name) VALUES (1, 'A', 'a'), (2, 'B', 'b');
+INSERT INTO customers (customer_id, name) SELECT g, 'c' || g FROM generate_series(1, 4) g;
+
+-- customer 1
+-- 1: promised T-10, one shipment on T-10: on time, in full
+SELECT pg_temp.hist(1, 1, 5, 5, 'shipped', -10, 1, -10, -10, -12);
+SELECT is(pg_temp.dp(1), 'on_time=true in_full=true otif=true days_late=0 cause=-', 'shipped on the promised day: OTIF');
+-- 2: shipped two days early
+SELECT pg_temp.hist(2, 1, 5, 5, 'shipped', -10, 1, -12, -12, -12);
+SELECT is(pg_temp.dp(2), 'on_time=true in_full=true otif=true days_late=0 cause=-', 'shipped early: on time (early is not late)');
+-- 3: reserved in full on T-15, shipped T-8: 2 days late, the dispatch's fault
+SELECT pg_temp.hist(3, 1, 5, 5, 'shipped', -10, 1, -8, -8, -15);
+SELECT is(pg_temp.dp(3), 'on_time=false in_full=true otif=false days_late=2 cause=dispatch late',
+	'reserved before the promise, shipped 2 days after it: dispatch late');
+SET LOCAL crmscm.otif_tolerance_days = 2;
+SELECT is(pg_temp.dp(3), 'on_time=true in_full=true otif=true days_late=2 cause=-',
+	'crmscm.otif_tolerance_days = 2: the same line is on time (days_late stays 2)');
+SELECT is((SELECT due_date - pg_temp.t() FROM delivery_performance WHERE order_id = 3), -8, '... its due date is the promise + 2');
+SET LOCAL crmscm.otif_tolerance_days = 1;
+SELECT is(pg_temp.dp(3), 'on_time=false in_full=true otif=false days_late=2 cause=dispatch late', 'with 1 day: late');
+RESET crmscm.otif_tolerance_days;
+SELECT throws_ok($$SET LOCAL crmscm.otif_tolerance_days = -1$$, '22023', NULL, 'a negative tolerance: refused');
+SELECT throws_ok($$SET LOCAL crmscm.otif_tolerance_days = 'x'$$, '22023', NULL, 'a tolerance that is no number: refused');
+
+-- customer 2: every cause
+-- 5: two shipments, the first on T-11 (on time), the last T-7: split
+SELECT pg_temp.hist(5, 2, 5, 5, 'shipped', -10, 2, -11, -7, -12);
+SELECT is(pg_temp.dp(5), 'on_time=false in_full=true otif=false days_late=3 cause=split shipment',
+	'part on time, the rest 3 days late: split shipment');
+-- 6: promised from a purchase order, the stock came on T-8 (after the promise): supplier late
+SELECT pg_temp.hist(6, 2, 5, 5, 'shipped', -10, 1, -8, -8, -8, 'purchase');
+SELECT is(pg_temp.dp(6), 'on_time=false in_full=true otif=false days_late=2 cause=supplier late', 'the purchase came late: supplier late');
+-- 7: promised on the lead time, covered on T-5
+SELECT pg_temp.hist(7, 2, 5, 5, 'shipped', -10, 1, -5, -5, -5, 'lead_time');
+SELECT is(pg_temp.dp(7), 'on_time=false in_full=true otif=false days_late=5 cause=no stock at promise',
+	'promised on the lead time, the stock came 5 days late: no stock at promise');
+-- 8: the customer changed the line after the promise
+SELECT pg_temp.hist(8, 2, 5, 5, 'shipped', -10, 1, -9, -9, -15, 'stock', true);
+SELECT is(pg_temp.dp(8), 'on_time=false in_full=true otif=false days_late=1 cause=customer change',
+	'changed by the customer after the promise: customer change first');
+-- 9: 2 of 5 shipped on T-9, the rest cancelled
+SELECT pg_temp.hist(9, 2, 5, 2, 'cancelled', -10, 1, -9, -9);
+SELECT is(pg_temp.dp(9), 'on_time=false in_full=false otif=false days_late=1 cause=customer change',
+	'cancelled after a partial shipment: neither on time nor in full');
+-- customer 3: no delivery to measure
+-- 10: cancelled before anything shipped
+SELECT pg_temp.hist(10, 3, 5, 0, 'cancelled', -10, 0, NULL, NULL);
+SELECT is(pg_temp.dp(10), 'on_time=- in_full=- otif=- days_late=- cause=-', 'cancelled with nothing shipped: not a delivery');
+-- 11: history without a promise or a requested day
+SELECT pg_temp.hist(11, 3, 5, 5, 'shipped', NULL, 1, -9, -9);
+SELECT is(pg_temp.dp(11), 'on_time=- in_full=- otif=- days_late=- cause=-', 'no promise, no requested day: nothing to measure');
+-- 12: history with a requested day only: measured against it
+SELECT pg_temp.hist(12, 3, 5, 5, 'shipped', NULL, 1, -9, -9, NULL, 'stock', false, -9);
+SELECT is(pg_temp.dp(12), 'on_time=true in_full=true otif=true days_late=0 cause=-', 'no promise: the requested day counts');
+-- 13: shipped, but the history does not say when
+SELECT pg_temp.hist(13, 3, 5, 5, 'shipped', -10, 0, NULL, NULL);
+SELECT is(pg_temp.dp(13), 'on_time=- in_full=true otif=- days_late=- cause=-', 'shipped on an unknown day: in full, on time unknown');
+-- 14: due 100 days ago and late: outside customer_360's 90 days
+SELECT pg_temp.hist(14, 2, 5, 5, 'shipped', -100, 1, -95, -95, -95, 'lead_time');
+SELECT is(pg_temp.dp(14), 'on_time=false in_full=true otif=false days_late=5 cause=no stock at promise', 'a late line of 100 days ago');
+
+-- open lines (customer 4): the engine reserves them; their promise set as days would have passed
+INSERT INTO stock_moves (item_id, warehouse_id, qty, kind) VALUES (2, 1, 10, 'receipt');
+INSERT INTO sales_orders (order_id, customer_id, status) VALUES (20, 4, 'confirmed'), (21, 4, 'confirmed'), (22, 4, 'draft');
+INSERT INTO sales_order_lines (order_id, line_no, item_id, qty) VALUES (20, 1, 2, 3), (21, 1, 2, 3), (22, 1, 2, 1);
+SET LOCAL session_replication_role = replica;
+UPDATE sales_order_lines SET promised_date = pg_temp.t(-3), covered_on = pg_temp.t(-5) WHERE order_id = 20;
+UPDATE sales_order_lines SET promised_date = pg_temp.t(3) WHERE order_id = 21;
+RESET session_replication_role;
+SELECT is(pg_temp.dp(20), 'on_time=false in_full=- otif=false days_late=3 cause=dispatch late',
+	'open, reserved since T-5, promised T-3: 3 days late so far, not shipped in time');
+SELECT is(pg_temp.dp(21), 'on_time=- in_full=- otif=- days_late=- cause=-', 'open, promised T+3: not due yet');
+SELECT is(pg_temp.dp(22), 'on_time=- in_full=- otif=- days_late=- cause=-', 'a line of a draft order: not a delivery');
+
+-- customer_360
+SELECT results_eq($$SELECT customer_id, round(otif_90d::numeric, 4), late_lines_90d FROM customer_360 ORDER BY 1$$,
+	$$VALUES (1::bigint, 0.6667::numeric, 1::bigint), (2, 0.0, 5), (3, 1.0, 0), (4, 0.0, 1)$$,
+	'customer_360: customer 1 2 of 3 OTIF, customer 2 none of 5 (the line of 100 days ago not counted), customer 3 one measurable line, customer 4 one late open line');
+
+-- end to end: a line the engine promises and ships today
+INSERT INTO sales_orders (order_id, customer_id, status) VALUES (30, 3, 'confirmed');
+INSERT INTO sales_order_lines (order_id, line_no, item_id, qty) VALUES (30, 1, 2, 2);
+SELECT is(crmscm.ship(30, 1), 2::numeric, 'the engine promised the line today and ships it');
+SELECT results_eq($$SELECT promised_date - pg_temp.t(), first_shipped_on - pg_temp.t(), last_shipped_on - pg_temp.t(), shipments,
+                           on_time, in_full, otif, days_late FROM delivery_performance WHERE order_id = 30$$,
+	$$VALUES (0, 0, 0, 1, true, true, true, 0)$$, 'promised today, shipped today: OTIF');
+
+-- as a reader pinned to tenant 2: nothing of tenant 1
+DO $$ BEGIN
+	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'crmscm_tenant_2') THEN CREATE ROLE crmscm_tenant_2 NOLOGIN; END IF;
+	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'crmscm_tenant_1') THEN CREATE ROLE crmscm_tenant_1 NOLOGIN; END IF;
+END $$;
+CREATE ROLE dp_r1 LOGIN IN ROLE crmscm_reader, crmscm_tenant_1;
+CREATE ROLE dp_r2 LOGIN IN ROLE crmscm_reader, crmscm_tenant_2;
+DO $$ BEGIN
+	EXECUTE format('GRANT ALL ON ALL TABLES IN SCHEMA %I TO PUBLIC', pg_my_temp_schema()::regnamespace);
+	EXECUTE format('GRANT ALL ON ALL SEQUENCES IN SCHEMA %I TO PUBLIC', pg_my_temp_schema()::regnamespace);
+END $$;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA pg_temp TO PUBLIC;
+SET SESSION AUTHORIZATION dp_r1;
+SET LOCAL crmscm.tenant_id = 1;
+SELECT is((SELECT count(*) FROM crmscm.delivery_performance WHERE otif IS FALSE), 8::bigint, 'a reader of tenant 1 sees its 8 missed lines');
+SELECT is((SELECT late_lines_90d FROM crmscm.customer_360 WHERE customer_id = 2), 5::bigint, '... and customer_360''s late lines');
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION dp_r2;
+SET LOCAL crmscm.tenant_id = 2;
+SELECT is((SELECT count(*) FROM crmscm.delivery_performance), 0::bigint, 'a reader of tenant 2 sees no line of tenant 1');
+SELECT is((SELECT count(*) FROM crmscm.customer_360), 0::bigint, '... nor its customers');
+RESET SESSION AUTHORIZATION;
+SET LOCAL crmscm.tenant_id = 1;
+
+-- every new view column has a comment
+SELECT is((SELECT array_agg(c.relname || '.' || a.attname) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+            WHERE c.relnamespace = 'crmscm'::regnamespace AND c.relname IN ('delivery_performance', 'at_risk_lines', 'customer_360',
+                  'backorder_queue', 'sales_order_lines', 'backorders', 'customer_tiers', 'tier_thresholds', 'allocation_rules')
+              AND a.attnum > 0 AND NOT a.attisdropped AND col_description(a.attrelid, a.attnum) IS NULL), NULL,
+	'every column of the new and changed views and tables has a comment');
+
+SELECT * FROM finish();
+ROLLBACK;
