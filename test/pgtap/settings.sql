@@ -25,6 +25,8 @@ SELECT results_eq(
 			 ('crmscm.internal', 'bool', 'user', 'off', NULL, NULL),
 			 ('crmscm.lead_time_shrinkage', 'real', 'user', '5', '0', '1e+09'),
 			 ('crmscm.max_fit_memory', 'integer', 'superuser', '1048576', '64', '2147483647'),
+			 ('crmscm.max_promise_queue', 'integer', 'user', '1000000', '1', '2147483647'),
+			 ('crmscm.otif_tolerance_days', 'integer', 'user', '0', '0', '365'),
 			 ('crmscm.reorder_events', 'bool', 'user', 'off', NULL, NULL),
 			 ('crmscm.tenant_id', 'string', 'user', '', NULL, NULL)$$,
 	'every crmscm setting is registered, with its type, context, default and bounds');
