@@ -48,6 +48,24 @@ crmscm_plan_options(bool generic_elsewhere)
 }
 
 /*
+ * For a kept statement of a stage of the pass: custom plans where one of
+ * its parameters is an array (the planner then sees how many keys it holds;
+ * a generic plan assumes a few and, for the 100,000 keys of a bulk load,
+ * may rescan a materialized unnest once per row: hours instead of
+ * seconds), and on Citus; else generic plans (one per backend).
+ */
+int
+crmscm_plan_options_for(int nargs, const Oid *types)
+{
+	int			i;
+
+	for (i = 0; i < nargs; i++)
+		if (OidIsValid(get_element_type(types[i])))
+			return CURSOR_OPT_CUSTOM_PLAN;
+	return crmscm_plan_options(true);
+}
+
+/*
  * Does this node hold the tenant's shards of crmscm's tables (all in one
  * co-location group, crmscm.distribute())?  True where the tables are not
  * distributed.  The work a transaction's triggers write down lives in the

@@ -128,7 +128,7 @@ static DemandPlans dp;
 static SPIPlanPtr
 keep(const char *sql, int nargs, Oid *types)
 {
-	SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
+	SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, crmscm_plan_options_for(nargs, types));
 
 	if (p == NULL)
 		elog(ERROR, "crmscm demand state: SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));

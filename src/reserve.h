@@ -151,6 +151,8 @@ extern bool crmscm_on_citus(void);
  * generic_elsewhere, else PostgreSQL's choice.
  */
 extern int	crmscm_plan_options(bool generic_elsewhere);
+/* The same for a stage's statement: custom where a parameter is an array */
+extern int	crmscm_plan_options_for(int nargs, const Oid *types);
 
 /* Lifetime bookkeeping of the commit (lifetime_tracking.c) */
 extern void lifetime_flush_pending(Oid nsp);

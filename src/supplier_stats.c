@@ -335,7 +335,7 @@ prepare_book(Oid nsp)
 				   "   first_received_at = LEAST(x.first_received_at, excluded.first_received_at),"
 				   "   last_received_at = GREATEST(x.last_received_at, excluded.last_received_at)",
 				   s, s, s, s, s, s, s, s, s, s, s, s);
-	p = SPI_prepare_cursor(sql, 10, types, CURSOR_OPT_GENERIC_PLAN);
+	p = SPI_prepare_cursor(sql, 10, types, crmscm_plan_options_for(10, types));
 	if (p == NULL)
 		elog(ERROR, "crmscm supplier statistics: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 	if (SPI_keepplan(p) != 0)

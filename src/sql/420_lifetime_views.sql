@@ -48,7 +48,7 @@ SELECT c.tenant_id,
 	   pr.clv_12m,
 	   e.as_of AS evaluated_on,
 	   dp.otif_90d,
-	   dp.late_lines_90d
+	   COALESCE(dp.late_lines_90d, 0) AS late_lines_90d
   FROM @extschema@.customers c
   LEFT JOIN @extschema@.customer_lifetime cl
 	ON cl.tenant_id OPERATOR(pg_catalog.=) c.tenant_id AND cl.customer_id OPERATOR(pg_catalog.=) c.customer_id
@@ -77,14 +77,20 @@ SELECT c.tenant_id,
 				THEN @extschema@.clv(m.bgnbd, m.gamma_gamma, s.frequency,
 									 s.recency_days OPERATOR(pg_catalog./) m.unit_days, s.age_days OPERATOR(pg_catalog./) m.unit_days,
 									 s.avg_repeat_spend, 12, m.monthly_discount, m.units_per_month) END AS clv_12m) pr
- -- #17: delivery performance of the lines due in the last 90 (UTC) days
- CROSS JOIN LATERAL (
-	SELECT pg_catalog.avg(CASE WHEN d.otif THEN 1.0 ELSE 0.0 END) FILTER (WHERE d.otif IS NOT NULL)::float8 AS otif_90d,
+ -- #17: delivery performance of the lines due in the last 90 (UTC) days,
+ -- grouped by the tenant and customer (Citus pushes that down to the
+ -- shards; a lateral subquery per customer it cannot plan with the views'
+ -- outer joins)
+ LEFT JOIN (
+	SELECT d.tenant_id, d.customer_id,
+		   pg_catalog.avg(CASE WHEN d.otif THEN 1.0 ELSE 0.0 END) FILTER (WHERE d.otif IS NOT NULL)::float8 AS otif_90d,
 		   pg_catalog.count(*) FILTER (WHERE d.otif IS FALSE) AS late_lines_90d
 	  FROM @extschema@.delivery_performance d
-	 WHERE d.customer_id OPERATOR(pg_catalog.=) c.customer_id
+	 WHERE d.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
 	   AND d.due_date OPERATOR(pg_catalog.>) (pg_catalog.timezone('UTC', pg_catalog.now())::pg_catalog.date OPERATOR(pg_catalog.-) 90)
-	   AND d.due_date OPERATOR(pg_catalog.<=) pg_catalog.timezone('UTC', pg_catalog.now())::pg_catalog.date) dp
+	   AND d.due_date OPERATOR(pg_catalog.<=) pg_catalog.timezone('UTC', pg_catalog.now())::pg_catalog.date
+	 GROUP BY d.tenant_id, d.customer_id) dp
+	ON dp.tenant_id OPERATOR(pg_catalog.=) c.tenant_id AND dp.customer_id OPERATOR(pg_catalog.=) c.customer_id
  WHERE c.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant();
 COMMENT ON VIEW @extschema@.customer_360 IS
 	'Each customer with purchase summary, lifecycle stage, P(alive), expected purchases in 90 days and 12-month CLV from the tenant''s models (crmscm.refit_models())';
