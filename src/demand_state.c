@@ -729,6 +729,13 @@ read_lines(HTAB *lines, SPITupleTable *tt, uint64 nrows, int result)
 	}
 }
 
+/*
+ * The demand-state stage of the pass for one tenant's notes.
+ *
+ * Length: booking of orders, lines, days and the kept series in their lock
+ * order over one state; not yet split into steps (open work of #18, noted
+ * in the session note of 2026-12-07).
+ */
 void
 demand_state_stage(int64 tenant, Note *ns, int n)
 {

@@ -347,7 +347,15 @@ av_pass_init(Pass *p, int64 tenant, Oid nsp, MemoryContext cxt)
 	p->bo_by_id = hash_create("crmscm availability backorders", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
-/* What confirming the order now would reserve and backorder, per line and warehouse */
+/*
+ * What confirming the order now would reserve and backorder, per line and
+ * warehouse.
+ *
+ * Length: one pass of the engine's steps in their order (load the order,
+ * its lines, the tenant's tiers and fences, stock and queues, run the
+ * rules, return the rows); split, the steps would pass the whole state
+ * between functions without being clearer.
+ */
 PG_FUNCTION_INFO_V1(crmscm_order_availability);
 Datum
 crmscm_order_availability(PG_FUNCTION_ARGS)

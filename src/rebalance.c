@@ -339,6 +339,14 @@ emit(RbArgs *a, int64 item, int64 wh, RbLine *l, Datum rb, Datum ra, Datum bb, D
 	tuplestore_putvalues(a->rsinfo->setResult, a->rsinfo->setDesc, values, nulls);
 }
 
+/*
+ * Rebalance one item: load its stock, holdings, queue, tiers and fences,
+ * replay the allocation in queue order, write what moved.
+ *
+ * Length: the load, the replay and the write-back share one state of the
+ * item; not yet split into steps (open work of #17, noted in the session
+ * note of 2026-12-07).
+ */
 static pg_noinline void
 rebalance_item(RbArgs *a, int64 item)
 {

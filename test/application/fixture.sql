@@ -45,6 +45,9 @@ SELECT 'lead ' || i, CASE WHEN i % 3 = 0 THEN 'won' ELSE 'lost' END, ARRAY[i % 5
   FROM generate_series(1, 40) i;
 INSERT INTO crmscm.lead_scoring_rules (event_kind, points, half_life) VALUES ('demo', 10, '14 days'), ('email_open', 1.5, '7 days');
 INSERT INTO crmscm.lead_events (lead_id, kind, points) SELECT lead_id, 'demo', 10 FROM crmscm.leads LIMIT 5;
+-- a deal's expected order lines (#18 pipeline demand)
+INSERT INTO crmscm.lead_lines (lead_id, line_no, item_id, qty)
+SELECT min(lead_id), 1, (SELECT min(item_id) FROM crmscm.items), 2 FROM crmscm.leads;
 SELECT crmscm.lead_model_train('base', NULL, 1.0);
 SELECT crmscm.refit_models();
 -- #17: an allocation rule (share 0: no fence, so the examples' quantities stay; the ORMs save the row)

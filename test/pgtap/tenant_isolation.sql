@@ -55,7 +55,14 @@ BEGIN
 		-- #17: tiers (the refit and an explicit one) and an allocation rule
 		'SELECT crmscm.refit_tiers()',
 		'SELECT crmscm.set_customer_tier($1, ''A'')',
-		'INSERT INTO crmscm.allocation_rules (item_id, tier, share) VALUES ($1, ''A'', 0.2)']
+		'INSERT INTO crmscm.allocation_rules (item_id, tier, share) VALUES ($1, ''A'', 0.2)',
+		-- #18: a deal's expected lines; the purchase order ordered and
+		-- received (receipts, line outcomes and supplier statistics are
+		-- written by the pass: run it now)
+		'INSERT INTO crmscm.lead_lines (lead_id, line_no, item_id, qty) VALUES ($1 + 3, 1, $1, 2)',
+		'UPDATE crmscm.purchase_orders SET status = ''ordered'' WHERE po_id = $1',
+		'SELECT crmscm.receive($1, 1)',
+		'SELECT crmscm.reserve_pending()']
 	LOOP
 		BEGIN
 			EXECUTE q USING k;

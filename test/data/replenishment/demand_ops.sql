@@ -66,11 +66,14 @@ BEGIN
 											JOIN crmscm.sales_orders so USING (tenant_id, order_id)
 										   WHERE so.status IN ('confirmed', 'draft') AND sl.status = 'open'
 											 AND so.order_id > lo ORDER BY random() LIMIT 1);
-		ELSIF r < 0.57 THEN
+		ELSIF r < 0.57 AND lo = 0 THEN
+			-- (not with t18.hot: cancelling or confirming an order takes its
+			-- lines, while a concurrent change of one of them holds the line
+			-- and waits for the order: a deadlock doc/orders.md lists)
 			UPDATE crmscm.sales_orders SET status = 'cancelled'
 			 WHERE order_id IN (SELECT order_id FROM crmscm.sales_orders WHERE status IN ('confirmed', 'draft')
 								AND order_id > lo ORDER BY random() LIMIT 1);
-		ELSIF r < 0.63 THEN
+		ELSIF r < 0.63 AND lo = 0 THEN
 			UPDATE crmscm.sales_orders SET status = 'confirmed'
 			 WHERE order_id IN (SELECT order_id FROM crmscm.sales_orders WHERE status = 'draft' AND order_id > lo ORDER BY random() LIMIT 1);
 		ELSIF r < 0.71 THEN
