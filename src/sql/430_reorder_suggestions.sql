@@ -29,7 +29,6 @@
 --
 -- Length: one SQL statement, the steps above as its CTEs, so that the
 -- planner sees the whole query.
-
 CREATE OR REPLACE FUNCTION @extschema@.reorder_suggestions_at(as_of date, from_history boolean DEFAULT false)
 RETURNS TABLE (tenant_id bigint, item_id bigint, warehouse_id bigint, sku text, item_name text,
 	abc_class text, on_hand numeric, reserved numeric, on_order numeric, backordered numeric,
