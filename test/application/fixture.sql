@@ -39,6 +39,14 @@ COMMIT;
 BEGIN;
 SELECT set_config('crmscm.tenant_id', '1', true);
 SELECT crmscm.receive(max(po_id), 1, 1) FROM crmscm.purchase_orders;
+-- and a second purchase order received in full (#18: its line's outcome,
+-- the supplier's statistics)
+INSERT INTO crmscm.purchase_orders (supplier, expected_at, status) VALUES ('Mill', current_date + 3, 'draft');
+INSERT INTO crmscm.purchase_order_lines (po_id, line_no, item_id, warehouse_id, qty)
+SELECT max(p.po_id), 1, (SELECT item_id FROM crmscm.items WHERE sku = 'BEAN'), (SELECT min(warehouse_id) FROM crmscm.warehouses), 4
+  FROM crmscm.purchase_orders p;
+UPDATE crmscm.purchase_orders SET status = 'ordered' WHERE supplier = 'Mill';
+SELECT crmscm.receive(max(po_id), 1) FROM crmscm.purchase_orders WHERE supplier = 'Mill';
 -- leads, events, rules, a model
 INSERT INTO crmscm.leads (name, stage, features, attributes, expected_revenue)
 SELECT 'lead ' || i, CASE WHEN i % 3 = 0 THEN 'won' ELSE 'lost' END, ARRAY[i % 5, i % 2, 0.5]::float8[], ARRAY['web', 'de'], 1000.50
