@@ -159,7 +159,15 @@ CREATE TABLE IF NOT EXISTS @extschema@.sales_order_lines (
 	CONSTRAINT sales_order_lines_unit_price_finite CHECK (unit_price > '-Infinity' AND unit_price < 'Infinity'),
 	CONSTRAINT sales_order_lines_qty_reserved_finite CHECK (qty_reserved > '-Infinity' AND qty_reserved < 'Infinity'),
 	CONSTRAINT sales_order_lines_qty_backordered_finite CHECK (qty_backordered > '-Infinity' AND qty_backordered < 'Infinity'),
-	CONSTRAINT sales_order_lines_qty_shipped_finite CHECK (qty_shipped > '-Infinity' AND qty_shipped < 'Infinity')
+	CONSTRAINT sales_order_lines_qty_shipped_finite CHECK (qty_shipped > '-Infinity' AND qty_shipped < 'Infinity'),
+	-- below 10^15 (as lead_lines.qty): qty * unit_price and every day's sum
+	-- of them stay far inside float8, where the demand state and the
+	-- lifetime models compute; a line beyond would fail its own commit and
+	-- every later commit that recounts the item's day (doc/robustness.md).
+	-- Named after the _finite checks, which PostgreSQL tests first (by
+	-- name), so NaN still fails naming the _finite one
+	CONSTRAINT sales_order_lines_qty_limit CHECK (qty < 1e15),
+	CONSTRAINT sales_order_lines_unit_price_limit CHECK (unit_price < 1e15)
 );
 CREATE INDEX IF NOT EXISTS sales_order_lines_tenant_id_item_id_idx ON @extschema@.sales_order_lines (tenant_id, item_id);
 COMMENT ON TABLE @extschema@.sales_order_lines IS 'Order lines; qty = qty_reserved + qty_backordered + qty_shipped while open';
@@ -167,8 +175,8 @@ COMMENT ON COLUMN @extschema@.sales_order_lines.tenant_id IS 'Tenant owning the 
 COMMENT ON COLUMN @extschema@.sales_order_lines.order_id IS 'Order';
 COMMENT ON COLUMN @extschema@.sales_order_lines.line_no IS 'Line number within the order; omitted or NULL: the order''s next number (highest so far + 1)';
 COMMENT ON COLUMN @extschema@.sales_order_lines.item_id IS 'Item ordered';
-COMMENT ON COLUMN @extschema@.sales_order_lines.qty IS 'Quantity ordered (> 0)';
-COMMENT ON COLUMN @extschema@.sales_order_lines.unit_price IS 'Sales price per unit; omitted or NULL: the item''s unit_price';
+COMMENT ON COLUMN @extschema@.sales_order_lines.qty IS 'Quantity ordered (> 0, < 1e15)';
+COMMENT ON COLUMN @extschema@.sales_order_lines.unit_price IS 'Sales price per unit (>= 0, < 1e15); omitted or NULL: the item''s unit_price';
 COMMENT ON COLUMN @extschema@.sales_order_lines.warehouse_id IS 'Preferred warehouse, or NULL for nearest with stock';
 COMMENT ON COLUMN @extschema@.sales_order_lines.status IS 'open, cancelled or shipped';
 COMMENT ON COLUMN @extschema@.sales_order_lines.qty_reserved IS 'Units reserved for this line';

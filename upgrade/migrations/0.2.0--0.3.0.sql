@@ -261,6 +261,22 @@ BEGIN
 END
 $issue13$;
 
+-- Order lines below 10^15 units and 10^15 per unit (src/sql/200_tables.sql):
+-- a line beyond would overflow the float8 statistics of #17/#18 at every
+-- commit of its item.  A row already beyond makes ADD CONSTRAINT fail,
+-- naming the constraint: correct it first (doc/robustness.md).
+DO $limit$
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_constraint
+	                WHERE conname OPERATOR(pg_catalog.=) 'sales_order_lines_qty_limit'::name
+	                  AND conrelid OPERATOR(pg_catalog.=) '@extschema@.sales_order_lines'::regclass) THEN
+		ALTER TABLE @extschema@.sales_order_lines
+			ADD CONSTRAINT sales_order_lines_qty_limit CHECK (qty < 1e15),
+			ADD CONSTRAINT sales_order_lines_unit_price_limit CHECK (unit_price < 1e15);
+	END IF;
+END
+$limit$;
+
 -- ---------------------------------------------------------------------
 -- #18 supplier lead times, pipeline demand, demand state kept at commit
 -- (doc/replenishment.md).  The new tables (purchase_receipts,
