@@ -11,35 +11,9 @@ SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
 	v_status text;
-	v_same boolean;
 BEGIN
 	SELECT p.status INTO v_status FROM @extschema@.purchase_orders p
 	 WHERE p.tenant_id = NEW.tenant_id AND p.po_id = NEW.po_id FOR SHARE;
-	IF TG_OP = 'INSERT' THEN
-		-- #15: an upsert of an existing line with its own values updates that
-		-- line (or fails with 23505); purchase_order_lines_new_check repeats
-		-- these checks for lines really inserted
-		-- (a statement of its own, planned with the values, only when it
-		-- matters: Citus cannot route the generic plan of a query in a
-		-- trigger on a shard, doc/citus.md)
-		IF v_status IN ('received', 'cancelled') OR NEW.qty_received <> 0 THEN
-			EXECUTE 'SELECT EXISTS (SELECT FROM @extschema@.purchase_order_lines x'
-			        ' WHERE x.tenant_id = $1 AND x.po_id = $2 AND x.line_no = $3 AND x.qty_received = $4)'
-			   INTO v_same USING NEW.tenant_id, NEW.po_id, NEW.line_no, NEW.qty_received;
-			IF v_same THEN
-				RETURN NEW;
-			END IF;
-		END IF;
-		IF v_status IN ('received', 'cancelled') THEN
-			RAISE EXCEPTION 'cannot add line % to purchase order %: it is %', NEW.line_no, NEW.po_id, v_status
-				USING CONSTRAINT = 'po_line_order_status', ERRCODE = 'check_violation';
-		END IF;
-		IF NEW.qty_received <> 0 THEN
-			RAISE EXCEPTION 'new purchase order line % of % must have qty_received = 0', NEW.line_no, NEW.po_id
-				USING CONSTRAINT = 'po_line_new_received', ERRCODE = 'check_violation', HINT = 'Raise qty_received (or call crmscm.receive()) to receive.';
-		END IF;
-		RETURN NEW;
-	END IF;
 	IF NEW.po_id <> OLD.po_id OR NEW.line_no <> OLD.line_no THEN
 		RAISE EXCEPTION 'cannot move line % of purchase order %', OLD.line_no, OLD.po_id
 			USING CONSTRAINT = 'po_line_key_fixed', ERRCODE = 'integrity_constraint_violation';
@@ -60,7 +34,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@._po_line_before() IS
-	'Trigger: validates purchase order lines against their order''s status';
+	'Trigger: validates changes of purchase order lines against their order''s status (new lines: _po_line_new_check)';
 
 CREATE OR REPLACE FUNCTION @extschema@._po_before_update() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
@@ -100,7 +74,13 @@ CREATE OR REPLACE TRIGGER "Note_purchase_status" AFTER UPDATE ON @extschema@.pur
 	EXECUTE FUNCTION @extschema@._po_changed();
 CREATE OR REPLACE TRIGGER purchase_order_lines_guard BEFORE UPDATE ON @extschema@.purchase_order_lines
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._guard();
-CREATE OR REPLACE TRIGGER purchase_order_lines_check BEFORE INSERT OR UPDATE ON @extschema@.purchase_order_lines
+-- UPDATE only: a new line is checked against its order's status after the
+-- row policy, by purchase_order_lines_new_check (336_order_application.sql,
+-- an AFTER trigger that also locks the order); a BEFORE trigger runs before
+-- the policy, so a check here would tell a role of another tenant whether
+-- that tenant's purchase order exists and its status.  An upsert of an
+-- existing line goes on to its UPDATE, checked here.
+CREATE OR REPLACE TRIGGER purchase_order_lines_check BEFORE UPDATE ON @extschema@.purchase_order_lines
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._po_line_before();
 CREATE OR REPLACE TRIGGER "Note_purchase_line" AFTER INSERT OR UPDATE OR DELETE ON @extschema@.purchase_order_lines
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._po_line_changed();

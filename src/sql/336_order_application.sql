@@ -167,7 +167,9 @@ COMMENT ON FUNCTION @extschema@.place_order(bigint, jsonb, text, @extschema@.geo
 -- upserts (INSERT ... ON CONFLICT DO UPDATE, as ORMs write a whole object):
 -- the insert-time checks let a row with an existing row's own values through
 -- (it updates that row); these AFTER INSERT triggers repeat the checks for
--- rows really inserted, in case the existing row was deleted meanwhile
+-- rows really inserted, in case the existing row was deleted meanwhile (for
+-- purchase order lines they are the only insert-time check: they run after
+-- the row policy, so they tell another tenant's role nothing)
 -- ---------------------------------------------------------------------
 
 CREATE OR REPLACE FUNCTION @extschema@._line_new_check() RETURNS trigger
@@ -213,8 +215,10 @@ SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	v_status text;
 BEGIN
+	-- FOR SHARE: the order cannot turn received or cancelled until this
+	-- transaction ends (the foreign key's lock does not stop a status change)
 	SELECT p.status INTO v_status FROM @extschema@.purchase_orders p
-	 WHERE p.tenant_id = NEW.tenant_id AND p.po_id = NEW.po_id;
+	 WHERE p.tenant_id = NEW.tenant_id AND p.po_id = NEW.po_id FOR SHARE;
 	IF v_status IN ('received', 'cancelled') THEN
 		RAISE EXCEPTION 'cannot add line % to purchase order %: it is %', NEW.line_no, NEW.po_id, v_status
 			USING CONSTRAINT = 'po_line_order_status', ERRCODE = 'check_violation';

@@ -60,8 +60,10 @@ BEGIN
 		-- received (receipts, line outcomes and supplier statistics are
 		-- written by the pass: run it now)
 		'INSERT INTO crmscm.lead_lines (lead_id, line_no, item_id, qty) VALUES ($1 + 3, 1, $1, 2)',
-		'UPDATE crmscm.purchase_orders SET status = ''ordered'' WHERE po_id = $1',
-		'SELECT crmscm.receive($1, 1)',
+		'INSERT INTO crmscm.purchase_orders (po_id, supplier, expected_at) VALUES ($1 + 1, ''supplier'', CURRENT_DATE + 7)',
+		'INSERT INTO crmscm.purchase_order_lines (po_id, line_no, item_id, warehouse_id, qty) VALUES ($1 + 1, 1, $1, $1, 5)',
+		'UPDATE crmscm.purchase_orders SET status = ''ordered'' WHERE po_id = $1 + 1',
+		'SELECT crmscm.receive($1 + 1, 1)',
 		'SELECT crmscm.reserve_pending()']
 	LOOP
 		BEGIN
@@ -190,6 +192,10 @@ INSERT INTO paths VALUES
 	 $$SELECT crmscm.ship(102, 1)$$, '23503'),
 	('receive() cannot receive a tenant-1 purchase order line',
 	 $$SELECT crmscm.receive(101, 1, 1)$$, '23503'),
+	-- the row policy answers before any check of the order's status (tenant
+	-- 1's purchase order 102 is received: 23514 would tell so)
+	('a new line in tenant 1''s received purchase order: 42501, nothing about the order',
+	 $$INSERT INTO crmscm.purchase_order_lines (tenant_id, po_id, line_no, item_id, warehouse_id, qty) VALUES (1, 102, 9, 101, 101, 1)$$, '42501'),
 	('available_to_promise() does not know a tenant-1 item',
 	 $$SELECT crmscm.available_to_promise(101)$$, '23503'),
 	('available_to_promise() does not know a tenant-1 warehouse',
@@ -368,7 +374,8 @@ SELECT lives_ok($$
 	UPDATE crmscm.sales_order_lines SET qty = qty + 1 WHERE status = 'open';
 	INSERT INTO crmscm.stock_moves (item_id, warehouse_id, qty, kind) VALUES (201, 201, 3, 'receipt');
 	UPDATE crmscm.purchase_orders SET status = 'ordered' WHERE status = 'draft';
-	SELECT crmscm.receive(po_id, line_no, 1) FROM crmscm.purchase_order_lines;
+	SELECT crmscm.receive(l.po_id, l.line_no, 1) FROM crmscm.purchase_order_lines l
+	  JOIN crmscm.purchase_orders p USING (tenant_id, po_id) WHERE p.status = 'ordered';
 	UPDATE crmscm.sales_orders SET status = 'cancelled' WHERE status <> 'closed';
 $$, 'tenant 2 changes leads and settings, confirms, changes, receives and cancels (firing the triggers)');
 -- deletes, best effort (the orders module may refuse raw deletes of its rows)
