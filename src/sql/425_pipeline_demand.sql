@@ -49,6 +49,7 @@ lines AS (
 	  LEFT JOIN LATERAL (
 		SELECT w.warehouse_id FROM @extschema@.warehouses w
 		 WHERE w.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
+		   AND w.tenant_id OPERATOR(pg_catalog.=) ll.tenant_id	-- (for Citus: a lateral join on the distribution column)
 		   AND ll.warehouse_id IS NULL
 		 ORDER BY @extschema@.distance_km(w.location, c.location) NULLS LAST, w.warehouse_id
 		 LIMIT 1) nw ON true

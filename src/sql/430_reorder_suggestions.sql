@@ -28,7 +28,9 @@
 
 --
 -- Length: one SQL statement, the steps above as its CTEs, so that the
--- planner sees the whole query.
+-- planner sees the whole query.  PL/pgSQL, not an SQL function: Citus
+-- cannot plan an SQL function's statement with its parameters (0A000 "could
+-- not create distributed plan"); PL/pgSQL hands it the values.
 CREATE OR REPLACE FUNCTION @extschema@.reorder_suggestions_at(as_of date, from_history boolean DEFAULT false)
 RETURNS TABLE (tenant_id bigint, item_id bigint, warehouse_id bigint, sku text, item_name text,
 	abc_class text, on_hand numeric, reserved numeric, on_order numeric, backordered numeric,
@@ -39,15 +41,21 @@ RETURNS TABLE (tenant_id bigint, item_id bigint, warehouse_id bigint, sku text, 
 	eoq float8, pack_size numeric, order_qty numeric, reorder_now boolean, suggested_qty numeric,
 	reason text, pipeline_qty float8, pipeline_sd float8, lead_time_source text,
 	lead_time_receipts float8, item_lead_time_days float8, item_lead_time_sd_days float8)
-LANGUAGE sql STABLE STRICT
+LANGUAGE plpgsql STABLE STRICT
 SET search_path = pg_catalog, pg_temp
 AS $$
+#variable_conflict use_column
+BEGIN
+RETURN QUERY
 WITH p AS (
 	SELECT @extschema@.current_tenant() AS tenant_id,
 		w.days AS window_days,
 		reorder_suggestions_at.as_of OPERATOR(pg_catalog.-) w.days AS start_day,
 		reorder_suggestions_at.as_of OPERATOR(pg_catalog.-) 1 AS end_day,
-		COALESCE(NULLIF(pg_catalog.current_setting('crmscm.lead_time_shrinkage', true), '')::float8, 5) AS k
+		COALESCE(NULLIF(pg_catalog.current_setting('crmscm.lead_time_shrinkage', true), '')::float8, 5) AS k,
+		-- a column, not a constant in the quals below: Citus (on PostgreSQL
+		-- 15) refuses a distributed outer join with a pseudoconstant qual
+		reorder_suggestions_at.from_history AS from_history
 	FROM (SELECT @extschema@.demand_window_days() AS days) w
 ),
 -- the demand profile of every item and warehouse with demand in the window:
@@ -57,7 +65,7 @@ kept AS (
 		@extschema@._demand_window(s.series, s.anchor, s.series_from, x.d, x.q, x.r,
 								   p.start_day, p.end_day, 0.1) AS prof
 	  FROM p
-	  JOIN @extschema@.demand_state s ON s.tenant_id OPERATOR(pg_catalog.=) p.tenant_id
+	  JOIN @extschema@.demand_state s ON s.tenant_id OPERATOR(pg_catalog.=) p.tenant_id AND NOT p.from_history
 	  LEFT JOIN LATERAL (
 		-- demand_days after the series' anchor, or of the whole window when
 		-- the series does not reach back to its start
@@ -65,6 +73,7 @@ kept AS (
 			   pg_catalog.array_agg(y.revenue::float8) AS r
 		  FROM @extschema@.demand_days y
 		 WHERE y.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
+		   AND y.tenant_id OPERATOR(pg_catalog.=) s.tenant_id
 		   AND y.item_id OPERATOR(pg_catalog.=) s.item_id AND y.warehouse_id OPERATOR(pg_catalog.=) s.warehouse_id
 		   AND y.day OPERATOR(pg_catalog.>=) CASE WHEN s.series_from OPERATOR(pg_catalog.<=) p.start_day
 												  THEN s.anchor OPERATOR(pg_catalog.+) 1 ELSE p.start_day END
@@ -72,21 +81,23 @@ kept AS (
 		   AND (s.series_from OPERATOR(pg_catalog.>) p.start_day OR s.pending_from OPERATOR(pg_catalog.<=) p.end_day)
 	  ) x ON true
 	 WHERE s.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
-	   AND NOT reorder_suggestions_at.from_history
 ),
 -- ... or recomputed from the history
+-- (the window's days as scalar subqueries, not a LATERAL subquery over p:
+-- Citus cannot plan a lateral reference from the CTE into the distributed
+-- UNION ALL of demand_history)
 recomputed AS (
 	SELECT h.item_id, h.warehouse_id,
 		@extschema@.demand_class(h.day, h.qty::float8, p.start_day, p.end_day, 0.1) AS prof,
 		pg_catalog.sum(h.revenue) AS revenue
-	  FROM p
-	  CROSS JOIN LATERAL (
-		SELECT d.item_id, d.warehouse_id, d.day, pg_catalog.sum(d.qty) AS qty, pg_catalog.sum(d.revenue) AS revenue
-		  FROM @extschema@.demand_history d
-		 WHERE d.tenant_id OPERATOR(pg_catalog.=) p.tenant_id
-		   AND d.day OPERATOR(pg_catalog.>=) p.start_day AND d.day OPERATOR(pg_catalog.<=) p.end_day
-		 GROUP BY d.item_id, d.warehouse_id, d.day) h
-	 WHERE reorder_suggestions_at.from_history
+	  FROM (SELECT d.item_id, d.warehouse_id, d.day,
+				   pg_catalog.sum(d.qty) AS qty, pg_catalog.sum(d.revenue) AS revenue
+			  FROM @extschema@.demand_history d
+			 WHERE d.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
+			   AND d.day OPERATOR(pg_catalog.>=) (SELECT p.start_day FROM p)
+			   AND d.day OPERATOR(pg_catalog.<=) (SELECT p.end_day FROM p)
+			 GROUP BY d.item_id, d.warehouse_id, d.day) h
+	 JOIN p ON p.from_history
 	 GROUP BY h.item_id, h.warehouse_id
 ),
 demand AS (
@@ -286,7 +297,8 @@ SELECT c.tenant_id, c.item_id, c.warehouse_id, c.sku, c.item_name, c.abc_class,
 	CASE WHEN c.receipts IS NULL THEN 'item' ELSE 'receipts' END AS lead_time_source,
 	COALESCE(c.receipts, 0) AS lead_time_receipts,
 	c.item_lead AS item_lead_time_days, c.item_lead_sd AS item_lead_time_sd_days
-FROM calc3 c
+FROM calc3 c;
+END
 $$;
 COMMENT ON FUNCTION @extschema@.reorder_suggestions_at(date, boolean) IS
 	'The rows of crmscm.reorder_suggestions with the demand window ending the day before as_of: read from the demand state kept at commit, or recomputed from the order history (crmscm.demand_history) with from_history => true';
