@@ -61,9 +61,7 @@ WITH p AS (
 -- the demand profile of every item and warehouse with demand in the window:
 -- from the kept state ...
 kept AS (
-	SELECT s.item_id, s.warehouse_id,
-		@extschema@._demand_window(s.series, s.anchor, s.series_from, x.d, x.q, x.r,
-								   p.start_day, p.end_day, 0.1) AS prof
+	SELECT s.item_id, s.warehouse_id, w AS prof
 	  FROM p
 	  JOIN @extschema@.demand_state s ON s.tenant_id OPERATOR(pg_catalog.=) p.tenant_id AND NOT p.from_history
 	  LEFT JOIN LATERAL (
@@ -80,6 +78,11 @@ kept AS (
 		   AND y.day OPERATOR(pg_catalog.<=) p.end_day
 		   AND (s.series_from OPERATOR(pg_catalog.>) p.start_day OR s.pending_from OPERATOR(pg_catalog.<=) p.end_day)
 	  ) x ON true
+	  -- in FROM, so that it runs once per row: a call in the select list of a
+	  -- CTE the planner pulls up would run again for every field read from it
+	  -- (13 times a row: 7.4 s instead of 2.5 s for 30,000 rows)
+	  CROSS JOIN LATERAL @extschema@._demand_window(s.series, s.anchor, s.series_from, x.d, x.q, x.r,
+													 p.start_day, p.end_day, 0.1) w
 	 WHERE s.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
 ),
 -- ... or recomputed from the history
