@@ -18,6 +18,7 @@
 
 #include <limits.h>
 
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -242,12 +243,104 @@ units_numeric(pq_qty v, int scale)
 	return DirectFunctionCall3(numeric_in, CStringGetDatum(p), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
 }
 
+/*
+ * One quantity as a whole number of units of 10^-dec, dec its own decimals
+ * (trailing zeros aside); big: more than PQ_DIGITS_MAX digits even so (out
+ * of range at any scale).  Each quantity of an item is converted once
+ * (conv_init), then scaled for the kernel (conv_scaled): what text_units()
+ * of its text at the item's scale gives, without printing it twice.
+ */
+typedef struct NumU
+{
+	pq_qty		v;
+	int			dec;
+	bool		big;
+} NumU;
+
+static Datum num_fast_bound = (Datum) 0;	/* 10^18 and -10^18, in TopMemoryContext */
+static Datum num_fast_neg_bound = (Datum) 0;
+
+static void
+num_units(Datum d, const char *what, NumU *u)
+{
+	Numeric		n = DatumGetNumeric(d);
+	char	   *s;
+	bool		was_lenient,
+				was_failed;
+
+	if (!numeric_is_nan(n) && !numeric_is_inf(n))
+	{
+		/* detoasted once (a short varlena is copied by each numeric function) */
+		d = NumericGetDatum(n);
+		if (num_fast_bound == (Datum) 0)
+		{
+			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+			num_fast_bound = NumericGetDatum(int64_to_numeric(INT64CONST(1000000000000000000)));
+			num_fast_neg_bound = NumericGetDatum(int64_to_numeric(-INT64CONST(1000000000000000000)));
+			MemoryContextSwitchTo(old);
+		}
+		/* an integer below 10^18 in magnitude (the common case): no text */
+		if (DatumGetInt32(DirectFunctionCall1(numeric_min_scale, d)) == 0 &&
+			num_cmp(d, num_fast_bound) < 0 && num_cmp(d, num_fast_neg_bound) > 0)
+		{
+			u->v = DatumGetInt64(DirectFunctionCall1(numeric_int8, d));
+			u->dec = 0;
+			u->big = false;
+			return;
+		}
+	}
+	s = qty_text(d, what);		/* NaN and infinities: the error of qty_text */
+	u->dec = text_decimals(s);
+	/* out of range even at its own decimals: an error (or conv_failed) when scaled */
+	was_lenient = conv_lenient;
+	was_failed = conv_failed;
+	conv_lenient = true;
+	conv_failed = false;
+	PG_TRY();
+	{
+		u->v = text_units(s, u->dec, what);
+	}
+	PG_FINALLY();
+	{
+		conv_lenient = was_lenient;
+	}
+	PG_END_TRY();
+	u->big = conv_failed;
+	conv_failed = was_failed;
+}
+
+/* u at scale (>= u->dec) as text_units() of its text: out of range is an error, or conv_failed */
+static pq_qty
+conv_scaled(const NumU *u, Datum d, int scale, const char *what)
+{
+	pq_qty		v = u->v,
+				a;
+	int			digits = 0,
+				i;
+
+	if (u->big)
+		return text_units(qty_text(d, what), scale, what);
+	for (a = v < 0 ? -v : v; a > 0; a /= 10)
+		digits++;
+	if (v != 0 && digits + (scale - u->dec) > PQ_DIGITS_MAX)
+		return text_units(qty_text(d, what), scale, what);	/* its error */
+	for (i = u->dec; i < scale; i++)
+		v *= 10;
+	return v;
+}
+
 /* What the kernel needs of an item, converted */
 typedef struct Conv
 {
 	int			scale;			/* quantities' decimals + shares' */
 	int			share_dec;
 	PqRules		rules;
+	NumU	   *on_hand;		/* per site */
+	NumU	   *available;		/* per site */
+	NumU	   *bo_qty;			/* per backorder */
+	NumU	   *bo_allocated;	/* per backorder */
+	NumU	   *rc_qty;			/* per receipt */
 } Conv;
 
 /* The scale for d (and an extra quantity, if any); the rules as units */
@@ -259,18 +352,30 @@ conv_init(Conv *c, ItemData *d, char **extra, int nextra)
 				i,
 				t;
 
+	c->on_hand = palloc(sizeof(NumU) * Max(d->nsites, 1));
+	c->available = palloc(sizeof(NumU) * Max(d->nsites, 1));
+	c->bo_qty = palloc(sizeof(NumU) * Max(d->nbos, 1));
+	c->bo_allocated = palloc(sizeof(NumU) * Max(d->nbos, 1));
+	c->rc_qty = palloc(sizeof(NumU) * Max(d->nrcs, 1));
 	for (i = 0; i < d->nsites; i++)
 	{
-		qdec = Max(qdec, text_decimals(qty_text(d->sites[i].on_hand, "on hand")));
-		qdec = Max(qdec, text_decimals(qty_text(d->sites[i].available, "available stock")));
+		num_units(d->sites[i].on_hand, "on hand", &c->on_hand[i]);
+		qdec = Max(qdec, c->on_hand[i].dec);
+		num_units(d->sites[i].available, "available stock", &c->available[i]);
+		qdec = Max(qdec, c->available[i].dec);
 	}
 	for (i = 0; i < d->nbos; i++)
 	{
-		qdec = Max(qdec, text_decimals(qty_text(d->bos[i].qty, "backordered quantity")));
-		qdec = Max(qdec, text_decimals(qty_text(d->bos[i].allocated, "allocated quantity")));
+		num_units(d->bos[i].qty, "backordered quantity", &c->bo_qty[i]);
+		qdec = Max(qdec, c->bo_qty[i].dec);
+		num_units(d->bos[i].allocated, "allocated quantity", &c->bo_allocated[i]);
+		qdec = Max(qdec, c->bo_allocated[i].dec);
 	}
 	for (i = 0; i < d->nrcs; i++)
-		qdec = Max(qdec, text_decimals(qty_text(d->rcs[i].qty, "purchase quantity")));
+	{
+		num_units(d->rcs[i].qty, "purchase quantity", &c->rc_qty[i]);
+		qdec = Max(qdec, c->rc_qty[i].dec);
+	}
 	for (i = 0; i < nextra; i++)
 		qdec = Max(qdec, text_decimals(extra[i]));
 	for (t = 0; t < PQ_TIERS && d->has_rules; t++)
@@ -293,12 +398,6 @@ conv_init(Conv *c, ItemData *d, char **extra, int nextra)
 		c->rules.unit *= 10;
 	for (t = 0; t < PQ_TIERS; t++)
 		c->rules.share[t] = d->has_rules ? (int64) text_units(qty_text(d->share[t], "allocation share"), sdec, "allocation share") : 0;
-}
-
-static pq_qty
-conv_qty(Conv *c, Datum v, const char *what)
-{
-	return text_units(qty_text(v, what), c->scale, what);
 }
 
 /* ------------------------------------------------------------------------
@@ -396,6 +495,15 @@ copy_num(SPITupleTable *tt, uint64 r, int c)
 	return isnull ? num_zero() : datumCopy(d, false, -1);
 }
 
+/* the first character of a (short, non-empty) text: a tier */
+static char
+text_first_char(Datum t)
+{
+	text	   *x = DatumGetTextPP(t);
+
+	return VARSIZE_ANY_EXHDR(x) > 0 ? VARDATA_ANY(x)[0] : '\0';
+}
+
 static int
 site_index(ItemData *d, int64 wh)
 {
@@ -449,21 +557,22 @@ item_load(Oid nsp, int64 tenant, int64 item, ItemData *d, bool error_on_limit, b
 	for (r = 0; r < SPI_processed; r++)
 	{
 		ItemBo	   *b = &d->bos[r];
-		Datum		x;
+		Datum		v[10];
+		bool		n[10];
 
-		b->id = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 1, &isnull));
-		b->order_id = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 2, &isnull));
-		b->line_no = DatumGetInt32(SPI_getbinval(tt->vals[r], tt->tupdesc, 3, &isnull));
-		b->wh = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 4, &isnull));
-		b->qty = copy_num(tt, r, 5);
-		b->allocated = copy_num(tt, r, 6);
-		b->priority = DatumGetInt32(SPI_getbinval(tt->vals[r], tt->tupdesc, 7, &isnull));
-		b->tier = TextDatumGetCString(SPI_getbinval(tt->vals[r], tt->tupdesc, 8, &isnull))[0];
-		x = SPI_getbinval(tt->vals[r], tt->tupdesc, 9, &isnull);
-		b->has_date = !isnull;
-		b->promised_date = isnull ? 0 : DatumGetDateADT(x);
-		x = SPI_getbinval(tt->vals[r], tt->tupdesc, 10, &isnull);
-		b->source = isnull ? PQ_NONE : pq_source_of(TextDatumGetCString(x));
+		/* one deform per row (SPI_getbinval walks the row from the start for each column) */
+		heap_deform_tuple(tt->vals[r], tt->tupdesc, v, n);
+		b->id = DatumGetInt64(v[0]);
+		b->order_id = DatumGetInt64(v[1]);
+		b->line_no = DatumGetInt32(v[2]);
+		b->wh = DatumGetInt64(v[3]);
+		b->qty = n[4] ? num_zero() : datumCopy(v[4], false, -1);
+		b->allocated = n[5] ? num_zero() : datumCopy(v[5], false, -1);
+		b->priority = DatumGetInt32(v[6]);
+		b->tier = text_first_char(v[7]);
+		b->has_date = !n[8];
+		b->promised_date = n[8] ? 0 : DatumGetDateADT(v[8]);
+		b->source = n[9] ? PQ_NONE : pq_source_of(TextDatumGetCString(v[9]));
 	}
 	SPI_freetuptable(tt);
 
@@ -585,20 +694,22 @@ kernel_site(ItemData *d, Conv *c, int k, PqSite *ps, PqReceipt *rc, PqEntry *q)
 	ItemSite   *s = &d->sites[k];
 	int			i;
 
-	ps->on_hand = conv_qty(c, s->on_hand, "on hand");
-	ps->available = conv_qty(c, s->available, "available stock");
+	ps->on_hand = conv_scaled(&c->on_hand[k], s->on_hand, c->scale, "on hand");
+	ps->available = conv_scaled(&c->available[k], s->available, c->scale, "available stock");
 	for (i = 0; i < s->nrc; i++)
 	{
 		ItemRc	   *x = &d->rcs[s->first_rc + i];
 
 		rc[i].day = (int32) x->day;
-		rc[i].qty = conv_qty(c, x->qty, "purchase quantity");
+		rc[i].qty = conv_scaled(&c->rc_qty[s->first_rc + i], x->qty, c->scale, "purchase quantity");
 	}
 	for (i = 0; i < s->nbo; i++)
 	{
-		ItemBo	   *b = &d->bos[s->first_bo + i];
+		int			j = s->first_bo + i;
+		ItemBo	   *b = &d->bos[j];
 
-		q[i].need = conv_qty(c, b->qty, "backordered quantity") - conv_qty(c, b->allocated, "allocated quantity");
+		q[i].need = conv_scaled(&c->bo_qty[j], b->qty, c->scale, "backordered quantity") -
+			conv_scaled(&c->bo_allocated[j], b->allocated, c->scale, "allocated quantity");
 		q[i].priority = b->priority;
 		q[i].tier = tier_rank(b->tier);
 		q[i].day = 0;
