@@ -412,6 +412,7 @@ typedef struct ItemPlans
 	SPIPlanPtr	item;
 	SPIPlanPtr	inventory;
 	SPIPlanPtr	backorders;
+	SPIPlanPtr	backorders_lean;
 	SPIPlanPtr	purchases;
 	SPIPlanPtr	rules;
 	SPIPlanPtr	customer;
@@ -453,6 +454,11 @@ item_plans(Oid nsp)
 	ip.backorders = keep(psprintf(
 		"SELECT b.backorder_id, b.order_id, b.line_no, b.warehouse_id, b.qty, b.allocated, b.priority, b.tier,"
 		"       b.promised_date, b.promise_source FROM %s.backorders b"
+		" WHERE b.tenant_id" EQ "$1 AND b.item_id" EQ "$2"
+		" ORDER BY b.warehouse_id, b.priority DESC, b.tier, b.created_at, b.backorder_id LIMIT $3", s), 3, t);
+	/* what promise() needs of the queue: half the columns to copy and deform per row */
+	ip.backorders_lean = keep(psprintf(
+		"SELECT b.warehouse_id, b.qty, b.allocated, b.priority, b.tier FROM %s.backorders b"
 		" WHERE b.tenant_id" EQ "$1 AND b.item_id" EQ "$2"
 		" ORDER BY b.warehouse_id, b.priority DESC, b.tier, b.created_at, b.backorder_id LIMIT $3", s), 3, t);
 	ip.purchases = keep(psprintf(
@@ -522,6 +528,12 @@ site_index(ItemData *d, int64 wh)
 	return lo < d->nsites && d->sites[lo].wh == wh ? lo : -1;
 }
 
+/*
+ * item_load() for promise(): lean, the backorders without what only the
+ * commit pass and promise_queue() use (ids, stored promise)
+ */
+static bool item_load_lean = false;
+
 bool
 item_load(Oid nsp, int64 tenant, int64 item, ItemData *d, bool error_on_limit, bool lazy)
 {
@@ -540,7 +552,7 @@ item_load(Oid nsp, int64 tenant, int64 item, ItemData *d, bool error_on_limit, b
 	args[1] = Int64GetDatum(item);
 	args[2] = Int64GetDatum((int64) crmscm_max_promise_queue + 1);
 
-	run(ip.backorders, args);
+	run(item_load_lean ? ip.backorders_lean : ip.backorders, args);
 	tt = SPI_tuptable;
 	if (SPI_processed > (uint64) crmscm_max_promise_queue)
 	{
@@ -562,6 +574,16 @@ item_load(Oid nsp, int64 tenant, int64 item, ItemData *d, bool error_on_limit, b
 
 		/* one deform per row (SPI_getbinval walks the row from the start for each column) */
 		heap_deform_tuple(tt->vals[r], tt->tupdesc, v, n);
+		if (item_load_lean)
+		{
+			b->wh = DatumGetInt64(v[0]);
+			b->qty = n[1] ? num_zero() : datumCopy(v[1], false, -1);
+			b->allocated = n[2] ? num_zero() : datumCopy(v[2], false, -1);
+			b->priority = DatumGetInt32(v[3]);
+			b->tier = text_first_char(v[4]);
+			b->source = PQ_NONE;
+			continue;
+		}
 		b->id = DatumGetInt64(v[0]);
 		b->order_id = DatumGetInt64(v[1]);
 		b->line_no = DatumGetInt32(v[2]);
@@ -852,8 +874,19 @@ promise_body(PromiseArgs *a)
 				nrows;
 	int			maxq = 0,
 				maxr = 0;
+	volatile bool found = false;
 
-	if (!item_load(a->nsp, a->tenant, a->item, &d, true, false))
+	item_load_lean = true;
+	PG_TRY();
+	{
+		found = item_load(a->nsp, a->tenant, a->item, &d, true, false);
+	}
+	PG_FINALLY();
+	{
+		item_load_lean = false;
+	}
+	PG_END_TRY();
+	if (!found)
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("item " INT64_FORMAT " does not exist", a->item)));
