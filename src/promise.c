@@ -613,6 +613,46 @@ site_index(ItemData *d, int64 wh)
 	return lo < d->nsites && d->sites[lo].wh == wh ? lo : -1;
 }
 
+/* the backorders' rows into d->bos (lean: the columns of backorders_lean) */
+static void
+load_backorders(ItemData *d, SPITupleTable *tt, uint64 nrows, bool lean)
+{
+	uint64		r;
+
+	d->nbos = (int) nrows;
+	d->bos = palloc0(sizeof(ItemBo) * Max(d->nbos, 1));
+	for (r = 0; r < nrows; r++)
+	{
+		ItemBo	   *b = &d->bos[r];
+		Datum		v[10];
+		bool		n[10];
+
+		/* one deform per row (SPI_getbinval walks the row from the start for each column) */
+		heap_deform_tuple(tt->vals[r], tt->tupdesc, v, n);
+		if (lean)
+		{
+			b->wh = DatumGetInt64(v[0]);
+			b->qty = n[1] ? num_zero() : datumCopy(v[1], false, -1);
+			b->allocated = n[2] ? num_zero() : datumCopy(v[2], false, -1);
+			b->priority = DatumGetInt32(v[3]);
+			b->tier = text_first_char(v[4]);
+			b->source = PQ_NONE;
+			continue;
+		}
+		b->id = DatumGetInt64(v[0]);
+		b->order_id = DatumGetInt64(v[1]);
+		b->line_no = DatumGetInt32(v[2]);
+		b->wh = DatumGetInt64(v[3]);
+		b->qty = n[4] ? num_zero() : datumCopy(v[4], false, -1);
+		b->allocated = n[5] ? num_zero() : datumCopy(v[5], false, -1);
+		b->priority = DatumGetInt32(v[6]);
+		b->tier = text_first_char(v[7]);
+		b->has_date = !n[8];
+		b->promised_date = n[8] ? 0 : DatumGetDateADT(v[8]);
+		b->source = n[9] ? PQ_NONE : pq_source_of(TextDatumGetCString(v[9]));
+	}
+}
+
 /*
  * item_load() for promise(): lean, the backorders without what only the
  * commit pass and promise_queue() use (ids, stored promise)
@@ -649,38 +689,7 @@ item_load(Oid nsp, int64 tenant, int64 item, ItemData *d, bool error_on_limit, b
 					 errhint("Raise crmscm.max_promise_queue.")));
 		return false;
 	}
-	d->nbos = (int) SPI_processed;
-	d->bos = palloc0(sizeof(ItemBo) * Max(d->nbos, 1));
-	for (r = 0; r < SPI_processed; r++)
-	{
-		ItemBo	   *b = &d->bos[r];
-		Datum		v[10];
-		bool		n[10];
-
-		/* one deform per row (SPI_getbinval walks the row from the start for each column) */
-		heap_deform_tuple(tt->vals[r], tt->tupdesc, v, n);
-		if (item_load_lean)
-		{
-			b->wh = DatumGetInt64(v[0]);
-			b->qty = n[1] ? num_zero() : datumCopy(v[1], false, -1);
-			b->allocated = n[2] ? num_zero() : datumCopy(v[2], false, -1);
-			b->priority = DatumGetInt32(v[3]);
-			b->tier = text_first_char(v[4]);
-			b->source = PQ_NONE;
-			continue;
-		}
-		b->id = DatumGetInt64(v[0]);
-		b->order_id = DatumGetInt64(v[1]);
-		b->line_no = DatumGetInt32(v[2]);
-		b->wh = DatumGetInt64(v[3]);
-		b->qty = n[4] ? num_zero() : datumCopy(v[4], false, -1);
-		b->allocated = n[5] ? num_zero() : datumCopy(v[5], false, -1);
-		b->priority = DatumGetInt32(v[6]);
-		b->tier = text_first_char(v[7]);
-		b->has_date = !n[8];
-		b->promised_date = n[8] ? 0 : DatumGetDateADT(v[8]);
-		b->source = n[9] ? PQ_NONE : pq_source_of(TextDatumGetCString(v[9]));
-	}
+	load_backorders(d, tt, SPI_processed, item_load_lean);
 	SPI_freetuptable(tt);
 
 	if (lazy && d->nbos == 0)
