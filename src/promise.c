@@ -18,6 +18,7 @@
 
 #include <limits.h>
 
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -242,12 +243,189 @@ units_numeric(pq_qty v, int scale)
 	return DirectFunctionCall3(numeric_in, CStringGetDatum(p), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
 }
 
+/*
+ * One quantity as a whole number of units of 10^-dec, dec its own decimals
+ * (trailing zeros aside); big: more than PQ_DIGITS_MAX digits even so (out
+ * of range at any scale).  Each quantity of an item is converted once
+ * (conv_init), then scaled for the kernel (conv_scaled): what text_units()
+ * of its text at the item's scale gives, without printing it twice.
+ */
+typedef struct NumU
+{
+	pq_qty		v;
+	int			dec;
+	bool		big;
+} NumU;
+
+/*
+ * The stored form of a numeric (src/backend/utils/adt/numeric.c, the
+ * on-disk format pg_upgrade keeps): a 16-bit header, short (sign, display
+ * scale and weight in it) or long (then a 16-bit weight), then base-10000
+ * digits without leading or trailing zero digits; the value is the sum of
+ * digit i x 10000^(weight - i).
+ */
+#define PQ_NUMERIC_SIGN_MASK	0xC000
+#define PQ_NUMERIC_NEG			0x4000
+#define PQ_NUMERIC_SHORT		0x8000
+#define PQ_NUMERIC_SPECIAL		0xC000
+#define PQ_NUMERIC_SHORT_SIGN	0x2000
+#define PQ_NUMERIC_SHORT_WSIGN	0x0040
+#define PQ_NUMERIC_SHORT_WMASK	0x003F
+
+/*
+ * The units of a finite numeric of at most 9 base-10000 digits, none
+ * beyond 10^36 or below 10^-36, read from its digits (no text, no
+ * allocation: 1,000 queued lines are 2,000 quantities per promise()); false
+ * for any other (NaN, infinities, more digits), which take the text path.
+ * test/pgtap/promise.sql compares the two on quantities of every shape.
+ */
+static bool
+numeric_digits_units(Datum d, NumU *u)
+{
+	const struct varlena *x = (const struct varlena *) DatumGetPointer(d);
+	const char *p,
+			   *dig;
+	size_t		len;
+	uint16		h;
+	int			ndig,
+				weight,
+				last,
+				i;
+	bool		neg;
+	pq_qty		v = 0;
+
+	/* as stored in the row (a short header unaligned), not detoasted: no copy */
+	if (VARATT_IS_SHORT(x))
+	{
+		p = VARDATA_SHORT(x);
+		len = VARSIZE_SHORT(x) - VARHDRSZ_SHORT;
+	}
+	else if (VARATT_IS_4B_U(x))
+	{
+		p = VARDATA(x);
+		len = VARSIZE(x) - VARHDRSZ;
+	}
+	else
+		return false;			/* compressed or external */
+	if (len < sizeof(uint16))
+		return false;
+	memcpy(&h, p, sizeof(h));
+	if ((h & PQ_NUMERIC_SIGN_MASK) == PQ_NUMERIC_SPECIAL)
+		return false;
+	if ((h & PQ_NUMERIC_SIGN_MASK) == PQ_NUMERIC_SHORT)
+	{
+		neg = (h & PQ_NUMERIC_SHORT_SIGN) != 0;
+		weight = (h & PQ_NUMERIC_SHORT_WSIGN ? ~PQ_NUMERIC_SHORT_WMASK : 0) | (h & PQ_NUMERIC_SHORT_WMASK);
+		dig = p + sizeof(uint16);
+		ndig = (int) ((len - sizeof(uint16)) / sizeof(int16));
+	}
+	else
+	{
+		int16		w;
+
+		if (len < 2 * sizeof(uint16))
+			return false;
+		neg = (h & PQ_NUMERIC_SIGN_MASK) == PQ_NUMERIC_NEG;
+		memcpy(&w, p + sizeof(uint16), sizeof(w));
+		weight = w;
+		dig = p + 2 * sizeof(uint16);
+		ndig = (int) ((len - 2 * sizeof(uint16)) / sizeof(int16));
+	}
+	u->big = false;
+	u->dec = 0;
+	if (ndig == 0)
+	{
+		u->v = 0;
+		return true;
+	}
+	last = weight - ndig + 1;	/* the power of 10000 of the last digit */
+	if (ndig > 9 || weight >= 9 || last < -9)
+		return false;
+	for (i = 0; i < ndig; i++)
+	{
+		int16		g;
+
+		memcpy(&g, dig + i * sizeof(int16), sizeof(g));
+		if (g < 0 || g >= 10000)
+			return false;
+		v = v * 10000 + g;
+	}
+	if (last >= 0)
+		for (i = 0; i < last; i++)
+			v *= 10000;
+	else
+	{
+		u->dec = -4 * last;
+		while (u->dec > 0 && v % 10 == 0)
+		{
+			v /= 10;
+			u->dec--;
+		}
+	}
+	u->v = neg ? -v : v;
+	return true;
+}
+
+static void
+num_units(Datum d, const char *what, NumU *u)
+{
+	char	   *s;
+	bool		was_lenient,
+				was_failed;
+
+	if (numeric_digits_units(d, u))
+		return;
+	s = qty_text(d, what);		/* NaN and infinities: the error of qty_text */
+	u->dec = text_decimals(s);
+	/* out of range even at its own decimals: an error (or conv_failed) when scaled */
+	was_lenient = conv_lenient;
+	was_failed = conv_failed;
+	conv_lenient = true;
+	conv_failed = false;
+	PG_TRY();
+	{
+		u->v = text_units(s, u->dec, what);
+	}
+	PG_FINALLY();
+	{
+		conv_lenient = was_lenient;
+	}
+	PG_END_TRY();
+	u->big = conv_failed;
+	conv_failed = was_failed;
+}
+
+/* u at scale (>= u->dec) as text_units() of its text: out of range is an error, or conv_failed */
+static pq_qty
+conv_scaled(const NumU *u, Datum d, int scale, const char *what)
+{
+	pq_qty		v = u->v,
+				a;
+	int			digits = 0,
+				i;
+
+	if (u->big)
+		return text_units(qty_text(d, what), scale, what);
+	for (a = v < 0 ? -v : v; a > 0; a /= 10)
+		digits++;
+	if (v != 0 && digits + (scale - u->dec) > PQ_DIGITS_MAX)
+		return text_units(qty_text(d, what), scale, what);	/* its error */
+	for (i = u->dec; i < scale; i++)
+		v *= 10;
+	return v;
+}
+
 /* What the kernel needs of an item, converted */
 typedef struct Conv
 {
 	int			scale;			/* quantities' decimals + shares' */
 	int			share_dec;
 	PqRules		rules;
+	NumU	   *on_hand;		/* per site */
+	NumU	   *available;		/* per site */
+	NumU	   *bo_qty;			/* per backorder */
+	NumU	   *bo_allocated;	/* per backorder */
+	NumU	   *rc_qty;			/* per receipt */
 } Conv;
 
 /* The scale for d (and an extra quantity, if any); the rules as units */
@@ -259,18 +437,30 @@ conv_init(Conv *c, ItemData *d, char **extra, int nextra)
 				i,
 				t;
 
+	c->on_hand = palloc(sizeof(NumU) * Max(d->nsites, 1));
+	c->available = palloc(sizeof(NumU) * Max(d->nsites, 1));
+	c->bo_qty = palloc(sizeof(NumU) * Max(d->nbos, 1));
+	c->bo_allocated = palloc(sizeof(NumU) * Max(d->nbos, 1));
+	c->rc_qty = palloc(sizeof(NumU) * Max(d->nrcs, 1));
 	for (i = 0; i < d->nsites; i++)
 	{
-		qdec = Max(qdec, text_decimals(qty_text(d->sites[i].on_hand, "on hand")));
-		qdec = Max(qdec, text_decimals(qty_text(d->sites[i].available, "available stock")));
+		num_units(d->sites[i].on_hand, "on hand", &c->on_hand[i]);
+		qdec = Max(qdec, c->on_hand[i].dec);
+		num_units(d->sites[i].available, "available stock", &c->available[i]);
+		qdec = Max(qdec, c->available[i].dec);
 	}
 	for (i = 0; i < d->nbos; i++)
 	{
-		qdec = Max(qdec, text_decimals(qty_text(d->bos[i].qty, "backordered quantity")));
-		qdec = Max(qdec, text_decimals(qty_text(d->bos[i].allocated, "allocated quantity")));
+		num_units(d->bos[i].qty, "backordered quantity", &c->bo_qty[i]);
+		qdec = Max(qdec, c->bo_qty[i].dec);
+		num_units(d->bos[i].allocated, "allocated quantity", &c->bo_allocated[i]);
+		qdec = Max(qdec, c->bo_allocated[i].dec);
 	}
 	for (i = 0; i < d->nrcs; i++)
-		qdec = Max(qdec, text_decimals(qty_text(d->rcs[i].qty, "purchase quantity")));
+	{
+		num_units(d->rcs[i].qty, "purchase quantity", &c->rc_qty[i]);
+		qdec = Max(qdec, c->rc_qty[i].dec);
+	}
 	for (i = 0; i < nextra; i++)
 		qdec = Max(qdec, text_decimals(extra[i]));
 	for (t = 0; t < PQ_TIERS && d->has_rules; t++)
@@ -295,12 +485,6 @@ conv_init(Conv *c, ItemData *d, char **extra, int nextra)
 		c->rules.share[t] = d->has_rules ? (int64) text_units(qty_text(d->share[t], "allocation share"), sdec, "allocation share") : 0;
 }
 
-static pq_qty
-conv_qty(Conv *c, Datum v, const char *what)
-{
-	return text_units(qty_text(v, what), c->scale, what);
-}
-
 /* ------------------------------------------------------------------------
  * loading one item
  * ------------------------------------------------------------------------
@@ -313,6 +497,7 @@ typedef struct ItemPlans
 	SPIPlanPtr	item;
 	SPIPlanPtr	inventory;
 	SPIPlanPtr	backorders;
+	SPIPlanPtr	backorders_lean;
 	SPIPlanPtr	purchases;
 	SPIPlanPtr	rules;
 	SPIPlanPtr	customer;
@@ -356,6 +541,11 @@ item_plans(Oid nsp)
 		"       b.promised_date, b.promise_source FROM %s.backorders b"
 		" WHERE b.tenant_id" EQ "$1 AND b.item_id" EQ "$2"
 		" ORDER BY b.warehouse_id, b.priority DESC, b.tier, b.created_at, b.backorder_id LIMIT $3", s), 3, t);
+	/* what promise() needs of the queue: half the columns to copy and deform per row */
+	ip.backorders_lean = keep(psprintf(
+		"SELECT b.warehouse_id, b.qty, b.allocated, b.priority, b.tier FROM %s.backorders b"
+		" WHERE b.tenant_id" EQ "$1 AND b.item_id" EQ "$2"
+		" ORDER BY b.warehouse_id, b.priority DESC, b.tier, b.created_at, b.backorder_id LIMIT $3", s), 3, t);
 	ip.purchases = keep(psprintf(
 		"SELECT l.warehouse_id, p.expected_at, l.qty OPERATOR(pg_catalog.-) l.qty_received"
 		"  FROM %s.purchase_order_lines l"
@@ -396,6 +586,15 @@ copy_num(SPITupleTable *tt, uint64 r, int c)
 	return isnull ? num_zero() : datumCopy(d, false, -1);
 }
 
+/* the first character of a (short, non-empty) text: a tier */
+static char
+text_first_char(Datum t)
+{
+	text	   *x = DatumGetTextPP(t);
+
+	return VARSIZE_ANY_EXHDR(x) > 0 ? VARDATA_ANY(x)[0] : '\0';
+}
+
 static int
 site_index(ItemData *d, int64 wh)
 {
@@ -413,6 +612,52 @@ site_index(ItemData *d, int64 wh)
 	}
 	return lo < d->nsites && d->sites[lo].wh == wh ? lo : -1;
 }
+
+/* the backorders' rows into d->bos (lean: the columns of backorders_lean) */
+static void
+load_backorders(ItemData *d, SPITupleTable *tt, uint64 nrows, bool lean)
+{
+	uint64		r;
+
+	d->nbos = (int) nrows;
+	d->bos = palloc0(sizeof(ItemBo) * Max(d->nbos, 1));
+	for (r = 0; r < nrows; r++)
+	{
+		ItemBo	   *b = &d->bos[r];
+		Datum		v[10];
+		bool		n[10];
+
+		/* one deform per row (SPI_getbinval walks the row from the start for each column) */
+		heap_deform_tuple(tt->vals[r], tt->tupdesc, v, n);
+		if (lean)
+		{
+			b->wh = DatumGetInt64(v[0]);
+			b->qty = n[1] ? num_zero() : datumCopy(v[1], false, -1);
+			b->allocated = n[2] ? num_zero() : datumCopy(v[2], false, -1);
+			b->priority = DatumGetInt32(v[3]);
+			b->tier = text_first_char(v[4]);
+			b->source = PQ_NONE;
+			continue;
+		}
+		b->id = DatumGetInt64(v[0]);
+		b->order_id = DatumGetInt64(v[1]);
+		b->line_no = DatumGetInt32(v[2]);
+		b->wh = DatumGetInt64(v[3]);
+		b->qty = n[4] ? num_zero() : datumCopy(v[4], false, -1);
+		b->allocated = n[5] ? num_zero() : datumCopy(v[5], false, -1);
+		b->priority = DatumGetInt32(v[6]);
+		b->tier = text_first_char(v[7]);
+		b->has_date = !n[8];
+		b->promised_date = n[8] ? 0 : DatumGetDateADT(v[8]);
+		b->source = n[9] ? PQ_NONE : pq_source_of(TextDatumGetCString(v[9]));
+	}
+}
+
+/*
+ * item_load() for promise(): lean, the backorders without what only the
+ * commit pass and promise_queue() use (ids, stored promise)
+ */
+static bool item_load_lean = false;
 
 bool
 item_load(Oid nsp, int64 tenant, int64 item, ItemData *d, bool error_on_limit, bool lazy)
@@ -432,7 +677,7 @@ item_load(Oid nsp, int64 tenant, int64 item, ItemData *d, bool error_on_limit, b
 	args[1] = Int64GetDatum(item);
 	args[2] = Int64GetDatum((int64) crmscm_max_promise_queue + 1);
 
-	run(ip.backorders, args);
+	run(item_load_lean ? ip.backorders_lean : ip.backorders, args);
 	tt = SPI_tuptable;
 	if (SPI_processed > (uint64) crmscm_max_promise_queue)
 	{
@@ -444,27 +689,7 @@ item_load(Oid nsp, int64 tenant, int64 item, ItemData *d, bool error_on_limit, b
 					 errhint("Raise crmscm.max_promise_queue.")));
 		return false;
 	}
-	d->nbos = (int) SPI_processed;
-	d->bos = palloc0(sizeof(ItemBo) * Max(d->nbos, 1));
-	for (r = 0; r < SPI_processed; r++)
-	{
-		ItemBo	   *b = &d->bos[r];
-		Datum		x;
-
-		b->id = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 1, &isnull));
-		b->order_id = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 2, &isnull));
-		b->line_no = DatumGetInt32(SPI_getbinval(tt->vals[r], tt->tupdesc, 3, &isnull));
-		b->wh = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 4, &isnull));
-		b->qty = copy_num(tt, r, 5);
-		b->allocated = copy_num(tt, r, 6);
-		b->priority = DatumGetInt32(SPI_getbinval(tt->vals[r], tt->tupdesc, 7, &isnull));
-		b->tier = TextDatumGetCString(SPI_getbinval(tt->vals[r], tt->tupdesc, 8, &isnull))[0];
-		x = SPI_getbinval(tt->vals[r], tt->tupdesc, 9, &isnull);
-		b->has_date = !isnull;
-		b->promised_date = isnull ? 0 : DatumGetDateADT(x);
-		x = SPI_getbinval(tt->vals[r], tt->tupdesc, 10, &isnull);
-		b->source = isnull ? PQ_NONE : pq_source_of(TextDatumGetCString(x));
-	}
+	load_backorders(d, tt, SPI_processed, item_load_lean);
 	SPI_freetuptable(tt);
 
 	if (lazy && d->nbos == 0)
@@ -585,20 +810,22 @@ kernel_site(ItemData *d, Conv *c, int k, PqSite *ps, PqReceipt *rc, PqEntry *q)
 	ItemSite   *s = &d->sites[k];
 	int			i;
 
-	ps->on_hand = conv_qty(c, s->on_hand, "on hand");
-	ps->available = conv_qty(c, s->available, "available stock");
+	ps->on_hand = conv_scaled(&c->on_hand[k], s->on_hand, c->scale, "on hand");
+	ps->available = conv_scaled(&c->available[k], s->available, c->scale, "available stock");
 	for (i = 0; i < s->nrc; i++)
 	{
 		ItemRc	   *x = &d->rcs[s->first_rc + i];
 
 		rc[i].day = (int32) x->day;
-		rc[i].qty = conv_qty(c, x->qty, "purchase quantity");
+		rc[i].qty = conv_scaled(&c->rc_qty[s->first_rc + i], x->qty, c->scale, "purchase quantity");
 	}
 	for (i = 0; i < s->nbo; i++)
 	{
-		ItemBo	   *b = &d->bos[s->first_bo + i];
+		int			j = s->first_bo + i;
+		ItemBo	   *b = &d->bos[j];
 
-		q[i].need = conv_qty(c, b->qty, "backordered quantity") - conv_qty(c, b->allocated, "allocated quantity");
+		q[i].need = conv_scaled(&c->bo_qty[j], b->qty, c->scale, "backordered quantity") -
+			conv_scaled(&c->bo_allocated[j], b->allocated, c->scale, "allocated quantity");
 		q[i].priority = b->priority;
 		q[i].tier = tier_rank(b->tier);
 		q[i].day = 0;
@@ -741,8 +968,19 @@ promise_body(PromiseArgs *a)
 				nrows;
 	int			maxq = 0,
 				maxr = 0;
+	volatile bool found = false;
 
-	if (!item_load(a->nsp, a->tenant, a->item, &d, true, false))
+	item_load_lean = true;
+	PG_TRY();
+	{
+		found = item_load(a->nsp, a->tenant, a->item, &d, true, false);
+	}
+	PG_FINALLY();
+	{
+		item_load_lean = false;
+	}
+	PG_END_TRY();
+	if (!found)
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("item " INT64_FORMAT " does not exist", a->item)));

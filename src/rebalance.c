@@ -340,55 +340,101 @@ emit(RbArgs *a, int64 item, int64 wh, RbLine *l, Datum rb, Datum ra, Datum bb, D
 }
 
 /*
- * Rebalance one item: load its stock, holdings, queue, tiers and fences,
- * replay the allocation in queue order, write what moved.
- *
- * Length: the load, the replay and the write-back share one state of the
- * item; not yet split into steps (open work of #17, noted in the session
- * note of 2026-12-07).
+ * The state of one item's rebalance, shared by its steps: rebalance_item()
+ * loads (rb_load_inventory, rb_load_holds, rb_load_lines, rb_load_rules),
+ * replays each warehouse (rb_claims, rb_allocate, rb_plan_writes) and writes
+ * (rb_write).  Every step is linear in the holdings (plus a sort): each
+ * line keeps the chain of its holdings and, per warehouse, its claim.
  */
-static pg_noinline void
-rebalance_item(RbArgs *a, int64 item)
+typedef struct RbItem
 {
-	Datum		args[8];
-	SPITupleTable *tt;
-	uint64		r;
-	int			nwh,
-				nholds = 0,
-				nlines = 0,
-				i,
-				k;
+	int64		item;
+	int			nwh;
 	int64	   *whs;
 	Datum	   *on_hand,
 			   *reserved,
 			   *new_reserved;
 	RbHold	   *holds;
-	RbLine	   *lines;
+	int			nholds;
+	int		   *hold_next;		/* next holding of the same line (ascending index), -1 */
+	RbLine	   *lines;			/* by (order, line number) */
+	int			nlines;
+	int		   *line_first;		/* first holding of each line, -1 */
+	int		   *line_claim;		/* its claim in the warehouse being replayed */
+	int		   *line_claim_wh;	/* that warehouse's index, -1 */
 	Datum		share[PQ_TIERS];
-	bool		has_share[PQ_TIERS] = {false, false, false};
+	bool		has_share[PQ_TIERS];
+	Datum		fence[PQ_TIERS];	/* share x on hand of the warehouse being replayed */
+	/* the writes */
+	Datum	   *res_del,
+			   *res_upd_id,
+			   *res_upd_q;
+	Datum	   *ri_o,
+			   *ri_l,
+			   *ri_w,
+			   *ri_q;
+	Datum	   *bo_del,
+			   *bu_id,
+			   *bu_q,
+			   *bu_a,
+			   *bu_p,
+			   *bu_t;
+	Datum	   *bi_o,
+			   *bi_l,
+			   *bi_w,
+			   *bi_q,
+			   *bi_p,
+			   *bi_t;
+	int			nrd,
+				nru,
+				nri,
+				nbd,
+				nbu,
+				nbi;
+	bool		any_change;
+} RbItem;
+
+/* the inventory rows of the item (locked by the caller unless a dry run); false: none */
+static bool
+rb_load_inventory(RbArgs *a, RbItem *it)
+{
+	Datum		args[2];
+	SPITupleTable *tt;
+	uint64		r;
+	int			n;
 
 	args[0] = Int64GetDatum(a->tenant);
-	args[1] = Int64GetDatum(item);
-
-	/* inventory (locked by the caller unless a dry run) */
+	args[1] = Int64GetDatum(it->item);
 	run(rp.inventory, args, false, SPI_OK_SELECT);
 	tt = SPI_tuptable;
-	nwh = (int) SPI_processed;
-	whs = palloc(sizeof(int64) * Max(nwh, 1));
-	on_hand = palloc(sizeof(Datum) * Max(nwh, 1));
-	reserved = palloc(sizeof(Datum) * Max(nwh, 1));
-	new_reserved = palloc(sizeof(Datum) * Max(nwh, 1));
+	n = (int) SPI_processed;
+	it->nwh = n;
+	it->whs = palloc(sizeof(int64) * Max(n, 1));
+	it->on_hand = palloc(sizeof(Datum) * Max(n, 1));
+	it->reserved = palloc(sizeof(Datum) * Max(n, 1));
+	it->new_reserved = palloc(sizeof(Datum) * Max(n, 1));
 	for (r = 0; r < SPI_processed; r++)
 	{
-		whs[r] = i8(tt, r, 1);
-		on_hand[r] = num_of(tt, r, 2);
-		reserved[r] = num_of(tt, r, 3);
+		it->whs[r] = i8(tt, r, 1);
+		it->on_hand[r] = num_of(tt, r, 2);
+		it->reserved[r] = num_of(tt, r, 3);
 	}
 	SPI_freetuptable(tt);
-	if (nwh == 0)
-		return;
+	return n > 0;
+}
 
-	/* holdings: reservations and backorders of the item */
+/* holdings: the reservations, then the backorders of the item; false: none */
+static bool
+rb_load_holds(RbArgs *a, RbItem *it)
+{
+	Datum		args[2];
+	SPITupleTable *tt;
+	uint64		r;
+	int			k;
+
+	args[0] = Int64GetDatum(a->tenant);
+	args[1] = Int64GetDatum(it->item);
+	it->nholds = 0;
 	for (k = 0; k < 2; k++)
 	{
 		run(k == 0 ? rp.reservations : rp.backorders, args, false, SPI_OK_SELECT);
@@ -396,13 +442,13 @@ rebalance_item(RbArgs *a, int64 item)
 		if (SPI_processed > (uint64) crmscm_max_promise_queue * 2)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("item " INT64_FORMAT " has too many reservations or backorders to rebalance", item),
+					 errmsg("item " INT64_FORMAT " has too many reservations or backorders to rebalance", it->item),
 					 errhint("Raise crmscm.max_promise_queue.")));
-		holds = k == 0 ? palloc(sizeof(RbHold) * Max(SPI_processed, 1))
-			: repalloc_huge(holds, sizeof(RbHold) * (nholds + Max(SPI_processed, 1)));
+		it->holds = k == 0 ? palloc(sizeof(RbHold) * Max(SPI_processed, 1))
+			: repalloc_huge(it->holds, sizeof(RbHold) * (it->nholds + Max(SPI_processed, 1)));
 		for (r = 0; r < SPI_processed; r++)
 		{
-			RbHold	   *h = &holds[nholds++];
+			RbHold	   *h = &it->holds[it->nholds++];
 
 			memset(h, 0, sizeof(*h));
 			h->is_bo = k == 1;
@@ -424,32 +470,42 @@ rebalance_item(RbArgs *a, int64 item)
 		}
 		SPI_freetuptable(tt);
 	}
-	if (nholds == 0)
-		return;
+	return it->nholds > 0;
+}
 
-	/* the lines (one per holding, deduplicated) */
-	lines = palloc0(sizeof(RbLine) * nholds);
-	for (i = 0; i < nholds; i++)
-	{
-		lines[nlines].order_id = holds[i].order_id;
-		lines[nlines].line_no = holds[i].line_no;
-		nlines++;
-	}
-	qsort(lines, nlines, sizeof(RbLine), line_cmp);
-	k = 0;
-	for (i = 0; i < nlines; i++)
-		if (k == 0 || line_cmp(&lines[k - 1], &lines[i]) != 0)
-			lines[k++] = lines[i];
-	nlines = k;
-	{
-		Datum	   *od = palloc(sizeof(Datum) * nlines);
-		int			no = 0;
+/* the first line of an order in the sorted lines, -1 if none */
+static int
+first_line_of(RbItem *it, int64 order_id)
+{
+	int			lo = 0,
+				hi = it->nlines;
 
-		for (i = 0; i < nlines; i++)
-			if (no == 0 || DatumGetInt64(od[no - 1]) != lines[i].order_id)
-				od[no++] = Int64GetDatum(lines[i].order_id);
-		args[1] = arr(od, no, INT8OID);
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (it->lines[mid].order_id < order_id)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
+	return lo < it->nlines && it->lines[lo].order_id == order_id ? lo : -1;
+}
+
+/* the orders of the lines: priority, age, customer and current tier; confirmed ones may move */
+static void
+rb_load_orders(RbArgs *a, RbItem *it, Datum *args)
+{
+	SPITupleTable *tt;
+	uint64		r;
+	Datum	   *od = palloc(sizeof(Datum) * it->nlines);
+	int			no = 0,
+				i;
+
+	for (i = 0; i < it->nlines; i++)
+		if (no == 0 || DatumGetInt64(od[no - 1]) != it->lines[i].order_id)
+			od[no++] = Int64GetDatum(it->lines[i].order_id);
+	args[1] = arr(od, no, INT8OID);
 	run(rp.orders, args, false, SPI_OK_SELECT);
 	tt = SPI_tuptable;
 	for (r = 0; r < SPI_processed; r++)
@@ -462,21 +518,52 @@ rebalance_item(RbArgs *a, int64 item)
 		int64		cust = i8(tt, r, 5);
 		Datum		t = SPI_getbinval(tt->vals[r], tt->tupdesc, 6, &isnull);
 		char		tier = isnull ? 'C' : TextDatumGetCString(t)[0];
-		RbLine	   *l;
+		int			f = first_line_of(it, oid);
 
 		/* every line of the order */
-		for (l = lines; l < lines + nlines; l++)
-			if (l->order_id == oid)
-			{
-				l->priority = prio;
-				l->ordered_at = at;
-				l->customer_id = cust;
-				l->tier = tier;
-				l->found_order = true;
-				l->movable = confirmed;		/* and open, once read below */
-			}
+		for (i = f; f >= 0 && i < it->nlines && it->lines[i].order_id == oid; i++)
+		{
+			RbLine	   *l = &it->lines[i];
+
+			l->priority = prio;
+			l->ordered_at = at;
+			l->customer_id = cust;
+			l->tier = tier;
+			l->found_order = true;
+			l->movable = confirmed; /* and open, once read below */
+		}
 	}
 	SPI_freetuptable(tt);
+}
+
+/* the lines (one per holding, deduplicated), their orders, their columns, locked unless a dry run */
+static void
+rb_load_lines(RbArgs *a, RbItem *it)
+{
+	Datum		args[3];
+	SPITupleTable *tt;
+	uint64		r;
+	RbLine	   *lines = palloc0(sizeof(RbLine) * it->nholds);
+	int			nlines = 0,
+				i,
+				k;
+
+	for (i = 0; i < it->nholds; i++)
+	{
+		lines[nlines].order_id = it->holds[i].order_id;
+		lines[nlines].line_no = it->holds[i].line_no;
+		nlines++;
+	}
+	qsort(lines, nlines, sizeof(RbLine), line_cmp);
+	k = 0;
+	for (i = 0; i < nlines; i++)
+		if (k == 0 || line_cmp(&lines[k - 1], &lines[i]) != 0)
+			lines[k++] = lines[i];
+	it->lines = lines;
+	it->nlines = nlines = k;
+
+	args[0] = Int64GetDatum(a->tenant);
+	rb_load_orders(a, it, args);
 	{
 		Datum	   *ld = palloc(sizeof(Datum) * nlines);
 		int			nl = 0,
@@ -498,7 +585,7 @@ rebalance_item(RbArgs *a, int64 item)
 		RbLine	   *l = find_line(lines, nlines, i8(tt, r, 1), i4(tt, r, 2));
 		bool		isnull;
 
-		if (l == NULL || i8(tt, r, 6) != item)
+		if (l == NULL || i8(tt, r, 6) != it->item)
 			continue;
 		l->seen = true;
 		l->movable = l->movable &&
@@ -520,378 +607,483 @@ rebalance_item(RbArgs *a, int64 item)
 		if (!lines[i].found_order)
 			lines[i].tier = 'C';
 	}
-	for (i = 0; i < nholds; i++)
-		holds[i].line = find_line(lines, nlines, holds[i].order_id, holds[i].line_no);
-	/* the lines it moves, for their promises */
-	a->moved = palloc(sizeof(PromiseLineHint) * (nwh * nlines + 1));
-	a->capmoved = nwh * nlines + 1;
-	a->nmoved = 0;
+	/* each holding's line, each line's holdings (ascending) */
+	it->hold_next = palloc(sizeof(int) * it->nholds);
+	it->line_first = palloc(sizeof(int) * Max(nlines, 1));
+	it->line_claim = palloc(sizeof(int) * Max(nlines, 1));
+	it->line_claim_wh = palloc(sizeof(int) * Max(nlines, 1));
+	for (i = 0; i < nlines; i++)
+		it->line_first[i] = it->line_claim_wh[i] = -1;
+	for (i = it->nholds - 1; i >= 0; i--)
+	{
+		RbHold	   *h = &it->holds[i];
 
-	/* the rules */
-	args[1] = Int64GetDatum(item);
+		h->line = find_line(lines, nlines, h->order_id, h->line_no);
+		it->hold_next[i] = -1;
+		if (h->line != NULL)
+		{
+			it->hold_next[i] = it->line_first[h->line - lines];
+			it->line_first[h->line - lines] = i;
+		}
+	}
+}
+
+/* the allocation rules of the item */
+static void
+rb_load_rules(RbArgs *a, RbItem *it)
+{
+	Datum		args[2];
+	SPITupleTable *tt;
+	uint64		r;
+	int			t;
+
+	for (t = 0; t < PQ_TIERS; t++)
+		it->has_share[t] = false;
+	args[0] = Int64GetDatum(a->tenant);
+	args[1] = Int64GetDatum(it->item);
 	run(rp.rules, args, false, SPI_OK_SELECT);
 	tt = SPI_tuptable;
 	for (r = 0; r < SPI_processed; r++)
 	{
 		bool		isnull;
-		int			t = tier_rank(TextDatumGetCString(SPI_getbinval(tt->vals[r], tt->tupdesc, 1, &isnull))[0]);
 
-		share[t] = num_of(tt, r, 2);
-		has_share[t] = true;
+		t = tier_rank(TextDatumGetCString(SPI_getbinval(tt->vals[r], tt->tupdesc, 1, &isnull))[0]);
+		it->share[t] = num_of(tt, r, 2);
+		it->has_share[t] = true;
 	}
 	SPI_freetuptable(tt);
+}
 
-	/* per warehouse: the claims, in the rebalance order */
+/* one claim per line holding or waiting in warehouse k; returns their number */
+static int
+rb_claims(RbItem *it, int k, Claim *claims)
+{
+	int			nc = 0,
+				i;
+
+	for (i = 0; i < it->nholds; i++)
 	{
-		Datum	   *res_del = palloc(sizeof(Datum) * nholds),
-				   *res_upd_id = palloc(sizeof(Datum) * nholds),
-				   *res_upd_q = palloc(sizeof(Datum) * nholds);
-		Datum	   *ri_o = palloc(sizeof(Datum) * nholds),
-				   *ri_l = palloc(sizeof(Datum) * nholds),
-				   *ri_w = palloc(sizeof(Datum) * nholds),
-				   *ri_q = palloc(sizeof(Datum) * nholds);
-		Datum	   *bo_del = palloc(sizeof(Datum) * nholds),
-				   *bu_id = palloc(sizeof(Datum) * nholds),
-				   *bu_q = palloc(sizeof(Datum) * nholds),
-				   *bu_a = palloc(sizeof(Datum) * nholds),
-				   *bu_p = palloc(sizeof(Datum) * nholds),
-				   *bu_t = palloc(sizeof(Datum) * nholds);
-		Datum	   *bi_o = palloc(sizeof(Datum) * nholds),
-				   *bi_l = palloc(sizeof(Datum) * nholds),
-				   *bi_w = palloc(sizeof(Datum) * nholds),
-				   *bi_q = palloc(sizeof(Datum) * nholds),
-				   *bi_p = palloc(sizeof(Datum) * nholds),
-				   *bi_t = palloc(sizeof(Datum) * nholds);
-		int			nrd = 0,
-					nru = 0,
-					nri = 0,
-					nbd = 0,
-					nbu = 0,
-					nbi = 0;
-		bool		any_change = false;
+		RbHold	   *h = &it->holds[i];
+		int			li;
+		Claim	   *cl;
 
-		for (k = 0; k < nwh; k++)
+		if (h->wh != it->whs[k] || h->line == NULL)
+			continue;
+		li = h->line - it->lines;
+		if (it->line_claim_wh[li] == k)
+			cl = &claims[it->line_claim[li]];
+		else
 		{
-			Claim	   *claims = palloc(sizeof(Claim) * nholds);
-			int			nc = 0,
-						c;
-			Datum		pool = num_sub(on_hand[k], reserved[k]);	/* available */
-
-			CHECK_FOR_INTERRUPTS();
-			/* one claim per line holding or waiting here */
-			for (i = 0; i < nholds; i++)
-			{
-				RbHold	   *h = &holds[i];
-				Claim	   *cl = NULL;
-
-				if (h->wh != whs[k] || h->line == NULL)
-					continue;
-				for (c = 0; c < nc; c++)
-					if (claims[c].line == h->line)
-					{
-						cl = &claims[c];
-						break;
-					}
-				if (cl == NULL)
-				{
-					cl = &claims[nc++];
-					memset(cl, 0, sizeof(*cl));
-					cl->line = h->line;
-					cl->wh = whs[k];
-					cl->res = cl->alloc = cl->bo = num_zero();
-					/* a line another transaction holds keeps its queue place (stored tier) */
-					cl->tier = h->line->movable ? h->line->tier : (h->is_bo ? h->tier : 'C');
-				}
-				if (h->is_bo)
-				{
-					cl->bo = num_add(cl->bo, h->qty);
-					cl->alloc = num_add(cl->alloc, h->allocated);
-					if (!h->line->movable)
-						cl->tier = h->tier;
-				}
-				else
-					cl->res = num_add(cl->res, h->qty);
-			}
-			/* what the lines that may move hold here goes back into the pool */
-			for (c = 0; c < nc; c++)
-				if (claims[c].line->movable)
-					pool = num_add(pool, num_add(claims[c].res, claims[c].alloc));
-			qsort(claims, nc, sizeof(Claim), claim_cmp);
-			for (c = 0; c < nc; c++)
-			{
-				Claim	   *cl = &claims[c];
-				Datum		want,
-							room = pool,
-							give;
-				int			t;
-
-				/* a movable line wants all it holds or waits for here; a held one more set aside */
-				want = cl->line->movable ? num_add(cl->res, cl->bo) : num_sub(cl->bo, cl->alloc);
-				for (t = 0; t < tier_rank(cl->tier); t++)
-					if (has_share[t])
-						room = num_sub(room, DirectFunctionCall2(numeric_mul, share[t], on_hand[k]));
-				give = num_max0(num_cmp(want, room) < 0 ? want : room);
-				/* it got less than both what it wants and what was left: a fence stopped it */
-				cl->fence_limited = num_cmp(give, want) < 0 && num_cmp(give, pool) < 0;
-				pool = num_sub(pool, give);
-				cl->target = cl->line->movable ? give : num_add(cl->alloc, give);
-			}
-			/* the warehouse's reserved stock afterwards */
-			new_reserved[k] = num_sub(on_hand[k], pool);
-
-			/* the writes */
-			for (c = 0; c < nc; c++)
-			{
-				Claim	   *cl = &claims[c];
-				RbLine	   *l = cl->line;
-				Datum		before_res = num_add(cl->res, cl->alloc);
-				int			cmp = num_cmp(cl->target, before_res);
-
-				if (!l->movable)
-				{
-					/* units set aside on its backorders, oldest first */
-					Datum		extra = num_sub(cl->target, cl->alloc);
-
-					if (!num_is_zero(extra))
-					{
-						for (i = 0; i < nholds && num_cmp(extra, num_zero()) > 0; i++)
-						{
-							RbHold	   *h = &holds[i];
-							Datum		room = num_sub(h->qty, h->allocated),
-										take;
-
-							if (!h->is_bo || h->line != l || h->wh != cl->wh || !num_cmp(room, num_zero()))
-								continue;
-							take = num_cmp(room, extra) < 0 ? room : extra;
-							h->allocated = num_add(h->allocated, take);
-							extra = num_sub(extra, take);
-							bu_id[nbu] = Int64GetDatum(h->id);
-							bu_q[nbu] = h->qty;
-							bu_a[nbu] = h->allocated;
-							bu_p[nbu] = Int32GetDatum(h->priority);
-							bu_t[nbu] = CStringGetTextDatum(tier_text(h->tier));
-							nbu++;
-						}
-						any_change = true;
-						emit(a, item, cl->wh, l, l->reserved, l->reserved, l->backordered, l->backordered,
-							 "units set aside on its backorder (its line is held by another transaction)");
-					}
-					continue;
-				}
-
-				/* the line's reservation here becomes target; its backorders here hold the rest */
-				{
-					Datum		want = num_add(cl->res, cl->bo);
-					Datum		new_bo = num_sub(want, cl->target);
-					Datum		cur_bo = cl->bo;
-					RbHold	   *res_row = NULL;
-					bool		tier_moves = false;
-
-					for (i = 0; i < nholds; i++)
-						if (holds[i].line == l && holds[i].wh == cl->wh)
-						{
-							if (!holds[i].is_bo)
-								res_row = &holds[i];
-							else if (holds[i].tier != l->tier || holds[i].priority != l->priority ||
-									 !num_is_zero(holds[i].allocated))
-								tier_moves = true;
-						}
-					if (cmp == 0 && num_cmp(new_bo, cur_bo) == 0 && !tier_moves)
-						continue;
-					any_change = any_change || cmp != 0 || tier_moves;
-					/* reservation */
-					if (res_row != NULL)
-					{
-						if (num_is_zero(cl->target))
-							res_del[nrd++] = Int64GetDatum(res_row->id);
-						else if (num_cmp(cl->target, res_row->qty) != 0)
-						{
-							res_upd_id[nru] = Int64GetDatum(res_row->id);
-							res_upd_q[nru++] = cl->target;
-						}
-					}
-					else if (!num_is_zero(cl->target))
-					{
-						ri_o[nri] = Int64GetDatum(l->order_id);
-						ri_l[nri] = Int32GetDatum(l->line_no);
-						ri_w[nri] = Int64GetDatum(cl->wh);
-						ri_q[nri++] = cl->target;
-					}
-					/* backorders: the oldest keep their place; trimmed newest first; one new row for more */
-					{
-						Datum		left = new_bo;
-						int			j;
-						RbHold	  **mine = palloc(sizeof(RbHold *) * nholds);
-						int			nm = 0;
-
-						for (j = 0; j < nholds; j++)
-							if (holds[j].is_bo && holds[j].line == l && holds[j].wh == cl->wh)
-							{
-								int			x = nm++;
-
-								mine[x] = &holds[j];
-								/* oldest first */
-								while (x > 0 && (mine[x - 1]->created_at > mine[x]->created_at ||
-												 (mine[x - 1]->created_at == mine[x]->created_at && mine[x - 1]->id > mine[x]->id)))
-								{
-									RbHold	   *tmp = mine[x - 1];
-
-									mine[x - 1] = mine[x];
-									mine[x] = tmp;
-									x--;
-								}
-							}
-						for (j = 0; j < nm; j++)
-						{
-							RbHold	   *h = mine[j];
-							Datum		q = num_cmp(h->qty, left) < 0 ? h->qty : left;
-
-							if (num_is_zero(q))
-								bo_del[nbd++] = Int64GetDatum(h->id);
-							else
-							{
-								bu_id[nbu] = Int64GetDatum(h->id);
-								bu_q[nbu] = q;
-								bu_a[nbu] = num_zero();
-								bu_p[nbu] = Int32GetDatum(l->priority);
-								bu_t[nbu] = CStringGetTextDatum(tier_text(l->tier));
-								nbu++;
-							}
-							left = num_sub(left, q);
-						}
-						if (num_cmp(left, num_zero()) > 0)
-						{
-							bi_o[nbi] = Int64GetDatum(l->order_id);
-							bi_l[nbi] = Int32GetDatum(l->line_no);
-							bi_w[nbi] = Int64GetDatum(cl->wh);
-							bi_q[nbi] = left;
-							bi_p[nbi] = Int32GetDatum(l->priority);
-							bi_t[nbi] = CStringGetTextDatum(tier_text(l->tier));
-							nbi++;
-						}
-					}
-					{
-						Datum		rb = l->new_reserved,
-									bb = l->new_backordered;
-
-						l->new_reserved = num_add(num_sub(l->new_reserved, cl->res), cl->target);
-						l->new_backordered = num_add(num_sub(l->new_backordered, cur_bo), new_bo);
-						if (cmp != 0 || num_cmp(new_bo, cur_bo) != 0)
-							emit(a, item, cl->wh, l, rb, l->new_reserved, bb, l->new_backordered,
-								 cmp > 0 ? "ahead in the queue order (priority, tier, age): takes units of lines behind it or available stock"
-								 : cmp < 0 ? (cl->fence_limited ? "the allocation rules protect these units for better tiers"
-											  : "behind lines of higher priority or better tier: gives units to them")
-								 : "units set aside on its backorder become its reservation");
-						if (a->moved != NULL && a->nmoved < a->capmoved)
-						{
-							a->moved[a->nmoved].order_id = l->order_id;
-							a->moved[a->nmoved].line_no = l->line_no;
-							a->moved[a->nmoved].item = item;
-							a->moved[a->nmoved].shipped_calls = 0;
-							a->nmoved++;
-						}
-					}
-				}
-			}
-			pfree(claims);
+			it->line_claim_wh[li] = k;
+			it->line_claim[li] = nc;
+			cl = &claims[nc++];
+			memset(cl, 0, sizeof(*cl));
+			cl->line = h->line;
+			cl->wh = it->whs[k];
+			cl->res = cl->alloc = cl->bo = num_zero();
+			/* a line another transaction holds keeps its queue place (stored tier) */
+			cl->tier = h->line->movable ? h->line->tier : (h->is_bo ? h->tier : 'C');
 		}
-
-		if (a->dry_run || !any_change)
-			return;
-
-		/* write: inventory, reservations, backorders, lines */
+		if (h->is_bo)
 		{
-			Datum	   *wv = palloc(sizeof(Datum) * nwh),
-					   *rv = palloc(sizeof(Datum) * nwh);
-			int			m = 0;
+			cl->bo = num_add(cl->bo, h->qty);
+			cl->alloc = num_add(cl->alloc, h->allocated);
+			if (!h->line->movable)
+				cl->tier = h->tier;
+		}
+		else
+			cl->res = num_add(cl->res, h->qty);
+	}
+	return nc;
+}
 
-			for (k = 0; k < nwh; k++)
-				if (num_cmp(new_reserved[k], reserved[k]) != 0)
-				{
-					wv[m] = Int64GetDatum(whs[k]);
-					rv[m++] = new_reserved[k];
-				}
-			args[0] = Int64GetDatum(a->tenant);
-			args[1] = Int64GetDatum(item);
-			if (m > 0)
+/*
+ * The claims of warehouse k in the rebalance order, each given what it
+ * wants of what the fences of better tiers leave (Claim.target); the
+ * warehouse's reserved stock afterwards
+ */
+static void
+rb_allocate(RbItem *it, int k, Claim *claims, int nc)
+{
+	Datum		pool = num_sub(it->on_hand[k], it->reserved[k]);	/* available */
+	int			c,
+				t;
+
+	/* what the lines that may move hold here goes back into the pool */
+	for (c = 0; c < nc; c++)
+		if (claims[c].line->movable)
+			pool = num_add(pool, num_add(claims[c].res, claims[c].alloc));
+	qsort(claims, nc, sizeof(Claim), claim_cmp);
+	for (t = 0; t < PQ_TIERS; t++)
+		if (it->has_share[t])
+			it->fence[t] = DirectFunctionCall2(numeric_mul, it->share[t], it->on_hand[k]);
+	for (c = 0; c < nc; c++)
+	{
+		Claim	   *cl = &claims[c];
+		Datum		want,
+					room = pool,
+					give;
+
+		/* a movable line wants all it holds or waits for here; a held one more set aside */
+		want = cl->line->movable ? num_add(cl->res, cl->bo) : num_sub(cl->bo, cl->alloc);
+		for (t = 0; t < tier_rank(cl->tier); t++)
+			if (it->has_share[t])
+				room = num_sub(room, it->fence[t]);
+		give = num_max0(num_cmp(want, room) < 0 ? want : room);
+		/* it got less than both what it wants and what was left: a fence stopped it */
+		cl->fence_limited = num_cmp(give, want) < 0 && num_cmp(give, pool) < 0;
+		pool = num_sub(pool, give);
+		cl->target = cl->line->movable ? give : num_add(cl->alloc, give);
+	}
+	it->new_reserved[k] = num_sub(it->on_hand[k], pool);
+}
+
+/* a held line: units set aside on its backorders there, oldest first */
+static void
+rb_set_aside(RbArgs *a, RbItem *it, Claim *cl)
+{
+	RbLine	   *l = cl->line;
+	Datum		extra = num_sub(cl->target, cl->alloc);
+	int			i;
+
+	if (num_is_zero(extra))
+		return;
+	for (i = it->line_first[l - it->lines]; i >= 0 && num_cmp(extra, num_zero()) > 0; i = it->hold_next[i])
+	{
+		RbHold	   *h = &it->holds[i];
+		Datum		room = num_sub(h->qty, h->allocated),
+					take;
+
+		if (!h->is_bo || h->wh != cl->wh || !num_cmp(room, num_zero()))
+			continue;
+		take = num_cmp(room, extra) < 0 ? room : extra;
+		h->allocated = num_add(h->allocated, take);
+		extra = num_sub(extra, take);
+		it->bu_id[it->nbu] = Int64GetDatum(h->id);
+		it->bu_q[it->nbu] = h->qty;
+		it->bu_a[it->nbu] = h->allocated;
+		it->bu_p[it->nbu] = Int32GetDatum(h->priority);
+		it->bu_t[it->nbu] = CStringGetTextDatum(tier_text(h->tier));
+		it->nbu++;
+	}
+	it->any_change = true;
+	emit(a, it->item, cl->wh, l, l->reserved, l->reserved, l->backordered, l->backordered,
+		 "units set aside on its backorder (its line is held by another transaction)");
+}
+
+/* a movable line's backorders there hold new_bo: the oldest keep their place, trimmed newest first, one new row for more */
+static void
+rb_backorders(RbItem *it, Claim *cl, Datum new_bo)
+{
+	RbLine	   *l = cl->line;
+	Datum		left = new_bo;
+	RbHold	  **mine = palloc(sizeof(RbHold *) * it->nholds);
+	int			nm = 0,
+				i,
+				j;
+
+	for (i = it->line_first[l - it->lines]; i >= 0; i = it->hold_next[i])
+		if (it->holds[i].is_bo && it->holds[i].wh == cl->wh)
+		{
+			int			x = nm++;
+
+			mine[x] = &it->holds[i];
+			/* oldest first */
+			while (x > 0 && (mine[x - 1]->created_at > mine[x]->created_at ||
+							 (mine[x - 1]->created_at == mine[x]->created_at && mine[x - 1]->id > mine[x]->id)))
 			{
-				args[2] = arr(wv, m, INT8OID);
-				args[3] = arr(rv, m, NUMERICOID);
-				run(rp.w_inv, args, false, SPI_OK_UPDATE);
+				RbHold	   *tmp = mine[x - 1];
+
+				mine[x - 1] = mine[x];
+				mine[x] = tmp;
+				x--;
 			}
 		}
-		if (nrd > 0)
-		{
-			args[1] = arr(res_del, nrd, INT8OID);
-			run(rp.w_res_del, args, false, SPI_OK_DELETE);
-		}
-		if (nru > 0)
-		{
-			args[1] = arr(res_upd_id, nru, INT8OID);
-			args[2] = arr(res_upd_q, nru, NUMERICOID);
-			run(rp.w_res_upd, args, false, SPI_OK_UPDATE);
-		}
-		if (nri > 0)
-		{
-			args[1] = Int64GetDatum(item);
-			args[2] = arr(ri_o, nri, INT8OID);
-			args[3] = arr(ri_l, nri, INT4OID);
-			args[4] = arr(ri_w, nri, INT8OID);
-			args[5] = arr(ri_q, nri, NUMERICOID);
-			run(rp.w_res_ins, args, false, SPI_OK_INSERT);
-		}
-		if (nbd > 0)
-		{
-			args[1] = arr(bo_del, nbd, INT8OID);
-			run(rp.w_bo_del, args, false, SPI_OK_DELETE);
-		}
-		if (nbu > 0)
-		{
-			args[1] = arr(bu_id, nbu, INT8OID);
-			args[2] = arr(bu_q, nbu, NUMERICOID);
-			args[3] = arr(bu_a, nbu, NUMERICOID);
-			args[4] = arr(bu_p, nbu, INT4OID);
-			args[5] = arr(bu_t, nbu, TEXTOID);
-			run(rp.w_bo_upd, args, false, SPI_OK_UPDATE);
-		}
-		if (nbi > 0)
-		{
-			args[1] = Int64GetDatum(item);
-			args[2] = arr(bi_o, nbi, INT8OID);
-			args[3] = arr(bi_l, nbi, INT4OID);
-			args[4] = arr(bi_w, nbi, INT8OID);
-			args[5] = arr(bi_q, nbi, NUMERICOID);
-			args[6] = arr(bi_p, nbi, INT4OID);
-			args[7] = arr(bi_t, nbi, TEXTOID);
-			run(rp.w_bo_ins, args, false, SPI_OK_INSERT);
-		}
-		{
-			Datum	   *lo = palloc(sizeof(Datum) * nlines),
-					   *ll = palloc(sizeof(Datum) * nlines),
-					   *lr = palloc(sizeof(Datum) * nlines),
-					   *lb = palloc(sizeof(Datum) * nlines);
-			int			m = 0;
+	for (j = 0; j < nm; j++)
+	{
+		RbHold	   *h = mine[j];
+		Datum		q = num_cmp(h->qty, left) < 0 ? h->qty : left;
 
-			for (i = 0; i < nlines; i++)
-				if (lines[i].movable &&
-					(num_cmp(lines[i].new_reserved, lines[i].reserved) != 0 ||
-					 num_cmp(lines[i].new_backordered, lines[i].backordered) != 0))
-				{
-					lo[m] = Int64GetDatum(lines[i].order_id);
-					ll[m] = Int32GetDatum(lines[i].line_no);
-					lr[m] = lines[i].new_reserved;
-					lb[m++] = lines[i].new_backordered;
-				}
-			if (m > 0)
-			{
-				args[1] = arr(lo, m, INT8OID);
-				args[2] = arr(ll, m, INT4OID);
-				args[3] = arr(lr, m, NUMERICOID);
-				args[4] = arr(lb, m, NUMERICOID);
-				run(rp.w_line, args, false, SPI_OK_UPDATE);
-			}
+		if (num_is_zero(q))
+			it->bo_del[it->nbd++] = Int64GetDatum(h->id);
+		else
+		{
+			it->bu_id[it->nbu] = Int64GetDatum(h->id);
+			it->bu_q[it->nbu] = q;
+			it->bu_a[it->nbu] = num_zero();
+			it->bu_p[it->nbu] = Int32GetDatum(l->priority);
+			it->bu_t[it->nbu] = CStringGetTextDatum(tier_text(l->tier));
+			it->nbu++;
+		}
+		left = num_sub(left, q);
+	}
+	if (num_cmp(left, num_zero()) > 0)
+	{
+		it->bi_o[it->nbi] = Int64GetDatum(l->order_id);
+		it->bi_l[it->nbi] = Int32GetDatum(l->line_no);
+		it->bi_w[it->nbi] = Int64GetDatum(cl->wh);
+		it->bi_q[it->nbi] = left;
+		it->bi_p[it->nbi] = Int32GetDatum(l->priority);
+		it->bi_t[it->nbi] = CStringGetTextDatum(tier_text(l->tier));
+		it->nbi++;
+	}
+	pfree(mine);
+}
+
+/* a movable line: its reservation there becomes target; its backorders there hold the rest */
+static void
+rb_move_line(RbArgs *a, RbItem *it, Claim *cl)
+{
+	RbLine	   *l = cl->line;
+	Datum		before_res = num_add(cl->res, cl->alloc);
+	int			cmp = num_cmp(cl->target, before_res);
+	Datum		want = num_add(cl->res, cl->bo);
+	Datum		new_bo = num_sub(want, cl->target);
+	Datum		cur_bo = cl->bo;
+	RbHold	   *res_row = NULL;
+	bool		tier_moves = false;
+	int			i;
+
+	for (i = it->line_first[l - it->lines]; i >= 0; i = it->hold_next[i])
+		if (it->holds[i].wh == cl->wh)
+		{
+			if (!it->holds[i].is_bo)
+				res_row = &it->holds[i];
+			else if (it->holds[i].tier != l->tier || it->holds[i].priority != l->priority ||
+					 !num_is_zero(it->holds[i].allocated))
+				tier_moves = true;
+		}
+	if (cmp == 0 && num_cmp(new_bo, cur_bo) == 0 && !tier_moves)
+		return;
+	it->any_change = it->any_change || cmp != 0 || tier_moves;
+	/* reservation */
+	if (res_row != NULL)
+	{
+		if (num_is_zero(cl->target))
+			it->res_del[it->nrd++] = Int64GetDatum(res_row->id);
+		else if (num_cmp(cl->target, res_row->qty) != 0)
+		{
+			it->res_upd_id[it->nru] = Int64GetDatum(res_row->id);
+			it->res_upd_q[it->nru++] = cl->target;
 		}
 	}
+	else if (!num_is_zero(cl->target))
+	{
+		it->ri_o[it->nri] = Int64GetDatum(l->order_id);
+		it->ri_l[it->nri] = Int32GetDatum(l->line_no);
+		it->ri_w[it->nri] = Int64GetDatum(cl->wh);
+		it->ri_q[it->nri++] = cl->target;
+	}
+	rb_backorders(it, cl, new_bo);
+	{
+		Datum		rb = l->new_reserved,
+					bb = l->new_backordered;
+
+		l->new_reserved = num_add(num_sub(l->new_reserved, cl->res), cl->target);
+		l->new_backordered = num_add(num_sub(l->new_backordered, cur_bo), new_bo);
+		if (cmp != 0 || num_cmp(new_bo, cur_bo) != 0)
+			emit(a, it->item, cl->wh, l, rb, l->new_reserved, bb, l->new_backordered,
+				 cmp > 0 ? "ahead in the queue order (priority, tier, age): takes units of lines behind it or available stock"
+				 : cmp < 0 ? (cl->fence_limited ? "the allocation rules protect these units for better tiers"
+							  : "behind lines of higher priority or better tier: gives units to them")
+				 : "units set aside on its backorder become its reservation");
+		if (a->moved != NULL && a->nmoved < a->capmoved)
+		{
+			a->moved[a->nmoved].order_id = l->order_id;
+			a->moved[a->nmoved].line_no = l->line_no;
+			a->moved[a->nmoved].item = it->item;
+			a->moved[a->nmoved].shipped_calls = 0;
+			a->nmoved++;
+		}
+	}
+}
+
+/* what the claims of one warehouse change: rows to write, lines moved */
+static void
+rb_plan_writes(RbArgs *a, RbItem *it, Claim *claims, int nc)
+{
+	int			c;
+
+	for (c = 0; c < nc; c++)
+	{
+		if (!claims[c].line->movable)
+			rb_set_aside(a, it, &claims[c]);
+		else
+			rb_move_line(a, it, &claims[c]);
+	}
+}
+
+static void
+rb_alloc_writes(RbItem *it)
+{
+	int			n = it->nholds;
+
+#define RB_ALLOC(f) (it->f = palloc(sizeof(Datum) * n))
+	RB_ALLOC(res_del);
+	RB_ALLOC(res_upd_id);
+	RB_ALLOC(res_upd_q);
+	RB_ALLOC(ri_o);
+	RB_ALLOC(ri_l);
+	RB_ALLOC(ri_w);
+	RB_ALLOC(ri_q);
+	RB_ALLOC(bo_del);
+	RB_ALLOC(bu_id);
+	RB_ALLOC(bu_q);
+	RB_ALLOC(bu_a);
+	RB_ALLOC(bu_p);
+	RB_ALLOC(bu_t);
+	RB_ALLOC(bi_o);
+	RB_ALLOC(bi_l);
+	RB_ALLOC(bi_w);
+	RB_ALLOC(bi_q);
+	RB_ALLOC(bi_p);
+	RB_ALLOC(bi_t);
+#undef RB_ALLOC
+	it->nrd = it->nru = it->nri = it->nbd = it->nbu = it->nbi = 0;
+	it->any_change = false;
+}
+
+/* write: inventory, reservations, backorders, lines */
+static void
+rb_write(RbArgs *a, RbItem *it)
+{
+	Datum		args[8];
+	int			i,
+				k,
+				m = 0;
+
+	args[0] = Int64GetDatum(a->tenant);
+	args[1] = Int64GetDatum(it->item);
+	{
+		Datum	   *wv = palloc(sizeof(Datum) * it->nwh),
+				   *rv = palloc(sizeof(Datum) * it->nwh);
+
+		for (k = 0; k < it->nwh; k++)
+			if (num_cmp(it->new_reserved[k], it->reserved[k]) != 0)
+			{
+				wv[m] = Int64GetDatum(it->whs[k]);
+				rv[m++] = it->new_reserved[k];
+			}
+		if (m > 0)
+		{
+			args[2] = arr(wv, m, INT8OID);
+			args[3] = arr(rv, m, NUMERICOID);
+			run(rp.w_inv, args, false, SPI_OK_UPDATE);
+		}
+	}
+	if (it->nrd > 0)
+	{
+		args[1] = arr(it->res_del, it->nrd, INT8OID);
+		run(rp.w_res_del, args, false, SPI_OK_DELETE);
+	}
+	if (it->nru > 0)
+	{
+		args[1] = arr(it->res_upd_id, it->nru, INT8OID);
+		args[2] = arr(it->res_upd_q, it->nru, NUMERICOID);
+		run(rp.w_res_upd, args, false, SPI_OK_UPDATE);
+	}
+	if (it->nri > 0)
+	{
+		args[1] = Int64GetDatum(it->item);
+		args[2] = arr(it->ri_o, it->nri, INT8OID);
+		args[3] = arr(it->ri_l, it->nri, INT4OID);
+		args[4] = arr(it->ri_w, it->nri, INT8OID);
+		args[5] = arr(it->ri_q, it->nri, NUMERICOID);
+		run(rp.w_res_ins, args, false, SPI_OK_INSERT);
+	}
+	if (it->nbd > 0)
+	{
+		args[1] = arr(it->bo_del, it->nbd, INT8OID);
+		run(rp.w_bo_del, args, false, SPI_OK_DELETE);
+	}
+	if (it->nbu > 0)
+	{
+		args[1] = arr(it->bu_id, it->nbu, INT8OID);
+		args[2] = arr(it->bu_q, it->nbu, NUMERICOID);
+		args[3] = arr(it->bu_a, it->nbu, NUMERICOID);
+		args[4] = arr(it->bu_p, it->nbu, INT4OID);
+		args[5] = arr(it->bu_t, it->nbu, TEXTOID);
+		run(rp.w_bo_upd, args, false, SPI_OK_UPDATE);
+	}
+	if (it->nbi > 0)
+	{
+		args[1] = Int64GetDatum(it->item);
+		args[2] = arr(it->bi_o, it->nbi, INT8OID);
+		args[3] = arr(it->bi_l, it->nbi, INT4OID);
+		args[4] = arr(it->bi_w, it->nbi, INT8OID);
+		args[5] = arr(it->bi_q, it->nbi, NUMERICOID);
+		args[6] = arr(it->bi_p, it->nbi, INT4OID);
+		args[7] = arr(it->bi_t, it->nbi, TEXTOID);
+		run(rp.w_bo_ins, args, false, SPI_OK_INSERT);
+	}
+	{
+		Datum	   *lo = palloc(sizeof(Datum) * it->nlines),
+				   *ll = palloc(sizeof(Datum) * it->nlines),
+				   *lr = palloc(sizeof(Datum) * it->nlines),
+				   *lb = palloc(sizeof(Datum) * it->nlines);
+
+		m = 0;
+		for (i = 0; i < it->nlines; i++)
+		{
+			RbLine	   *l = &it->lines[i];
+
+			if (l->movable &&
+				(num_cmp(l->new_reserved, l->reserved) != 0 ||
+				 num_cmp(l->new_backordered, l->backordered) != 0))
+			{
+				lo[m] = Int64GetDatum(l->order_id);
+				ll[m] = Int32GetDatum(l->line_no);
+				lr[m] = l->new_reserved;
+				lb[m++] = l->new_backordered;
+			}
+		}
+		if (m > 0)
+		{
+			args[1] = arr(lo, m, INT8OID);
+			args[2] = arr(ll, m, INT4OID);
+			args[3] = arr(lr, m, NUMERICOID);
+			args[4] = arr(lb, m, NUMERICOID);
+			run(rp.w_line, args, false, SPI_OK_UPDATE);
+		}
+	}
+}
+
+/*
+ * Rebalance one item: load its stock, holdings, queue, tiers and fences,
+ * replay the allocation of each warehouse in queue order, write what moved.
+ */
+static pg_noinline void
+rebalance_item(RbArgs *a, int64 item)
+{
+	RbItem		it;
+	Claim	   *claims;
+	int			k;
+
+	memset(&it, 0, sizeof(it));
+	it.item = item;
+	if (!rb_load_inventory(a, &it) || !rb_load_holds(a, &it))
+		return;
+	rb_load_lines(a, &it);
+	/* the lines it moves, for their promises */
+	a->moved = palloc(sizeof(PromiseLineHint) * (it.nwh * it.nlines + 1));
+	a->capmoved = it.nwh * it.nlines + 1;
+	a->nmoved = 0;
+	rb_load_rules(a, &it);
+
+	rb_alloc_writes(&it);
+	claims = palloc(sizeof(Claim) * it.nholds);
+	for (k = 0; k < it.nwh; k++)
+	{
+		int			nc;
+
+		CHECK_FOR_INTERRUPTS();
+		nc = rb_claims(&it, k, claims);
+		rb_allocate(&it, k, claims, nc);
+		rb_plan_writes(a, &it, claims, nc);
+	}
+	if (a->dry_run || !it.any_change)
+		return;
+	rb_write(a, &it);
 }
 
 static pg_noinline void

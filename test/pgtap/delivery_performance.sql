@@ -122,6 +122,45 @@ SELECT results_eq($$SELECT promised_date - pg_temp.t(), first_shipped_on - pg_te
                            on_time, in_full, otif, days_late FROM delivery_performance WHERE order_id = 30$$,
 	$$VALUES (0, 0, 0, 1, true, true, true, 0)$$, 'promised today, shipped today: OTIF');
 
+-- otif is on_time (src/sql/405_delivery_performance.sql): checked against the long form
+-- (false when on_time or in_full is false, true when both are true) and the shipment days
+-- against timezone('UTC', ...) (the view uses a zero offset), on the lines above and 3,000
+-- random history lines: early, late, NULL days, cancelled with and without shipments,
+-- shipments a minute either side of midnight UTC, infinite timestamps, a session zone of +14 h
+SET LOCAL TimeZone = 'Pacific/Kiritimati';
+SELECT setseed(0.405);
+INSERT INTO sales_orders (order_id, customer_id, status, ordered_at)
+SELECT 1000 + g, 1 + g % 4, 'closed', now() - interval '200 days' FROM generate_series(1, 3000) g;
+INSERT INTO sales_order_lines (order_id, line_no, item_id, qty, status, qty_shipped, requested_date, promised_date,
+                               promise_source, covered_on, first_shipped_at, last_shipped_at, shipments)
+SELECT 1000 + g, 1, 1, 5, st, CASE WHEN st = 'shipped' THEN 5 ELSE (r * 5)::int % 5 END,
+       CASE WHEN r2 < 0.2 THEN NULL ELSE pg_temp.t(-(r2 * 60)::int) END,
+       CASE WHEN r3 < 0.3 THEN NULL ELSE pg_temp.t(-(r3 * 60)::int) END,
+       'stock', pg_temp.t(-(r * 60)::int), fs, ls, 1 + (r < 0.3)::int
+  FROM (SELECT g, r, r2, r3, CASE WHEN r < 0.15 THEN 'cancelled' ELSE 'shipped' END AS st,
+               CASE WHEN r4 < 0.02 THEN '-infinity'::timestamptz
+                    WHEN r4 < 0.1 THEN NULL
+                    ELSE (pg_temp.t(-(r4 * 60)::int) + time '00:00')::timestamp AT TIME ZONE 'UTC'
+                         + ((r * 3)::int - 1) * interval '1 minute' END AS fs,
+               CASE WHEN r4 > 0.98 THEN 'infinity'::timestamptz
+                    WHEN r4 < 0.1 THEN NULL
+                    ELSE (pg_temp.t(-(r4 * 50)::int) + time '00:00')::timestamp AT TIME ZONE 'UTC'
+                         + ((r2 * 3)::int - 1) * interval '1 minute' END AS ls
+          FROM (SELECT g, random() AS r, random() AS r2, random() AS r3, random() AS r4
+                  FROM generate_series(1, 3000) g) x) y;
+SELECT is((SELECT count(*) FROM delivery_performance d JOIN sales_order_lines l USING (tenant_id, order_id, line_no)
+            WHERE d.otif IS DISTINCT FROM CASE WHEN d.on_time IS FALSE OR d.in_full IS FALSE THEN false
+                                                WHEN d.on_time AND d.in_full THEN true END
+               OR d.first_shipped_on IS DISTINCT FROM timezone('UTC', l.first_shipped_at)::date
+               OR d.last_shipped_on IS DISTINCT FROM timezone('UTC', l.last_shipped_at)::date), 0::bigint,
+	'otif = on time and in full (long form), shipment days = UTC days, on every line');
+SELECT ok((SELECT count(DISTINCT (otif, in_full, on_time)) FROM delivery_performance) >= 5
+          AND (SELECT count(*) FROM delivery_performance WHERE last_shipped_on = pg_temp.t(-10)) > 0,
+	'... over lines of every kind (OTIF true, false and unknown; in full true, false and unknown)');
+DELETE FROM sales_order_lines WHERE order_id > 1000;
+DELETE FROM sales_orders WHERE order_id > 1000;
+RESET TimeZone;
+
 -- as a reader pinned to tenant 2: nothing of tenant 1
 DO $$ BEGIN
 	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'crmscm_tenant_2') THEN CREATE ROLE crmscm_tenant_2 NOLOGIN; END IF;

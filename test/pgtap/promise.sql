@@ -253,6 +253,24 @@ SELECT is((SELECT count(*) FROM crmscm.promise_queue(6) WHERE source = 'lead_tim
 	'promise_queue(6) agrees (no error)');
 SELECT is(crmscm.check_inventory()::text, NULL, 'check_inventory() finds nothing wrong');
 
+-- quantities read from their stored digits (src/promise.c, numeric_digits_units) or their text:
+-- stock of every shape (base-10000 digit boundaries, 18 digits, decimals down to 10^-30,
+-- trailing zeros) is promised back exactly; the expected value is the stock itself
+CREATE TEMP TABLE shapes (i bigint, x numeric);
+INSERT INTO shapes VALUES (101, 1), (102, 9999), (103, 10000), (104, 10001), (105, 99999999), (106, 100000000),
+	(107, 123456789), (108, 1234567890123), (109, 999999999999999), (110, 0.1), (111, 0.0001), (112, 0.00001),
+	(113, 2.25), (114, 7.125), (115, 12345.6789), (116, 0.000000000123456789), (117, 123.4500), (118, 100.00),
+	(119, 1.000000000000000000000000000001), (120, 0.000000000000000000000000000001), (121, 99999999.99999999),
+	(122, 100000000.00010000), (123, 0.99990000);
+INSERT INTO items (item_id, sku, name, lead_time_days) SELECT i, 'S' || i, 'shape', 1 FROM shapes;
+INSERT INTO stock_moves (item_id, warehouse_id, qty, kind) SELECT i, 2, x, 'receipt' FROM shapes;
+SELECT is((SELECT string_agg(s.i || ':' || pg_temp.rows(s.i, s.x + 1), ' ' ORDER BY s.i) FROM shapes s),
+          (SELECT string_agg(format('%s:2:%s@0/stock 2:1@1/lead_time', s.i, trim_scale(s.x)), ' ' ORDER BY s.i) FROM shapes s),
+	'stock of every shape of numeric is promised exactly (digits read directly or through the text)');
+SELECT is((SELECT string_agg(s.i || ':' || pg_temp.rows(s.i, s.x / 2), ' ' ORDER BY s.i) FROM shapes s),
+          (SELECT string_agg(format('%s:2:%s@0/stock', s.i, trim_scale(s.x / 2)), ' ' ORDER BY s.i) FROM shapes s),
+	'... and half of it (more decimals in the request than in stock)');
+
 -- ===== J: as login roles pinned to tenants =====
 DO $$
 DECLARE r text;
