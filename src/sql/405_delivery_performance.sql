@@ -4,6 +4,15 @@
 -- current_tenant().  Days are UTC days.
 
 CREATE OR REPLACE VIEW @extschema@.delivery_performance WITH (security_invoker = true) AS
+-- the setting and today once per query, not per line (35-40 % of the
+-- per-customer rollup as per-line calls, bench/synergy.sh), as a CTE: on
+-- Citus it runs once on the coordinator (with the coordinator's setting),
+-- where a scalar subquery in the lateral below could not be pushed down
+-- ('Subqueries without a FROM clause can only contain immutable functions')
+WITH k AS MATERIALIZED (
+	SELECT COALESCE(pg_catalog.current_setting('crmscm.otif_tolerance_days', true)::pg_catalog.int4, 0) AS tolerance,
+	       pg_catalog.timezone('UTC', pg_catalog.now())::pg_catalog.date AS today
+)
 SELECT l.tenant_id,
        l.order_id,
        l.line_no,
@@ -37,15 +46,13 @@ SELECT l.tenant_id,
             ELSE 'no stock at promise' END AS cause
   FROM @extschema@.sales_order_lines l
   JOIN @extschema@.sales_orders o ON o.tenant_id OPERATOR(pg_catalog.=) l.tenant_id AND o.order_id OPERATOR(pg_catalog.=) l.order_id
- -- (the setting and today as scalar subqueries: evaluated once per query,
- -- not per line: 35-40 % of the per-customer rollup, bench/synergy.sh; the
- -- UTC day of a shipment by a zero offset: the zone name 'UTC' is looked up
- -- at each call)
+ CROSS JOIN k
+ -- (the UTC day of a shipment by a zero offset: the zone name 'UTC' is
+ -- looked up at each call)
  CROSS JOIN LATERAL (
 	SELECT COALESCE(l.promised_date, l.requested_date) AS basis,
-	       COALESCE(l.promised_date, l.requested_date)
-	           OPERATOR(pg_catalog.+) (SELECT COALESCE(pg_catalog.current_setting('crmscm.otif_tolerance_days', true)::pg_catalog.int4, 0)) AS due_date,
-	       (SELECT pg_catalog.timezone('UTC', pg_catalog.now())::pg_catalog.date) AS today,
+	       COALESCE(l.promised_date, l.requested_date) OPERATOR(pg_catalog.+) k.tolerance AS due_date,
+	       k.today,
 	       pg_catalog.timezone('00:00'::pg_catalog.interval, l.first_shipped_at)::pg_catalog.date AS first_shipped_on,
 	       pg_catalog.timezone('00:00'::pg_catalog.interval, l.last_shipped_at)::pg_catalog.date AS last_shipped_on,
 	       -- a delivery: a line of a confirmed or closed order, not cancelled before anything shipped
