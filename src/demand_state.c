@@ -52,6 +52,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
+#include "utils/guc.h"
 #include "utils/date.h"
 #include "utils/datum.h"
 #include "utils/hsearch.h"
@@ -107,22 +108,24 @@ typedef struct DemandSnap
  * ------------------------------------------------------------------------
  */
 /*
- * A kept statement, prepared twice: a generic plan (made once per backend)
- * for the few keys of an ordinary commit, custom plans for more keys.  A
- * custom plan is made again at every execution, and planning these joins
- * cost more than running them for the one or two keys of a line insert
- * (bench/replenishment_overhead.sh); a generic plan assumes a few keys
- * and, for the 100,000 keys of a bulk load, may rescan a materialized
- * unnest once per row (citus.c, crmscm_plan_options_for()).
+ * A kept statement in two forms: over arrays of keys (custom plans: the
+ * planner sees how many keys there are), and, where a commit mostly has
+ * one key, by that key (a generic plan, made once per backend; custom on
+ * Citus).  A custom plan is made again at every execution, and planning
+ * these statements cost more than running them for the one line of an
+ * ordinary insert (bench/replenishment_overhead.sh).  By key, not over a
+ * one-element array: a generic plan over arrays is made once, possibly while
+ * the tables were small, and an index scan on the tenant alone, filtered,
+ * chosen then costs more with every row the table gains; by its whole key
+ * the plan is an index scan whatever the size (as reserve.c's f_*1).
  */
 typedef struct Kept
 {
-	SPIPlanPtr	few;			/* at most FEW_KEYS keys */
-	SPIPlanPtr	many;
+	SPIPlanPtr	many;			/* $2... arrays of keys */
+	SPIPlanPtr	one;			/* the same arguments as scalars, or NULL */
+	int			nargs;
+	Oid			elem[8];		/* element type of argument i of many, or InvalidOid */
 } Kept;
-
-/* up to this many keys, the generic plan */
-#define FEW_KEYS 16
 
 typedef struct DemandPlans
 {
@@ -155,15 +158,25 @@ keep1(const char *sql, int nargs, Oid *types, int options)
 	return p;
 }
 
+/* the statement over arrays; one_sql: the same by one key (or NULL) */
 static Kept
-keep(const char *sql, int nargs, Oid *types)
+keep(const char *sql, int nargs, Oid *types, const char *one_sql)
 {
 	Kept		k;
-	int			many = crmscm_plan_options_for(nargs, types),
-				few = crmscm_plan_options(true);
+	Oid			scalar[8];
+	int			i;
 
-	k.many = keep1(sql, nargs, types, many);
-	k.few = few == many ? k.many : keep1(sql, nargs, types, few);
+	Assert(nargs <= 8);
+	memset(&k, 0, sizeof(k));
+	k.nargs = nargs;
+	for (i = 0; i < nargs; i++)
+	{
+		k.elem[i] = get_element_type(types[i]);
+		scalar[i] = OidIsValid(k.elem[i]) ? k.elem[i] : types[i];
+	}
+	k.many = keep1(sql, nargs, types, crmscm_plan_options_for(nargs, types));
+	if (one_sql != NULL)
+		k.one = keep1(one_sql, nargs, scalar, crmscm_plan_options(true));
 	return k;
 }
 
@@ -177,26 +190,34 @@ demand_plans(Oid nsp)
 	dp.nsp = InvalidOid;
 	s = (char *) quote_identifier(get_namespace_name(nsp));
 
-	dp.snap_dist = keep(psprintf(DIST_SQL("%s", "$2", "$3", "true"), s, s, s), 3, (Oid[]) {INT8OID, INT8OID, INT4OID});
+	dp.snap_dist = keep(psprintf(DIST_SQL("%s", "$2", "$3", "true"), s, s, s), 3, (Oid[]) {INT8OID, INT8OID, INT4OID}, NULL);
 	dp.book_lock = keep(psprintf(
 		"SELECT b.order_id, b.day FROM %s.demand_orders b"
 		" WHERE b.tenant_id" EQ "$1 AND b.order_id" EQ "ANY ($2)"
-		" ORDER BY b.order_id FOR NO KEY UPDATE", s), 2, (Oid[]) {INT8OID, INT8ARRAYOID});
+		" ORDER BY b.order_id FOR NO KEY UPDATE", s), 2, (Oid[]) {INT8OID, INT8ARRAYOID},
+		psprintf("SELECT b.order_id, b.day FROM %s.demand_orders b"
+				 " WHERE b.tenant_id" EQ "$1 AND b.order_id" EQ "$2 FOR NO KEY UPDATE", s));
 	dp.orders = keep(psprintf(
 		"SELECT o.order_id, o.status, (o.ordered_at AT TIME ZONE 'UTC')::date FROM %s.sales_orders o"
-		" WHERE o.tenant_id" EQ "$1 AND o.order_id" EQ "ANY ($2)", s), 2, (Oid[]) {INT8OID, INT8ARRAYOID});
+		" WHERE o.tenant_id" EQ "$1 AND o.order_id" EQ "ANY ($2)", s), 2, (Oid[]) {INT8OID, INT8ARRAYOID},
+		psprintf("SELECT o.order_id, o.status, (o.ordered_at AT TIME ZONE 'UTC')::date FROM %s.sales_orders o"
+				 " WHERE o.tenant_id" EQ "$1 AND o.order_id" EQ "$2", s));
 	dp.lines = keep(psprintf(
 		"SELECT " LINE_COLS
 		"  FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) AS k(o, n)"
 		"  JOIN %s.sales_order_lines l ON l.tenant_id" EQ "$1 AND l.order_id" EQ "k.o AND l.line_no" EQ "k.n"
 		"  LEFT JOIN LATERAL (" DIST_SQL("%s", "l.order_id", "l.line_no", HELD_ONLY) ") d ON true", s, s, s, s),
-		3, (Oid[]) {INT8OID, INT8ARRAYOID, INT4ARRAYOID});
+		3, (Oid[]) {INT8OID, INT8ARRAYOID, INT4ARRAYOID},
+		psprintf("SELECT " LINE_COLS
+				 "  FROM %s.sales_order_lines l"
+				 "  LEFT JOIN LATERAL (" DIST_SQL("%s", "$2", "$3", HELD_ONLY) ") d ON true"
+				 " WHERE l.tenant_id" EQ "$1 AND l.order_id" EQ "$2 AND l.line_no" EQ "$3", s, s, s, s));
 	dp.order_lines = keep(psprintf(
 		"SELECT " LINE_COLS
 		"  FROM %s.sales_order_lines l"
 		"  LEFT JOIN LATERAL (" DIST_SQL("%s", "l.order_id", "l.line_no", HELD_ONLY) ") d ON true"
 		" WHERE l.tenant_id" EQ "$1 AND l.order_id" EQ "ANY ($2)", s, s, s, s),
-		2, (Oid[]) {INT8OID, INT8ARRAYOID});
+		2, (Oid[]) {INT8OID, INT8ARRAYOID}, NULL);
 	dp.rebook = keep(psprintf(
 		"WITH gone AS (DELETE FROM %s.demand_orders b"
 		"               WHERE b.tenant_id" EQ "$1 AND b.order_id" EQ "ANY ($2))"
@@ -204,16 +225,23 @@ demand_plans(Oid nsp)
 		" SELECT $1, u.o, u.d FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4)) AS u(o, d)"
 		"  ORDER BY u.o"
 		" ON CONFLICT (tenant_id, order_id) DO UPDATE SET day = excluded.day", s, s), 4,
-		(Oid[]) {INT8OID, INT8ARRAYOID, INT8ARRAYOID, DATEARRAYOID});
+		(Oid[]) {INT8OID, INT8ARRAYOID, INT8ARRAYOID, DATEARRAYOID}, NULL);
+	/* one: by (item, warehouse), $3 (lock_rows()) */
 	dp.lock = keep(psprintf(
 		"SELECT s.item_id, s.warehouse_id, s.anchor, s.series_from, s.pending_from FROM %s.demand_state s"
 		" WHERE s.tenant_id" EQ "$1 AND s.item_id" EQ "ANY ($2)"
-		" ORDER BY s.item_id, s.warehouse_id FOR NO KEY UPDATE", s), 2, (Oid[]) {INT8OID, INT8ARRAYOID});
+		" ORDER BY s.item_id, s.warehouse_id FOR NO KEY UPDATE", s), 2, (Oid[]) {INT8OID, INT8ARRAYOID}, NULL);
+	dp.lock.one = keep1(psprintf(
+		"SELECT s.item_id, s.warehouse_id, s.anchor, s.series_from, s.pending_from FROM %s.demand_state s"
+		" WHERE s.tenant_id" EQ "$1 AND s.item_id" EQ "$2 AND s.warehouse_id" EQ "$3 FOR NO KEY UPDATE", s),
+		3, (Oid[]) {INT8OID, INT8OID, INT8OID}, crmscm_plan_options(true));
 	dp.ensure = keep(psprintf(
 		"INSERT INTO %s.demand_state (tenant_id, item_id, warehouse_id, anchor, series_from)"
 		" SELECT $1, u.i, u.w, $4, $5 FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) AS u(i, w)"
 		" ORDER BY u.i, u.w ON CONFLICT DO NOTHING", s), 5,
-		(Oid[]) {INT8OID, INT8ARRAYOID, INT8ARRAYOID, DATEOID, DATEOID});
+		(Oid[]) {INT8OID, INT8ARRAYOID, INT8ARRAYOID, DATEOID, DATEOID},
+		psprintf("INSERT INTO %s.demand_state (tenant_id, item_id, warehouse_id, anchor, series_from)"
+				 " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING", s));
 	dp.days = keep(psprintf(
 		"INSERT INTO %s.demand_days AS x (tenant_id, item_id, warehouse_id, day, qty, revenue)"
 		" SELECT $1, u.i, u.w, u.d, u.q, u.r"
@@ -224,7 +252,13 @@ demand_plans(Oid nsp)
 		"   SET qty = x.qty OPERATOR(pg_catalog.+) excluded.qty,"
 		"       revenue = x.revenue OPERATOR(pg_catalog.+) excluded.revenue"
 		" RETURNING x.item_id, x.warehouse_id, x.day, x.qty, x.revenue", s), 6,
-		(Oid[]) {INT8OID, INT8ARRAYOID, INT8ARRAYOID, DATEARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID});
+		(Oid[]) {INT8OID, INT8ARRAYOID, INT8ARRAYOID, DATEARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID},
+		psprintf("INSERT INTO %s.demand_days AS x (tenant_id, item_id, warehouse_id, day, qty, revenue)"
+				 " VALUES ($1, $2, $3, $4, $5, $6)"
+				 " ON CONFLICT (tenant_id, item_id, warehouse_id, day) DO UPDATE"
+				 "   SET qty = x.qty OPERATOR(pg_catalog.+) excluded.qty,"
+				 "       revenue = x.revenue OPERATOR(pg_catalog.+) excluded.revenue"
+				 " RETURNING x.item_id, x.warehouse_id, x.day, x.qty, x.revenue", s));
 	dp.read = keep(psprintf(
 		"SELECT s.item_id, s.warehouse_id, s.series, p.d, p.q, p.r,"
 		"       (SELECT pg_catalog.min(z.day) FROM %s.demand_days z"
@@ -239,19 +273,24 @@ demand_plans(Oid nsp)
 		"                      WHERE y.tenant_id" EQ "$1 AND y.item_id" EQ "s.item_id"
 		"                        AND y.warehouse_id" EQ "s.warehouse_id"
 		"                        AND y.day OPERATOR(pg_catalog.>) s.anchor AND y.day OPERATOR(pg_catalog.<=) $4) p ON true",
-		s, s, s), 4, (Oid[]) {INT8OID, INT8ARRAYOID, INT8ARRAYOID, DATEOID});
+		s, s, s), 4, (Oid[]) {INT8OID, INT8ARRAYOID, INT8ARRAYOID, DATEOID}, NULL);
 	dp.write = keep(psprintf(
 		"UPDATE %s.demand_state x SET anchor = u.a, series_from = u.f, pending_from = u.p, series = u.s,"
 		"       updated_at = pg_catalog.now()"
 		"  FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4),"
 		"                  pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7)) AS u(i, w, a, f, p, s)"
 		" WHERE x.tenant_id" EQ "$1 AND x.item_id" EQ "u.i AND x.warehouse_id" EQ "u.w", s), 7,
-		(Oid[]) {INT8OID, INT8ARRAYOID, INT8ARRAYOID, DATEARRAYOID, DATEARRAYOID, DATEARRAYOID, BYTEAARRAYOID});
+		(Oid[]) {INT8OID, INT8ARRAYOID, INT8ARRAYOID, DATEARRAYOID, DATEARRAYOID, DATEARRAYOID, BYTEAARRAYOID},
+		psprintf("UPDATE %s.demand_state x SET anchor = $4, series_from = $5, pending_from = $6, series = $7,"
+				 "       updated_at = pg_catalog.now()"
+				 " WHERE x.tenant_id" EQ "$1 AND x.item_id" EQ "$2 AND x.warehouse_id" EQ "$3", s));
 	dp.pending = keep(psprintf(
 		"UPDATE %s.demand_state x SET pending_from = u.p, updated_at = pg_catalog.now()"
 		"  FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4)) AS u(i, w, p)"
 		" WHERE x.tenant_id" EQ "$1 AND x.item_id" EQ "u.i AND x.warehouse_id" EQ "u.w", s), 4,
-		(Oid[]) {INT8OID, INT8ARRAYOID, INT8ARRAYOID, DATEARRAYOID});
+		(Oid[]) {INT8OID, INT8ARRAYOID, INT8ARRAYOID, DATEARRAYOID},
+		psprintf("UPDATE %s.demand_state x SET pending_from = $4, updated_at = pg_catalog.now()"
+				 " WHERE x.tenant_id" EQ "$1 AND x.item_id" EQ "$2 AND x.warehouse_id" EQ "$3", s));
 	dp.nsp = nsp;
 }
 
@@ -327,7 +366,7 @@ run_as_owner(Kept *plan, Datum *args)
 	engine_begin(&scope);
 	PG_TRY();
 	{
-		if (SPI_execute_plan(plan->few, args, NULL, false, 0) != SPI_OK_SELECT)
+		if (SPI_execute_plan(plan->many, args, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "crmscm demand state: reading where a line is held failed");
 	}
 	PG_FINALLY();
@@ -618,11 +657,69 @@ arr(Datum *d, bool *nulls, int n, Oid type)
 	return PointerGetDatum(construct_md_array(d, nulls, 1, dims, lbs, type, len, byval, align));
 }
 
-/* Run a kept statement over nkeys keys */
+/*
+ * Run a statement by key (Kept.one).  Its generic plan is made at its first
+ * execution, and again after an invalidation, whenever that is: made while
+ * a table was small (demand_state starts empty), it would scan the table,
+ * and go on scanning it, filtered, as it grows.  Planned with sequential
+ * scans off, a lookup by key is an index scan whatever the size.
+ */
+static int
+exec_by_key(SPIPlanPtr plan, Datum *args, const char *nulls)
+{
+	int			level = NewGUCNestLevel();
+	int			rc;
+
+	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	rc = SPI_execute_plan(plan, args, nulls, false, 0);
+	AtEOXact_GUC(true, level);
+	return rc;
+}
+
+/*
+ * Run a kept statement over nkeys keys: by the key when there is one and
+ * the statement has that form (the first element of each array argument)
+ */
 static void
 exec_plan(Kept *p, int nkeys, Datum *args, int expect)
 {
-	int			rc = SPI_execute_plan(nkeys <= FEW_KEYS ? p->few : p->many, args, NULL, false, 0);
+	int			rc;
+
+	if (nkeys == 1 && p->one != NULL)
+	{
+		Datum		one[8];
+		char		nulls[9];
+		int			i;
+
+		for (i = 0; i < p->nargs; i++)
+		{
+			nulls[i] = ' ';
+			one[i] = args[i];
+			if (OidIsValid(p->elem[i]))
+			{
+				ArrayType  *a = DatumGetArrayTypeP(args[i]);
+				int16		len;
+				bool		byval;
+				char		align;
+				Datum	   *d;
+				bool	   *dn;
+				int			n;
+
+				get_typlenbyvalalign(p->elem[i], &len, &byval, &align);
+				deconstruct_array(a, p->elem[i], len, byval, align, &d, &dn, &n);
+				if (n != 1)
+					elog(ERROR, "crmscm demand state: %d keys where one was expected", n);
+				one[i] = d[0];
+				if (dn[0])
+					nulls[i] = 'n';
+			}
+		}
+		nulls[p->nargs] = '\0';
+		rc = exec_by_key(p->one, one, nulls);
+	}
+	else
+		rc = SPI_execute_plan(p->many, args, NULL, false, 0);
 
 	if (rc != expect)
 		elog(ERROR, "crmscm demand state: statement failed: %s", SPI_result_code_string(rc));
@@ -659,11 +756,25 @@ lock_rows(int64 tenant, HTAB *rows, int32 yesterday)
 		Datum	   *id = palloc(sizeof(Datum) * Max(nitems, 1));
 		int			k;
 
-		for (k = 0; k < nitems; k++)
-			id[k] = Int64GetDatum(items[k]);
 		args[0] = Int64GetDatum(tenant);
-		args[1] = arr(id, NULL, nitems, INT8OID);
-		exec_plan(&dp.lock, nitems, args, SPI_OK_SELECT);
+		if (nkeys == 1)
+		{
+			/* one key: by the whole key (Kept) */
+			hash_seq_init(&hs, rows);
+			s = hash_seq_search(&hs);
+			hash_seq_term(&hs);
+			args[1] = Int64GetDatum(s->key.item);
+			args[2] = Int64GetDatum(s->key.wh);
+			if (exec_by_key(dp.lock.one, args, NULL) != SPI_OK_SELECT)
+				elog(ERROR, "crmscm demand state: locking the state failed");
+		}
+		else
+		{
+			for (k = 0; k < nitems; k++)
+				id[k] = Int64GetDatum(items[k]);
+			args[1] = arr(id, NULL, nitems, INT8OID);
+			exec_plan(&dp.lock, nitems, args, SPI_OK_SELECT);
+		}
 		for (r = 0; r < SPI_processed; r++)
 		{
 			bool		isnull;
