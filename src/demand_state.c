@@ -52,7 +52,6 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
-#include "utils/guc.h"
 #include "utils/date.h"
 #include "utils/datum.h"
 #include "utils/hsearch.h"
@@ -63,6 +62,7 @@
 
 #include "demand_window.h"
 #include "replenishment.h"
+#include "reserve_model.h"
 
 /* the elements of an array known to have no NULLs (ARR_DATA_PTR trips -Wsign-compare) */
 #define ARR_NONULL_DATA(a) ((void *) (((char *) (a)) + ARR_OVERHEAD_NONULLS(ARR_NDIM(a))))
@@ -658,26 +658,6 @@ arr(Datum *d, bool *nulls, int n, Oid type)
 }
 
 /*
- * Run a statement by key (Kept.one).  Its generic plan is made at its first
- * execution, and again after an invalidation, whenever that is: made while
- * a table was small (demand_state starts empty), it would scan the table,
- * and go on scanning it, filtered, as it grows.  Planned with sequential
- * scans off, a lookup by key is an index scan whatever the size.
- */
-static int
-exec_by_key(SPIPlanPtr plan, Datum *args, const char *nulls)
-{
-	int			level = NewGUCNestLevel();
-	int			rc;
-
-	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	rc = SPI_execute_plan(plan, args, nulls, false, 0);
-	AtEOXact_GUC(true, level);
-	return rc;
-}
-
-/*
  * Run a kept statement over nkeys keys: by the key when there is one and
  * the statement has that form (the first element of each array argument)
  */
@@ -716,7 +696,7 @@ exec_plan(Kept *p, int nkeys, Datum *args, int expect)
 			}
 		}
 		nulls[p->nargs] = '\0';
-		rc = exec_by_key(p->one, one, nulls);
+		rc = crmscm_exec_by_key(p->one, one, nulls);
 	}
 	else
 		rc = SPI_execute_plan(p->many, args, NULL, false, 0);
@@ -765,7 +745,7 @@ lock_rows(int64 tenant, HTAB *rows, int32 yesterday)
 			hash_seq_term(&hs);
 			args[1] = Int64GetDatum(s->key.item);
 			args[2] = Int64GetDatum(s->key.wh);
-			if (exec_by_key(dp.lock.one, args, NULL) != SPI_OK_SELECT)
+			if (crmscm_exec_by_key(dp.lock.one, args, NULL) != SPI_OK_SELECT)
 				elog(ERROR, "crmscm demand state: locking the state failed");
 		}
 		else
