@@ -116,8 +116,11 @@ typedef struct DemandSnap
  * ordinary insert (bench/replenishment_overhead.sh).  By key, not over a
  * one-element array: a generic plan over arrays is made once, possibly while
  * the tables were small, and an index scan on the tenant alone, filtered,
- * chosen then costs more with every row the table gains; by its whole key
- * the plan is an index scan whatever the size (as reserve.c's f_*1).
+ * chosen then costs more with every row the table gains; by its whole key,
+ * planned with sequential scans off (crmscm_exec_by_key(), reserve.c), the
+ * plan is an index scan whatever the size.  The lock of demand_state rows
+ * by one key takes that row only, the form over arrays every row of the
+ * items: either way in (item, warehouse) order.
  */
 typedef struct Kept
 {
