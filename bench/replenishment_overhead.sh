@@ -4,7 +4,12 @@
 #   1. reserving order-line inserts per second with the demand state kept
 #      (on) vs its notes' triggers disabled (off): target on/off >= 0.9;
 #   2. receive() per second with the supplier statistics kept (on) vs the
-#      receipt note disabled (off): target >= 0.95.
+#      receipt note disabled (off): target >= 0.95;
+#   3. the server CPU time of the same inserts, on vs off (BENCH_CPU_INSERTS
+#      per round, committed one by one from a procedure, the backend's
+#      utime + stime from /proc): what the demand state costs whatever else
+#      runs on the machine (tps on a shared machine is mostly noise); the
+#      ratio is off/on, comparable to part 1 without the client's share.
 # Each pgbench transaction is one insert (one receive()), committed, so the
 # commit pass runs every time.  Rounds alternate off/on; the ratio is of the
 # sums over the rounds.
@@ -82,9 +87,49 @@ for c in $clients; do
 		done
 	done
 done
+# 3. server CPU per insert (clock ticks of the backend), alternating off/on
+psql -qX -d $db >/dev/null <<'SQL'
+CREATE PROCEDURE bench.ins(n int) LANGUAGE plpgsql AS $$
+BEGIN
+	FOR k IN 1 .. n LOOP
+		INSERT INTO crmscm.sales_order_lines (order_id, line_no, item_id, qty, unit_price, warehouse_id)
+		VALUES (1 + floor(random() * 16)::int, nextval('bench.line_no'), 1 + floor(random() * 1000)::int,
+				1 + floor(random() * 5)::int, 10, 1 + floor(random() * 3)::int);
+		COMMIT;
+	END LOOP;
+END $$;
+SQL
+ncpu=${BENCH_CPU_INSERTS:-2000}
+cpu_ticks() {	# -> clock ticks of the backend for $ncpu inserts
+	psql -qXAt -d $db -v n="$ncpu" -v f="$tmp/ticks" <<'SQL'
+SELECT pg_backend_pid() AS pid \gset
+\setenv PID :pid
+\setenv F :f
+\! awk '{print $14 + $15}' /proc/$PID/stat > $F.0
+CALL bench.ins(:n);
+\! awk '{print $14 + $15}' /proc/$PID/stat > $F.1
+SQL
+	echo $(( $(cat "$tmp/ticks.1") - $(cat "$tmp/ticks.0") ))
+}
+cpu_on=0 cpu_off=0
+if [ -r /proc/self/stat ]; then
+	for r in $(seq 1 "$rounds"); do
+		switch sales_order_lines DISABLE Note_demand_line Note_demand_line_upd
+		x=$(cpu_ticks)
+		switch sales_order_lines ENABLE Note_demand_line Note_demand_line_upd
+		y=$(cpu_ticks)
+		echo "server CPU round $r: $ncpu inserts, demand state off $x ticks, on $y ticks"
+		cpu_off=$((cpu_off + x)) cpu_on=$((cpu_on + y))
+	done
+fi
 n=$(psql -AtqX -d $db -c "SELECT count(*) FROM crmscm.check_inventory()")
 echo "check_inventory() problems after the runs: $n"
 for c in $clients; do
 	printf "clients %s: reserving inserts, demand state on/off %.3f (target >= 0.9); receive(), supplier statistics on/off %.3f (target >= 0.95)\n" "$c" \
 		"$(awk "BEGIN { print ${sum[ins.on.$c]} / ${sum[ins.off.$c]} }")" "$(awk "BEGIN { print ${sum[rcv.on.$c]} / ${sum[rcv.off.$c]} }")"
 done
+if [ "$cpu_on" -gt 0 ]; then
+	printf "server CPU per reserving insert: demand state off/on %.3f (%.2f vs %.2f ms per insert; target >= 0.9)\n" \
+		"$(awk "BEGIN { print $cpu_off / $cpu_on }")" "$(awk "BEGIN { print 1000 * $cpu_off / $rounds / $ncpu / $(getconf CLK_TCK) }")" \
+		"$(awk "BEGIN { print 1000 * $cpu_on / $rounds / $ncpu / $(getconf CLK_TCK) }")"
+fi

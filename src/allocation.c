@@ -56,6 +56,14 @@ typedef struct AllocPlans
 	Oid			nsp;
 	SPIPlanPtr	tiers;
 	SPIPlanPtr	rules;
+	/*
+	 * The same for one order, one item (most passes), by key: generic plans
+	 * (crmscm_exec_by_key(), reserve.c).  The forms over arrays have custom
+	 * plans, made at every execution: planning them cost more than running
+	 * them for a line insert (bench/orders_insert.sh).
+	 */
+	SPIPlanPtr	tiers1;
+	SPIPlanPtr	rules1;
 } AllocPlans;
 
 static AllocPlans ap;
@@ -89,6 +97,14 @@ alloc_plans(Oid nsp)
 	ap.rules = keep(psprintf(
 		"SELECT r.item_id, r.tier, r.share FROM %s.allocation_rules r"
 		" WHERE r.tenant_id" EQ "$1 AND r.item_id" EQ "ANY ($2) ORDER BY r.item_id", s), 2, t);
+	t[1] = INT8OID;
+	ap.tiers1 = keep(psprintf(
+		"SELECT o.order_id, t.tier FROM %s.sales_orders o"
+		"  JOIN %s.customer_tiers t ON t.tenant_id" EQ "o.tenant_id AND t.customer_id" EQ "o.customer_id"
+		" WHERE o.tenant_id" EQ "$1 AND t.tenant_id" EQ "$1 AND o.order_id" EQ "$2", s, s), 2, t);
+	ap.rules1 = keep(psprintf(
+		"SELECT r.item_id, r.tier, r.share FROM %s.allocation_rules r"
+		" WHERE r.tenant_id" EQ "$1 AND r.item_id" EQ "$2", s), 2, t);
 	ap.nsp = nsp;
 }
 
@@ -171,8 +187,9 @@ alloc_before_rules(Pass *p, Note *ns, int n)
 		hash_seq_init(&hs, p->orders);
 		while ((o = hash_seq_search(&hs)) != NULL)
 			ids[k++] = o->order_id;
-		args[1] = int8_array(ids, k);
-		if (SPI_execute_plan(ap.tiers, args, NULL, false, 0) != SPI_OK_SELECT)
+		args[1] = k == 1 ? Int64GetDatum(ids[0]) : int8_array(ids, k);
+		if ((k == 1 ? crmscm_exec_by_key(ap.tiers1, args, NULL)
+			 : SPI_execute_plan(ap.tiers, args, NULL, false, 0)) != SPI_OK_SELECT)
 			elog(ERROR, "crmscm allocation: reading tiers failed");
 		tt = SPI_tuptable;
 		for (r = 0; r < SPI_processed; r++)
@@ -198,8 +215,9 @@ alloc_before_rules(Pass *p, Note *ns, int n)
 		for (i = 0; i < p->ninv; i++)
 			if (k == 0 || items[k - 1] != p->inv[i].item)
 				items[k++] = p->inv[i].item;
-		args[1] = int8_array(items, k);
-		if (SPI_execute_plan(ap.rules, args, NULL, false, 0) != SPI_OK_SELECT)
+		args[1] = k == 1 ? Int64GetDatum(items[0]) : int8_array(items, k);
+		if ((k == 1 ? crmscm_exec_by_key(ap.rules1, args, NULL)
+			 : SPI_execute_plan(ap.rules, args, NULL, false, 0)) != SPI_OK_SELECT)
 			elog(ERROR, "crmscm allocation: reading allocation rules failed");
 		tt = SPI_tuptable;
 		ar->v = palloc0(sizeof(AllocItem) * Max(SPI_processed, 1));

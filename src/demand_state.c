@@ -62,6 +62,7 @@
 
 #include "demand_window.h"
 #include "replenishment.h"
+#include "reserve_model.h"
 
 /* the elements of an array known to have no NULLs (ARR_DATA_PTR trips -Wsign-compare) */
 #define ARR_NONULL_DATA(a) ((void *) (((char *) (a)) + ARR_OVERHEAD_NONULLS(ARR_NDIM(a))))
@@ -106,35 +107,80 @@ typedef struct DemandSnap
  * prepared statements
  * ------------------------------------------------------------------------
  */
+/*
+ * A kept statement in two forms: over arrays of keys (custom plans: the
+ * planner sees how many keys there are), and, where a commit mostly has
+ * one key, by that key (a generic plan, made once per backend; custom on
+ * Citus).  A custom plan is made again at every execution, and planning
+ * these statements cost more than running them for the one line of an
+ * ordinary insert (bench/replenishment_overhead.sh).  By key, not over a
+ * one-element array: a generic plan over arrays is made once, possibly while
+ * the tables were small, and an index scan on the tenant alone, filtered,
+ * chosen then costs more with every row the table gains; by its whole key,
+ * planned with sequential scans off (crmscm_exec_by_key(), reserve.c), the
+ * plan is an index scan whatever the size.  The lock of demand_state rows
+ * by one key takes that row only, the form over arrays every row of the
+ * items: either way in (item, warehouse) order.
+ */
+typedef struct Kept
+{
+	SPIPlanPtr	many;			/* $2... arrays of keys */
+	SPIPlanPtr	one;			/* the same arguments as scalars, or NULL */
+	int			nargs;
+	Oid			elem[8];		/* element type of argument i of many, or InvalidOid */
+} Kept;
+
 typedef struct DemandPlans
 {
 	Oid			nsp;
-	SPIPlanPtr	snap_dist;		/* a line's distribution */
-	SPIPlanPtr	book_lock;		/* demand_orders rows, FOR NO KEY UPDATE */
-	SPIPlanPtr	orders;			/* orders now */
-	SPIPlanPtr	lines;			/* noted lines now */
-	SPIPlanPtr	order_lines;	/* every line of orders now */
-	SPIPlanPtr	rebook;			/* demand_orders of changed orders */
-	SPIPlanPtr	lock;			/* demand_state rows of items, FOR NO KEY UPDATE */
-	SPIPlanPtr	ensure;			/* missing demand_state rows */
-	SPIPlanPtr	days;			/* deltas into demand_days */
-	SPIPlanPtr	read;			/* series and days to fold of rows to roll */
-	SPIPlanPtr	write;			/* rolled or patched rows */
-	SPIPlanPtr	pending;		/* pending_from moved back */
+	Kept		snap_dist;		/* a line's distribution */
+	Kept		book_lock;		/* demand_orders rows, FOR NO KEY UPDATE */
+	Kept		orders;			/* orders now */
+	Kept		lines;			/* noted lines now */
+	Kept		order_lines;	/* every line of orders now */
+	Kept		rebook;			/* demand_orders of changed orders */
+	Kept		lock;			/* demand_state rows of items, FOR NO KEY UPDATE */
+	Kept		ensure;			/* missing demand_state rows */
+	Kept		days;			/* deltas into demand_days */
+	Kept		read;			/* series and days to fold of rows to roll */
+	Kept		write;			/* rolled or patched rows */
+	Kept		pending;		/* pending_from moved back */
 } DemandPlans;
 
 static DemandPlans dp;
 
 static SPIPlanPtr
-keep(const char *sql, int nargs, Oid *types)
+keep1(const char *sql, int nargs, Oid *types, int options)
 {
-	SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, crmscm_plan_options_for(nargs, types));
+	SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, options);
 
 	if (p == NULL)
 		elog(ERROR, "crmscm demand state: SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
 	if (SPI_keepplan(p) != 0)
 		elog(ERROR, "crmscm demand state: SPI_keepplan failed");
 	return p;
+}
+
+/* the statement over arrays; one_sql: the same by one key (or NULL) */
+static Kept
+keep(const char *sql, int nargs, Oid *types, const char *one_sql)
+{
+	Kept		k;
+	Oid			scalar[8];
+	int			i;
+
+	Assert(nargs <= 8);
+	memset(&k, 0, sizeof(k));
+	k.nargs = nargs;
+	for (i = 0; i < nargs; i++)
+	{
+		k.elem[i] = get_element_type(types[i]);
+		scalar[i] = OidIsValid(k.elem[i]) ? k.elem[i] : types[i];
+	}
+	k.many = keep1(sql, nargs, types, crmscm_plan_options_for(nargs, types));
+	if (one_sql != NULL)
+		k.one = keep1(one_sql, nargs, scalar, crmscm_plan_options(true));
+	return k;
 }
 
 static void
@@ -147,26 +193,34 @@ demand_plans(Oid nsp)
 	dp.nsp = InvalidOid;
 	s = (char *) quote_identifier(get_namespace_name(nsp));
 
-	dp.snap_dist = keep(psprintf(DIST_SQL("%s", "$2", "$3", "true"), s, s, s), 3, (Oid[]) {INT8OID, INT8OID, INT4OID});
+	dp.snap_dist = keep(psprintf(DIST_SQL("%s", "$2", "$3", "true"), s, s, s), 3, (Oid[]) {INT8OID, INT8OID, INT4OID}, NULL);
 	dp.book_lock = keep(psprintf(
 		"SELECT b.order_id, b.day FROM %s.demand_orders b"
 		" WHERE b.tenant_id" EQ "$1 AND b.order_id" EQ "ANY ($2)"
-		" ORDER BY b.order_id FOR NO KEY UPDATE", s), 2, (Oid[]) {INT8OID, INT8ARRAYOID});
+		" ORDER BY b.order_id FOR NO KEY UPDATE", s), 2, (Oid[]) {INT8OID, INT8ARRAYOID},
+		psprintf("SELECT b.order_id, b.day FROM %s.demand_orders b"
+				 " WHERE b.tenant_id" EQ "$1 AND b.order_id" EQ "$2 FOR NO KEY UPDATE", s));
 	dp.orders = keep(psprintf(
 		"SELECT o.order_id, o.status, (o.ordered_at AT TIME ZONE 'UTC')::date FROM %s.sales_orders o"
-		" WHERE o.tenant_id" EQ "$1 AND o.order_id" EQ "ANY ($2)", s), 2, (Oid[]) {INT8OID, INT8ARRAYOID});
+		" WHERE o.tenant_id" EQ "$1 AND o.order_id" EQ "ANY ($2)", s), 2, (Oid[]) {INT8OID, INT8ARRAYOID},
+		psprintf("SELECT o.order_id, o.status, (o.ordered_at AT TIME ZONE 'UTC')::date FROM %s.sales_orders o"
+				 " WHERE o.tenant_id" EQ "$1 AND o.order_id" EQ "$2", s));
 	dp.lines = keep(psprintf(
 		"SELECT " LINE_COLS
 		"  FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) AS k(o, n)"
 		"  JOIN %s.sales_order_lines l ON l.tenant_id" EQ "$1 AND l.order_id" EQ "k.o AND l.line_no" EQ "k.n"
 		"  LEFT JOIN LATERAL (" DIST_SQL("%s", "l.order_id", "l.line_no", HELD_ONLY) ") d ON true", s, s, s, s),
-		3, (Oid[]) {INT8OID, INT8ARRAYOID, INT4ARRAYOID});
+		3, (Oid[]) {INT8OID, INT8ARRAYOID, INT4ARRAYOID},
+		psprintf("SELECT " LINE_COLS
+				 "  FROM %s.sales_order_lines l"
+				 "  LEFT JOIN LATERAL (" DIST_SQL("%s", "$2", "$3", HELD_ONLY) ") d ON true"
+				 " WHERE l.tenant_id" EQ "$1 AND l.order_id" EQ "$2 AND l.line_no" EQ "$3", s, s, s, s));
 	dp.order_lines = keep(psprintf(
 		"SELECT " LINE_COLS
 		"  FROM %s.sales_order_lines l"
 		"  LEFT JOIN LATERAL (" DIST_SQL("%s", "l.order_id", "l.line_no", HELD_ONLY) ") d ON true"
 		" WHERE l.tenant_id" EQ "$1 AND l.order_id" EQ "ANY ($2)", s, s, s, s),
-		2, (Oid[]) {INT8OID, INT8ARRAYOID});
+		2, (Oid[]) {INT8OID, INT8ARRAYOID}, NULL);
 	dp.rebook = keep(psprintf(
 		"WITH gone AS (DELETE FROM %s.demand_orders b"
 		"               WHERE b.tenant_id" EQ "$1 AND b.order_id" EQ "ANY ($2))"
@@ -174,16 +228,23 @@ demand_plans(Oid nsp)
 		" SELECT $1, u.o, u.d FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4)) AS u(o, d)"
 		"  ORDER BY u.o"
 		" ON CONFLICT (tenant_id, order_id) DO UPDATE SET day = excluded.day", s, s), 4,
-		(Oid[]) {INT8OID, INT8ARRAYOID, INT8ARRAYOID, DATEARRAYOID});
+		(Oid[]) {INT8OID, INT8ARRAYOID, INT8ARRAYOID, DATEARRAYOID}, NULL);
+	/* one: by (item, warehouse), $3 (lock_rows()) */
 	dp.lock = keep(psprintf(
 		"SELECT s.item_id, s.warehouse_id, s.anchor, s.series_from, s.pending_from FROM %s.demand_state s"
 		" WHERE s.tenant_id" EQ "$1 AND s.item_id" EQ "ANY ($2)"
-		" ORDER BY s.item_id, s.warehouse_id FOR NO KEY UPDATE", s), 2, (Oid[]) {INT8OID, INT8ARRAYOID});
+		" ORDER BY s.item_id, s.warehouse_id FOR NO KEY UPDATE", s), 2, (Oid[]) {INT8OID, INT8ARRAYOID}, NULL);
+	dp.lock.one = keep1(psprintf(
+		"SELECT s.item_id, s.warehouse_id, s.anchor, s.series_from, s.pending_from FROM %s.demand_state s"
+		" WHERE s.tenant_id" EQ "$1 AND s.item_id" EQ "$2 AND s.warehouse_id" EQ "$3 FOR NO KEY UPDATE", s),
+		3, (Oid[]) {INT8OID, INT8OID, INT8OID}, crmscm_plan_options(true));
 	dp.ensure = keep(psprintf(
 		"INSERT INTO %s.demand_state (tenant_id, item_id, warehouse_id, anchor, series_from)"
 		" SELECT $1, u.i, u.w, $4, $5 FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) AS u(i, w)"
 		" ORDER BY u.i, u.w ON CONFLICT DO NOTHING", s), 5,
-		(Oid[]) {INT8OID, INT8ARRAYOID, INT8ARRAYOID, DATEOID, DATEOID});
+		(Oid[]) {INT8OID, INT8ARRAYOID, INT8ARRAYOID, DATEOID, DATEOID},
+		psprintf("INSERT INTO %s.demand_state (tenant_id, item_id, warehouse_id, anchor, series_from)"
+				 " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING", s));
 	dp.days = keep(psprintf(
 		"INSERT INTO %s.demand_days AS x (tenant_id, item_id, warehouse_id, day, qty, revenue)"
 		" SELECT $1, u.i, u.w, u.d, u.q, u.r"
@@ -194,7 +255,13 @@ demand_plans(Oid nsp)
 		"   SET qty = x.qty OPERATOR(pg_catalog.+) excluded.qty,"
 		"       revenue = x.revenue OPERATOR(pg_catalog.+) excluded.revenue"
 		" RETURNING x.item_id, x.warehouse_id, x.day, x.qty, x.revenue", s), 6,
-		(Oid[]) {INT8OID, INT8ARRAYOID, INT8ARRAYOID, DATEARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID});
+		(Oid[]) {INT8OID, INT8ARRAYOID, INT8ARRAYOID, DATEARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID},
+		psprintf("INSERT INTO %s.demand_days AS x (tenant_id, item_id, warehouse_id, day, qty, revenue)"
+				 " VALUES ($1, $2, $3, $4, $5, $6)"
+				 " ON CONFLICT (tenant_id, item_id, warehouse_id, day) DO UPDATE"
+				 "   SET qty = x.qty OPERATOR(pg_catalog.+) excluded.qty,"
+				 "       revenue = x.revenue OPERATOR(pg_catalog.+) excluded.revenue"
+				 " RETURNING x.item_id, x.warehouse_id, x.day, x.qty, x.revenue", s));
 	dp.read = keep(psprintf(
 		"SELECT s.item_id, s.warehouse_id, s.series, p.d, p.q, p.r,"
 		"       (SELECT pg_catalog.min(z.day) FROM %s.demand_days z"
@@ -209,19 +276,24 @@ demand_plans(Oid nsp)
 		"                      WHERE y.tenant_id" EQ "$1 AND y.item_id" EQ "s.item_id"
 		"                        AND y.warehouse_id" EQ "s.warehouse_id"
 		"                        AND y.day OPERATOR(pg_catalog.>) s.anchor AND y.day OPERATOR(pg_catalog.<=) $4) p ON true",
-		s, s, s), 4, (Oid[]) {INT8OID, INT8ARRAYOID, INT8ARRAYOID, DATEOID});
+		s, s, s), 4, (Oid[]) {INT8OID, INT8ARRAYOID, INT8ARRAYOID, DATEOID}, NULL);
 	dp.write = keep(psprintf(
 		"UPDATE %s.demand_state x SET anchor = u.a, series_from = u.f, pending_from = u.p, series = u.s,"
 		"       updated_at = pg_catalog.now()"
 		"  FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4),"
 		"                  pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7)) AS u(i, w, a, f, p, s)"
 		" WHERE x.tenant_id" EQ "$1 AND x.item_id" EQ "u.i AND x.warehouse_id" EQ "u.w", s), 7,
-		(Oid[]) {INT8OID, INT8ARRAYOID, INT8ARRAYOID, DATEARRAYOID, DATEARRAYOID, DATEARRAYOID, BYTEAARRAYOID});
+		(Oid[]) {INT8OID, INT8ARRAYOID, INT8ARRAYOID, DATEARRAYOID, DATEARRAYOID, DATEARRAYOID, BYTEAARRAYOID},
+		psprintf("UPDATE %s.demand_state x SET anchor = $4, series_from = $5, pending_from = $6, series = $7,"
+				 "       updated_at = pg_catalog.now()"
+				 " WHERE x.tenant_id" EQ "$1 AND x.item_id" EQ "$2 AND x.warehouse_id" EQ "$3", s));
 	dp.pending = keep(psprintf(
 		"UPDATE %s.demand_state x SET pending_from = u.p, updated_at = pg_catalog.now()"
 		"  FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4)) AS u(i, w, p)"
 		" WHERE x.tenant_id" EQ "$1 AND x.item_id" EQ "u.i AND x.warehouse_id" EQ "u.w", s), 4,
-		(Oid[]) {INT8OID, INT8ARRAYOID, INT8ARRAYOID, DATEARRAYOID});
+		(Oid[]) {INT8OID, INT8ARRAYOID, INT8ARRAYOID, DATEARRAYOID},
+		psprintf("UPDATE %s.demand_state x SET pending_from = $4, updated_at = pg_catalog.now()"
+				 " WHERE x.tenant_id" EQ "$1 AND x.item_id" EQ "$2 AND x.warehouse_id" EQ "$3", s));
 	dp.nsp = nsp;
 }
 
@@ -290,14 +362,14 @@ utc_day(TimestampTz t)
  * read-only: at READ COMMITTED it takes a new snapshot.
  */
 static void
-run_as_owner(SPIPlanPtr plan, Datum *args)
+run_as_owner(Kept *plan, Datum *args)
 {
 	EngineScope scope;
 
 	engine_begin(&scope);
 	PG_TRY();
 	{
-		if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_SELECT)
+		if (SPI_execute_plan(plan->many, args, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "crmscm demand state: reading where a line is held failed");
 	}
 	PG_FINALLY();
@@ -385,7 +457,7 @@ crmscm_demand_line_noted(PG_FUNCTION_ARGS)
 		args[0] = Int64GetDatum(get8(oldtup, desc, "tenant_id", NULL));
 		args[1] = Int64GetDatum(get8(oldtup, desc, "order_id", NULL));
 		args[2] = get(oldtup, desc, "line_no", &isnull);
-		run_as_owner(dp.snap_dist, args);
+		run_as_owner(&dp.snap_dist, args);
 		old = MemoryContextSwitchTo(TopTransactionContext);
 		snap->dist_wh = palloc(sizeof(int64) * Max(SPI_processed, 1));
 		snap->dist_qty = palloc(sizeof(Datum) * Max(SPI_processed, 1));
@@ -588,10 +660,49 @@ arr(Datum *d, bool *nulls, int n, Oid type)
 	return PointerGetDatum(construct_md_array(d, nulls, 1, dims, lbs, type, len, byval, align));
 }
 
+/*
+ * Run a kept statement over nkeys keys: by the key when there is one and
+ * the statement has that form (the first element of each array argument)
+ */
 static void
-exec_plan(SPIPlanPtr p, Datum *args, int expect)
+exec_plan(Kept *p, int nkeys, Datum *args, int expect)
 {
-	int			rc = SPI_execute_plan(p, args, NULL, false, 0);
+	int			rc;
+
+	if (nkeys == 1 && p->one != NULL)
+	{
+		Datum		one[8];
+		char		nulls[9];
+		int			i;
+
+		for (i = 0; i < p->nargs; i++)
+		{
+			nulls[i] = ' ';
+			one[i] = args[i];
+			if (OidIsValid(p->elem[i]))
+			{
+				ArrayType  *a = DatumGetArrayTypeP(args[i]);
+				int16		len;
+				bool		byval;
+				char		align;
+				Datum	   *d;
+				bool	   *dn;
+				int			n;
+
+				get_typlenbyvalalign(p->elem[i], &len, &byval, &align);
+				deconstruct_array(a, p->elem[i], len, byval, align, &d, &dn, &n);
+				if (n != 1)
+					elog(ERROR, "crmscm demand state: %d keys where one was expected", n);
+				one[i] = d[0];
+				if (dn[0])
+					nulls[i] = 'n';
+			}
+		}
+		nulls[p->nargs] = '\0';
+		rc = crmscm_exec_by_key(p->one, one, nulls);
+	}
+	else
+		rc = SPI_execute_plan(p->many, args, NULL, false, 0);
 
 	if (rc != expect)
 		elog(ERROR, "crmscm demand state: statement failed: %s", SPI_result_code_string(rc));
@@ -628,11 +739,25 @@ lock_rows(int64 tenant, HTAB *rows, int32 yesterday)
 		Datum	   *id = palloc(sizeof(Datum) * Max(nitems, 1));
 		int			k;
 
-		for (k = 0; k < nitems; k++)
-			id[k] = Int64GetDatum(items[k]);
 		args[0] = Int64GetDatum(tenant);
-		args[1] = arr(id, NULL, nitems, INT8OID);
-		exec_plan(dp.lock, args, SPI_OK_SELECT);
+		if (nkeys == 1)
+		{
+			/* one key: by the whole key (Kept) */
+			hash_seq_init(&hs, rows);
+			s = hash_seq_search(&hs);
+			hash_seq_term(&hs);
+			args[1] = Int64GetDatum(s->key.item);
+			args[2] = Int64GetDatum(s->key.wh);
+			if (crmscm_exec_by_key(dp.lock.one, args, NULL) != SPI_OK_SELECT)
+				elog(ERROR, "crmscm demand state: locking the state failed");
+		}
+		else
+		{
+			for (k = 0; k < nitems; k++)
+				id[k] = Int64GetDatum(items[k]);
+			args[1] = arr(id, NULL, nitems, INT8OID);
+			exec_plan(&dp.lock, nitems, args, SPI_OK_SELECT);
+		}
 		for (r = 0; r < SPI_processed; r++)
 		{
 			bool		isnull;
@@ -669,7 +794,7 @@ lock_rows(int64 tenant, HTAB *rows, int32 yesterday)
 		args[2] = arr(mw, NULL, nm, INT8OID);
 		args[3] = DateADTGetDatum(yesterday);
 		args[4] = DateADTGetDatum(yesterday - crmscm_demand_history_days + 1);
-		exec_plan(dp.ensure, args, SPI_OK_INSERT);
+		exec_plan(&dp.ensure, nm, args, SPI_OK_INSERT);
 	}
 }
 
@@ -730,146 +855,166 @@ read_lines(HTAB *lines, SPITupleTable *tt, uint64 nrows, int result)
 }
 
 /*
- * The demand-state stage of the pass for one tenant's notes.
- *
- * Length: booking of orders, lines, days and the kept series in their lock
- * order over one state; not yet split into steps (open work of #18, noted
- * in the session note of 2026-12-07).
+ * The state of the stage over one tenant's notes, step by step
+ * (demand_state_stage() below)
  */
-void
-demand_state_stage(int64 tenant, Note *ns, int n)
+typedef struct Stage
+{
+	int64		tenant;
+	int32		yesterday;
+	HTAB	   *lines;			/* DLine by (order, line) */
+	HTAB	   *orders;			/* DOrder by order */
+	HTAB	   *deltas;			/* DDelta by (item, warehouse, day) */
+	HTAB	   *rows;			/* SRow by (item, warehouse) */
+	int			nlines;
+	int			norders;
+	int			nchanged;		/* orders booked anew (or no longer) */
+	DDelta	  **sorted;			/* the deltas that are not zero, in key order */
+	int			ndelta;
+	SRow	  **work;			/* rows to roll forward or patch */
+	int			nwork;
+} Stage;
+
+static HTAB *
+stage_hash(const char *name, Size keysize, Size entrysize)
 {
 	HASHCTL		ctl;
-	HTAB	   *lines,
-			   *orders,
-			   *deltas,
-			   *rows;
-	HASH_SEQ_STATUS hs;
-	DLine	   *l;
-	DOrder	   *o;
-	DDelta	   *d,
-			  **sorted;
-	SRow	   *s,
-			  **work;
-	int			i,
-				nlines = 0,
-				norders = 0,
-				nchanged = 0,
-				ndelta = 0,
-				nwork = 0,
-				npend = 0;
-	Datum		args[7];
-	Datum	   *ao,
-			   *al;
-	int32		yesterday,
-				horizon = crmscm_demand_history_days;
 
-	for (i = 0; i < n; i++)
-		if (ns[i].kind == NOTE_DEMAND)
-			break;
-	if (i == n)
-		return;
-	demand_plans(engine_get_schema());
-	yesterday = utc_day(GetCurrentTransactionStartTimestamp()) - 1;
-
-	/* 1. the noted lines, each with its earliest pending note; their orders */
 	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(DLineKey);
-	ctl.entrysize = sizeof(DLine);
+	ctl.keysize = keysize;
+	ctl.entrysize = entrysize;
 	ctl.hcxt = CurrentMemoryContext;
-	lines = hash_create("crmscm demand lines", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	ctl.keysize = sizeof(int64);
-	ctl.entrysize = sizeof(DOrder);
-	orders = hash_create("crmscm demand orders", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	return hash_create(name, 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
+/* 1. the noted lines, each with its earliest pending note; their orders */
+static void
+stage_collect(Stage *st, Note *ns, int n)
+{
+	int			i;
+
+	st->lines = stage_hash("crmscm demand lines", sizeof(DLineKey), sizeof(DLine));
+	st->orders = stage_hash("crmscm demand orders", sizeof(int64), sizeof(DOrder));
 	for (i = 0; i < n; i++)
 	{
 		bool		found;
+		DOrder	   *o;
 
 		if (ns[i].kind != NOTE_DEMAND)
 			continue;
-		o = hash_search(orders, &ns[i].a, HASH_ENTER, &found);
+		o = hash_search(st->orders, &ns[i].a, HASH_ENTER, &found);
 		if (!found)
 		{
 			memset(((char *) o) + sizeof(int64), 0, sizeof(DOrder) - sizeof(int64));
-			norders++;
+			st->norders++;
 		}
 		if (ns[i].b >= 0)
 		{
 			DLineKey	k;
+			DLine	   *l;
 
 			memset(&k, 0, sizeof(k));
 			k.order_id = ns[i].a;
 			k.line_no = (int32) ns[i].b;
-			l = hash_search(lines, &k, HASH_ENTER, &found);
+			l = hash_search(st->lines, &k, HASH_ENTER, &found);
 			if (!found)
 			{
 				memset(((char *) l) + sizeof(DLineKey), 0, sizeof(DLine) - sizeof(DLineKey));
 				l->first = (DemandSnap *) ns[i].extra;
-				nlines++;
+				st->nlines++;
 			}
 		}
 	}
+}
 
-	/* 2. lock the orders' bookings, in key order */
-	ao = palloc(sizeof(Datum) * Max(norders, Max(nlines, 1)));
-	i = 0;
-	hash_seq_init(&hs, orders);
+/* the ids of the orders, as an int8[] */
+static Datum
+order_ids(Stage *st)
+{
+	Datum	   *ao = palloc(sizeof(Datum) * Max(st->norders, 1));
+	HASH_SEQ_STATUS hs;
+	DOrder	   *o;
+	int			i = 0;
+
+	hash_seq_init(&hs, st->orders);
 	while ((o = hash_seq_search(&hs)) != NULL)
 		ao[i++] = Int64GetDatum(o->order_id);
-	args[0] = Int64GetDatum(tenant);
-	args[1] = arr(ao, NULL, norders, INT8OID);
-	exec_plan(dp.book_lock, args, SPI_OK_SELECT);
+	return arr(ao, NULL, st->norders, INT8OID);
+}
+
+/* 2. lock the orders' bookings, in key order */
+static void
+stage_lock_bookings(Stage *st, Datum orders)
+{
+	Datum		args[2];
+	uint64		r;
+	bool		isnull;
+
+	args[0] = Int64GetDatum(st->tenant);
+	args[1] = orders;
+	exec_plan(&dp.book_lock, st->norders, args, SPI_OK_SELECT);
+	for (r = 0; r < SPI_processed; r++)
 	{
-		uint64		r;
-		bool		isnull;
+		int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
+		DOrder	   *o = hash_search(st->orders, &id, HASH_FIND, NULL);
 
-		for (r = 0; r < SPI_processed; r++)
-		{
-			int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
-
-			o = hash_search(orders, &id, HASH_FIND, NULL);
-			o->booked = true;
-			o->booked_day = DatumGetDateADT(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
-		}
-		SPI_freetuptable(SPI_tuptable);
+		o->booked = true;
+		o->booked_day = DatumGetDateADT(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
 	}
+	SPI_freetuptable(SPI_tuptable);
+}
 
-	/* 3. new statements (snapshots after the locks): the orders and noted lines now */
-	exec_plan(dp.orders, args, SPI_OK_SELECT);
+/*
+ * 3. new statements (snapshots after the locks): the orders and noted lines
+ * now; every line of an order whose status or day changed
+ */
+static void
+stage_read_now(Stage *st, Datum orders)
+{
+	Datum		args[3];
+	uint64		r;
+	bool		isnull;
+	HASH_SEQ_STATUS hs;
+	DOrder	   *o;
+	Datum	   *ao;
+	int			i;
+
+	args[0] = Int64GetDatum(st->tenant);
+	args[1] = orders;
+	exec_plan(&dp.orders, st->norders, args, SPI_OK_SELECT);
+	for (r = 0; r < SPI_processed; r++)
 	{
-		uint64		r;
-		bool		isnull;
+		int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
 
-		for (r = 0; r < SPI_processed; r++)
-		{
-			int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
-
-			o = hash_search(orders, &id, HASH_FIND, NULL);
-			o->exists = true;
-			o->counts = order_counts(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
-			o->day = DatumGetDateADT(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 3, &isnull));
-		}
-		SPI_freetuptable(SPI_tuptable);
+		o = hash_search(st->orders, &id, HASH_FIND, NULL);
+		o->exists = true;
+		o->counts = order_counts(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
+		o->day = DatumGetDateADT(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 3, &isnull));
 	}
-	if (nlines > 0)
+	SPI_freetuptable(SPI_tuptable);
+	if (st->nlines > 0)
 	{
-		al = palloc(sizeof(Datum) * nlines);
+		Datum	   *lo = palloc(sizeof(Datum) * st->nlines),
+				   *ll = palloc(sizeof(Datum) * st->nlines);
+		DLine	   *l;
+
 		i = 0;
-		hash_seq_init(&hs, lines);
+		hash_seq_init(&hs, st->lines);
 		while ((l = hash_seq_search(&hs)) != NULL)
 		{
-			ao[i] = Int64GetDatum(l->key.order_id);
-			al[i++] = Int32GetDatum(l->key.line_no);
+			lo[i] = Int64GetDatum(l->key.order_id);
+			ll[i++] = Int32GetDatum(l->key.line_no);
 		}
-		args[1] = arr(ao, NULL, nlines, INT8OID);
-		args[2] = arr(al, NULL, nlines, INT4OID);
-		exec_plan(dp.lines, args, SPI_OK_SELECT);
-		read_lines(lines, SPI_tuptable, SPI_processed, 1);
+		args[1] = arr(lo, NULL, st->nlines, INT8OID);
+		args[2] = arr(ll, NULL, st->nlines, INT4OID);
+		exec_plan(&dp.lines, st->nlines, args, SPI_OK_SELECT);
+		read_lines(st->lines, SPI_tuptable, SPI_processed, 1);
 		SPI_freetuptable(SPI_tuptable);
 	}
 	/* an order whose status or day changed: every line of it is booked again */
+	ao = palloc(sizeof(Datum) * Max(st->norders, 1));
 	i = 0;
-	hash_seq_init(&hs, orders);
+	hash_seq_init(&hs, st->orders);
 	while ((o = hash_seq_search(&hs)) != NULL)
 	{
 		bool		counts = o->exists && o->counts;
@@ -878,341 +1023,435 @@ demand_state_stage(int64 tenant, Note *ns, int n)
 		if (o->changed)
 			ao[i++] = Int64GetDatum(o->order_id);
 	}
-	nchanged = i;
-	if (nchanged > 0)
+	st->nchanged = i;
+	if (st->nchanged > 0)
 	{
-		args[1] = arr(ao, NULL, nchanged, INT8OID);
-		exec_plan(dp.order_lines, args, SPI_OK_SELECT);
-		read_lines(lines, SPI_tuptable, SPI_processed, 2);
+		args[1] = arr(ao, NULL, st->nchanged, INT8OID);
+		exec_plan(&dp.order_lines, st->nchanged, args, SPI_OK_SELECT);
+		read_lines(st->lines, SPI_tuptable, SPI_processed, 2);
 		SPI_freetuptable(SPI_tuptable);
 	}
+}
 
-	/* 4. the deltas: now minus as booked */
-	ctl.keysize = sizeof(DKey);
-	ctl.entrysize = sizeof(DDelta);
-	deltas = hash_create("crmscm demand deltas", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	hash_seq_init(&hs, lines);
+/* 4. the deltas: now minus as booked; those not zero in key order */
+static void
+stage_deltas(Stage *st)
+{
+	HASH_SEQ_STATUS hs;
+	DLine	   *l;
+	DDelta	   *d;
+
+	st->deltas = stage_hash("crmscm demand deltas", sizeof(DKey), sizeof(DDelta));
+	hash_seq_init(&hs, st->lines);
 	while ((l = hash_seq_search(&hs)) != NULL)
 	{
 		DemandSnap *f = l->first;
+		DOrder	   *o;
 
 		CHECK_FOR_INTERRUPTS();
-		o = hash_search(orders, &l->key.order_id, HASH_FIND, NULL);
+		o = hash_search(st->orders, &l->key.order_id, HASH_FIND, NULL);
 		/* as booked: the earliest note's values, or (not noted) as it is */
 		if (o->booked)
 		{
 			if (f != NULL)
 			{
 				if (f->existed && !f->cancelled)
-					contribute(deltas, f->item, f->wh_null, f->wh, o->booked_day, f->qty, f->price,
+					contribute(st->deltas, f->item, f->wh_null, f->wh, o->booked_day, f->qty, f->price,
 							   f->ndist, f->dist_wh, f->dist_qty, true);
 			}
 			else if (l->exists && !l->cancelled)
-				contribute(deltas, l->item, l->wh_null, l->wh, o->booked_day, l->qty, l->price,
+				contribute(st->deltas, l->item, l->wh_null, l->wh, o->booked_day, l->qty, l->price,
 						   l->ndist, l->dist_wh, l->dist_qty, true);
 		}
 		if (l->exists && !l->cancelled && o->exists && o->counts)
-			contribute(deltas, l->item, l->wh_null, l->wh, o->day, l->qty, l->price,
+			contribute(st->deltas, l->item, l->wh_null, l->wh, o->day, l->qty, l->price,
 					   l->ndist, l->dist_wh, l->dist_qty, false);
 	}
-
-	/* the orders booked anew (or no longer) */
-	if (nchanged > 0)
-	{
-		Datum	   *gone = palloc(sizeof(Datum) * nchanged),
-				   *bo = palloc(sizeof(Datum) * nchanged),
-				   *bd = palloc(sizeof(Datum) * nchanged);
-		int			ngone = 0,
-					nbook = 0;
-		int64	   *ids = palloc(sizeof(int64) * nchanged);
-		int			k;
-
-		i = 0;
-		hash_seq_init(&hs, orders);
-		while ((o = hash_seq_search(&hs)) != NULL)
-			if (o->changed)
-				ids[i++] = o->order_id;
-		/* key order */
-		for (k = 1; k < nchanged; k++)
-		{
-			int64		x = ids[k];
-			int			j = k;
-
-			while (j > 0 && ids[j - 1] > x)
-			{
-				ids[j] = ids[j - 1];
-				j--;
-			}
-			ids[j] = x;
-		}
-		for (k = 0; k < nchanged; k++)
-		{
-			o = hash_search(orders, &ids[k], HASH_FIND, NULL);
-			if (o->exists && o->counts)
-			{
-				bo[nbook] = Int64GetDatum(o->order_id);
-				bd[nbook++] = DateADTGetDatum(o->day);
-			}
-			else
-				gone[ngone++] = Int64GetDatum(o->order_id);
-		}
-		args[1] = arr(gone, NULL, ngone, INT8OID);
-		args[2] = arr(bo, NULL, nbook, INT8OID);
-		args[3] = arr(bd, NULL, nbook, DATEOID);
-		exec_plan(dp.rebook, args, SPI_OK_INSERT);
-	}
-
-	sorted = palloc(sizeof(DDelta *) * Max(hash_get_num_entries(deltas), 1));
-	hash_seq_init(&hs, deltas);
+	st->sorted = palloc(sizeof(DDelta *) * Max(hash_get_num_entries(st->deltas), 1));
+	hash_seq_init(&hs, st->deltas);
 	while ((d = hash_seq_search(&hs)) != NULL)
 		if (!num_is_zero(d->qty) || !num_is_zero(d->revenue))
-			sorted[ndelta++] = d;
-	if (ndelta == 0)
-		return;
-	qsort(sorted, ndelta, sizeof(DDelta *), dkey_cmp);
+			st->sorted[st->ndelta++] = d;
+	qsort(st->sorted, st->ndelta, sizeof(DDelta *), dkey_cmp);
+}
 
-	/* 4. lock the demand_state rows of the items, in key order */
-	ctl.keysize = sizeof(SKey);
-	ctl.entrysize = sizeof(SRow);
-	rows = hash_create("crmscm demand rows", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	for (i = 0; i < ndelta; i++)
+static int
+int64_cmp(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a,
+				y = *(const int64 *) b;
+
+	return x < y ? -1 : (x > y);
+}
+
+/* the orders booked anew (or no longer), in key order */
+static void
+stage_rebook(Stage *st)
+{
+	Datum	   *gone = palloc(sizeof(Datum) * st->nchanged),
+			   *bo = palloc(sizeof(Datum) * st->nchanged),
+			   *bd = palloc(sizeof(Datum) * st->nchanged);
+	int			ngone = 0,
+				nbook = 0,
+				i = 0,
+				k;
+	int64	   *ids = palloc(sizeof(int64) * st->nchanged);
+	HASH_SEQ_STATUS hs;
+	DOrder	   *o;
+	Datum		args[4];
+
+	hash_seq_init(&hs, st->orders);
+	while ((o = hash_seq_search(&hs)) != NULL)
+		if (o->changed)
+			ids[i++] = o->order_id;
+	qsort(ids, st->nchanged, sizeof(int64), int64_cmp);
+	for (k = 0; k < st->nchanged; k++)
+	{
+		o = hash_search(st->orders, &ids[k], HASH_FIND, NULL);
+		if (o->exists && o->counts)
+		{
+			bo[nbook] = Int64GetDatum(o->order_id);
+			bd[nbook++] = DateADTGetDatum(o->day);
+		}
+		else
+			gone[ngone++] = Int64GetDatum(o->order_id);
+	}
+	args[0] = Int64GetDatum(st->tenant);
+	args[1] = arr(gone, NULL, ngone, INT8OID);
+	args[2] = arr(bo, NULL, nbook, INT8OID);
+	args[3] = arr(bd, NULL, nbook, DATEOID);
+	exec_plan(&dp.rebook, st->nchanged, args, SPI_OK_INSERT);
+}
+
+/* 5. lock the demand_state rows of the deltas' keys, in key order */
+static void
+stage_lock_rows(Stage *st)
+{
+	int			i;
+
+	st->rows = stage_hash("crmscm demand rows", sizeof(SKey), sizeof(SRow));
+	for (i = 0; i < st->ndelta; i++)
 	{
 		SKey		k;
 		bool		found;
+		SRow	   *s;
 
 		memset(&k, 0, sizeof(k));
-		k.item = sorted[i]->key.item;
-		k.wh = sorted[i]->key.wh;
-		s = hash_search(rows, &k, HASH_ENTER, &found);
+		k.item = st->sorted[i]->key.item;
+		k.wh = st->sorted[i]->key.wh;
+		s = hash_search(st->rows, &k, HASH_ENTER, &found);
 		if (!found)
 			memset(((char *) s) + sizeof(SKey), 0, sizeof(SRow) - sizeof(SKey));
 	}
-	lock_rows(tenant, rows, yesterday);
+	lock_rows(st->tenant, st->rows, st->yesterday);
+}
 
-	/* 5. the daily totals; their new values for the series */
+/* 6. the daily totals; their new values for the series */
+static void
+stage_add_days(Stage *st)
+{
+	int			n = st->ndelta,
+				i;
+	Datum	   *di = palloc(sizeof(Datum) * n),
+			   *dw = palloc(sizeof(Datum) * n),
+			   *dd = palloc(sizeof(Datum) * n),
+			   *dq = palloc(sizeof(Datum) * n),
+			   *dr = palloc(sizeof(Datum) * n);
+	Datum		args[6];
+	SPITupleTable *tt;
+	uint64		r;
+
+	for (i = 0; i < n; i++)
 	{
-		Datum	   *di = palloc(sizeof(Datum) * ndelta),
-				   *dw = palloc(sizeof(Datum) * ndelta),
-				   *dd = palloc(sizeof(Datum) * ndelta),
-				   *dq = palloc(sizeof(Datum) * ndelta),
-				   *dr = palloc(sizeof(Datum) * ndelta);
-		SPITupleTable *tt;
-		uint64		r;
-
-		for (i = 0; i < ndelta; i++)
-		{
-			di[i] = Int64GetDatum(sorted[i]->key.item);
-			dw[i] = Int64GetDatum(sorted[i]->key.wh);
-			dd[i] = DateADTGetDatum(sorted[i]->key.day);
-			dq[i] = sorted[i]->qty;
-			dr[i] = sorted[i]->revenue;
-		}
-		args[1] = arr(di, NULL, ndelta, INT8OID);
-		args[2] = arr(dw, NULL, ndelta, INT8OID);
-		args[3] = arr(dd, NULL, ndelta, DATEOID);
-		args[4] = arr(dq, NULL, ndelta, NUMERICOID);
-		args[5] = arr(dr, NULL, ndelta, NUMERICOID);
-		exec_plan(dp.days, args, SPI_OK_INSERT_RETURNING);
-		tt = SPI_tuptable;
-		for (r = 0; r < SPI_processed; r++)
-		{
-			SKey		k;
-			bool		isnull;
-			DwEntry    *e;
-
-			memset(&k, 0, sizeof(k));
-			k.item = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 1, &isnull));
-			k.wh = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 2, &isnull));
-			s = hash_search(rows, &k, HASH_FIND, NULL);
-			if (s == NULL)
-				continue;
-			if (s->nchg == s->capchg)
-			{
-				s->capchg = s->capchg ? 2 * s->capchg : 4;
-				s->chg = s->chg ? repalloc(s->chg, sizeof(DwEntry) * s->capchg)
-					: palloc(sizeof(DwEntry) * s->capchg);
-			}
-			e = &s->chg[s->nchg++];
-			e->day = DatumGetDateADT(SPI_getbinval(tt->vals[r], tt->tupdesc, 3, &isnull));
-			e->qty = to_f8(SPI_getbinval(tt->vals[r], tt->tupdesc, 4, &isnull));
-			e->revenue = to_f8(SPI_getbinval(tt->vals[r], tt->tupdesc, 5, &isnull));
-		}
-		SPI_freetuptable(tt);
+		di[i] = Int64GetDatum(st->sorted[i]->key.item);
+		dw[i] = Int64GetDatum(st->sorted[i]->key.wh);
+		dd[i] = DateADTGetDatum(st->sorted[i]->key.day);
+		dq[i] = st->sorted[i]->qty;
+		dr[i] = st->sorted[i]->revenue;
 	}
-
-	/* 6. which rows need more than the daily totals */
-	work = palloc(sizeof(SRow *) * Max(hash_get_num_entries(rows), 1));
+	args[0] = Int64GetDatum(st->tenant);
+	args[1] = arr(di, NULL, n, INT8OID);
+	args[2] = arr(dw, NULL, n, INT8OID);
+	args[3] = arr(dd, NULL, n, DATEOID);
+	args[4] = arr(dq, NULL, n, NUMERICOID);
+	args[5] = arr(dr, NULL, n, NUMERICOID);
+	exec_plan(&dp.days, n, args, SPI_OK_INSERT_RETURNING);
+	tt = SPI_tuptable;
+	for (r = 0; r < SPI_processed; r++)
 	{
-		SRow	  **pend = palloc(sizeof(SRow *) * Max(hash_get_num_entries(rows), 1));
+		SKey		k;
+		bool		isnull;
+		DwEntry    *e;
+		SRow	   *s;
 
-		hash_seq_init(&hs, rows);
-		while ((s = hash_seq_search(&hs)) != NULL)
+		memset(&k, 0, sizeof(k));
+		k.item = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 1, &isnull));
+		k.wh = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 2, &isnull));
+		s = hash_search(st->rows, &k, HASH_FIND, NULL);
+		if (s == NULL)
+			continue;
+		if (s->nchg == s->capchg)
 		{
-			bool		roll = s->anchor < yesterday,
-						patch = false,
-						earlier = false;
-			int32		new_from = roll ? Max(s->from, yesterday - horizon + 1) : s->from;
-			int32		new_anchor = Max(s->anchor, yesterday);
-			int			k;
-
-			/* the days RETURNING gave come in key order, but sort to be sure */
-			for (k = 1; k < s->nchg; k++)
-			{
-				DwEntry		x = s->chg[k];
-				int			j = k;
-
-				while (j > 0 && s->chg[j - 1].day > x.day)
-				{
-					s->chg[j] = s->chg[j - 1];
-					j--;
-				}
-				s->chg[j] = x;
-			}
-			for (k = 0; k < s->nchg; k++)
-			{
-				int32		day = s->chg[k].day;
-
-				if (day <= s->anchor && day >= new_from)
-					patch = true;
-				else if (day > new_anchor && (s->pend_null || day < s->pend))
-				{
-					earlier = true;
-					if (s->pend_null || day < s->pend)
-					{
-						s->pend = day;
-						s->pend_null = false;
-					}
-				}
-			}
-			if (roll || patch)
-				work[nwork++] = s;
-			else if (earlier)
-				pend[npend++] = s;
+			s->capchg = s->capchg ? 2 * s->capchg : 4;
+			s->chg = s->chg ? repalloc(s->chg, sizeof(DwEntry) * s->capchg)
+				: palloc(sizeof(DwEntry) * s->capchg);
 		}
-		if (npend > 0)
-		{
-			Datum	   *pi = palloc(sizeof(Datum) * npend),
-					   *pw = palloc(sizeof(Datum) * npend),
-					   *pp = palloc(sizeof(Datum) * npend);
+		e = &s->chg[s->nchg++];
+		e->day = DatumGetDateADT(SPI_getbinval(tt->vals[r], tt->tupdesc, 3, &isnull));
+		e->qty = to_f8(SPI_getbinval(tt->vals[r], tt->tupdesc, 4, &isnull));
+		e->revenue = to_f8(SPI_getbinval(tt->vals[r], tt->tupdesc, 5, &isnull));
+	}
+	SPI_freetuptable(tt);
+}
 
-			qsort(pend, npend, sizeof(SRow *), skey_cmp);
-			for (i = 0; i < npend; i++)
-			{
-				pi[i] = Int64GetDatum(pend[i]->key.item);
-				pw[i] = Int64GetDatum(pend[i]->key.wh);
-				pp[i] = DateADTGetDatum(pend[i]->pend);
-			}
-			args[1] = arr(pi, NULL, npend, INT8OID);
-			args[2] = arr(pw, NULL, npend, INT8OID);
-			args[3] = arr(pp, NULL, npend, DATEOID);
-			exec_plan(dp.pending, args, SPI_OK_UPDATE);
+/*
+ * What a row needs beyond its daily totals: a roll or a patch (true), or
+ * only pending_from moved back (*earlier, s->pend set)
+ */
+static bool
+row_needs(SRow *s, int32 yesterday, bool *earlier)
+{
+	bool		roll = s->anchor < yesterday,
+				patch = false;
+	int32		new_from = roll ? Max(s->from, yesterday - crmscm_demand_history_days + 1) : s->from;
+	int32		new_anchor = Max(s->anchor, yesterday);
+	int			k;
+
+	*earlier = false;
+	/* the days RETURNING gave come in key order, but sort to be sure */
+	for (k = 1; k < s->nchg; k++)
+	{
+		DwEntry		x = s->chg[k];
+		int			j = k;
+
+		while (j > 0 && s->chg[j - 1].day > x.day)
+		{
+			s->chg[j] = s->chg[j - 1];
+			j--;
+		}
+		s->chg[j] = x;
+	}
+	for (k = 0; k < s->nchg; k++)
+	{
+		int32		day = s->chg[k].day;
+
+		if (day <= s->anchor && day >= new_from)
+			patch = true;
+		else if (day > new_anchor && (s->pend_null || day < s->pend))
+		{
+			*earlier = true;
+			s->pend = day;
+			s->pend_null = false;
 		}
 	}
-	if (nwork == 0)
+	return roll || patch;
+}
+
+/*
+ * 7. which rows need more than the daily totals: the rows to roll or patch
+ * (st->work, in key order); pending_from moved back where only that
+ */
+static void
+stage_plan_rows(Stage *st)
+{
+	long		nrows = hash_get_num_entries(st->rows);
+	SRow	  **pend = palloc(sizeof(SRow *) * Max(nrows, 1));
+	int			npend = 0,
+				i;
+	HASH_SEQ_STATUS hs;
+	SRow	   *s;
+
+	st->work = palloc(sizeof(SRow *) * Max(nrows, 1));
+	hash_seq_init(&hs, st->rows);
+	while ((s = hash_seq_search(&hs)) != NULL)
+	{
+		bool		earlier;
+
+		if (row_needs(s, st->yesterday, &earlier))
+			st->work[st->nwork++] = s;
+		else if (earlier)
+			pend[npend++] = s;
+	}
+	qsort(st->work, st->nwork, sizeof(SRow *), skey_cmp);
+	if (npend > 0)
+	{
+		Datum	   *pi = palloc(sizeof(Datum) * npend),
+				   *pw = palloc(sizeof(Datum) * npend),
+				   *pp = palloc(sizeof(Datum) * npend);
+		Datum		args[4];
+
+		qsort(pend, npend, sizeof(SRow *), skey_cmp);
+		for (i = 0; i < npend; i++)
+		{
+			pi[i] = Int64GetDatum(pend[i]->key.item);
+			pw[i] = Int64GetDatum(pend[i]->key.wh);
+			pp[i] = DateADTGetDatum(pend[i]->pend);
+		}
+		args[0] = Int64GetDatum(st->tenant);
+		args[1] = arr(pi, NULL, npend, INT8OID);
+		args[2] = arr(pw, NULL, npend, INT8OID);
+		args[3] = arr(pp, NULL, npend, DATEOID);
+		exec_plan(&dp.pending, npend, args, SPI_OK_UPDATE);
+	}
+}
+
+/*
+ * One row read for the roll (dp.read: item, warehouse, series, days to
+ * fold, their qty and revenue, the next day kept after them): its new
+ * series, anchor and series_from.
+ */
+static Datum
+rolled_series(SRow *s, int32 yesterday, HeapTuple tup, TupleDesc desc, int32 *new_anchor, int32 *new_from)
+{
+	bool		isnull,
+				dn;
+	bytea	   *series = DatumGetByteaPP(SPI_getbinval(tup, desc, 3, &isnull));
+	size_t		len = VARSIZE_ANY_EXHDR(series),
+				outlen;
+	Datum		dd;
+	DwEntry    *add;
+	int			nadd = 0,
+				nroll = 0,
+				k;
+	unsigned char *out;
+	ArrayType  *ad = NULL,
+			   *aq = NULL,
+			   *ar = NULL;
+	bytea	   *res;
+
+	if (dw_check((unsigned char *) VARDATA_ANY(series), len) != DW_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("demand state of item " INT64_FORMAT " in warehouse " INT64_FORMAT " is corrupt",
+						s->key.item, s->key.wh),
+				 errhint("Run crmscm.reorder_rebuild().")));
+	dd = SPI_getbinval(tup, desc, 4, &dn);
+	if (!dn)
+	{
+		ad = DatumGetArrayTypeP(dd);
+		aq = DatumGetArrayTypeP(SPI_getbinval(tup, desc, 5, &isnull));
+		ar = DatumGetArrayTypeP(SPI_getbinval(tup, desc, 6, &isnull));
+		nroll = ArrayGetNItems(ARR_NDIM(ad), ARR_DIMS(ad));
+	}
+	*new_anchor = Max(s->anchor, yesterday);
+	*new_from = s->anchor < yesterday ? Max(s->from, yesterday - crmscm_demand_history_days + 1) : s->from;
+	add = palloc(sizeof(DwEntry) * (s->nchg + nroll + 1));
+	/* back-dated days in the old series (before the days rolled in) */
+	for (k = 0; k < s->nchg; k++)
+		if (s->chg[k].day <= s->anchor && s->chg[k].day >= *new_from)
+			add[nadd++] = s->chg[k];
+	for (k = 0; k < nroll; k++)
+	{
+		add[nadd].day = ((DateADT *) ARR_NONULL_DATA(ad))[k];
+		add[nadd].qty = ((float8 *) ARR_NONULL_DATA(aq))[k];
+		add[nadd].revenue = ((float8 *) ARR_NONULL_DATA(ar))[k];
+		nadd++;
+	}
+	out = palloc(len + (size_t) nadd * DW_ENTRY_SIZE + 1);
+	outlen = dw_merge((unsigned char *) VARDATA_ANY(series), len, *new_from, add, nadd, out);
+	res = palloc(VARHDRSZ + outlen);
+	SET_VARSIZE(res, VARHDRSZ + outlen);
+	memcpy(VARDATA(res), out, outlen);
+	return PointerGetDatum(res);
+}
+
+/* 8. roll the rows of st->work forward to yesterday and patch back-dated days */
+static void
+stage_roll(Stage *st)
+{
+	int			n = st->nwork,
+				i;
+	Datum	   *wi = palloc(sizeof(Datum) * n),
+			   *ww = palloc(sizeof(Datum) * n),
+			   *wa = palloc(sizeof(Datum) * n),
+			   *wf = palloc(sizeof(Datum) * n),
+			   *wp = palloc(sizeof(Datum) * n),
+			   *wsr = palloc(sizeof(Datum) * n);
+	bool	   *wpn = palloc0(sizeof(bool) * n);
+	Datum		args[7];
+	SPITupleTable *tt;
+	uint64		r;
+
+	for (i = 0; i < n; i++)
+	{
+		wi[i] = Int64GetDatum(st->work[i]->key.item);
+		ww[i] = Int64GetDatum(st->work[i]->key.wh);
+	}
+	args[0] = Int64GetDatum(st->tenant);
+	args[1] = arr(wi, NULL, n, INT8OID);
+	args[2] = arr(ww, NULL, n, INT8OID);
+	args[3] = DateADTGetDatum(st->yesterday);
+	exec_plan(&dp.read, n, args, SPI_OK_SELECT);
+	tt = SPI_tuptable;
+	if (SPI_processed != (uint64) n)
+		elog(ERROR, "crmscm demand state: %d locked rows to roll, %lu read", n, (unsigned long) SPI_processed);
+	for (r = 0; r < SPI_processed; r++)
+	{
+		SKey		k;
+		bool		isnull,
+					dn;
+		Datum		dd;
+		int32		new_anchor,
+					new_from;
+		SRow	   *s;
+
+		memset(&k, 0, sizeof(k));
+		k.item = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 1, &isnull));
+		k.wh = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 2, &isnull));
+		s = hash_search(st->rows, &k, HASH_FIND, NULL);
+		wsr[r] = rolled_series(s, st->yesterday, tt->vals[r], tt->tupdesc, &new_anchor, &new_from);
+		wa[r] = DateADTGetDatum(new_anchor);
+		wf[r] = DateADTGetDatum(new_from);
+		dd = SPI_getbinval(tt->vals[r], tt->tupdesc, 7, &dn);
+		wpn[r] = dn;
+		wp[r] = dn ? (Datum) 0 : dd;
+		wi[r] = Int64GetDatum(k.item);
+		ww[r] = Int64GetDatum(k.wh);
+	}
+	args[1] = arr(wi, NULL, n, INT8OID);
+	args[2] = arr(ww, NULL, n, INT8OID);
+	args[3] = arr(wa, NULL, n, DATEOID);
+	args[4] = arr(wf, NULL, n, DATEOID);
+	args[5] = arr(wp, wpn, n, DATEOID);
+	args[6] = arr(wsr, NULL, n, BYTEAOID);
+	exec_plan(&dp.write, n, args, SPI_OK_UPDATE);
+}
+
+/*
+ * The demand-state stage of the pass for one tenant's notes: the steps
+ * above, in their lock order (demand_orders, demand_state, demand_days).
+ */
+void
+demand_state_stage(int64 tenant, Note *ns, int n)
+{
+	Stage		st;
+	Datum		orders;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (ns[i].kind == NOTE_DEMAND)
+			break;
+	if (i == n)
 		return;
+	demand_plans(engine_get_schema());
+	memset(&st, 0, sizeof(st));
+	st.tenant = tenant;
+	st.yesterday = utc_day(GetCurrentTransactionStartTimestamp()) - 1;
 
-	/* 7. roll forward to yesterday and patch back-dated days */
-	qsort(work, nwork, sizeof(SRow *), skey_cmp);
-	{
-		Datum	   *wi = palloc(sizeof(Datum) * nwork),
-				   *ww = palloc(sizeof(Datum) * nwork),
-				   *wa = palloc(sizeof(Datum) * nwork),
-				   *wf = palloc(sizeof(Datum) * nwork),
-				   *wp = palloc(sizeof(Datum) * nwork),
-				   *wsr = palloc(sizeof(Datum) * nwork);
-		bool	   *wpn = palloc0(sizeof(bool) * nwork);
-		SPITupleTable *tt;
-		uint64		r;
-
-		for (i = 0; i < nwork; i++)
-		{
-			wi[i] = Int64GetDatum(work[i]->key.item);
-			ww[i] = Int64GetDatum(work[i]->key.wh);
-		}
-		args[1] = arr(wi, NULL, nwork, INT8OID);
-		args[2] = arr(ww, NULL, nwork, INT8OID);
-		args[3] = DateADTGetDatum(yesterday);
-		exec_plan(dp.read, args, SPI_OK_SELECT);
-		tt = SPI_tuptable;
-		if (SPI_processed != (uint64) nwork)
-			elog(ERROR, "crmscm demand state: %d locked rows to roll, %lu read", nwork, (unsigned long) SPI_processed);
-		for (r = 0; r < SPI_processed; r++)
-		{
-			SKey		k;
-			bool		isnull,
-						dn;
-			bytea	   *series;
-			Datum		dd;
-			int32		new_from,
-						new_anchor;
-			DwEntry    *add;
-			int			nadd = 0,
-						k2;
-			unsigned char *out;
-			size_t		outlen,
-						len;
-			ArrayType  *ad = NULL,
-					   *aq = NULL,
-					   *ar = NULL;
-			int			nroll = 0;
-			bytea	   *res;
-
-			memset(&k, 0, sizeof(k));
-			k.item = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 1, &isnull));
-			k.wh = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 2, &isnull));
-			s = hash_search(rows, &k, HASH_FIND, NULL);
-			series = DatumGetByteaPP(SPI_getbinval(tt->vals[r], tt->tupdesc, 3, &isnull));
-			len = VARSIZE_ANY_EXHDR(series);
-			if (dw_check((unsigned char *) VARDATA_ANY(series), len) != DW_OK)
-				ereport(ERROR,
-						(errcode(ERRCODE_DATA_CORRUPTED),
-						 errmsg("demand state of item " INT64_FORMAT " in warehouse " INT64_FORMAT " is corrupt",
-								k.item, k.wh),
-						 errhint("Run crmscm.reorder_rebuild().")));
-			dd = SPI_getbinval(tt->vals[r], tt->tupdesc, 4, &dn);
-			if (!dn)
-			{
-				ad = DatumGetArrayTypeP(dd);
-				aq = DatumGetArrayTypeP(SPI_getbinval(tt->vals[r], tt->tupdesc, 5, &isnull));
-				ar = DatumGetArrayTypeP(SPI_getbinval(tt->vals[r], tt->tupdesc, 6, &isnull));
-				nroll = ArrayGetNItems(ARR_NDIM(ad), ARR_DIMS(ad));
-			}
-			new_anchor = Max(s->anchor, yesterday);
-			new_from = s->anchor < yesterday ? Max(s->from, yesterday - horizon + 1) : s->from;
-			add = palloc(sizeof(DwEntry) * (s->nchg + nroll + 1));
-			/* back-dated days in the old series (before the days rolled in) */
-			for (k2 = 0; k2 < s->nchg; k2++)
-				if (s->chg[k2].day <= s->anchor && s->chg[k2].day >= new_from)
-					add[nadd++] = s->chg[k2];
-			for (k2 = 0; k2 < nroll; k2++)
-			{
-				add[nadd].day = ((DateADT *) ARR_NONULL_DATA(ad))[k2];
-				add[nadd].qty = ((float8 *) ARR_NONULL_DATA(aq))[k2];
-				add[nadd].revenue = ((float8 *) ARR_NONULL_DATA(ar))[k2];
-				nadd++;
-			}
-			out = palloc(len + (size_t) nadd * DW_ENTRY_SIZE + 1);
-			outlen = dw_merge((unsigned char *) VARDATA_ANY(series), len, new_from, add, nadd, out);
-			res = palloc(VARHDRSZ + outlen);
-			SET_VARSIZE(res, VARHDRSZ + outlen);
-			memcpy(VARDATA(res), out, outlen);
-			wa[r] = DateADTGetDatum(new_anchor);
-			wf[r] = DateADTGetDatum(new_from);
-			dd = SPI_getbinval(tt->vals[r], tt->tupdesc, 7, &dn);
-			wpn[r] = dn;
-			wp[r] = dn ? (Datum) 0 : dd;
-			wsr[r] = PointerGetDatum(res);
-			wi[r] = Int64GetDatum(k.item);
-			ww[r] = Int64GetDatum(k.wh);
-		}
-		args[1] = arr(wi, NULL, nwork, INT8OID);
-		args[2] = arr(ww, NULL, nwork, INT8OID);
-		args[3] = arr(wa, NULL, nwork, DATEOID);
-		args[4] = arr(wf, NULL, nwork, DATEOID);
-		args[5] = arr(wp, wpn, nwork, DATEOID);
-		args[6] = arr(wsr, NULL, nwork, BYTEAOID);
-		exec_plan(dp.write, args, SPI_OK_UPDATE);
-	}
+	stage_collect(&st, ns, n);
+	orders = order_ids(&st);
+	stage_lock_bookings(&st, orders);
+	stage_read_now(&st, orders);
+	stage_deltas(&st);
+	if (st.nchanged > 0)
+		stage_rebook(&st);
+	if (st.ndelta == 0)
+		return;
+	stage_lock_rows(&st);
+	stage_add_days(&st);
+	stage_plan_rows(&st);
+	if (st.nwork > 0)
+		stage_roll(&st);
 }
 
 /* ------------------------------------------------------------------------

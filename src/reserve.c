@@ -50,6 +50,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -306,6 +307,28 @@ pass_plans(Oid nsp)
 	pp.nsp = nsp;
 }
 
+
+/*
+ * A statement by key of a stage (demand_state.c, allocation.c) has a
+ * generic plan, made at its first execution, and again after an
+ * invalidation, whenever that is: made while a table was small (a tenant's
+ * first orders; demand_state starts empty), it would scan the table, and
+ * go on scanning it, filtered, as it grows.  Planned with sequential scans
+ * off, a lookup by key is an index scan whatever the size.  The setting is
+ * set for the statement only (as a function's SET clause is).
+ */
+int
+crmscm_exec_by_key(SPIPlanPtr plan, Datum *args, const char *nulls)
+{
+	int			level = NewGUCNestLevel();
+	int			rc;
+
+	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	rc = SPI_execute_plan(plan, args, nulls, false, 0);
+	AtEOXact_GUC(true, level);
+	return rc;
+}
 
 /* ---- small helpers ---- */
 

@@ -235,4 +235,10 @@ extern void stages_after_flush(Pass *p, Note *ns, int n);
 /* #15: LISTEN/NOTIFY events of the pass (reserve_events.c) */
 extern void events_after_flush(Pass *p, Note *ns, int n);
 
+/*
+ * Run a kept statement that reads or writes rows by their key, planned
+ * with sequential scans off (reserve.c): SPI_execute_plan's result
+ */
+extern int	crmscm_exec_by_key(struct _SPI_plan *plan, Datum *args, const char *nulls);
+
 #endif							/* CRMSCM_RESERVE_MODEL_H */

@@ -18,7 +18,12 @@
 #      rolls the rows it touches forward, trims them), the same checks;
 #   4. concurrency: 4 pgbench clients for 10 s of random operations on a few
 #      items, no deadlock, the same checks; reorder_rebuild() changes no
-#      figure.
+#      figure;
+#   5. commits over more keys than the stage's generic plans are made for
+#      (demand_state.c, FEW_KEYS = 16: custom plans beyond): 84 lines of two
+#      orders over all 36 (item, warehouse) keys, one back-dated into the kept
+#      series, then their quantities changed and an order cancelled, the
+#      same checks.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 db=crmscm_demand
@@ -77,7 +82,7 @@ su -c "ALTER DATABASE $db SET crmscm.tenant_id = 1" >/dev/null
 su -c "INSERT INTO crmscm.stock_moves (item_id, warehouse_id, qty, kind)
        SELECT i, w, 40, 'receipt' FROM generate_series(1, 12) i, generate_series(1, 3) w" >/dev/null
 
-echo "1..32"
+echo "1..37"
 
 checks() {		# $1 = label: the kept state against the history, as the reader
 	local out
@@ -160,4 +165,29 @@ out=$(as ds_a -c "SELECT keys > 0 FROM crmscm.reorder_rebuild()" 2>&1)
 [ "$out" = t ]
 ok $? "reorder_rebuild() as an admin of the tenant" || show "$out"
 checks "rebuilt"
+
+# 5. more keys than the generic plans are made for --------------------------------
+out=$(as ds_w 2>&1 <<'SQL'
+BEGIN;
+WITH o AS (INSERT INTO crmscm.sales_orders (customer_id, status, ordered_at, ship_to)
+           VALUES (1, 'confirmed', now() - interval '40 days', crmscm.geopoint(50, 9)) RETURNING order_id)
+INSERT INTO crmscm.sales_order_lines (order_id, line_no, item_id, qty, unit_price, warehouse_id)
+SELECT o.order_id, 3 * i + w, i, 1 + (i + w) % 4, 3 + w, w FROM o, generate_series(1, 12) i, generate_series(1, 3) w;
+WITH o AS (INSERT INTO crmscm.sales_orders (customer_id, status, ship_to)
+           VALUES (2, 'confirmed', crmscm.geopoint(48, 11)) RETURNING order_id)
+INSERT INTO crmscm.sales_order_lines (order_id, line_no, item_id, qty, unit_price, warehouse_id)
+SELECT o.order_id, 4 * i + k, i, k, 5, CASE WHEN k = 1 THEN NULL ELSE 1 + (i + k) % 3 END
+  FROM o, generate_series(1, 12) i, generate_series(1, 4) k;
+COMMIT;
+BEGIN;
+UPDATE crmscm.sales_order_lines SET qty = qty + 2, unit_price = unit_price + 1
+ WHERE order_id IN (SELECT max(order_id) - 1 FROM crmscm.sales_orders);
+UPDATE crmscm.sales_orders SET status = 'cancelled' WHERE order_id = (SELECT max(order_id) FROM crmscm.sales_orders);
+COMMIT;
+SQL
+)
+[ -z "$out" ] && [ "$(su -c "SELECT count(*) FROM crmscm.sales_order_lines l JOIN crmscm.sales_orders o USING (tenant_id, order_id)
+                               WHERE o.order_id >= (SELECT max(order_id) - 1 FROM crmscm.sales_orders WHERE tenant_id = 1) AND o.tenant_id = 1")" = 84 ]
+ok $? "84 lines over 36 keys in one commit (one order back-dated 40 days), then 36 changed and 48 cancelled in another" || show "$out"
+checks "commits over more than 16 keys"
 exit $fail
