@@ -109,8 +109,10 @@ rb_plans(Oid nsp)
 	/* by the primary key (a superset: orders x line numbers), the item checked in C */
 	rp.lines_lock = keep(psprintf(
 		"SELECT l.order_id, l.line_no, l.status, l.qty_reserved, l.qty_backordered, l.item_id FROM %s.sales_order_lines l"
-		" WHERE l.tenant_id" EQ "$1 AND l.order_id" EQ "ANY ($2) AND l.line_no" EQ "ANY ($3)"
-		"   FOR NO KEY UPDATE SKIP LOCKED", s), 3, (Oid[]) {INT8OID, INT8ARRAYOID, INT4ARRAYOID});
+		"  JOIN %s.sales_orders o ON o.tenant_id" EQ "l.tenant_id AND o.order_id" EQ "l.order_id"
+		" WHERE l.tenant_id" EQ "$1 AND l.order_id" EQ "ANY ($2) AND l.line_no" EQ "ANY ($3) AND o.tenant_id" EQ "$1"
+		"   FOR NO KEY UPDATE OF l SKIP LOCKED FOR KEY SHARE OF o SKIP LOCKED", s, s),
+		3, (Oid[]) {INT8OID, INT8ARRAYOID, INT4ARRAYOID});
 	rp.lines_read = keep(psprintf(
 		"SELECT l.order_id, l.line_no, l.status, l.qty_reserved, l.qty_backordered, l.item_id FROM %s.sales_order_lines l"
 		" WHERE l.tenant_id" EQ "$1 AND l.order_id" EQ "ANY ($2) AND l.line_no" EQ "ANY ($3)", s),

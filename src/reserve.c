@@ -203,10 +203,18 @@ pass_plans(Oid nsp)
 		" ON CONFLICT DO NOTHING", s), 3, t);
 
 	t[2] = INT4OID;
+	/*
+	 * a waiting line, and its order FOR KEY SHARE: an order another
+	 * transaction is deleting counts as held (the pass writes the line a
+	 * second time, which has the foreign key check its order FOR KEY SHARE,
+	 * and that check would wait for the deleting transaction while this one
+	 * holds inventory the other's commit needs)
+	 */
 	pp.trylock = plan(psprintf(
 		"SELECT l.qty_reserved, l.qty_backordered FROM %s.sales_order_lines l"
-		" WHERE l.tenant_id" EQ "$1 AND l.order_id" EQ "$2 AND l.line_no" EQ "$3"
-		"   FOR NO KEY UPDATE SKIP LOCKED", s), 3, t);
+		"  JOIN %s.sales_orders o ON o.tenant_id" EQ "l.tenant_id AND o.order_id" EQ "l.order_id"
+		" WHERE l.tenant_id" EQ "$1 AND l.order_id" EQ "$2 AND l.line_no" EQ "$3 AND o.tenant_id" EQ "$1"
+		"   FOR NO KEY UPDATE OF l SKIP LOCKED FOR KEY SHARE OF o SKIP LOCKED", s, s), 3, t);
 
 	/* ---- writes ---- */
 	t[1] = INT8ARRAYOID;

@@ -110,8 +110,11 @@ for t in 1 2; do
 		awk 'function d(a, b) { return (a - b < 0 ? b - a : a - b) / (b < 0 ? -b : (b > 0 ? b : 1)) }
 			 $1 != $4 || d($2, $5) > 1e-4 || d($3, $6) > 1e-4 { bad++ } END { print NR " " bad + 0 }')
 	like "paths: view lead_scores, tenant $t: engagement and combined_score (they decay with the time of the query) equal within 1e-4 (rows, differing)" "$got" "^[1-9][0-9]* 0$"
-	like "paths: tenant $t: every table ($nt) and view ($nv) compared, the views not empty" \
-		"$nt/$nv/$(grep '^v ' <<<"$b" | awk '$3 == 0' | wc -l)" "^(1[5-9]|2[0-9])/[89]/0$"
+	# (at_risk_lines may be empty: no line's promise can be moved into the
+	# past by a client, the column is the engine's; its digest above still
+	# runs the view through the coordinator with a constant tenant)
+	like "paths: tenant $t: every table ($nt) and view ($nv) compared, the views not empty (but at_risk_lines)" \
+		"$nt/$nv/$(grep '^v ' <<<"$b" | grep -v '^v at_risk_lines ' | awk '$3 == 0' | wc -l)" "^(1[5-9]|2[0-9]|3[0-9])/1[0-9]/0$"
 done
 
 # where the commit's errors come

@@ -38,5 +38,13 @@ BEGIN
 				   (ARRAY['new', 'contacted', 'qualified', 'proposal', 'won', 'lost'])[1 + (g * 5 + t) % 6],
 				   100 * (1 + g % 9), ARRAY[(g % 5)::float8, ((g * 3 + t) % 4)::float8, (g % 2)::float8]
 			  FROM generate_series(1, 40) g;
+		-- #18: the open deals' expected lines (crmscm.pipeline_demand), with
+		-- and without a warehouse, closing in the next weeks
+		UPDATE crmscm.leads SET expected_close_date = CURRENT_DATE + (lead_id % 20)::int
+		 WHERE tenant_id = t AND stage <> ALL (ARRAY['won', 'lost']);
+		INSERT INTO crmscm.lead_lines (tenant_id, lead_id, line_no, item_id, warehouse_id, qty)
+			SELECT t, l.lead_id, k, 1 + (l.lead_id + k) % 12, CASE WHEN k = 1 THEN 1 + l.lead_id % 3 END, 1 + (l.lead_id + k + t) % 5
+			  FROM crmscm.leads l, generate_series(1, 2) k
+			 WHERE l.tenant_id = t AND l.stage <> ALL (ARRAY['won', 'lost']);
 	END LOOP;
 END $$;
