@@ -57,6 +57,22 @@ CREATE OR REPLACE FUNCTION @extschema@._sales_line_shipped_amount(order_status t
 COMMENT ON FUNCTION @extschema@._sales_line_shipped_amount(text, text, numeric, numeric) IS
 	'Shipped amount of a sales order line that counts as a purchase (crmscm._sales_line_counts): qty_shipped * unit_price, else 0; inlined';
 
+-- The lifecycle thresholds of a tenant without a lifetime_models row (and
+-- the defaults of lifetime_models and lifetime_stage()): at risk after 180
+-- days without a purchase, churned after 365 (README "Customer lifetime").
+CREATE OR REPLACE FUNCTION @extschema@._at_risk_days(at_risk_days int)
+	RETURNS int
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	RETURN COALESCE(at_risk_days, 180);
+COMMENT ON FUNCTION @extschema@._at_risk_days(int) IS
+	'Days without a purchase after which a customer is at risk: the argument, or the default 180 when it is NULL; inlined';
+CREATE OR REPLACE FUNCTION @extschema@._churn_days(churn_days int)
+	RETURNS int
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	RETURN COALESCE(churn_days, 365);
+COMMENT ON FUNCTION @extschema@._churn_days(int) IS
+	'Days without a purchase after which a customer has churned: the argument, or the default 365 when it is NULL; inlined';
+
 -- The demand history window in days: the setting crmscm.demand_window_days,
 -- whose default (365) is defined once, where the setting is registered
 -- (src/reorder_settings.c).  A C function, so calling it loads the library

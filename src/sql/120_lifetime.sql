@@ -205,7 +205,8 @@ COMMENT ON FUNCTION @extschema@.clv(@extschema@.bgnbd, @extschema@.gamma_gamma, 
 -- lifecycle stage -------------------------------------------------------------
 
 CREATE OR REPLACE FUNCTION @extschema@.lifetime_stage(purchase_days int, last_order_day date, orders_placed int,
-		as_of date, at_risk_days int DEFAULT 180, churn_days int DEFAULT 365, p_alive float8 DEFAULT NULL)
+		as_of date, at_risk_days int DEFAULT @extschema@._at_risk_days(NULL), churn_days int DEFAULT @extschema@._churn_days(NULL),
+		p_alive float8 DEFAULT NULL)
 	RETURNS text
 	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp

@@ -46,8 +46,8 @@ CREATE TABLE IF NOT EXISTS @extschema@.lifetime_models (
 	unit_days float8 NOT NULL DEFAULT 7 CHECK (unit_days > 0),
 	units_per_month float8 NOT NULL DEFAULT 4.345 CHECK (units_per_month > 0),
 	monthly_discount float8 NOT NULL DEFAULT 0.01 CHECK (monthly_discount >= 0),
-	at_risk_days int NOT NULL DEFAULT 180 CHECK (at_risk_days >= 0),
-	churn_days int NOT NULL DEFAULT 365 CHECK (churn_days >= 0),
+	at_risk_days int NOT NULL DEFAULT @extschema@._at_risk_days(NULL) CHECK (at_risk_days >= 0),
+	churn_days int NOT NULL DEFAULT @extschema@._churn_days(NULL) CHECK (churn_days >= 0),
 	bgnbd @extschema@.bgnbd,
 	gamma_gamma @extschema@.gamma_gamma,
 	customers bigint,
@@ -60,6 +60,12 @@ CREATE TABLE IF NOT EXISTS @extschema@.lifetime_models (
 	CONSTRAINT lifetime_models_units_per_month_finite CHECK (units_per_month > '-Infinity' AND units_per_month < 'Infinity'),
 	CONSTRAINT lifetime_models_monthly_discount_finite CHECK (monthly_discount > '-Infinity' AND monthly_discount < 'Infinity')
 );
+-- The two defaults are defined once (src/sql/030_rules.sql); a table that
+-- 0.2.0 created has them as literals, so they are set again here (the same
+-- values; test/scripts/upgrade_chain.sh compares the upgraded schema)
+ALTER TABLE @extschema@.lifetime_models
+	ALTER COLUMN at_risk_days SET DEFAULT @extschema@._at_risk_days(NULL),
+	ALTER COLUMN churn_days SET DEFAULT @extschema@._churn_days(NULL);
 COMMENT ON TABLE @extschema@.lifetime_models IS
 	'Per tenant: BG/NBD and Gamma-Gamma models fitted by crmscm.refit_models() and the settings of crmscm.customer_360';
 COMMENT ON COLUMN @extschema@.lifetime_models.tenant_id IS 'Tenant owning the row';

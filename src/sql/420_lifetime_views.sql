@@ -7,16 +7,14 @@ SELECT o.tenant_id,
 	   o.customer_id,
 	   o.order_id,
 	   ((o.ordered_at AT TIME ZONE 'UTC')::date) AS purchase_day,
-	   pg_catalog.sum(CASE WHEN o.status OPERATOR(pg_catalog.=) 'closed' THEN l.qty_shipped ELSE l.qty END
-					  OPERATOR(pg_catalog.*) l.unit_price) AS amount,
-	   pg_catalog.sum(l.qty_shipped OPERATOR(pg_catalog.*) l.unit_price) AS shipped_amount
+	   pg_catalog.sum(@extschema@._sales_line_amount(o.status, l.status, l.qty, l.qty_shipped, l.unit_price)) AS amount,
+	   pg_catalog.sum(@extschema@._sales_line_shipped_amount(o.status, l.status, l.qty_shipped, l.unit_price)) AS shipped_amount
   FROM @extschema@.sales_orders o
   JOIN @extschema@.sales_order_lines l
 	ON l.tenant_id OPERATOR(pg_catalog.=) o.tenant_id AND l.order_id OPERATOR(pg_catalog.=) o.order_id
  WHERE o.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
    AND l.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
-   AND ((o.status OPERATOR(pg_catalog.=) 'confirmed' AND l.status OPERATOR(pg_catalog.<>) 'cancelled')
-	    OR (o.status OPERATOR(pg_catalog.=) 'closed' AND l.status OPERATOR(pg_catalog.=) 'shipped'))
+   AND @extschema@._sales_line_counts(o.status, l.status)
  GROUP BY o.tenant_id, o.customer_id, o.order_id, o.ordered_at;
 COMMENT ON VIEW @extschema@.customer_purchases IS
 	'Sales orders that count as purchases: confirmed with a line not cancelled, or closed (historic) with a shipped line';
@@ -33,7 +31,7 @@ SELECT c.tenant_id,
 	   c.name,
 	   c.email,
 	   @extschema@.lifetime_stage(cl.order_days, cl.last_order_day, cl.orders_placed, e.as_of,
-								  COALESCE(m.at_risk_days, 180), COALESCE(m.churn_days, 365), pr.p_alive) AS stage,
+								  @extschema@._at_risk_days(m.at_risk_days), @extschema@._churn_days(m.churn_days), pr.p_alive) AS stage,
 	   cl.first_order_day,
 	   cl.last_order_day,
 	   COALESCE(cl.orders, 0) AS purchases,

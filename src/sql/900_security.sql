@@ -101,7 +101,10 @@ DECLARE
 	-- touches no table).
 	internal_functions constant text[] := ARRAY['lifetime_touch'];
 	-- Functions every role may call although not IMMUTABLE.
-	public_functions constant text[] := ARRAY['current_tenant'];
+	public_functions constant text[] := ARRAY['current_tenant',
+		-- #19 defaults of lifetime_stage()'s arguments, which every caller
+		-- of that (PUBLIC, immutable) function evaluates
+		'_at_risk_days', '_churn_days'];
 	-- Functions for writers although not VOLATILE: the API of the order model.
 	writer_functions constant text[] := ARRAY['available_to_promise', 'check_inventory', 'abc_classes'];
 	-- Functions for readers although VOLATILE: pure computations that touch
@@ -293,8 +296,9 @@ BEGIN
 	--   owner_functions                    -> nobody but the owner
 	--   internal_functions, '\_%' (unless  -> nobody
 	--     IMMUTABLE and not definer)
-	--   admin_functions, 'refit%'          -> crmscm_admin
 	--   public_functions                   -> PUBLIC
+	--   other '\_%' (IMMUTABLE)           -> crmscm_reader
+	--   admin_functions, 'refit%'          -> crmscm_admin
 	--   trigger functions                  -> nobody (triggers fire without EXECUTE)
 	--   reader_functions                   -> crmscm_reader
 	--   writer_functions, VOLATILE         -> crmscm_writer
@@ -312,12 +316,12 @@ BEGIN
 			WHEN r.proname OPERATOR(pg_catalog.=) ANY (internal_functions)
 			  OR (r.proname OPERATOR(pg_catalog.~~) E'\\_%'
 				  AND (r.provolatile OPERATOR(pg_catalog.<>) 'i' OR r.prosecdef)) THEN NULL
+			WHEN r.proname OPERATOR(pg_catalog.=) ANY (public_functions) THEN 'PUBLIC'
 			-- #18: immutable internals the views call (security_invoker):
 			-- the crmscm roles, not PUBLIC
 			WHEN r.proname OPERATOR(pg_catalog.~~) E'\\_%' THEN 'crmscm_reader'
 			WHEN r.proname OPERATOR(pg_catalog.=) ANY (admin_functions)
 			  OR r.proname OPERATOR(pg_catalog.~~) 'refit%' THEN 'crmscm_admin'
-			WHEN r.proname OPERATOR(pg_catalog.=) ANY (public_functions) THEN 'PUBLIC'
 			WHEN r.trig THEN NULL
 			WHEN r.proname OPERATOR(pg_catalog.=) ANY (reader_functions) THEN 'crmscm_reader'
 			WHEN r.proname OPERATOR(pg_catalog.=) ANY (writer_functions)

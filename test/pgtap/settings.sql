@@ -8,7 +8,7 @@
 -- rule of the README ("Customer lifetime").  Sessions, database and role
 -- defaults: test/scripts/settings_sessions.sh.
 \i test/setup.sql
-SELECT plan(38);
+SELECT plan(44);
 
 -- ---- the registered settings ----
 SELECT results_eq(
@@ -125,7 +125,9 @@ SELECT ok(pg_temp.plan_text('SELECT crmscm._po_line_open_qty(qty, qty_received) 
 		  !~ '_po_line_open_qty',
 		  'inlined for a reader too (crmscm_reader may execute the rules)');
 RESET ROLE;
-SELECT is(array_agg(p.proname::text ORDER BY 1), NULL, 'no role outside crmscm''s groups may execute the rules')
+SELECT is(array_agg(p.proname::text ORDER BY 1), '{_at_risk_days,_churn_days}',
+		  'no role outside crmscm''s groups may execute the rules; the two defaults of lifetime_stage()''s arguments, '
+		  'which every caller of that PUBLIC function evaluates, are PUBLIC')
   FROM pg_proc p
  WHERE p.pronamespace = 'crmscm'::regnamespace AND p.prosqlbody IS NOT NULL
    AND EXISTS (SELECT FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
@@ -138,8 +140,26 @@ SELECT is(crmscm._po_line_open_qty(5, 2), 3::numeric,
 		  'the body was resolved at CREATE: an operator planted on the search_path changes nothing');
 SET LOCAL search_path = crmscm, public;
 SELECT is((SELECT count(*)::int FROM pg_proc WHERE pronamespace = 'crmscm'::regnamespace AND prosqlbody IS NOT NULL
-			 AND proconfig IS NULL AND NOT prosecdef AND proname LIKE '\_%'), 4,
-		  'four inlinable helpers, without SET search_path and not SECURITY DEFINER');
+			 AND proconfig IS NULL AND NOT prosecdef AND proname LIKE '\_%'), 6,
+		  'six inlinable helpers, without SET search_path and not SECURITY DEFINER');
+
+-- ---- the lifecycle defaults (180 / 365 days, README "Customer lifetime") ----
+SELECT results_eq($$SELECT _at_risk_days(NULL), _churn_days(NULL), _at_risk_days(7), _churn_days(0)$$,
+				  $$VALUES (180, 365, 7, 0)$$, 'lifecycle thresholds: 180 and 365 when NULL, else the value');
+INSERT INTO lifetime_models (tenant_id) VALUES (4242);
+SELECT results_eq($$SELECT at_risk_days, churn_days FROM lifetime_models WHERE tenant_id = 4242$$,
+				  $$VALUES (180, 365)$$, 'a new lifetime_models row gets them');
+SELECT is(lifetime_stage(1, '2026-01-01', 1, '2026-07-01'), 'at_risk',
+		  'lifetime_stage() without thresholds: 181 days after the purchase, at risk');
+SELECT is(lifetime_stage(1, '2026-01-01', 1, '2026-06-30'), 'customer', '... after 180 days still a customer');
+CREATE ROLE settings_nobody;
+GRANT USAGE ON SCHEMA crmscm TO settings_nobody;  -- PUBLIC has no USAGE; a DBA may grant it
+SET LOCAL ROLE settings_nobody;
+SELECT is(lifetime_stage(1, '2025-01-01', 1, '2026-01-02'), 'churned',
+		  'a role outside crmscm''s groups calls it with the defaults too (366 days: churned)');
+RESET ROLE;
+SELECT ok(pg_temp.plan_text('SELECT crmscm._at_risk_days(at_risk_days) FROM crmscm.lifetime_models') !~ '_at_risk_days',
+		  '_at_risk_days is inlined');
 
 SELECT * FROM finish();
 ROLLBACK;
