@@ -367,8 +367,8 @@ lt_prepare(Oid nsp, Oid *argtypes)
 								 "       stage = CASE WHEN cl.stage_as_of OPERATOR(pg_catalog.=) $11 THEN cl.stage"
 								 "         ELSE %s.lifetime_stage(cl.order_days, cl.last_order_day, cl.orders_placed,"
 								 "         $11,"
-								 "         COALESCE((SELECT m.at_risk_days FROM %s.lifetime_models m WHERE m.tenant_id OPERATOR(pg_catalog.=) $1), 180),"
-								 "         COALESCE((SELECT m.churn_days FROM %s.lifetime_models m WHERE m.tenant_id OPERATOR(pg_catalog.=) $1), 365)) END,"
+								 "         %s._at_risk_days((SELECT m.at_risk_days FROM %s.lifetime_models m WHERE m.tenant_id OPERATOR(pg_catalog.=) $1)),"
+								 "         %s._churn_days((SELECT m.churn_days FROM %s.lifetime_models m WHERE m.tenant_id OPERATOR(pg_catalog.=) $1))) END,"
 								 "       stage_as_of = $11,"
 								 "       updated_at = pg_catalog.now()"
 								 "  FROM p"
@@ -388,7 +388,7 @@ lt_prepare(Oid nsp, Oid *argtypes)
 								 " WHERE pd.tenant_id OPERATOR(pg_catalog.=) $1 AND pd.customer_id OPERATOR(pg_catalog.=) c.customer_id"
 								 "   AND pd.purchase_day OPERATOR(pg_catalog.=) c.purchase_day"
 								 ") SELECT p.customer_id, p.purchase_day, p.da, p.dsh, p.moved FROM p",
-								 q, q, q, q, q, q, q);
+								 q, q, q, q, q, q, q, q, q);
 				oargtypes[0] = INT8OID;
 				oargtypes[1] = INT8OID;
 				for (k = 0; k < 2 * LT_NCOLS; k++)

@@ -183,11 +183,11 @@ pass_plans(Oid nsp)
 	t[1] = INT8OID;
 	t[2] = INT8OID;
 	pp.on_order = plan(psprintf(
-		"SELECT pg_catalog.sum(GREATEST(l.qty OPERATOR(pg_catalog.-) l.qty_received, 0))"
+		"SELECT pg_catalog.sum(%s._po_line_open_qty(l.qty, l.qty_received))"
 		"  FROM %s.purchase_order_lines l"
 		" WHERE l.tenant_id" EQ "$1 AND l.item_id" EQ "$2 AND l.warehouse_id" EQ "$3"
 		"   AND EXISTS (SELECT FROM %s.purchase_orders p WHERE p.tenant_id" EQ "$1"
-		"                  AND p.po_id" EQ "l.po_id AND p.status" EQ "'ordered')", s, s), 3, t);
+		"                  AND p.po_id" EQ "l.po_id AND p.status" EQ "'ordered')", s, s, s), 3, t);
 
 	/* the backorder queue of one item and warehouse, in fill order */
 	pp.queue = plan(psprintf(

@@ -120,14 +120,13 @@ BEGIN
 		  LEFT JOIN @extschema@.sales_order_totals st ON st.tenant_id = v_t AND st.tenant_id = k.t AND st.order_id = k.o
 	), delta AS (
 		SELECT u.t, u.o,
-			   sum(CASE WHEN (c.s = 'confirmed' AND u.nst <> 'cancelled') OR (c.s = 'closed' AND u.nst = 'shipped') THEN 1 ELSE 0 END
-				 - CASE WHEN (c.s = 'confirmed' AND u.ost <> 'cancelled') OR (c.s = 'closed' AND u.ost = 'shipped') THEN 1 ELSE 0 END)::int AS dl,
-			   sum(CASE WHEN c.s = 'confirmed' AND u.nst <> 'cancelled' THEN u.nq * u.np
-						WHEN c.s = 'closed' AND u.nst = 'shipped' THEN u.nsh * u.np ELSE 0 END
-				 - CASE WHEN c.s = 'confirmed' AND u.ost <> 'cancelled' THEN u.oq * u.op
-						WHEN c.s = 'closed' AND u.ost = 'shipped' THEN u.osh * u.op ELSE 0 END) AS da,
-			   sum(CASE WHEN (c.s = 'confirmed' AND u.nst <> 'cancelled') OR (c.s = 'closed' AND u.nst = 'shipped') THEN u.nsh * u.np ELSE 0 END
-				 - CASE WHEN (c.s = 'confirmed' AND u.ost <> 'cancelled') OR (c.s = 'closed' AND u.ost = 'shipped') THEN u.osh * u.op ELSE 0 END) AS dsh
+			   -- the purchase rule (src/sql/030_rules.sql), new minus old
+			   sum(CASE WHEN @extschema@._sales_line_counts(c.s, u.nst) THEN 1 ELSE 0 END
+				 - CASE WHEN @extschema@._sales_line_counts(c.s, u.ost) THEN 1 ELSE 0 END)::int AS dl,
+			   sum(@extschema@._sales_line_amount(c.s, u.nst, u.nq, u.nsh, u.np)
+				 - @extschema@._sales_line_amount(c.s, u.ost, u.oq, u.osh, u.op)) AS da,
+			   sum(@extschema@._sales_line_shipped_amount(c.s, u.nst, u.nsh, u.np)
+				 - @extschema@._sales_line_shipped_amount(c.s, u.ost, u.osh, u.op)) AS dsh
 		  FROM unnest(p_tenant, p_order, p_oqty, p_oshipped, p_oprice, p_ostatus,
 					  p_nqty, p_nshipped, p_nprice, p_nstatus) AS u(t, o, oq, osh, op, ost, nq, nsh, np, nst)
 		  JOIN cur c ON c.t = u.t AND c.o = u.o AND NOT c.recount
@@ -140,12 +139,9 @@ BEGIN
 		  FROM cur c
 		  LEFT JOIN delta dl ON dl.t = c.t AND dl.o = c.o
 		  LEFT JOIN LATERAL (
-			SELECT count(*) FILTER (WHERE (c.s = 'confirmed' AND l.status <> 'cancelled')
-										OR (c.s = 'closed' AND l.status = 'shipped'))::int AS lines,
-				   coalesce(sum(CASE WHEN c.s = 'confirmed' AND l.status <> 'cancelled' THEN l.qty * l.unit_price
-									 WHEN c.s = 'closed' AND l.status = 'shipped' THEN l.qty_shipped * l.unit_price END), 0) AS amount,
-				   coalesce(sum(CASE WHEN (c.s = 'confirmed' AND l.status <> 'cancelled')
-										OR (c.s = 'closed' AND l.status = 'shipped') THEN l.qty_shipped * l.unit_price END), 0) AS shipped
+			SELECT count(*) FILTER (WHERE @extschema@._sales_line_counts(c.s, l.status))::int AS lines,
+				   coalesce(sum(@extschema@._sales_line_amount(c.s, l.status, l.qty, l.qty_shipped, l.unit_price)), 0) AS amount,
+				   coalesce(sum(@extschema@._sales_line_shipped_amount(c.s, l.status, l.qty_shipped, l.unit_price)), 0) AS shipped
 			  FROM @extschema@.sales_order_lines l
 			 WHERE c.recount AND c.has AND l.tenant_id = v_t AND l.tenant_id = c.t AND l.order_id = c.o) rc ON true
 	)
@@ -257,7 +253,7 @@ BEGIN
 		   repeat_revenue = cl.revenue + x.drevenue - coalesce(f.amount, 0),
 		   stage = @extschema@.lifetime_stage(cl.order_days + coalesce(dd.dn, 0), l.day,
 				cl.orders_placed + x.dplaced, CURRENT_DATE,
-				coalesce(m.at_risk_days, 180), coalesce(m.churn_days, 365)),
+				@extschema@._at_risk_days(m.at_risk_days), @extschema@._churn_days(m.churn_days)),
 		   stage_as_of = CURRENT_DATE,
 		   updated_at = now()
 	  FROM (SELECT y.t, y.c, sum(y.dorders)::int AS dorders, sum(y.dplaced)::int AS dplaced,
@@ -345,12 +341,9 @@ BEGIN
 	INSERT INTO @extschema@.sales_order_totals AS s
 		(tenant_id, order_id, customer_id, purchase_day, status, purchase_lines, amount, shipped_amount)
 	SELECT o.tenant_id, o.order_id, o.customer_id, (o.ordered_at AT TIME ZONE 'UTC')::date, o.status,
-		   count(l.line_no) FILTER (WHERE (o.status = 'confirmed' AND l.status <> 'cancelled')
-										 OR (o.status = 'closed' AND l.status = 'shipped')),
-		   coalesce(sum(CASE WHEN o.status = 'confirmed' AND l.status <> 'cancelled' THEN l.qty * l.unit_price
-							 WHEN o.status = 'closed' AND l.status = 'shipped' THEN l.qty_shipped * l.unit_price END), 0),
-		   coalesce(sum(CASE WHEN (o.status = 'confirmed' AND l.status <> 'cancelled')
-								 OR (o.status = 'closed' AND l.status = 'shipped') THEN l.qty_shipped * l.unit_price END), 0)
+		   count(l.line_no) FILTER (WHERE @extschema@._sales_line_counts(o.status, l.status)),
+		   coalesce(sum(@extschema@._sales_line_amount(o.status, l.status, l.qty, l.qty_shipped, l.unit_price)), 0),
+		   coalesce(sum(@extschema@._sales_line_shipped_amount(o.status, l.status, l.qty_shipped, l.unit_price)), 0)
 	  FROM @extschema@.sales_orders o
 	  LEFT JOIN @extschema@.sales_order_lines l ON l.tenant_id = o.tenant_id AND l.order_id = o.order_id
 	 WHERE o.tenant_id = p_tenant AND (p_customer IS NULL OR o.customer_id = p_customer)
@@ -380,7 +373,7 @@ BEGIN
 		   repeat_revenue = coalesce(d.revenue - d.first_amount, 0),
 		   shipped_revenue = coalesce(d.shipped, 0),
 		   stage = @extschema@.lifetime_stage(coalesce(d.days, 0), d.last_day, coalesce(o.placed, 0)::int, p_as_of,
-											  coalesce(m.at_risk_days, 180), coalesce(m.churn_days, 365)),
+											  @extschema@._at_risk_days(m.at_risk_days), @extschema@._churn_days(m.churn_days)),
 		   stage_as_of = p_as_of,
 		   updated_at = now()
 	  FROM @extschema@.customer_lifetime c0
