@@ -16,6 +16,7 @@
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
+#include "executor/spi.h"
 #include "utils/hsearch.h"
 
 #include "geo.h"
@@ -239,6 +240,6 @@ extern void events_after_flush(Pass *p, Note *ns, int n);
  * Run a kept statement that reads or writes rows by their key, planned
  * with sequential scans off (reserve.c): SPI_execute_plan's result
  */
-extern int	crmscm_exec_by_key(struct _SPI_plan *plan, Datum *args, const char *nulls);
+extern int	crmscm_exec_by_key(SPIPlanPtr plan, Datum *args, const char *nulls);
 
 #endif							/* CRMSCM_RESERVE_MODEL_H */

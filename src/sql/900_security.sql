@@ -101,10 +101,7 @@ DECLARE
 	-- touches no table).
 	internal_functions constant text[] := ARRAY['lifetime_touch'];
 	-- Functions every role may call although not IMMUTABLE.
-	public_functions constant text[] := ARRAY['current_tenant',
-		-- #19 defaults of lifetime_stage()'s arguments, which every caller
-		-- of that (PUBLIC, immutable) function evaluates
-		'_at_risk_days', '_churn_days'];
+	public_functions constant text[] := ARRAY['current_tenant'];
 	-- Functions for writers although not VOLATILE: the API of the order model.
 	writer_functions constant text[] := ARRAY['available_to_promise', 'check_inventory', 'abc_classes'];
 	-- Functions for readers although VOLATILE: pure computations that touch
