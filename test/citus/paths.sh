@@ -70,8 +70,11 @@ GRANT USAGE ON SCHEMA cmp TO PUBLIC;
 -- rows of one tenant as sorted text: floats rounded to 6 places (sums in
 -- another order), timestamps and ids the engine makes at commit (a Citus
 -- worker takes them from its own range) and crmscm's composite and model
--- types left out (models: admin.sql's transcript), and the two columns of
--- lead_scores that decay with the time of the query (compared apart)
+-- types left out (models: admin.sql's transcript), the two columns of
+-- lead_scores that decay with the time of the query (compared apart), and
+-- the lead times learned from receipts (received_at - ordered_at, both the
+-- time of a statement of each run: they differ between the two runs by the
+-- seconds between them; their count and the quantities are compared)
 CREATE FUNCTION cmp.digest(rel regclass, t bigint) RETURNS text LANGUAGE plpgsql AS \$f\$
 DECLARE cols text; n bigint; d text;
 BEGIN
@@ -80,8 +83,10 @@ BEGIN
 	  FROM pg_attribute a JOIN pg_type y ON y.oid = a.atttypid
 	 WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped
 	   AND a.atttypid NOT IN ('timestamptz'::regtype, 'timestamp'::regtype)
-	   AND a.attname NOT IN ('reservation_id', 'backorder_id', 'move_id', 'waiting_for')
+	   AND a.attname NOT IN ('reservation_id', 'backorder_id', 'move_id', 'receipt_id', 'waiting_for')
 	   AND NOT (rel = 'crmscm.lead_scores'::regclass AND a.attname IN ('engagement', 'combined_score'))
+	   AND NOT (rel = 'crmscm.purchase_receipts'::regclass AND a.attname = 'lead_time_days')
+	   AND NOT (rel = 'crmscm.supplier_stats'::regclass AND a.attname = 'lead_moments')
 	   AND NOT (y.typnamespace = 'crmscm'::regnamespace AND y.typname <> 'geopoint');
 	EXECUTE format('SELECT count(*), coalesce(md5(string_agg(r, E''\\\\n'' ORDER BY r)), '''') FROM (SELECT ROW(%s)::text AS r FROM %s WHERE tenant_id = \$1) x', cols, rel)
 	   INTO n, d USING t;

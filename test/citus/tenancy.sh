@@ -163,7 +163,9 @@ UPDATE crmscm.purchase_orders SET status = 'ordered' WHERE status = 'draft';
 -- (a loop, not SELECT crmscm.receive(...) FROM purchase_order_lines: Citus
 -- would push the call into the shard query, where its SQL cannot run)
 DO $$DECLARE r record; BEGIN
-	FOR r IN SELECT po_id, line_no FROM crmscm.purchase_order_lines WHERE tenant_id = 2 LOOP
+	FOR r IN SELECT l.po_id, l.line_no FROM crmscm.purchase_order_lines l
+	           JOIN crmscm.purchase_orders p ON p.tenant_id = l.tenant_id AND p.po_id = l.po_id
+	          WHERE l.tenant_id = 2 AND p.tenant_id = 2 AND p.status = 'ordered' LOOP
 		PERFORM crmscm.receive(r.po_id, r.line_no, 1);
 	END LOOP; END $$;
 UPDATE crmscm.sales_orders SET status = 'cancelled' WHERE status <> 'closed';

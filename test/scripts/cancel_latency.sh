@@ -48,7 +48,7 @@ for k in "${kernels[@]}"; do
 	name=${k%%|*} query=${k#*|}
 	t=$((t + 1))
 	app="cancel_latency_$$_$t"
-	psql -qX -d "$db" -c "SET application_name = '$app'" -c "SET client_min_messages = error" -c "$query" >"/tmp/$app.out" 2>&1 &
+	psql -qX -d "$db" -c "SET application_name = '$app'" -c "SET client_min_messages = error" -c "$query" -c "SELECT pg_sleep(2)" >"/tmp/$app.out" 2>&1 &
 	bg=$!
 	sleep "$after"
 	res=$(psql -qXAt -d "$db" 2>&1 <<SQL
@@ -57,9 +57,13 @@ DECLARE
 	p int;
 	t0 timestamptz;
 	c0 bigint;
+	q0 timestamptz;
 	n int := 0;
 BEGIN
-	SELECT pid INTO p FROM pg_stat_activity WHERE application_name = '$app' AND state = 'active';
+	-- (the session then sleeps 2 s, so that its backend, whose CPU time is
+	-- read below, still exists after the cancel: the statement is over when
+	-- the backend no longer runs the one that started at q0)
+	SELECT pid, query_start INTO p, q0 FROM pg_stat_activity WHERE application_name = '$app' AND state = 'active';
 	IF p IS NULL THEN
 		RAISE NOTICE 'result not-running';
 		RETURN;
@@ -69,7 +73,7 @@ BEGIN
 	PERFORM pg_cancel_backend(p);
 	LOOP
 		PERFORM pg_stat_clear_snapshot();
-		EXIT WHEN NOT EXISTS (SELECT FROM pg_stat_activity WHERE pid = p AND state = 'active');
+		EXIT WHEN NOT EXISTS (SELECT FROM pg_stat_activity WHERE pid = p AND state = 'active' AND query_start = q0);
 		n := n + 1;
 		EXIT WHEN n > 20000;
 		PERFORM pg_sleep(0.001);
