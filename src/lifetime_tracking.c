@@ -266,19 +266,14 @@ lt_array(Datum *vals, bool *nulls, int n, Oid elemtype)
 	return construct_md_array(vals, nulls, 1, dims, lbs, elemtype, typlen, typbyval, typalign);
 }
 
-/* the amount a line counts for in an order of status o (see customer_purchases) */
 /*
- * What a line counts for under its order's status (as customer_purchases);
- * operators schema-qualified: the statements run under the caller's
- * search_path (doc/security.md).
+ * What a line counts for under its order's status: the purchase rule of
+ * src/sql/030_rules.sql, called (and inlined by the planner) with the
+ * schema as the format argument "%s" each macro adds.
  */
-#define LT_EQ " OPERATOR(pg_catalog.=) "
-#define LT_NE " OPERATOR(pg_catalog.<>) "
-#define LT_MUL " OPERATOR(pg_catalog.*) "
-#define LT_Q(st) "((o.status" LT_EQ "'confirmed' AND " st LT_NE "'cancelled') OR (o.status" LT_EQ "'closed' AND " st LT_EQ "'shipped'))"
-#define LT_AMOUNT(st, q, sh, p) "CASE WHEN o.status" LT_EQ "'confirmed' AND " st LT_NE "'cancelled' THEN " q LT_MUL p \
-	" WHEN o.status" LT_EQ "'closed' AND " st LT_EQ "'shipped' THEN " sh LT_MUL p " ELSE 0 END"
-#define LT_SHIPPED(st, sh, p) "CASE WHEN " LT_Q(st) " THEN " sh LT_MUL p " ELSE 0 END"
+#define LT_Q(st) "%s._sales_line_counts(o.status, " st ")"
+#define LT_AMOUNT(st, q, sh, p) "%s._sales_line_amount(o.status, " st ", " q ", " sh ", " p ")"
+#define LT_SHIPPED(st, sh, p) "%s._sales_line_shipped_amount(o.status, " st ", " sh ", " p ")"
 
 static void
 lt_prepare(Oid nsp, Oid *argtypes)
@@ -388,7 +383,7 @@ lt_prepare(Oid nsp, Oid *argtypes)
 								 " WHERE pd.tenant_id OPERATOR(pg_catalog.=) $1 AND pd.customer_id OPERATOR(pg_catalog.=) c.customer_id"
 								 "   AND pd.purchase_day OPERATOR(pg_catalog.=) c.purchase_day"
 								 ") SELECT p.customer_id, p.purchase_day, p.da, p.dsh, p.moved FROM p",
-								 q, q, q, q, q, q, q, q, q);
+								 q, q, q, q, q, q, q, q, q, q, q, q, q, q, q);
 				oargtypes[0] = INT8OID;
 				oargtypes[1] = INT8OID;
 				for (k = 0; k < 2 * LT_NCOLS; k++)
