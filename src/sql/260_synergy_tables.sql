@@ -1,4 +1,4 @@
--- Allocation by customer value (issue #17, SPEC §12, doc/synergy.md):
+-- Allocation by customer value (issue #17, doc/synergy.md):
 -- customer tiers, the tier thresholds of a tenant, allocation rules.
 -- Conventions: doc/conventions.md.
 

@@ -1,4 +1,4 @@
--- Order promising (issue #17, SPEC §12, doc/synergy.md): crmscm.promise(),
+-- Order promising (issue #17, doc/synergy.md): crmscm.promise(),
 -- crmscm.promise_date(), crmscm.promise_queue(), and the triggers that
 -- keep the promise columns of order lines honest.  The promises of lines
 -- and backorders themselves are kept by the commit pass

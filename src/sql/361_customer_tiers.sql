@@ -1,4 +1,4 @@
--- Customer tiers from customer value (issue #17, SPEC §12, doc/synergy.md).
+-- Customer tiers from customer value (issue #17, doc/synergy.md).
 -- crmscm.refit_models() ends with crmscm.refit_tiers(); explicit tiers are
 -- set with crmscm.set_customer_tier().  The reservation engine reads
 -- crmscm.customer_tiers at every commit (src/allocation.c).

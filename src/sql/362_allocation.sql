@@ -1,4 +1,4 @@
--- Allocation by customer value (issue #17, SPEC §12, doc/synergy.md): the
+-- Allocation by customer value (issue #17, doc/synergy.md): the
 -- triggers of crmscm.allocation_rules and crmscm.rebalance().  The tiers
 -- and the fences themselves work inside the commit pass (src/allocation.c).
 

@@ -1,4 +1,4 @@
--- Delivery performance (issue #17, SPEC §12, doc/synergy.md): on time, in
+-- Delivery performance (issue #17, doc/synergy.md): on time, in
 -- full and OTIF per order line, with the cause of each miss.  Like every
 -- view (doc/conventions.md): security_invoker, every table filtered on
 -- current_tenant().  Days are UTC days.

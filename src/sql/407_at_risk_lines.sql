@@ -1,4 +1,4 @@
--- Lines whose promise is at risk (issue #17, SPEC §12, doc/synergy.md).
+-- Lines whose promise is at risk (issue #17, doc/synergy.md).
 -- Like every view (doc/conventions.md): security_invoker, every table
 -- filtered on current_tenant().  The recomputed day of a waiting line comes
 -- from crmscm.promise_queue(), the queues replayed as they stand today.

@@ -1,4 +1,4 @@
--- crmscm.reorder_suggestions (SPEC §6, §9, §12): what to order, where and how
+-- crmscm.reorder_suggestions (doc/reorder.md, doc/replenishment.md): what to order, where and how
 -- much.  Conventions: doc/conventions.md; design: doc/replenishment.md.
 -- Rules (doc/reorder.md):
 --  * demand: crmscm.demand_history (lines of confirmed or closed orders that

@@ -162,5 +162,10 @@ if [ "${CRMSCM_INSTALL:-}" = deb ]; then
 	diff "$tmp/got" "$tmp/deb" >"$tmp/d"; ok $? "the PGXN archive and the Debian package install the same files"
 	diag <"$tmp/d"
 fi
+# comments and docs cite the README or doc/, never the product contract
+# outside the repository (#19)
+cites=$(git grep -n 'SPEC §' -- src doc README.md examples bench tools test ':!test/scripts/release_files.sh' 2>/dev/null)
+[ -z "$cites" ]; ok $? "no file cites a document outside the repository (SPEC §…)"
+[ -n "$cites" ] && head -5 <<<"$cites" | diag
 echo "1..$n"
 exit $fail
