@@ -46,13 +46,17 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
+-- a C function first, so that the library is loaded and the setting
+-- crmscm.lead_time_shrinkage registered with its default (src/replenishment.c)
+-- before the query reads it
+PERFORM @extschema@.demand_window_days();
 RETURN QUERY
 WITH p AS (
 	SELECT @extschema@.current_tenant() AS tenant_id,
 		w.days AS window_days,
 		reorder_suggestions_at.as_of OPERATOR(pg_catalog.-) w.days AS start_day,
 		reorder_suggestions_at.as_of OPERATOR(pg_catalog.-) 1 AS end_day,
-		COALESCE(NULLIF(pg_catalog.current_setting('crmscm.lead_time_shrinkage', true), '')::float8, 5) AS k,
+		pg_catalog.current_setting('crmscm.lead_time_shrinkage')::float8 AS k,
 		-- a column, not a constant in the quals below: Citus (on PostgreSQL
 		-- 15) refuses a distributed outer join with a pseudoconstant qual
 		reorder_suggestions_at.from_history AS from_history
