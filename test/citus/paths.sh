@@ -87,6 +87,7 @@ BEGIN
 	   AND NOT (rel = 'crmscm.lead_scores'::regclass AND a.attname IN ('engagement', 'combined_score'))
 	   AND NOT (rel = 'crmscm.purchase_receipts'::regclass AND a.attname = 'lead_time_days')
 	   AND NOT (rel = 'crmscm.supplier_stats'::regclass AND a.attname = 'lead_moments')
+	   AND NOT (rel = 'crmscm.supplier_performance'::regclass AND a.attname IN ('lead_time_mean_days', 'lead_time_sd_days'))
 	   AND NOT (y.typnamespace = 'crmscm'::regnamespace AND y.typname <> 'geopoint');
 	EXECUTE format('SELECT count(*), coalesce(md5(string_agg(r, E''\\\\n'' ORDER BY r)), '''') FROM (SELECT ROW(%s)::text AS r FROM %s WHERE tenant_id = \$1) x', cols, rel)
 	   INTO n, d USING t;
