@@ -80,6 +80,15 @@ keep(const char *sql, int nargs, Oid *types)
 	return p;
 }
 
+/* the orders' tiers and the items' rules; key: "ANY ($2)" for arrays, "$2" for one */
+#define ALLOC_TIERS_SQL(key) \
+	"SELECT o.order_id, t.tier FROM %s.sales_orders o" \
+	"  JOIN %s.customer_tiers t ON t.tenant_id" EQ "o.tenant_id AND t.customer_id" EQ "o.customer_id" \
+	" WHERE o.tenant_id" EQ "$1 AND t.tenant_id" EQ "$1 AND o.order_id" EQ key
+#define ALLOC_RULES_SQL(key) \
+	"SELECT r.item_id, r.tier, r.share FROM %s.allocation_rules r" \
+	" WHERE r.tenant_id" EQ "$1 AND r.item_id" EQ key
+
 static void
 alloc_plans(Oid nsp)
 {
@@ -90,21 +99,12 @@ alloc_plans(Oid nsp)
 		return;
 	ap.nsp = InvalidOid;
 	s = quote_identifier(get_namespace_name(nsp));
-	ap.tiers = keep(psprintf(
-		"SELECT o.order_id, t.tier FROM %s.sales_orders o"
-		"  JOIN %s.customer_tiers t ON t.tenant_id" EQ "o.tenant_id AND t.customer_id" EQ "o.customer_id"
-		" WHERE o.tenant_id" EQ "$1 AND t.tenant_id" EQ "$1 AND o.order_id" EQ "ANY ($2)", s, s), 2, t);
-	ap.rules = keep(psprintf(
-		"SELECT r.item_id, r.tier, r.share FROM %s.allocation_rules r"
-		" WHERE r.tenant_id" EQ "$1 AND r.item_id" EQ "ANY ($2) ORDER BY r.item_id", s), 2, t);
+	ap.tiers = keep(psprintf(ALLOC_TIERS_SQL("ANY ($2)"), s, s), 2, t);
+	ap.rules = keep(psprintf(ALLOC_RULES_SQL("ANY ($2)") " ORDER BY r.item_id", s), 2, t);
+	/* one order, one item: the same statements by key (allocation_stage) */
 	t[1] = INT8OID;
-	ap.tiers1 = keep(psprintf(
-		"SELECT o.order_id, t.tier FROM %s.sales_orders o"
-		"  JOIN %s.customer_tiers t ON t.tenant_id" EQ "o.tenant_id AND t.customer_id" EQ "o.customer_id"
-		" WHERE o.tenant_id" EQ "$1 AND t.tenant_id" EQ "$1 AND o.order_id" EQ "$2", s, s), 2, t);
-	ap.rules1 = keep(psprintf(
-		"SELECT r.item_id, r.tier, r.share FROM %s.allocation_rules r"
-		" WHERE r.tenant_id" EQ "$1 AND r.item_id" EQ "$2", s), 2, t);
+	ap.tiers1 = keep(psprintf(ALLOC_TIERS_SQL("$2"), s, s), 2, t);
+	ap.rules1 = keep(psprintf(ALLOC_RULES_SQL("$2"), s), 2, t);
 	ap.nsp = nsp;
 }
 
