@@ -6,64 +6,81 @@
 -- (crmscm.purchase_line_outcomes): exact weighted quantiles (the smallest
 -- value whose cumulative quantity reaches the share), so reading costs time
 -- in the number of receipts.  Like every view (doc/conventions.md):
--- security_invoker, every table filtered on current_tenant().
+-- security_invoker, every table filtered on current_tenant().  One grouped
+-- pass over the three tables (UNION ALL) rather than a join of their
+-- aggregates: a query with an outer join that filters tenant_id by a
+-- constant makes `constant = current_tenant()` a pseudoconstant qual, which
+-- Citus on PostgreSQL 15 refuses (doc/citus.md).
 
 CREATE OR REPLACE VIEW @extschema@.supplier_performance WITH (security_invoker = true) AS
-WITH r AS (
-	SELECT x.supplier, x.item_id, x.warehouse_id,
-		@extschema@._weighted_quantiles(pg_catalog.array_agg(x.lead_time_days) FILTER (WHERE x.lead_time_days IS NOT NULL),
-										pg_catalog.array_agg(x.qty::float8) FILTER (WHERE x.lead_time_days IS NOT NULL),
-										'{0.5,0.9}') AS lq,
-		@extschema@._weighted_quantiles(pg_catalog.array_agg(x.days_late::float8) FILTER (WHERE x.days_late IS NOT NULL),
-										pg_catalog.array_agg(x.qty::float8) FILTER (WHERE x.days_late IS NOT NULL),
-										'{0.9}') AS dq,
-		pg_catalog.count(*) FILTER (WHERE x.recent) AS n90,
-		@extschema@._wm(x.lead_time_days, x.qty::float8) FILTER (WHERE x.recent) AS lm90,
-		@extschema@._wm(x.days_late::float8, x.qty::float8) FILTER (WHERE x.recent) AS dm90,
-		@extschema@._weighted_quantiles(pg_catalog.array_agg(x.lead_time_days) FILTER (WHERE x.recent AND x.lead_time_days IS NOT NULL),
-										pg_catalog.array_agg(x.qty::float8) FILTER (WHERE x.recent AND x.lead_time_days IS NOT NULL),
-										'{0.5,0.9}') AS lq90,
-		@extschema@._weighted_quantiles(pg_catalog.array_agg(x.days_late::float8) FILTER (WHERE x.recent AND x.days_late IS NOT NULL),
-										pg_catalog.array_agg(x.qty::float8) FILTER (WHERE x.recent AND x.days_late IS NOT NULL),
-										'{0.9}') AS dq90
-	  FROM (SELECT pr.*, pr.received_at OPERATOR(pg_catalog.>=) (pg_catalog.now() OPERATOR(pg_catalog.-) '90 days'::interval) AS recent
-			  FROM @extschema@.purchase_receipts pr
-			 WHERE pr.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()) x
-	 GROUP BY x.supplier, x.item_id, x.warehouse_id
-),
-o AS (
-	SELECT lo.supplier, lo.item_id, lo.warehouse_id,
-		pg_catalog.count(*) AS n, pg_catalog.count(*) FILTER (WHERE lo.on_time_in_full) AS ok
-	  FROM @extschema@.purchase_line_outcomes lo
-	 WHERE lo.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
-	   AND lo.decided_at OPERATOR(pg_catalog.>=) (pg_catalog.now() OPERATOR(pg_catalog.-) '90 days'::interval)
-	 GROUP BY lo.supplier, lo.item_id, lo.warehouse_id
-)
-SELECT s.tenant_id, NULLIF(s.supplier, '') AS supplier, s.item_id, s.warehouse_id,
-	s.receipts, s.qty_received,
-	@extschema@._wm_neff(s.lead_moments) AS effective_receipts,
-	CASE WHEN s.lead_moments[1] OPERATOR(pg_catalog.>) 0 THEN s.lead_moments[4] END AS lead_time_mean_days,
-	@extschema@._wm_sd(s.lead_moments) AS lead_time_sd_days,
-	r.lq[1] AS lead_time_p50_days, r.lq[2] AS lead_time_p90_days,
-	CASE WHEN s.late_moments[1] OPERATOR(pg_catalog.>) 0 THEN s.late_moments[4] END AS days_late_mean,
-	r.dq[1] AS days_late_p90,
-	s.lines_decided, s.lines_otif,
-	CASE WHEN s.lines_decided OPERATOR(pg_catalog.>) 0
-		 THEN s.lines_otif::float8 OPERATOR(pg_catalog./) s.lines_decided END AS otif_rate,
-	s.first_received_at, s.last_received_at,
-	COALESCE(r.n90, 0) AS receipts_90d,
-	CASE WHEN r.lm90[1] OPERATOR(pg_catalog.>) 0 THEN r.lm90[4] END AS lead_time_mean_90d,
-	@extschema@._wm_sd(r.lm90) AS lead_time_sd_90d,
-	r.lq90[1] AS lead_time_p50_90d, r.lq90[2] AS lead_time_p90_90d,
-	CASE WHEN r.dm90[1] OPERATOR(pg_catalog.>) 0 THEN r.dm90[4] END AS days_late_mean_90d,
-	r.dq90[1] AS days_late_p90_90d,
-	CASE WHEN o.n OPERATOR(pg_catalog.>) 0 THEN o.ok::float8 OPERATOR(pg_catalog./) o.n END AS otif_rate_90d
-  FROM @extschema@.supplier_stats s
-  LEFT JOIN r ON r.supplier OPERATOR(pg_catalog.=) s.supplier AND r.item_id OPERATOR(pg_catalog.=) s.item_id
-			 AND r.warehouse_id OPERATOR(pg_catalog.=) s.warehouse_id
-  LEFT JOIN o ON o.supplier OPERATOR(pg_catalog.=) s.supplier AND o.item_id OPERATOR(pg_catalog.=) s.item_id
-			 AND o.warehouse_id OPERATOR(pg_catalog.=) s.warehouse_id
- WHERE s.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant();
+SELECT g.tenant_id, NULLIF(g.supplier, '') AS supplier, g.item_id, g.warehouse_id,
+	g.receipts, g.qty_received,
+	@extschema@._wm_neff(g.lead_moments) AS effective_receipts,
+	CASE WHEN g.lead_moments[1] OPERATOR(pg_catalog.>) 0 THEN g.lead_moments[4] END AS lead_time_mean_days,
+	@extschema@._wm_sd(g.lead_moments) AS lead_time_sd_days,
+	g.lq[1] AS lead_time_p50_days, g.lq[2] AS lead_time_p90_days,
+	CASE WHEN g.late_moments[1] OPERATOR(pg_catalog.>) 0 THEN g.late_moments[4] END AS days_late_mean,
+	g.dq[1] AS days_late_p90,
+	g.lines_decided, g.lines_otif,
+	CASE WHEN g.lines_decided OPERATOR(pg_catalog.>) 0
+		 THEN g.lines_otif::float8 OPERATOR(pg_catalog./) g.lines_decided END AS otif_rate,
+	g.first_received_at, g.last_received_at,
+	g.n90 AS receipts_90d,
+	CASE WHEN g.lm90[1] OPERATOR(pg_catalog.>) 0 THEN g.lm90[4] END AS lead_time_mean_90d,
+	@extschema@._wm_sd(g.lm90) AS lead_time_sd_90d,
+	g.lq90[1] AS lead_time_p50_90d, g.lq90[2] AS lead_time_p90_90d,
+	CASE WHEN g.dm90[1] OPERATOR(pg_catalog.>) 0 THEN g.dm90[4] END AS days_late_mean_90d,
+	g.dq90[1] AS days_late_p90_90d,
+	CASE WHEN g.o90 OPERATOR(pg_catalog.>) 0 THEN g.ok90::float8 OPERATOR(pg_catalog./) g.o90 END AS otif_rate_90d
+  FROM (SELECT x.tenant_id, x.supplier, x.item_id, x.warehouse_id,
+			-- the kept statistics: one 's' row per key (the primary key)
+			pg_catalog.max(x.receipts) AS receipts, pg_catalog.max(x.qty_received) AS qty_received,
+			pg_catalog.max(x.lead_moments) AS lead_moments, pg_catalog.max(x.late_moments) AS late_moments,
+			pg_catalog.max(x.lines_decided) AS lines_decided, pg_catalog.max(x.lines_otif) AS lines_otif,
+			pg_catalog.max(x.first_received_at) AS first_received_at, pg_catalog.max(x.last_received_at) AS last_received_at,
+			-- the receipts ('r'): percentiles and the last 90 days
+			@extschema@._weighted_quantiles(pg_catalog.array_agg(x.lead_time_days) FILTER (WHERE x.kind OPERATOR(pg_catalog.=) 'r' AND x.lead_time_days IS NOT NULL),
+											pg_catalog.array_agg(x.qty) FILTER (WHERE x.kind OPERATOR(pg_catalog.=) 'r' AND x.lead_time_days IS NOT NULL),
+											'{0.5,0.9}') AS lq,
+			@extschema@._weighted_quantiles(pg_catalog.array_agg(x.days_late) FILTER (WHERE x.kind OPERATOR(pg_catalog.=) 'r' AND x.days_late IS NOT NULL),
+											pg_catalog.array_agg(x.qty) FILTER (WHERE x.kind OPERATOR(pg_catalog.=) 'r' AND x.days_late IS NOT NULL),
+											'{0.9}') AS dq,
+			pg_catalog.count(*) FILTER (WHERE x.kind OPERATOR(pg_catalog.=) 'r' AND x.recent) AS n90,
+			@extschema@._wm(x.lead_time_days, x.qty) FILTER (WHERE x.kind OPERATOR(pg_catalog.=) 'r' AND x.recent) AS lm90,
+			@extschema@._wm(x.days_late, x.qty) FILTER (WHERE x.kind OPERATOR(pg_catalog.=) 'r' AND x.recent) AS dm90,
+			@extschema@._weighted_quantiles(pg_catalog.array_agg(x.lead_time_days) FILTER (WHERE x.kind OPERATOR(pg_catalog.=) 'r' AND x.recent AND x.lead_time_days IS NOT NULL),
+											pg_catalog.array_agg(x.qty) FILTER (WHERE x.kind OPERATOR(pg_catalog.=) 'r' AND x.recent AND x.lead_time_days IS NOT NULL),
+											'{0.5,0.9}') AS lq90,
+			@extschema@._weighted_quantiles(pg_catalog.array_agg(x.days_late) FILTER (WHERE x.kind OPERATOR(pg_catalog.=) 'r' AND x.recent AND x.days_late IS NOT NULL),
+											pg_catalog.array_agg(x.qty) FILTER (WHERE x.kind OPERATOR(pg_catalog.=) 'r' AND x.recent AND x.days_late IS NOT NULL),
+											'{0.9}') AS dq90,
+			-- the outcomes decided in the last 90 days ('o')
+			pg_catalog.count(*) FILTER (WHERE x.kind OPERATOR(pg_catalog.=) 'o') AS o90,
+			pg_catalog.count(*) FILTER (WHERE x.kind OPERATOR(pg_catalog.=) 'o' AND x.on_time_in_full) AS ok90
+		  FROM (SELECT s.tenant_id, s.supplier, s.item_id, s.warehouse_id, 's'::text AS kind,
+					s.receipts, s.qty_received, s.lead_moments, s.late_moments, s.lines_decided, s.lines_otif,
+					s.first_received_at, s.last_received_at,
+					NULL::float8 AS lead_time_days, NULL::float8 AS days_late, NULL::float8 AS qty,
+					NULL::boolean AS recent, NULL::boolean AS on_time_in_full
+				  FROM @extschema@.supplier_stats s
+				 WHERE s.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
+				UNION ALL
+				SELECT pr.tenant_id, pr.supplier, pr.item_id, pr.warehouse_id, 'r',
+					NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+					pr.lead_time_days, pr.days_late::float8, pr.qty::float8,
+					pr.received_at OPERATOR(pg_catalog.>=) (pg_catalog.now() OPERATOR(pg_catalog.-) '90 days'::interval), NULL
+				  FROM @extschema@.purchase_receipts pr
+				 WHERE pr.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
+				UNION ALL
+				SELECT lo.tenant_id, lo.supplier, lo.item_id, lo.warehouse_id, 'o',
+					NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+					NULL, NULL, NULL, NULL, lo.on_time_in_full
+				  FROM @extschema@.purchase_line_outcomes lo
+				 WHERE lo.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
+				   AND lo.decided_at OPERATOR(pg_catalog.>=) (pg_catalog.now() OPERATOR(pg_catalog.-) '90 days'::interval)) x
+		 GROUP BY x.tenant_id, x.supplier, x.item_id, x.warehouse_id
+		 -- keys with kept statistics only (a receipt or outcome has them)
+		HAVING pg_catalog.count(*) FILTER (WHERE x.kind OPERATOR(pg_catalog.=) 's') OPERATOR(pg_catalog.>) 0) g;
 
 COMMENT ON VIEW @extschema@.supplier_performance IS
 	'Per supplier, item and warehouse: receipts, lead time placed -> received and lateness against expected_at (quantity-weighted mean, sd, p50/p90), on-time-in-full rate, over all time and the last 90 days';
