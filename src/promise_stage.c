@@ -72,17 +72,20 @@ stage_plans(Oid nsp)
 	sp.nsp = InvalidOid;
 	s = quote_identifier(get_namespace_name(nsp));
 	/*
-	 * the lines (of these orders and line numbers: by the primary key, a
-	 * superset) this transaction holds or can take now; no filter on the
-	 * item, so that no generic plan scans the item's lines
+	 * the lines (by their keys, each by the primary key) this transaction
+	 * holds or can take now.  Not "order_id = ANY (orders) AND line_no = ANY
+	 * (line numbers)": that superset is every line of the orders, locked,
+	 * for each item (a commit of 200 orders of 100 lines over 200 items read
+	 * and locked 2 million lines: 30 s)
 	 */
 	sp.lines = keep(psprintf(
 		"SELECT l.order_id, l.line_no, l.status, l.qty_backordered, l.requested_date, l.promised_date,"
 		"       l.promise_source, l.covered_on, l.customer_changed_at, l.first_shipped_at,"
 		"       l.last_shipped_at, l.shipments, l.item_id"
-		"  FROM %s.sales_order_lines l"
+		"  FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) AS k(o, n)"
+		"  JOIN %s.sales_order_lines l ON l.tenant_id" EQ "$1 AND l.order_id" EQ "k.o AND l.line_no" EQ "k.n"
 		"  JOIN %s.sales_orders o ON o.tenant_id" EQ "l.tenant_id AND o.order_id" EQ "l.order_id"
-		" WHERE l.tenant_id" EQ "$1 AND l.order_id" EQ "ANY ($2) AND l.line_no" EQ "ANY ($3) AND o.tenant_id" EQ "$1"
+		" WHERE o.tenant_id" EQ "$1"
 		"   FOR NO KEY UPDATE OF l SKIP LOCKED FOR KEY SHARE OF o SKIP LOCKED", s, s),
 		3, (Oid[]) {INT8OID, INT8ARRAYOID, INT4ARRAYOID});
 	sp.orders = keep(psprintf(
@@ -353,7 +356,8 @@ refresh_lines(ItemData *d, PromiseLineHint *hints, int nhints, bool *moved, Writ
 	int			norders = 0;
 	OrdInfo    *oi;
 	int			noi;
-	Datum		args[3];
+	Datum		args[2],
+				largs[3];
 	SPITupleTable *tt;
 	uint64		r;
 	DateADT		today = d->today;
@@ -400,23 +404,21 @@ refresh_lines(ItemData *d, PromiseLineHint *hints, int nhints, bool *moved, Writ
 	/* the orders: confirmed? their UTC day */
 	{
 		Datum	   *od = palloc(sizeof(Datum) * norders);
-		Datum	   *ld = palloc(sizeof(Datum) * nkeys);
-		int			nl = 0;
+		Datum	   *ko = palloc(sizeof(Datum) * nkeys);
+		Datum	   *kl = palloc(sizeof(Datum) * nkeys);
 
 		for (i = 0; i < norders; i++)
 			od[i] = Int64GetDatum(orders[i]);
 		for (i = 0; i < nkeys; i++)
 		{
-			int			j;
-
-			for (j = 0; j < nl && DatumGetInt32(ld[j]) != keys[i].line_no; j++)
-				;
-			if (j == nl)
-				ld[nl++] = Int32GetDatum(keys[i].line_no);
+			ko[i] = Int64GetDatum(keys[i].order_id);
+			kl[i] = Int32GetDatum(keys[i].line_no);
 		}
 		args[0] = Int64GetDatum(d->tenant);
 		args[1] = PointerGetDatum(construct_array(od, norders, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		args[2] = PointerGetDatum(construct_array(ld, nl, INT4OID, 4, true, TYPALIGN_INT));
+		largs[0] = args[0];
+		largs[1] = PointerGetDatum(construct_array(ko, nkeys, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		largs[2] = PointerGetDatum(construct_array(kl, nkeys, INT4OID, 4, true, TYPALIGN_INT));
 	}
 	if (SPI_execute_plan(sp.orders, args, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "crmscm promise stage: reading orders failed");
@@ -435,7 +437,7 @@ refresh_lines(ItemData *d, PromiseLineHint *hints, int nhints, bool *moved, Writ
 	qsort(oi, noi, sizeof(OrdInfo), ordinfo_cmp);
 
 	/* the lines, locked (SKIP LOCKED: those another transaction holds keep their promise) */
-	if (SPI_execute_plan(sp.lines, args, NULL, false, 0) != SPI_OK_SELECT)
+	if (SPI_execute_plan(sp.lines, largs, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "crmscm promise stage: reading lines failed");
 	tt = SPI_tuptable;
 	for (r = 0; r < SPI_processed; r++)
@@ -450,7 +452,7 @@ refresh_lines(ItemData *d, PromiseLineHint *hints, int nhints, bool *moved, Writ
 
 		memset(&ls, 0, sizeof(ls));
 		if (DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 13, &isnull)) != d->item)
-			continue;			/* a line of another item (the query's superset) */
+			continue;			/* a key noted for another item (the line changed item) */
 		ls.order_id = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 1, &isnull));
 		ls.line_no = DatumGetInt32(SPI_getbinval(tt->vals[r], tt->tupdesc, 2, &isnull));
 		key.order_id = ls.order_id;
