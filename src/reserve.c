@@ -1058,14 +1058,6 @@ linekey_cmp(const void *a, const void *b)
 	return x->key.line_no < y->key.line_no ? -1 : (x->key.line_no > y->key.line_no);
 }
 
-/*
- * The commit pass of one tenant over its notes ns[0..n-1].
- * Length: the steps run in the lock order of doc/orders.md (inventory rows
- * in (item, warehouse) order, then the rows keyed by them, waiting lines of
- * others with SKIP LOCKED, then lifetime), and keeping them in one function
- * keeps that order readable in one place; being rewritten on the engine
- * branches (#14, #17, #18), so left whole here.
- */
 /* notes (by index) in (a, b) order: the purchases' recount, once per key */
 static Note *sort_notes;
 
@@ -1101,6 +1093,14 @@ keypair_cmp(const void *a, const void *b)
 	return 0;
 }
 
+/*
+ * The commit pass of one tenant over its notes ns[0..n-1].
+ * Length: the steps run in the lock order of doc/orders.md (inventory rows
+ * in (item, warehouse) order, then the rows keyed by them, waiting lines of
+ * others with SKIP LOCKED, then lifetime), and keeping them in one function
+ * keeps that order readable in one place; being rewritten on the engine
+ * branches (#14, #17, #18), so left whole here.
+ */
 static void
 tenant_pass(Pass *p, Note *ns, int n)
 {
