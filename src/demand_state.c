@@ -62,6 +62,7 @@
 
 #include "demand_window.h"
 #include "replenishment.h"
+#include "trigger_tuple.h"
 #include "reserve_model.h"
 
 /* the elements of an array known to have no NULLs (ARR_DATA_PTR trips -Wsign-compare) */
@@ -314,35 +315,6 @@ order_counts(Datum status)
 	return is_text(status, "confirmed") || is_text(status, "closed");
 }
 
-static int
-col(TupleDesc desc, const char *name)
-{
-	int			att = SPI_fnumber(desc, name);
-
-	if (att <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("crmscm trigger: column \"%s\" does not exist", name)));
-	return att;
-}
-
-static Datum
-get(HeapTuple tup, TupleDesc desc, const char *name, bool *isnull)
-{
-	return heap_getattr(tup, col(desc, name), desc, isnull);
-}
-
-static int64
-get8(HeapTuple tup, TupleDesc desc, const char *name, bool *isnull)
-{
-	bool		n;
-	Datum		d = get(tup, desc, name, &n);
-
-	if (isnull)
-		*isnull = n;
-	return n ? 0 : DatumGetInt64(d);
-}
-
 static Datum
 copy_num(Datum d)
 {
@@ -421,21 +393,21 @@ crmscm_demand_line_noted(PG_FUNCTION_ARGS)
 		newtup = td->tg_newtuple;
 	}
 	if (crmscm_engine_writing &&
-		!(oldtup && newtup && is_text(get(oldtup, desc, "status", &isnull), "open") &&
-		  is_text(get(newtup, desc, "status", &isnull), "cancelled")))
+		!(oldtup && newtup && is_text(crmscm_tuple_get(oldtup, desc, "status", &isnull), "open") &&
+		  is_text(crmscm_tuple_get(newtup, desc, "status", &isnull), "cancelled")))
 		return PointerGetDatum(NULL);
 	any = oldtup ? oldtup : newtup;
 
 	old = MemoryContextSwitchTo(TopTransactionContext);
 	snap = palloc0(sizeof(DemandSnap));
-	snap->item = get8(any, desc, "item_id", NULL);
+	snap->item = crmscm_tuple_int8(any, desc, "item_id", NULL);
 	if (oldtup != NULL)
 	{
 		snap->existed = true;
-		snap->cancelled = is_text(get(oldtup, desc, "status", &isnull), "cancelled");
-		snap->wh = get8(oldtup, desc, "warehouse_id", &snap->wh_null);
-		snap->qty = copy_num(get(oldtup, desc, "qty", &isnull));
-		snap->price = copy_num(get(oldtup, desc, "unit_price", &isnull));
+		snap->cancelled = is_text(crmscm_tuple_get(oldtup, desc, "status", &isnull), "cancelled");
+		snap->wh = crmscm_tuple_int8(oldtup, desc, "warehouse_id", &snap->wh_null);
+		snap->qty = copy_num(crmscm_tuple_get(oldtup, desc, "qty", &isnull));
+		snap->price = copy_num(crmscm_tuple_get(oldtup, desc, "unit_price", &isnull));
 	}
 	MemoryContextSwitchTo(old);
 	if (oldtup != NULL && snap->wh_null && !snap->cancelled)
@@ -454,9 +426,9 @@ crmscm_demand_line_noted(PG_FUNCTION_ARGS)
 			elog(ERROR, "crmscm_demand_line_noted: SPI_connect failed");
 		engine_set_schema(nsp);
 		demand_plans(nsp);
-		args[0] = Int64GetDatum(get8(oldtup, desc, "tenant_id", NULL));
-		args[1] = Int64GetDatum(get8(oldtup, desc, "order_id", NULL));
-		args[2] = get(oldtup, desc, "line_no", &isnull);
+		args[0] = Int64GetDatum(crmscm_tuple_int8(oldtup, desc, "tenant_id", NULL));
+		args[1] = Int64GetDatum(crmscm_tuple_int8(oldtup, desc, "order_id", NULL));
+		args[2] = crmscm_tuple_get(oldtup, desc, "line_no", &isnull);
 		run_as_owner(&dp.snap_dist, args);
 		old = MemoryContextSwitchTo(TopTransactionContext);
 		snap->dist_wh = palloc(sizeof(int64) * Max(SPI_processed, 1));
@@ -478,8 +450,8 @@ crmscm_demand_line_noted(PG_FUNCTION_ARGS)
 		SPI_finish();
 	}
 	old = MemoryContextSwitchTo(TopTransactionContext);
-	note = note_add(NOTE_DEMAND, get8(any, desc, "tenant_id", NULL), get8(any, desc, "order_id", NULL),
-					DatumGetInt32(get(any, desc, "line_no", &isnull)), snap->item);
+	note = note_add(NOTE_DEMAND, crmscm_tuple_int8(any, desc, "tenant_id", NULL), crmscm_tuple_int8(any, desc, "order_id", NULL),
+					DatumGetInt32(crmscm_tuple_get(any, desc, "line_no", &isnull)), snap->item);
 	note->extra = snap;
 	MemoryContextSwitchTo(old);
 	return PointerGetDatum(NULL);
@@ -506,8 +478,8 @@ crmscm_demand_order_noted(PG_FUNCTION_ARGS)
 	crmscm_check_table(fcinfo, "sales_orders");
 	desc = RelationGetDescr(td->tg_relation);
 	old = MemoryContextSwitchTo(TopTransactionContext);
-	note_add(NOTE_DEMAND, get8(td->tg_trigtuple, desc, "tenant_id", NULL),
-			 get8(td->tg_trigtuple, desc, "order_id", NULL), -1, 0);
+	note_add(NOTE_DEMAND, crmscm_tuple_int8(td->tg_trigtuple, desc, "tenant_id", NULL),
+			 crmscm_tuple_int8(td->tg_trigtuple, desc, "order_id", NULL), -1, 0);
 	MemoryContextSwitchTo(old);
 	return PointerGetDatum(NULL);
 }

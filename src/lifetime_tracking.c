@@ -46,6 +46,7 @@
 
 #include "reserve.h"
 #include "txn_notes.h"
+#include "trigger_tuple.h"
 
 /* notes with the line's values; beyond, line changes mark whole orders */
 #define LT_DETAILED_NOTES 100000
@@ -95,18 +96,6 @@ lt_new_note(int64 tenant, int64 order_id, bool recount)
 	return note;
 }
 
-static int
-lt_attnum(TupleDesc desc, const char *name)
-{
-	int			att = SPI_fnumber(desc, name);
-
-	if (att <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("crmscm lifetime trigger: column \"%s\" does not exist", name)));
-	return att;
-}
-
 static int64
 lt_get_int8(HeapTuple tup, TupleDesc desc, int att)
 {
@@ -125,7 +114,7 @@ lt_copy_line(HeapTuple tup, TupleDesc desc, Datum *vals, bool *nulls)
 
 	for (i = 0; i < LT_NCOLS; i++)
 	{
-		int			att = lt_attnum(desc, lt_line_cols[i]);
+		int			att = crmscm_tuple_attnum(desc, lt_line_cols[i]);
 		Datum		d = heap_getattr(tup, att, desc, &nulls[i]);
 
 		if (nulls[i])
@@ -165,8 +154,8 @@ crmscm_lifetime_mark(PG_FUNCTION_ARGS)
 	crmscm_check_table(fcinfo, is_line ? "sales_order_lines" : "sales_orders");
 
 	desc = RelationGetDescr(trigdata->tg_relation);
-	tenant_att = lt_attnum(desc, "tenant_id");
-	order_att = lt_attnum(desc, "order_id");
+	tenant_att = crmscm_tuple_attnum(desc, "tenant_id");
+	order_att = crmscm_tuple_attnum(desc, "order_id");
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 		newtup = trigdata->tg_trigtuple;
 	else if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
@@ -188,7 +177,7 @@ crmscm_lifetime_mark(PG_FUNCTION_ARGS)
 		int			k;
 
 		for (k = 0; k < ncols && !changed; k++)
-			changed = crmscm_attr_changed(desc, lt_attnum(desc, cols[k]), oldtup, newtup);
+			changed = crmscm_attr_changed(desc, crmscm_tuple_attnum(desc, cols[k]), oldtup, newtup);
 		if (!changed)
 			return PointerGetDatum(NULL);
 	}

@@ -39,6 +39,7 @@
 #include "utils/timestamp.h"
 
 #include "reserve.h"
+#include "trigger_tuple.h"
 
 extern Datum crmscm_current_tenant(PG_FUNCTION_ARGS);
 
@@ -102,53 +103,6 @@ notes_line_pending(int64 tenant, int64 order_id, int32 line_no)
 }
 
 /* ---- tuple access ---- */
-
-static int
-col(TupleDesc desc, const char *name)
-{
-	int			att = SPI_fnumber(desc, name);
-
-	if (att <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("crmscm trigger: column \"%s\" does not exist", name)));
-	return att;
-}
-
-static int64
-get_int8(HeapTuple tup, TupleDesc desc, const char *name, bool *isnull)
-{
-	bool		n;
-	Datum		d = heap_getattr(tup, col(desc, name), desc, &n);
-
-	if (isnull)
-		*isnull = n;
-	return n ? 0 : DatumGetInt64(d);
-}
-
-static int32
-get_int4(HeapTuple tup, TupleDesc desc, const char *name)
-{
-	bool		n;
-	Datum		d = heap_getattr(tup, col(desc, name), desc, &n);
-
-	return n ? 0 : DatumGetInt32(d);
-}
-
-static Datum
-get_datum(HeapTuple tup, TupleDesc desc, const char *name, bool *isnull)
-{
-	return heap_getattr(tup, col(desc, name), desc, isnull);
-}
-
-static bool
-text_is(Datum d, const char *s)
-{
-	text	   *t = DatumGetTextPP(d);
-	size_t		len = strlen(s);
-
-	return VARSIZE_ANY_EXHDR(t) == len && memcmp(VARDATA_ANY(t), s, len) == 0;
-}
 
 static void
 check_trigger(FunctionCallInfo fcinfo, const char *name)
@@ -325,8 +279,8 @@ order_status_for_line(int64 tenant, int64 order_id, Oid nsp)
 		bool		isnull;
 		Datum		status = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 
-		st = text_is(status, "confirmed") ? 'c' : text_is(status, "cancelled") ? 'x' :
-			text_is(status, "closed") ? 'l' : 'd';
+		st = crmscm_text_is(status, "confirmed") ? 'c' : crmscm_text_is(status, "cancelled") ? 'x' :
+			crmscm_text_is(status, "closed") ? 'l' : 'd';
 	}
 	SPI_finish();
 	ocache.lxid = lxid;
@@ -380,18 +334,18 @@ crmscm_lines_inserted(PG_FUNCTION_ARGS)
 		"qty", "qty_shipped", "qty_reserved", "qty_backordered"};
 
 		for (size_t i = 0; i < lengthof(cols); i++)
-			if (heap_attisnull(tup, col(desc, cols[i]), desc))
+			if (heap_attisnull(tup, crmscm_tuple_attnum(desc, cols[i]), desc))
 				return PointerGetDatum(tup);
 	}
-	tenant = get_int8(tup, desc, "tenant_id", NULL);
-	order_id = get_int8(tup, desc, "order_id", NULL);
-	line_no = get_int4(tup, desc, "line_no");
-	item = get_int8(tup, desc, "item_id", NULL);
-	status = get_datum(tup, desc, "status", &isnull);
-	qty = get_datum(tup, desc, "qty", &isnull);
-	shipped = get_datum(tup, desc, "qty_shipped", &isnull);
-	res = get_datum(tup, desc, "qty_reserved", &isnull);
-	bo = get_datum(tup, desc, "qty_backordered", &isnull);
+	tenant = crmscm_tuple_int8(tup, desc, "tenant_id", NULL);
+	order_id = crmscm_tuple_int8(tup, desc, "order_id", NULL);
+	line_no = crmscm_tuple_int4(tup, desc, "line_no");
+	item = crmscm_tuple_int8(tup, desc, "item_id", NULL);
+	status = crmscm_tuple_get(tup, desc, "status", &isnull);
+	qty = crmscm_tuple_get(tup, desc, "qty", &isnull);
+	shipped = crmscm_tuple_get(tup, desc, "qty_shipped", &isnull);
+	res = crmscm_tuple_get(tup, desc, "qty_reserved", &isnull);
+	bo = crmscm_tuple_get(tup, desc, "qty_backordered", &isnull);
 
 	ost = order_status_for_line(tenant, order_id, crmscm_schema_of(fcinfo));
 	/*
@@ -402,7 +356,7 @@ crmscm_lines_inserted(PG_FUNCTION_ARGS)
 	 * "sales_order_lines_new_check" repeats the check for lines really
 	 * inserted.
 	 */
-	if (!(ost != 'x' && ost != 'l' && text_is(status, "open") && num_is_zero(res) && num_is_zero(bo) && num_is_zero(shipped)))
+	if (!(ost != 'x' && ost != 'l' && crmscm_text_is(status, "open") && num_is_zero(res) && num_is_zero(bo) && num_is_zero(shipped)))
 	{
 		static const char *checked[] = {"status", "qty_reserved", "qty_backordered", "qty_shipped", "item_id"};
 		HeapTuple	existing = crmscm_row_by_key(trigdata->tg_relation, tup);
@@ -420,8 +374,8 @@ crmscm_lines_inserted(PG_FUNCTION_ARGS)
 	{
 		/* history import: shipped (qty_shipped = qty) or cancelled lines, no stock */
 		if (!(num_is_zero(res) && num_is_zero(bo) &&
-			  ((text_is(status, "shipped") && num_cmp(shipped, qty) == 0) ||
-			   (text_is(status, "cancelled") && num_cmp(shipped, qty) <= 0))))
+			  ((crmscm_text_is(status, "shipped") && num_cmp(shipped, qty) == 0) ||
+			   (crmscm_text_is(status, "cancelled") && num_cmp(shipped, qty) <= 0))))
 			ereport(ERROR,
 					(errcode(ERRCODE_CHECK_VIOLATION),
 					 errmsg("cannot add line %d to order " INT64_FORMAT ": the order is closed",
@@ -429,7 +383,7 @@ crmscm_lines_inserted(PG_FUNCTION_ARGS)
 					 errhint("Lines of closed orders are history: status shipped with qty_shipped = qty, or cancelled."),
 					 errtableconstraint(trigdata->tg_relation, "line_order_final")));
 	}
-	else if (!(text_is(status, "open") && num_is_zero(res) && num_is_zero(bo) && num_is_zero(shipped)))
+	else if (!(crmscm_text_is(status, "open") && num_is_zero(res) && num_is_zero(bo) && num_is_zero(shipped)))
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("new line %d of order " INT64_FORMAT " must be open with nothing reserved, backordered or shipped",
@@ -468,15 +422,15 @@ crmscm_line_changed(PG_FUNCTION_ARGS)
 	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
 	{
 		bool		isnull;
-		Datum		res = get_datum(tup, desc, "qty_reserved", &isnull);
-		Datum		bo = get_datum(tup, desc, "qty_backordered", &isnull);
+		Datum		res = crmscm_tuple_get(tup, desc, "qty_reserved", &isnull);
+		Datum		bo = crmscm_tuple_get(tup, desc, "qty_backordered", &isnull);
 
 		if (num_is_zero(res) && num_is_zero(bo))
 			return PointerGetDatum(ret);
 	}
 	old = MemoryContextSwitchTo(TopTransactionContext);
-	note_add(NOTE_LINE, get_int8(tup, desc, "tenant_id", NULL), get_int8(tup, desc, "order_id", NULL),
-			 get_int4(tup, desc, "line_no"), get_int8(tup, desc, "item_id", NULL));
+	note_add(NOTE_LINE, crmscm_tuple_int8(tup, desc, "tenant_id", NULL), crmscm_tuple_int8(tup, desc, "order_id", NULL),
+			 crmscm_tuple_int4(tup, desc, "line_no"), crmscm_tuple_int8(tup, desc, "item_id", NULL));
 	MemoryContextSwitchTo(old);
 	return PointerGetDatum(ret);
 }
@@ -530,37 +484,37 @@ crmscm_line_update(PG_FUNCTION_ARGS)
 		static const char *const cols[] = {"order_id", "line_no", "item_id", "status", "qty"};
 
 		for (size_t i = 0; i < lengthof(cols); i++)
-			if (heap_attisnull(newtup, col(desc, cols[i]), desc))
+			if (heap_attisnull(newtup, crmscm_tuple_attnum(desc, cols[i]), desc))
 				return PointerGetDatum(newtup);
 	}
 
-	relevant = crmscm_attr_changed(desc, col(desc, "qty"), oldtup, newtup) ||
-		crmscm_attr_changed(desc, col(desc, "status"), oldtup, newtup) ||
-		crmscm_attr_changed(desc, col(desc, "item_id"), oldtup, newtup) ||
-		crmscm_attr_changed(desc, col(desc, "warehouse_id"), oldtup, newtup) ||
-		crmscm_attr_changed(desc, col(desc, "order_id"), oldtup, newtup) ||
-		crmscm_attr_changed(desc, col(desc, "line_no"), oldtup, newtup);
-	tenant = get_int8(oldtup, desc, "tenant_id", NULL);
-	order_id = get_int8(oldtup, desc, "order_id", NULL);
-	line_no = get_int4(oldtup, desc, "line_no");
+	relevant = crmscm_attr_changed(desc, crmscm_tuple_attnum(desc, "qty"), oldtup, newtup) ||
+		crmscm_attr_changed(desc, crmscm_tuple_attnum(desc, "status"), oldtup, newtup) ||
+		crmscm_attr_changed(desc, crmscm_tuple_attnum(desc, "item_id"), oldtup, newtup) ||
+		crmscm_attr_changed(desc, crmscm_tuple_attnum(desc, "warehouse_id"), oldtup, newtup) ||
+		crmscm_attr_changed(desc, crmscm_tuple_attnum(desc, "order_id"), oldtup, newtup) ||
+		crmscm_attr_changed(desc, crmscm_tuple_attnum(desc, "line_no"), oldtup, newtup);
+	tenant = crmscm_tuple_int8(oldtup, desc, "tenant_id", NULL);
+	order_id = crmscm_tuple_int8(oldtup, desc, "order_id", NULL);
+	line_no = crmscm_tuple_int4(oldtup, desc, "line_no");
 	if (relevant)
 	{
 		char		ost;
 
-		if (get_int8(newtup, desc, "order_id", NULL) != order_id || get_int4(newtup, desc, "line_no") != line_no)
+		if (crmscm_tuple_int8(newtup, desc, "order_id", NULL) != order_id || crmscm_tuple_int4(newtup, desc, "line_no") != line_no)
 			ereport(ERROR,
 					(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
 					 errmsg("cannot move line %d of order " INT64_FORMAT " to another order or line number", line_no, order_id),
 					 errtableconstraint(rel, "line_key_fixed")));
-		ostatus = get_datum(oldtup, desc, "status", &isnull);
-		nstatus = get_datum(newtup, desc, "status", &isnull);
-		if (!text_is(ostatus, "open"))
+		ostatus = crmscm_tuple_get(oldtup, desc, "status", &isnull);
+		nstatus = crmscm_tuple_get(newtup, desc, "status", &isnull);
+		if (!crmscm_text_is(ostatus, "open"))
 			ereport(ERROR,
 					(errcode(ERRCODE_CHECK_VIOLATION),
 					 errmsg("line %d of order " INT64_FORMAT " is %s: its quantity, item, warehouse and status are final",
 							line_no, order_id, TextDatumGetCString(ostatus)),
 					 errtableconstraint(rel, "line_final")));
-		if (!text_is(nstatus, "open") && !text_is(nstatus, "cancelled"))
+		if (!crmscm_text_is(nstatus, "open") && !crmscm_text_is(nstatus, "cancelled"))
 			ereport(ERROR,
 					(errcode(ERRCODE_CHECK_VIOLATION),
 					 errmsg("cannot set line %d of order " INT64_FORMAT " to %s", line_no, order_id, TextDatumGetCString(nstatus)),
@@ -575,11 +529,11 @@ crmscm_line_update(PG_FUNCTION_ARGS)
 					 errtableconstraint(rel, "line_order_final")));
 		if (ost == 'c')
 		{
-			Datum		nqty = get_datum(newtup, desc, "qty", &isnull);
-			Datum		shipped = get_datum(oldtup, desc, "qty_shipped", &isnull);
+			Datum		nqty = crmscm_tuple_get(newtup, desc, "qty", &isnull);
+			Datum		shipped = crmscm_tuple_get(oldtup, desc, "qty_shipped", &isnull);
 
-			if (crmscm_attr_changed(desc, col(desc, "item_id"), oldtup, newtup) ||
-				crmscm_attr_changed(desc, col(desc, "warehouse_id"), oldtup, newtup))
+			if (crmscm_attr_changed(desc, crmscm_tuple_attnum(desc, "item_id"), oldtup, newtup) ||
+				crmscm_attr_changed(desc, crmscm_tuple_attnum(desc, "warehouse_id"), oldtup, newtup))
 				ereport(ERROR,
 						(errcode(ERRCODE_CHECK_VIOLATION),
 						 errmsg("cannot change the item or warehouse of line %d of confirmed order " INT64_FORMAT,
@@ -598,12 +552,12 @@ crmscm_line_update(PG_FUNCTION_ARGS)
 	 * note it (any change of a waiting line too: units set aside become its
 	 * reservation; #17: a new requested date moves its promise)
 	 */
-	if (relevant || !num_is_zero(get_datum(oldtup, desc, "qty_backordered", &isnull)) ||
-		crmscm_attr_changed(desc, col(desc, "requested_date"), oldtup, newtup))
+	if (relevant || !num_is_zero(crmscm_tuple_get(oldtup, desc, "qty_backordered", &isnull)) ||
+		crmscm_attr_changed(desc, crmscm_tuple_attnum(desc, "requested_date"), oldtup, newtup))
 	{
 		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
 
-		note_add(NOTE_LINE, tenant, order_id, line_no, get_int8(newtup, desc, "item_id", NULL));
+		note_add(NOTE_LINE, tenant, order_id, line_no, crmscm_tuple_int8(newtup, desc, "item_id", NULL));
 		MemoryContextSwitchTo(old);
 	}
 	return PointerGetDatum(newtup);
@@ -643,14 +597,14 @@ crmscm_order_changed(PG_FUNCTION_ARGS)
 	desc = RelationGetDescr(trigdata->tg_relation);
 	oldtup = trigdata->tg_trigtuple;
 	newtup = trigdata->tg_newtuple;
-	ostatus = get_datum(oldtup, desc, "status", &isnull);
-	nstatus = get_datum(newtup, desc, "status", &isnull);
-	tenant = get_int8(newtup, desc, "tenant_id", NULL);
-	order_id = get_int8(newtup, desc, "order_id", NULL);
+	ostatus = crmscm_tuple_get(oldtup, desc, "status", &isnull);
+	nstatus = crmscm_tuple_get(newtup, desc, "status", &isnull);
+	tenant = crmscm_tuple_int8(newtup, desc, "tenant_id", NULL);
+	order_id = crmscm_tuple_int8(newtup, desc, "order_id", NULL);
 	args[0] = Int64GetDatum(tenant);
 	args[1] = Int64GetDatum(order_id);
 
-	if (text_is(nstatus, "confirmed") && text_is(ostatus, "draft"))
+	if (crmscm_text_is(nstatus, "confirmed") && crmscm_text_is(ostatus, "draft"))
 	{
 		MemoryContext old;
 
@@ -664,7 +618,7 @@ crmscm_order_changed(PG_FUNCTION_ARGS)
 		note_add(NOTE_ORDER, tenant, order_id, 0, 0);
 		MemoryContextSwitchTo(old);
 	}
-	else if (text_is(nstatus, "cancelled"))
+	else if (crmscm_text_is(nstatus, "cancelled"))
 	{
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "crmscm_order_changed: SPI_connect failed");
@@ -710,16 +664,16 @@ crmscm_move_inserted(PG_FUNCTION_ARGS)
 		return PointerGetDatum(NULL);
 	desc = RelationGetDescr(trigdata->tg_relation);
 	tup = trigdata->tg_trigtuple;
-	if (text_is(get_datum(tup, desc, "kind", &isnull), "shipment"))
+	if (crmscm_text_is(crmscm_tuple_get(tup, desc, "kind", &isnull), "shipment"))
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("shipment moves are written by crmscm.ship()"),
 				 errhint("Use crmscm.ship(order_id, line_no, qty), or a negative adjustment for losses."),
 				 errtableconstraint(trigdata->tg_relation, "shipment_via_ship")));
 	old = MemoryContextSwitchTo(TopTransactionContext);
-	note = note_add(NOTE_MOVE, get_int8(tup, desc, "tenant_id", NULL), get_int8(tup, desc, "item_id", NULL),
-					get_int8(tup, desc, "warehouse_id", NULL), 0);
-	note->qty = datumCopy(get_datum(tup, desc, "qty", &isnull), false, -1);
+	note = note_add(NOTE_MOVE, crmscm_tuple_int8(tup, desc, "tenant_id", NULL), crmscm_tuple_int8(tup, desc, "item_id", NULL),
+					crmscm_tuple_int8(tup, desc, "warehouse_id", NULL), 0);
+	note->qty = datumCopy(crmscm_tuple_get(tup, desc, "qty", &isnull), false, -1);
 	MemoryContextSwitchTo(old);
 	return PointerGetDatum(NULL);
 }
@@ -770,16 +724,16 @@ crmscm_po_line_changed(PG_FUNCTION_ARGS)
 	if (oldtup && newtup)
 	{
 		bool		isnull;
-		Datum		orec = get_datum(oldtup, desc, "qty_received", &isnull);
-		Datum		nrec = get_datum(newtup, desc, "qty_received", &isnull);
+		Datum		orec = crmscm_tuple_get(oldtup, desc, "qty_received", &isnull);
+		Datum		nrec = crmscm_tuple_get(newtup, desc, "qty_received", &isnull);
 
 		if (num_cmp(nrec, orec) > 0)
 		{
 			Datum		args[4];
 
-			args[0] = Int64GetDatum(get_int8(newtup, desc, "tenant_id", NULL));
-			args[1] = Int64GetDatum(get_int8(newtup, desc, "item_id", NULL));
-			args[2] = Int64GetDatum(get_int8(newtup, desc, "warehouse_id", NULL));
+			args[0] = Int64GetDatum(crmscm_tuple_int8(newtup, desc, "tenant_id", NULL));
+			args[1] = Int64GetDatum(crmscm_tuple_int8(newtup, desc, "item_id", NULL));
+			args[2] = Int64GetDatum(crmscm_tuple_int8(newtup, desc, "warehouse_id", NULL));
 			args[3] = num_sub(nrec, orec);
 			if (SPI_connect() != SPI_OK_CONNECT)
 				elog(ERROR, "crmscm_po_line_changed: SPI_connect failed");
@@ -791,13 +745,13 @@ crmscm_po_line_changed(PG_FUNCTION_ARGS)
 		}
 	}
 	if (oldtup)
-		note_on_order(get_int8(oldtup, desc, "tenant_id", NULL), get_int8(oldtup, desc, "item_id", NULL),
-					  get_int8(oldtup, desc, "warehouse_id", NULL));
+		note_on_order(crmscm_tuple_int8(oldtup, desc, "tenant_id", NULL), crmscm_tuple_int8(oldtup, desc, "item_id", NULL),
+					  crmscm_tuple_int8(oldtup, desc, "warehouse_id", NULL));
 	if (newtup && (!oldtup ||
-				   get_int8(newtup, desc, "item_id", NULL) != get_int8(oldtup, desc, "item_id", NULL) ||
-				   get_int8(newtup, desc, "warehouse_id", NULL) != get_int8(oldtup, desc, "warehouse_id", NULL)))
-		note_on_order(get_int8(newtup, desc, "tenant_id", NULL), get_int8(newtup, desc, "item_id", NULL),
-					  get_int8(newtup, desc, "warehouse_id", NULL));
+				   crmscm_tuple_int8(newtup, desc, "item_id", NULL) != crmscm_tuple_int8(oldtup, desc, "item_id", NULL) ||
+				   crmscm_tuple_int8(newtup, desc, "warehouse_id", NULL) != crmscm_tuple_int8(oldtup, desc, "warehouse_id", NULL)))
+		note_on_order(crmscm_tuple_int8(newtup, desc, "tenant_id", NULL), crmscm_tuple_int8(newtup, desc, "item_id", NULL),
+					  crmscm_tuple_int8(newtup, desc, "warehouse_id", NULL));
 	return PointerGetDatum(NULL);
 }
 
@@ -824,9 +778,9 @@ crmscm_po_changed(PG_FUNCTION_ARGS)
 		return PointerGetDatum(NULL);
 	desc = RelationGetDescr(trigdata->tg_relation);
 	tup = trigdata->tg_newtuple ? trigdata->tg_newtuple : trigdata->tg_trigtuple;
-	tenant = get_int8(tup, desc, "tenant_id", NULL);
+	tenant = crmscm_tuple_int8(tup, desc, "tenant_id", NULL);
 	args[0] = Int64GetDatum(tenant);
-	args[1] = Int64GetDatum(get_int8(tup, desc, "po_id", NULL));
+	args[1] = Int64GetDatum(crmscm_tuple_int8(tup, desc, "po_id", NULL));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "crmscm_po_changed: SPI_connect failed");
 	engine_set_schema(nsp);

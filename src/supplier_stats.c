@@ -42,48 +42,13 @@
 #include "utils/timestamp.h"
 
 #include "replenishment.h"
+#include "trigger_tuple.h"
 
 typedef struct ReceiptNote
 {
 	TimestampTz received_at;
 	bool		completes;		/* this receipt brought qty_received to qty */
 } ReceiptNote;
-
-static int
-attnum(TupleDesc desc, const char *name)
-{
-	int			att = SPI_fnumber(desc, name);
-
-	if (att <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("crmscm trigger: column \"%s\" does not exist", name)));
-	return att;
-}
-
-static Datum
-getcol(HeapTuple tup, TupleDesc desc, const char *name, bool *isnull)
-{
-	return heap_getattr(tup, attnum(desc, name), desc, isnull);
-}
-
-static int64
-getint8(HeapTuple tup, TupleDesc desc, const char *name)
-{
-	bool		isnull;
-	Datum		d = getcol(tup, desc, name, &isnull);
-
-	return isnull ? 0 : DatumGetInt64(d);
-}
-
-static bool
-text_eq(Datum d, const char *s)
-{
-	text	   *t = DatumGetTextPP(d);
-	size_t		len = strlen(s);
-
-	return VARSIZE_ANY_EXHDR(t) == len && memcmp(VARDATA_ANY(t), s, len) == 0;
-}
 
 static TriggerData *
 trigger_data(FunctionCallInfo fcinfo, const char *name, const char *table)
@@ -100,7 +65,7 @@ trigger_data(FunctionCallInfo fcinfo, const char *name, const char *table)
 static HeapTuple
 set_col(HeapTuple tup, TupleDesc desc, const char *name, Datum value)
 {
-	int			att = attnum(desc, name);
+	int			att = crmscm_tuple_attnum(desc, name);
 	Datum		v[1];
 	bool		nulls[1] = {false};
 	int			cols[1];
@@ -123,18 +88,18 @@ crmscm_po_ordered_at(PG_FUNCTION_ARGS)
 	HeapTuple	newtup = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
 	bool		isnull,
 				oisnull;
-	Datum		st = getcol(newtup, desc, "status", &isnull);
+	Datum		st = crmscm_tuple_get(newtup, desc, "status", &isnull);
 
-	if (isnull || !text_eq(st, "ordered"))
+	if (isnull || !crmscm_text_is(st, "ordered"))
 		return PointerGetDatum(newtup);
 	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 	{
-		Datum		ost = getcol(td->tg_trigtuple, desc, "status", &oisnull);
+		Datum		ost = crmscm_tuple_get(td->tg_trigtuple, desc, "status", &oisnull);
 
-		if (!oisnull && text_eq(ost, "ordered"))
+		if (!oisnull && crmscm_text_is(ost, "ordered"))
 			return PointerGetDatum(newtup);
 	}
-	(void) getcol(newtup, desc, "ordered_at", &isnull);
+	(void) crmscm_tuple_get(newtup, desc, "ordered_at", &isnull);
 	if (!isnull)
 		return PointerGetDatum(newtup);
 	return PointerGetDatum(set_col(newtup, desc, "ordered_at",
@@ -162,8 +127,8 @@ crmscm_po_received_at(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("crmscm_po_received_at: must be fired BEFORE UPDATE")));
-	o = getcol(oldtup, desc, "received_at", &onull);
-	n = getcol(newtup, desc, "received_at", &nnull);
+	o = crmscm_tuple_get(oldtup, desc, "received_at", &onull);
+	n = crmscm_tuple_get(newtup, desc, "received_at", &nnull);
 	if (onull != nnull || (!onull && DatumGetTimestampTz(o) != DatumGetTimestampTz(n)))
 		return PointerGetDatum(newtup);	/* given by the statement */
 	return PointerGetDatum(set_col(newtup, desc, "received_at",
@@ -195,19 +160,19 @@ crmscm_po_receipt_noted(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("crmscm_po_receipt_noted: must be fired AFTER UPDATE")));
-	orec = getcol(oldtup, desc, "qty_received", &isnull);
-	nrec = getcol(newtup, desc, "qty_received", &isnull);
+	orec = crmscm_tuple_get(oldtup, desc, "qty_received", &isnull);
+	nrec = crmscm_tuple_get(newtup, desc, "qty_received", &isnull);
 	if (num_cmp(nrec, orec) <= 0)
 		return PointerGetDatum(NULL);
-	qty = getcol(newtup, desc, "qty", &isnull);
-	at = getcol(newtup, desc, "received_at", &isnull);
+	qty = crmscm_tuple_get(newtup, desc, "qty", &isnull);
+	at = crmscm_tuple_get(newtup, desc, "received_at", &isnull);
 	if (isnull)
 		at = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 
 	old = MemoryContextSwitchTo(TopTransactionContext);
-	note = note_add(NOTE_RECEIPT, getint8(newtup, desc, "tenant_id"), getint8(newtup, desc, "po_id"),
-					DatumGetInt32(getcol(newtup, desc, "line_no", &isnull)), getint8(newtup, desc, "item_id"));
-	note->d = getint8(newtup, desc, "warehouse_id");
+	note = note_add(NOTE_RECEIPT, crmscm_tuple_int8(newtup, desc, "tenant_id", NULL), crmscm_tuple_int8(newtup, desc, "po_id", NULL),
+					DatumGetInt32(crmscm_tuple_get(newtup, desc, "line_no", &isnull)), crmscm_tuple_int8(newtup, desc, "item_id", NULL));
+	note->d = crmscm_tuple_int8(newtup, desc, "warehouse_id", NULL);
 	note->qty = num_sub(nrec, orec);
 	rn = palloc(sizeof(ReceiptNote));
 	rn->received_at = DatumGetTimestampTz(at);
@@ -240,14 +205,14 @@ crmscm_po_closed_noted(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("crmscm_po_closed_noted: must be fired AFTER UPDATE")));
-	ost = getcol(oldtup, desc, "status", &onull);
-	nst = getcol(newtup, desc, "status", &nnull);
-	if (onull || nnull || !text_eq(ost, "ordered") ||
-		!(text_eq(nst, "received") || text_eq(nst, "cancelled")))
+	ost = crmscm_tuple_get(oldtup, desc, "status", &onull);
+	nst = crmscm_tuple_get(newtup, desc, "status", &nnull);
+	if (onull || nnull || !crmscm_text_is(ost, "ordered") ||
+		!(crmscm_text_is(nst, "received") || crmscm_text_is(nst, "cancelled")))
 		return PointerGetDatum(NULL);
 	old = MemoryContextSwitchTo(TopTransactionContext);
-	note_add(NOTE_PO_CLOSED, getint8(newtup, desc, "tenant_id"), getint8(newtup, desc, "po_id"),
-			 text_eq(nst, "received") ? 1 : 0, 0);
+	note_add(NOTE_PO_CLOSED, crmscm_tuple_int8(newtup, desc, "tenant_id", NULL), crmscm_tuple_int8(newtup, desc, "po_id", NULL),
+			 crmscm_text_is(nst, "received") ? 1 : 0, 0);
 	MemoryContextSwitchTo(old);
 	return PointerGetDatum(NULL);
 }
