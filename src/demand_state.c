@@ -1526,9 +1526,23 @@ crmscm_demand_window(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("kept demand series is corrupt"),
 				 errhint("Run crmscm.reorder_rebuild().")));
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	tupdesc = BlessTupleDesc(tupdesc);
+	/*
+	 * the row type once per call site, not per row: looking it up and
+	 * blessing it again cost as much as the profile itself (30,000 rows of
+	 * bench/reorder.sh)
+	 */
+	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
+	if (tupdesc == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		TupleDesc	td;
+
+		if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		tupdesc = BlessTupleDesc(CreateTupleDescCopy(td));
+		MemoryContextSwitchTo(old);
+		fcinfo->flinfo->fn_extra = tupdesc;
+	}
 	values[0] = Int32GetDatum((int32) p.prof.periods);
 	values[1] = Int32GetDatum((int32) p.prof.demand_periods);
 	values[2] = Float8GetDatum(p.prof.total);
