@@ -38,7 +38,7 @@
 extern Datum crmscm_current_tenant(PG_FUNCTION_ARGS);
 
 int			crmscm_max_promise_queue = 1000000;
-static int	crmscm_otif_tolerance_days = 0;
+int			crmscm_otif_tolerance_days = 0;
 
 void
 crmscm_define_promise_settings(void)

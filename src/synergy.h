@@ -9,6 +9,8 @@
  *                        lines' promises and the lines' shipment days
  *   src/allocation.c     tiers and allocation rules inside the pass,
  *                        crmscm.rebalance()
+ *   src/core/otif.c      on time, in full for one line (plain C)
+ *   src/delivery_performance.c  its SQL faces for the view
  */
 #ifndef CRMSCM_SYNERGY_H
 #define CRMSCM_SYNERGY_H
@@ -24,6 +26,7 @@
 
 /* ---- settings (promise.c) ---- */
 extern int	crmscm_max_promise_queue;
+extern int	crmscm_otif_tolerance_days;
 extern void crmscm_define_promise_settings(void);
 
 /* ---- one item of one tenant, as the promise kernel needs it (promise.c) ---- */

@@ -3,16 +3,33 @@
 -- view (doc/conventions.md): security_invoker, every table filtered on
 -- current_tenant().  Days are UTC days.
 
+-- The per-line rules in C (src/delivery_performance.c, src/core/otif.c):
+-- as SQL expressions the planner copied them at every reference and the
+-- setting and today came from a MATERIALIZED CTE that kept the rollup out
+-- of parallel workers (bench/synergy.sh part C: 25.9 s for 10 M lines).
+-- They read the setting crmscm.otif_tolerance_days and the UTC day of the
+-- transaction themselves (STABLE): on Citus, where the rows are.
+CREATE OR REPLACE FUNCTION @extschema@.otif_due(promised date, requested date) RETURNS date
+	AS 'MODULE_PATHNAME', $$crmscmotif_due$$ LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.otif_due(date, date) IS
+	'delivery_performance.due_date: the promised (else requested) day + the setting crmscm.otif_tolerance_days';
+CREATE OR REPLACE FUNCTION @extschema@.otif_on_time(order_status text, status text, qty_shipped numeric,
+		promised date, requested date, last_shipped_at timestamptz) RETURNS boolean
+	AS 'MODULE_PATHNAME', $$crmscmotif_on_time$$ LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.otif_on_time(text, text, numeric, date, date, timestamptz) IS
+	'delivery_performance.on_time of a line from its order''s status and its own status, qty_shipped, promised_date, requested_date and last_shipped_at, with crmscm.otif_tolerance_days and today''s UTC day (doc/synergy.md)';
+CREATE OR REPLACE FUNCTION @extschema@.otif_in_full(order_status text, status text, qty_shipped numeric,
+		promised date, requested date, last_shipped_at timestamptz) RETURNS boolean
+	AS 'MODULE_PATHNAME', $$crmscmotif_in_full$$ LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.otif_in_full(text, text, numeric, date, date, timestamptz) IS
+	'delivery_performance.in_full of a line from its order''s status and its own status, qty_shipped, promised_date, requested_date and last_shipped_at, with crmscm.otif_tolerance_days and today''s UTC day (doc/synergy.md)';
+CREATE OR REPLACE FUNCTION @extschema@.otif_days_late(order_status text, status text, qty_shipped numeric,
+		promised date, requested date, last_shipped_at timestamptz) RETURNS integer
+	AS 'MODULE_PATHNAME', $$crmscmotif_days_late$$ LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.otif_days_late(text, text, numeric, date, date, timestamptz) IS
+	'delivery_performance.days_late of a line from its order''s status and its own status, qty_shipped, promised_date, requested_date and last_shipped_at, with crmscm.otif_tolerance_days and today''s UTC day (doc/synergy.md)';
+
 CREATE OR REPLACE VIEW @extschema@.delivery_performance WITH (security_invoker = true) AS
--- the setting and today once per query, not per line (35-40 % of the
--- per-customer rollup as per-line calls, bench/synergy.sh), as a CTE: on
--- Citus it runs once on the coordinator (with the coordinator's setting),
--- where a scalar subquery in the lateral below could not be pushed down
--- ('Subqueries without a FROM clause can only contain immutable functions')
-WITH k AS MATERIALIZED (
-	SELECT COALESCE(pg_catalog.current_setting('crmscm.otif_tolerance_days', true)::pg_catalog.int4, 0) AS tolerance,
-	       pg_catalog.timezone('UTC', pg_catalog.now())::pg_catalog.date AS today
-)
 SELECT l.tenant_id,
        l.order_id,
        l.line_no,
@@ -32,12 +49,10 @@ SELECT l.tenant_id,
        -- on time and in full is on_time itself: a shipped line is in full, a
        -- cancelled one neither, an open one is in full NULL while on_time is
        -- false or NULL (test/pgtap/delivery_performance.sql checks the long
-       -- form).  Referring to on_time once instead of to both twice: the
-       -- planner copies the expressions at each reference, and the rollup
-       -- per customer spent 40 % of its time on them (bench/synergy.sh C).
+       -- form)
        m.on_time AS otif,
-       CASE WHEN m.on_time IS NULL THEN NULL
-            ELSE GREATEST(COALESCE(d.last_shipped_on, d.today) OPERATOR(pg_catalog.-) d.basis, 0) END AS days_late,
+       @extschema@.otif_days_late(o.status, l.status, l.qty_shipped, l.promised_date, l.requested_date,
+                                   l.last_shipped_at) AS days_late,
        CASE WHEN m.on_time IS NOT FALSE AND m.in_full IS NOT FALSE THEN NULL
             WHEN l.customer_changed_at IS NOT NULL OR l.status OPERATOR(pg_catalog.=) 'cancelled' THEN 'customer change'
             WHEN l.shipments OPERATOR(pg_catalog.>) 1 AND d.first_shipped_on OPERATOR(pg_catalog.<=) d.due_date THEN 'split shipment'
@@ -46,26 +61,17 @@ SELECT l.tenant_id,
             ELSE 'no stock at promise' END AS cause
   FROM @extschema@.sales_order_lines l
   JOIN @extschema@.sales_orders o ON o.tenant_id OPERATOR(pg_catalog.=) l.tenant_id AND o.order_id OPERATOR(pg_catalog.=) l.order_id
- CROSS JOIN k
  -- (the UTC day of a shipment by a zero offset: the zone name 'UTC' is
  -- looked up at each call)
  CROSS JOIN LATERAL (
-	SELECT COALESCE(l.promised_date, l.requested_date) AS basis,
-	       COALESCE(l.promised_date, l.requested_date) OPERATOR(pg_catalog.+) k.tolerance AS due_date,
-	       k.today,
+	SELECT @extschema@.otif_due(l.promised_date, l.requested_date) AS due_date,
 	       pg_catalog.timezone('00:00'::pg_catalog.interval, l.first_shipped_at)::pg_catalog.date AS first_shipped_on,
-	       pg_catalog.timezone('00:00'::pg_catalog.interval, l.last_shipped_at)::pg_catalog.date AS last_shipped_on,
-	       -- a delivery: a line of a confirmed or closed order, not cancelled before anything shipped
-	       o.status OPERATOR(pg_catalog.=) ANY (ARRAY['confirmed', 'closed'])
-	           AND NOT (l.status OPERATOR(pg_catalog.=) 'cancelled' AND l.qty_shipped OPERATOR(pg_catalog.=) 0) AS counts) d
+	       pg_catalog.timezone('00:00'::pg_catalog.interval, l.last_shipped_at)::pg_catalog.date AS last_shipped_on) d
  CROSS JOIN LATERAL (
-	SELECT CASE WHEN NOT d.counts OR d.due_date IS NULL THEN NULL
-	            WHEN l.status OPERATOR(pg_catalog.=) 'shipped' THEN d.last_shipped_on OPERATOR(pg_catalog.<=) d.due_date
-	            WHEN l.status OPERATOR(pg_catalog.=) 'cancelled' THEN false
-	            WHEN d.today OPERATOR(pg_catalog.>) d.due_date THEN false END AS on_time,
-	       CASE WHEN NOT d.counts OR d.due_date IS NULL THEN NULL
-	            WHEN l.status OPERATOR(pg_catalog.=) 'shipped' THEN true
-	            WHEN l.status OPERATOR(pg_catalog.=) 'cancelled' THEN false END AS in_full) m
+	SELECT @extschema@.otif_on_time(o.status, l.status, l.qty_shipped, l.promised_date, l.requested_date,
+	                                 l.last_shipped_at) AS on_time,
+	       @extschema@.otif_in_full(o.status, l.status, l.qty_shipped, l.promised_date, l.requested_date,
+	                                 l.last_shipped_at) AS in_full) m
  WHERE l.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant()
    AND o.tenant_id OPERATOR(pg_catalog.=) @extschema@.current_tenant();
 

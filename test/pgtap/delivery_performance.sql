@@ -185,6 +185,65 @@ SELECT is((SELECT count(*) FROM crmscm.customer_360), 0::bigint, '... nor its cu
 RESET SESSION AUTHORIZATION;
 SET LOCAL crmscm.tenant_id = 1;
 
+-- The per-line rules in C (src/delivery_performance.c) against the SQL
+-- expressions the view had before them (written out here as the second
+-- implementation), on 20,000 random lines: every order and line status,
+-- NULLs in every column, shipments around UTC midnight, tolerance 0 and 3.
+CREATE TEMP TABLE otif_in AS
+SELECT g AS id,
+       (ARRAY['draft', 'confirmed', 'cancelled', 'closed', NULL])[1 + floor(random() * 5)::int] AS ostatus,
+       (ARRAY['open', 'shipped', 'cancelled', 'other', NULL])[1 + floor(random() * 5)::int] AS status,
+       (ARRAY[0, 0, 2.5, NULL])[1 + floor(random() * 4)::int]::numeric AS qty_shipped,
+       CASE WHEN random() < 0.3 THEN NULL ELSE pg_temp.t(floor(random() * 61)::int - 30) END AS promised,
+       CASE WHEN random() < 0.3 THEN NULL ELSE pg_temp.t(floor(random() * 61)::int - 30) END AS requested,
+       CASE WHEN random() < 0.2 THEN NULL
+            ELSE (pg_temp.t(floor(random() * 61)::int - 30) + time '00:00') AT TIME ZONE 'UTC'
+                 + (ARRAY[interval '0', interval '1 microsecond', interval '23:59:59.999999', interval '-1 microsecond',
+                          interval '12 hours'])[1 + floor(random() * 5)::int] END AS last_at
+  FROM generate_series(1, 20000) g;
+CREATE FUNCTION pg_temp.otif_mismatches() RETURNS bigint LANGUAGE sql AS $f$
+WITH k AS (SELECT COALESCE(current_setting('crmscm.otif_tolerance_days', true)::int4, 0) AS tolerance,
+                  timezone('UTC', now())::date AS today),
+d AS (SELECT i.*, COALESCE(i.promised, i.requested) AS basis, COALESCE(i.promised, i.requested) + k.tolerance AS due_date,
+             k.today, timezone('00:00'::interval, i.last_at)::date AS last_on,
+             i.ostatus = ANY (ARRAY['confirmed', 'closed']) AND NOT (i.status = 'cancelled' AND i.qty_shipped = 0) AS counts
+        FROM otif_in i, k),
+m AS (SELECT d.*,
+             CASE WHEN NOT d.counts OR d.due_date IS NULL THEN NULL
+                  WHEN d.status = 'shipped' THEN d.last_on <= d.due_date
+                  WHEN d.status = 'cancelled' THEN false
+                  WHEN d.today > d.due_date THEN false END AS on_time,
+             CASE WHEN NOT d.counts OR d.due_date IS NULL THEN NULL
+                  WHEN d.status = 'shipped' THEN true
+                  WHEN d.status = 'cancelled' THEN false END AS in_full
+        FROM d)
+SELECT count(*) FROM m
+ WHERE m.due_date IS DISTINCT FROM crmscm.otif_due(m.promised, m.requested)
+    OR m.on_time IS DISTINCT FROM crmscm.otif_on_time(m.ostatus, m.status, m.qty_shipped, m.promised, m.requested, m.last_at)
+    OR m.in_full IS DISTINCT FROM crmscm.otif_in_full(m.ostatus, m.status, m.qty_shipped, m.promised, m.requested, m.last_at)
+    OR CASE WHEN m.on_time IS NULL THEN NULL ELSE GREATEST(COALESCE(m.last_on, m.today) - m.basis, 0) END
+       IS DISTINCT FROM crmscm.otif_days_late(m.ostatus, m.status, m.qty_shipped, m.promised, m.requested, m.last_at)
+$f$;
+SELECT is(pg_temp.otif_mismatches(), 0::bigint, 'C rules = the SQL expressions on 20,000 random lines (tolerance 0)');
+SET LOCAL crmscm.otif_tolerance_days = 3;
+SELECT is(pg_temp.otif_mismatches(), 0::bigint, '... and with crmscm.otif_tolerance_days = 3');
+SELECT cmp_ok((SELECT count(DISTINCT (crmscm.otif_on_time(ostatus, status, qty_shipped, promised, requested, last_at),
+                                      crmscm.otif_in_full(ostatus, status, qty_shipped, promised, requested, last_at)))
+                 FROM otif_in), '>=', 5::bigint, 'the random lines reach true, false and NULL of both measures');
+-- the errors are the SQL's: an infinite day, a due day past the last date
+SELECT throws_ok($$SELECT crmscm.otif_days_late('closed', 'shipped', 1, 'infinity', NULL, now())$$, '22008',
+	'cannot subtract infinite dates', 'days_late with an infinite promised day: the error of date - date');
+SELECT throws_ok($$SELECT GREATEST(timezone('00:00'::interval, now())::date - 'infinity'::date, 0)$$, '22008',
+	'cannot subtract infinite dates', '... the same as the SQL it replaced');
+SELECT throws_ok($$SELECT crmscm.otif_due('5874897-12-31', NULL)$$, '22008', 'date out of range',
+	'a due day past the last date (tolerance 3): date out of range, as date + integer');
+SELECT throws_ok($$SELECT crmscm.otif_on_time('closed', 'shipped', 1, '5874897-12-31', NULL, now())$$, '22008',
+	'date out of range', '... on_time of such a line: the same error');
+SELECT throws_ok($$SELECT crmscm.otif_in_full('closed', 'shipped', 1, NULL, '5874897-12-30', now())$$, '22008',
+	'date out of range', '... in_full of a line requested for the day before the last: the same error');
+SELECT is(crmscm.otif_due('infinity', NULL), 'infinity'::date, 'an infinite promised day stays infinite, as date + integer');
+RESET crmscm.otif_tolerance_days;
+
 -- every new view column has a comment
 SELECT is((SELECT array_agg(c.relname || '.' || a.attname) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
             WHERE c.relnamespace = 'crmscm'::regnamespace AND c.relname IN ('delivery_performance', 'at_risk_lines', 'customer_360',
