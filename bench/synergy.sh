@@ -4,7 +4,9 @@
 #   A. crmscm.promise() of an item with 50 open purchase order lines and
 #      1,000 queued lines: p50 / p95 / max of 500 warm calls (quantities 1-50,
 #      customers of tiers A-C, ship_to varied), timed in the server
-#      (clock_timestamp() around each call).  Target: p95 <= 2 ms.
+#      (clock_timestamp() around each call), once straight after the setup
+#      and once after VACUUM ANALYZE (the steady state autovacuum keeps; B
+#      and C run after it).  Target: p95 <= 2 ms.
 #   B. crmscm.rebalance(item, false) of 10,000 open lines of one item, after
 #      a fifth of their customers became tier A and tier A got a 30 % share;
 #      then a second rebalance (must move nothing) and check_inventory().
@@ -39,6 +41,12 @@ t1=$(date +%s.%N)
 echo "setup through the engine: $(secs "$t0" "$t1") s; item 1: $(q "SELECT count(*) FROM crmscm.backorders WHERE item_id = 1") backorders, $(q "SELECT count(*) FROM crmscm.purchase_order_lines WHERE item_id = 1") purchase lines; item 2: $(q "SELECT count(*) FROM crmscm.sales_order_lines WHERE item_id = 2 AND status = 'open'") open lines, $(q "SELECT sum(qty_reserved) FROM crmscm.sales_order_lines WHERE item_id = 2") reserved"
 
 echo "== A. promise(): item 1, 50 purchase lines, 1,000 queued lines"
+# straight after the setup, its rewritten rows still have dead index entries
+# that every index scan walks (and tries to kill: _bt_killitems was the top
+# of the profile); then after VACUUM ANALYZE, which autovacuum does on its
+# own a minute later: the steady state the target is about
+echo "straight after the setup, before VACUUM: $(psql -X -q -At -d bench -f bench/synergy_promise.sql | head -1)"
+q "VACUUM ANALYZE" >/dev/null
 psql -X -q -At -d bench -f bench/synergy_promise.sql
 
 echo "== B. rebalance(): item 2, 10,000 open lines, 2,000 of them now tier A, share A 30 %"
