@@ -2,7 +2,7 @@
  * delivery_performance.c — the per-line measures of
  * crmscm.delivery_performance (doc/synergy.md): due day, on time, in full
  * and days late, as C functions over the line's own columns, the rules in
- * src/core/otif.c.
+ * src/core/otif.h.
  *
  * Why C: the view computed them as SQL expressions that the planner copies
  * at every reference (on_time three times in a rollup of otif and
@@ -39,6 +39,18 @@
 #define ARG_PROMISED		3
 #define ARG_REQUESTED		4
 #define ARG_LAST_SHIPPED_AT 5
+
+/*
+ * the text argument: a status is a few bytes, inline and uncompressed;
+ * anything else (a caller's compressed or toasted value) is detoasted
+ */
+static inline text *
+arg_text(FunctionCallInfo fcinfo, int n)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(n));
+
+	return VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v) ? (text *) pg_detoast_datum_packed(v) : (text *) v;
+}
 
 /* t = literal s, bytewise as text = for a deterministic collation */
 #define TEXT_IS(t, s) \
@@ -98,7 +110,7 @@ line_of(FunctionCallInfo fcinfo, OtifLine *l)
 		l->order_delivers = OTIF_UNKNOWN;
 	else
 	{
-		text	   *os = PG_GETARG_TEXT_PP(ARG_ORDER_STATUS);
+		text	   *os = arg_text(fcinfo, ARG_ORDER_STATUS);
 
 		l->order_delivers = TEXT_IS(os, "confirmed") || TEXT_IS(os, "closed") ? OTIF_YES : OTIF_NO;
 	}
@@ -106,7 +118,7 @@ line_of(FunctionCallInfo fcinfo, OtifLine *l)
 		l->status = OTIF_STATUS_NULL;
 	else
 	{
-		text	   *st = PG_GETARG_TEXT_PP(ARG_STATUS);
+		text	   *st = arg_text(fcinfo, ARG_STATUS);
 
 		l->status = TEXT_IS(st, "shipped") ? OTIF_STATUS_SHIPPED :
 			TEXT_IS(st, "cancelled") ? OTIF_STATUS_CANCELLED : OTIF_STATUS_OTHER;

@@ -9,7 +9,7 @@
  *                        lines' promises and the lines' shipment days
  *   src/allocation.c     tiers and allocation rules inside the pass,
  *                        crmscm.rebalance()
- *   src/core/otif.c      on time, in full for one line (plain C)
+ *   src/core/otif.h      on time, in full for one line (plain C)
  *   src/delivery_performance.c  its SQL faces for the view
  */
 #ifndef CRMSCM_SYNERGY_H

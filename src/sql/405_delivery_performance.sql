@@ -3,7 +3,7 @@
 -- view (doc/conventions.md): security_invoker, every table filtered on
 -- current_tenant().  Days are UTC days.
 
--- The per-line rules in C (src/delivery_performance.c, src/core/otif.c):
+-- The per-line rules in C (src/delivery_performance.c, src/core/otif.h):
 -- as SQL expressions the planner copied them at every reference and the
 -- setting and today came from a MATERIALIZED CTE that kept the rollup out
 -- of parallel workers (bench/synergy.sh part C: 25.9 s for 10 M lines).

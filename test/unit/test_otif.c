@@ -1,5 +1,5 @@
 /*
- * Unit tests of src/core/otif.c.  Sources of the expectations:
+ * Unit tests of src/core/otif.h.  Sources of the expectations:
  *  - SQL's three-valued AND, OR and NOT: the truth tables of the
  *    PostgreSQL documentation (9.1 "Logical Operators");
  *  - on time / in full: the definitions of doc/synergy.md, one case each
