@@ -12,22 +12,22 @@
 CREATE OR REPLACE FUNCTION @extschema@.otif_due(promised date, requested date) RETURNS date
 	AS 'MODULE_PATHNAME', $$crmscmotif_due$$ LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.otif_due(date, date) IS
-	'delivery_performance.due_date: the promised (else requested) day + the setting crmscm.otif_tolerance_days';
+	'delivery_performance.due_date: the promised (else requested) day + the setting crmscm.otif_tolerance_days; NULL when both days are NULL';
 CREATE OR REPLACE FUNCTION @extschema@.otif_on_time(order_status text, status text, qty_shipped numeric,
 		promised date, requested date, last_shipped_at timestamptz) RETURNS boolean
 	AS 'MODULE_PATHNAME', $$crmscmotif_on_time$$ LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.otif_on_time(text, text, numeric, date, date, timestamptz) IS
-	'delivery_performance.on_time of a line from its order''s status and its own status, qty_shipped, promised_date, requested_date and last_shipped_at, with crmscm.otif_tolerance_days and today''s UTC day (doc/synergy.md)';
+	'delivery_performance.on_time of a line from its order''s status and its own status, qty_shipped, promised_date, requested_date and last_shipped_at, with crmscm.otif_tolerance_days and today''s UTC day (doc/synergy.md); NULL when not measured (not a delivery, no due day, not due yet), NULL arguments as in SQL''s three-valued logic';
 CREATE OR REPLACE FUNCTION @extschema@.otif_in_full(order_status text, status text, qty_shipped numeric,
 		promised date, requested date, last_shipped_at timestamptz) RETURNS boolean
 	AS 'MODULE_PATHNAME', $$crmscmotif_in_full$$ LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.otif_in_full(text, text, numeric, date, date, timestamptz) IS
-	'delivery_performance.in_full of a line from its order''s status and its own status, qty_shipped, promised_date, requested_date and last_shipped_at, with crmscm.otif_tolerance_days and today''s UTC day (doc/synergy.md)';
+	'delivery_performance.in_full of a line from its order''s status and its own status, qty_shipped, promised_date, requested_date and last_shipped_at, with crmscm.otif_tolerance_days and today''s UTC day (doc/synergy.md); NULL when not measured (not a delivery, no due day, not due yet), NULL arguments as in SQL''s three-valued logic';
 CREATE OR REPLACE FUNCTION @extschema@.otif_days_late(order_status text, status text, qty_shipped numeric,
 		promised date, requested date, last_shipped_at timestamptz) RETURNS integer
 	AS 'MODULE_PATHNAME', $$crmscmotif_days_late$$ LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.otif_days_late(text, text, numeric, date, date, timestamptz) IS
-	'delivery_performance.days_late of a line from its order''s status and its own status, qty_shipped, promised_date, requested_date and last_shipped_at, with crmscm.otif_tolerance_days and today''s UTC day (doc/synergy.md)';
+	'delivery_performance.days_late of a line from its order''s status and its own status, qty_shipped, promised_date, requested_date and last_shipped_at, with crmscm.otif_tolerance_days and today''s UTC day (doc/synergy.md); NULL when not measured (not a delivery, no due day, not due yet), NULL arguments as in SQL''s three-valued logic';
 
 CREATE OR REPLACE VIEW @extschema@.delivery_performance WITH (security_invoker = true) AS
 SELECT l.tenant_id,
