@@ -13,8 +13,9 @@
 #      Target: <= 1 s.
 #   C. crmscm.delivery_performance rolled up per customer (count, OTIF rate,
 #      mean days late) over N order lines of closed orders (default
-#      10,000,000, loaded with triggers off as history), best of 2 runs.
-#      Target: <= 10 s.
+#      10,000,000, loaded with triggers off as history): one run straight
+#      after the load, then best of 2 runs after VACUUM ANALYZE (the steady
+#      state, as in A).  Target: <= 10 s.
 #
 #   bench/synergy.sh [lines_for_C]      (default 10000000)
 #
@@ -63,6 +64,21 @@ t0=$(date +%s.%N)
 psql -X -q -d bench -v lines=$SYN_LINES -f bench/synergy_history.sql >/dev/null
 t1=$(date +%s.%N)
 echo "loaded $(q "SELECT count(*) FROM crmscm.sales_order_lines") lines in $(secs "$t0" "$t1") s"
+# straight after the load: the first read of the fresh rows sets their hint
+# bits (writes), and autovacuum starts on the loaded table beside the query
+s=$(date +%s.%N)
+out=$(psql -X -q -At -d bench -f bench/synergy_rollup.sql)
+e=$(date +%s.%N)
+echo "straight after the load, before VACUUM: $(secs "$s" "$e") s: $out"
+# then the steady state autovacuum keeps (as in part A): VACUUM ANALYZE, a
+# checkpoint and the load's dirty pages written out (the kernel's write-back
+# of the 10 M lines otherwise runs beside the query), and the best of 2 runs
+s=$(date +%s.%N)
+q "VACUUM ANALYZE" >/dev/null
+e=$(date +%s.%N)
+q "CHECKPOINT" >/dev/null
+sync
+echo "VACUUM ANALYZE: $(secs "$s" "$e") s; CHECKPOINT and sync: $(secs "$e" "$(date +%s.%N)") s"
 best=999999
 for i in 1 2; do
 	s=$(date +%s.%N)
@@ -71,4 +87,4 @@ for i in 1 2; do
 	echo "run $i: $(secs "$s" "$e") s: $out"
 	best=$(awk -v a="$(secs "$s" "$e")" -v b="$best" "BEGIN { print (a < b) ? a : b }")
 done
-echo "delivery_performance per customer over $SYN_LINES history lines: best $best s (target <= 10 s)"
+echo "delivery_performance per customer over $SYN_LINES history lines, after VACUUM ANALYZE: best $best s (target <= 10 s)"
