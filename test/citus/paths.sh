@@ -164,6 +164,17 @@ like "paths: every column of every view alone, WHERE tenant_id = 1, through the 
 	"$(psql -qXAt -h 127.0.0.1 -p "$CPORT" -U p_r1 -d "$pdb" -c "BEGIN" -c "SET LOCAL crmscm.tenant_id = 1" -c "$probe" -c "COMMIT" 2>&1)" \
 	"NOTICE:  columns (2[0-9][0-9]), failed: none$"
 
+# the same without naming the tenant (what doc/citus.md advises against: 32
+# tasks), as the tenant's pinned reader: every column works but four of
+# customer_360 (those that need none of its joined tables: PostgreSQL removes
+# the joins, and under row-level security that leaves a pseudoconstant qual
+# Citus refuses); the failing columns are listed, so a change either way shows
+probe_all=${probe//WHERE tenant_id = 1/}
+probe_all=${probe_all//: %s\$\$, r.relname, r.attname, SQLERRM/\$\$, r.relname, r.attname}
+like "paths: every column of every view alone, the tenant not named (SET LOCAL only), through the coordinator as the tenant's pinned reader: only customer_360's tenant_id, customer_id, name and email fail" \
+	"$(psql -qXAt -h 127.0.0.1 -p "$CPORT" -U p_r1 -d "$pdb" -c "BEGIN" -c "SET LOCAL crmscm.tenant_id = 1" -c "$probe_all" -c "COMMIT" 2>&1)" \
+	"NOTICE:  columns (2[0-9][0-9]), failed: customer_360.tenant_id customer_360.customer_id customer_360.name customer_360.email$"
+
 # where the commit's errors come
 e=$(psql -qXAt -h 127.0.0.1 -p "$CPORT" -U p_w1 -d "$pdb" -v t=1 -f test/citus/paths/errors.sql 2>&1)
 e1=$(psql -qXAt -h 127.0.0.1 -p "$CPORT" -U p_w1 -d "$pdb1" -v t=1 -f test/citus/paths/errors.sql 2>&1)
