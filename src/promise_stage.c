@@ -62,14 +62,37 @@ keep(const char *sql, int nargs, Oid *types)
 	return p;
 }
 
+/*
+ * Made again every STAGE_REPLAN_EVERY passes and the old ones freed, as the
+ * reservation pass's statements (src/reserve.c, pass_plans()): a generic
+ * plan made while a table was small stays until the table is analyzed.
+ */
+#define STAGE_REPLAN_EVERY 1000
+static uint32 sp_uses = 0;
+
 static void
 stage_plans(Oid nsp)
 {
 	const char *s;
 
-	if (sp.nsp == nsp)
+	if (sp.nsp == nsp && (++sp_uses < STAGE_REPLAN_EVERY || reserve_pass_nested()))
 		return;
-	sp.nsp = InvalidOid;
+	if (sp.nsp != InvalidOid)
+	{
+		SPIPlanPtr *all[] = {&sp.lines, &sp.orders, &sp.set_bo, &sp.set_line};
+		size_t		i;
+
+		StaticAssertStmt(sizeof(StagePlans) == offsetof(StagePlans, lines) + 4 * sizeof(SPIPlanPtr),
+						 "stage_plans() frees every plan of StagePlans");
+		sp.nsp = InvalidOid;
+		for (i = 0; i < lengthof(all); i++)
+		{
+			if (*all[i] != NULL)
+				SPI_freeplan(*all[i]);
+			*all[i] = NULL;
+		}
+	}
+	sp_uses = 0;
 	s = quote_identifier(get_namespace_name(nsp));
 	/*
 	 * the lines (by their keys, each by the primary key) this transaction

@@ -110,7 +110,51 @@ plan(const char *sql, int nargs, Oid *types)
 #define EQ " OPERATOR(pg_catalog.=) "
 
 /*
- * Prepare the statements of the pass once per backend and schema.
+ * The statements are made again every PASS_REPLAN_EVERY passes, as the
+ * demand stage's (src/demand_state.c): a generic plan is kept until its
+ * tables are analyzed, and one made while a table was small may scan an
+ * index on the tenant alone and filter, a scan that grows with the table
+ * until autovacuum's ANALYZE; a long-lived pooled backend would keep it
+ * that long.  The old plans are freed (also when the options change).
+ */
+#define PASS_REPLAN_EVERY 1000
+static uint32 pp_uses = 0;
+
+/*
+ * Passes running in this backend: a pass nested in another (its writes fire
+ * the deferred trigger at once under SET CONSTRAINTS ... IMMEDIATE) must not
+ * free the statements the outer pass is executing
+ */
+static int	pass_depth = 0;
+
+bool
+reserve_pass_nested(void)
+{
+	return pass_depth > 1;
+}
+
+static void
+pass_plans_free(void)
+{
+	SPIPlanPtr *all[] = {&pp.warehouses, &pp.lines, &pp.lines_by_key, &pp.lock, &pp.ensure,
+		&pp.reservations, &pp.backorders, &pp.on_order, &pp.queue, &pp.trylock, &pp.f_inv,
+		&pp.f_res_del, &pp.f_res_upd, &pp.f_res_add, &pp.f_bo_del, &pp.f_bo_upd, &pp.f_bo_ins,
+		&pp.f_line, &pp.f_inv1, &pp.f_line1, &pp.f_res_add1, &pp.f_res_upd1, &pp.f_one_line};
+	size_t		i;
+
+	StaticAssertStmt(sizeof(PassPlans) == offsetof(PassPlans, warehouses) + 23 * sizeof(SPIPlanPtr),
+					 "pass_plans_free() frees every plan of PassPlans");
+	for (i = 0; i < lengthof(all); i++)
+	{
+		if (*all[i] != NULL)
+			SPI_freeplan(*all[i]);
+		*all[i] = NULL;
+	}
+}
+
+/*
+ * Prepare the statements of the pass once per backend and schema (and again
+ * every PASS_REPLAN_EVERY passes).
  * Length: a list of prepared statements, one after another, each with its
  * comment; new fields go at the end of its SELECT lists (doc/orders.md).
  */
@@ -122,9 +166,14 @@ pass_plans(Oid nsp)
 	int			options = crmscm_plan_options(true);
 
 	/* generic plans; custom ones on Citus (citus.c) */
-	if (pp.nsp == nsp && pp.options == options)
+	if (pp.nsp == nsp && pp.options == options && (++pp_uses < PASS_REPLAN_EVERY || reserve_pass_nested()))
 		return;
-	pp.nsp = InvalidOid;
+	if (pp.nsp != InvalidOid)
+	{
+		pp.nsp = InvalidOid;
+		pass_plans_free();
+	}
+	pp_uses = 0;
 	pp.options = options;
 	s = quote_identifier(get_namespace_name(nsp));
 
@@ -1562,7 +1611,16 @@ pass_run(PassArgs *a)
 	old = MemoryContextSwitchTo(a->cxt);
 	/* a copy: the pass's own writes may add notes (and move the array) */
 	a->notes = notes_take(a->one_tenant, a->tenant, &a->n);
-	in_engine_scope(pass_body, a);
+	pass_depth++;
+	PG_TRY();
+	{
+		in_engine_scope(pass_body, a);
+	}
+	PG_FINALLY();
+	{
+		pass_depth--;
+	}
+	PG_END_TRY();
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(a->cxt);
 }

@@ -130,6 +130,9 @@ extern void reserve_pass(Oid nsp, bool at_commit);
  */
 extern void reserve_pass_tenant(Oid nsp, int64 tenant, bool lifetime);
 
+/* a pass runs inside another (statements kept per backend stay as they are) */
+extern bool reserve_pass_nested(void);
+
 /* ---- shared helpers ---------------------------------------------------- */
 
 extern int	num_cmp(Datum a, Datum b);

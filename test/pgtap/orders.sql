@@ -298,6 +298,31 @@ SELECT is(pg_temp.bo(100, 1), '100:2', 'tenant 2 backorders at its own warehouse
 SELECT throws_ok('SELECT crmscm.available_to_promise(1)', '23503', NULL, 'tenant 2 does not see tenant 1 items');
 RESET crmscm.tenant_id;
 
+-- ===== Q2: one backend, more than 1,000 passes =====
+-- The pass keeps its statements per backend and makes them again every
+-- 1,000 passes (src/reserve.c PASS_REPLAN_EVERY, promise_stage.c,
+-- demand_state.c), freeing the old ones.  1,100 single-line inserts, each
+-- its own pass (constraints immediate), then receipts: the bookkeeping
+-- stays right across the re-made statements.  Expected by hand: 700 units
+-- on hand, 1,100 lines of 1 unit: the first 700 reserved, 400 backordered;
+-- a receipt of 400 fills them all.
+INSERT INTO items (item_id, sku, name) VALUES (9901, 'REPLAN', 'replan');
+SELECT pg_temp.receipt(9901, 1, 700);
+SELECT pg_temp.new_order(9901);
+DO $$ BEGIN
+	FOR k IN 1 .. 1100 LOOP
+		INSERT INTO crmscm.sales_order_lines (order_id, item_id, qty, unit_price, warehouse_id) VALUES (9901, 9901, 1, 1, 1);
+	END LOOP;
+END $$;
+SELECT is((SELECT format('%s lines, reserved %s, backordered %s', count(*), sum(qty_reserved), sum(qty_backordered))
+	FROM sales_order_lines WHERE order_id = 9901),
+	'1100 lines, reserved 700, backordered 400', '1,100 passes in one backend: the first 700 lines reserved, 400 backordered');
+SELECT is((SELECT format('%s %s', min(line_no), max(line_no)) FROM sales_order_lines WHERE order_id = 9901 AND qty_reserved = 1),
+	'1 700', '... in line order (the queue across the statements made again)');
+SELECT pg_temp.receipt(9901, 1, 400);
+SELECT is(pg_temp.inv(9901, 1), 'on_hand=1100 reserved=1100 on_order=0', '... a receipt of 400 fills the 400 backorders');
+SELECT is_empty('SELECT * FROM crmscm.check_inventory()', '... check_inventory() finds nothing');
+
 -- ===== R: the invariants hold, and check_inventory() sees a broken one =====
 SELECT is_empty('SELECT * FROM crmscm.check_inventory()', 'check_inventory() finds nothing wrong');
 -- independent checks, written here without crmscm's functions
