@@ -29,10 +29,12 @@ SELECT d * :orders_per_day + o, 1 + (d * 7 + o) % 1000, 'closed',
 FROM generate_series(0, 364) d, generate_series(1, :orders_per_day) o;
 
 -- 30 lines per order; items skewed (r^2): fast movers and intermittent tails
+-- (an import states the order's customer and status on its lines:
+-- src/order_copy.c keeps what a row under replica states)
 INSERT INTO sales_order_lines (order_id, line_no, item_id, qty, unit_price, warehouse_id,
-                               status, qty_shipped)
-SELECT x.order_id, x.n, x.item_id, x.qty, 15 + x.item_id % 90, x.wh, 'shipped', x.qty
-FROM (SELECT o.order_id, n,
+                               status, qty_shipped, customer_id, order_status)
+SELECT x.order_id, x.n, x.item_id, x.qty, 15 + x.item_id % 90, x.wh, 'shipped', x.qty, x.customer_id, x.ostatus
+FROM (SELECT o.order_id, o.customer_id, o.status AS ostatus, n,
              1 + floor(10000 * power(random(), 2))::int AS item_id,
              1 + floor(3 * random())::int AS wh,
              (1 + floor(5 * random()))::numeric AS qty

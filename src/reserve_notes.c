@@ -438,7 +438,9 @@ crmscm_line_changed(PG_FUNCTION_ARGS)
 static const char *const line_guarded[] = {"qty_reserved", "qty_backordered", "qty_shipped",
 	/* #17: the promise and the shipment days crmscm keeps */
 	"promised_date", "promise_source", "covered_on", "customer_changed_at", "first_shipped_at", "last_shipped_at",
-	"shipments"};
+	"shipments",
+	/* the order's customer and status (order_copy.c) */
+	"customer_id", "order_status"};
 
 static char *
 num_text(Datum d)

@@ -149,6 +149,9 @@ CREATE TABLE IF NOT EXISTS @extschema@.sales_order_lines (
 	first_shipped_at timestamptz,
 	last_shipped_at timestamptz,
 	shipments int NOT NULL DEFAULT 0 CHECK (shipments >= 0),
+	-- the order's customer and status, kept by crmscm (src/order_copy.c)
+	customer_id bigint,
+	order_status text,
 	PRIMARY KEY (tenant_id, order_id, line_no),
 	FOREIGN KEY (tenant_id, order_id) REFERENCES @extschema@.sales_orders (tenant_id, order_id) ON DELETE CASCADE,
 	FOREIGN KEY (tenant_id, item_id) REFERENCES @extschema@.items (tenant_id, item_id),
@@ -189,6 +192,8 @@ COMMENT ON COLUMN @extschema@.sales_order_lines.covered_on IS 'UTC day the open 
 COMMENT ON COLUMN @extschema@.sales_order_lines.customer_changed_at IS 'When the quantity, requested date or status of the line was last changed by a user after it was promised';
 COMMENT ON COLUMN @extschema@.sales_order_lines.first_shipped_at IS 'When the first shipment of the line left (crmscm.ship(): its moves'' moved_at); may be given for lines of closed orders (history)';
 COMMENT ON COLUMN @extschema@.sales_order_lines.last_shipped_at IS 'When the last shipment of the line left';
+COMMENT ON COLUMN @extschema@.sales_order_lines.customer_id IS 'The order''s customer, kept by crmscm when the line is inserted and when the order''s customer changes (read-only for applications)';
+COMMENT ON COLUMN @extschema@.sales_order_lines.order_status IS 'The order''s status, kept by crmscm when the line is inserted and when the order''s status changes (read-only for applications)';
 COMMENT ON COLUMN @extschema@.sales_order_lines.shipments IS 'Number of shipments of the line: transactions that shipped some of it (crmscm.ship())';
 
 CREATE TABLE IF NOT EXISTS @extschema@.reservations (

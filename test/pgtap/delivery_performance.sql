@@ -244,6 +244,48 @@ SELECT throws_ok($$SELECT crmscm.otif_in_full('closed', 'shipped', 1, NULL, '587
 SELECT is(crmscm.otif_due('infinity', NULL), 'infinity'::date, 'an infinite promised day stays infinite, as date + integer');
 RESET crmscm.otif_tolerance_days;
 
+-- The order's customer and status on its lines (src/order_copy.c): the
+-- view reads them there.  Expected: the order's values, by hand.
+INSERT INTO sales_orders (order_id, customer_id, status) VALUES (9001, 1, 'draft'), (9002, 2, 'draft');
+INSERT INTO sales_order_lines (order_id, line_no, item_id, qty, unit_price) VALUES (9001, 1, 1, 1, 1), (9001, 2, 2, 1, 1);
+-- an application stating other values on insert gets the order's
+INSERT INTO sales_order_lines (order_id, line_no, item_id, qty, unit_price, customer_id, order_status)
+	VALUES (9002, 1, 1, 1, 1, 4, 'closed');
+CREATE FUNCTION pg_temp.copy(o bigint) RETURNS text LANGUAGE sql AS
+$$ SELECT string_agg(format('%s:%s/%s', line_no, customer_id, order_status), ' ' ORDER BY line_no)
+     FROM crmscm.sales_order_lines WHERE order_id = o $$;
+SELECT is(pg_temp.copy(9001), '1:1/draft 2:1/draft', 'lines of a draft order carry its customer and status');
+SELECT is(pg_temp.copy(9002), '1:2/draft', '... the order''s, not what the insert stated');
+UPDATE sales_orders SET customer_id = 3 WHERE order_id = 9001;
+SELECT is(pg_temp.copy(9001), '1:3/draft 2:3/draft', 'the order''s customer changed: its lines follow');
+UPDATE sales_orders SET status = 'confirmed' WHERE order_id = 9001;
+SELECT is(pg_temp.copy(9001), '1:3/confirmed 2:3/confirmed', 'confirmed: its lines follow');
+UPDATE sales_orders SET status = 'cancelled' WHERE order_id = 9002;
+SELECT is(pg_temp.copy(9002), '1:2/cancelled', 'cancelled: its lines follow');
+SELECT throws_ok($$UPDATE crmscm.sales_order_lines SET customer_id = 4 WHERE order_id = 9001 AND line_no = 1$$, '23000', NULL,
+	'an application cannot set a line''s customer_id');
+SELECT throws_ok($$UPDATE crmscm.sales_order_lines SET order_status = 'closed' WHERE order_id = 9001$$, '23000', NULL,
+	'... nor its order_status');
+SELECT lives_ok($$UPDATE crmscm.sales_order_lines SET customer_id = 3, order_status = 'confirmed', qty = 2 WHERE order_id = 9001 AND line_no = 2$$,
+	'... an ORM re-sending them unchanged with a real change passes');
+-- an import under replica: a row stating both keeps them, one stating none gets the order's
+SET LOCAL session_replication_role = replica;
+INSERT INTO sales_orders (order_id, customer_id, status) VALUES (9003, 4, 'closed');
+INSERT INTO sales_order_lines (order_id, line_no, item_id, qty, unit_price, status, qty_shipped, customer_id, order_status)
+	VALUES (9003, 1, 1, 1, 1, 'shipped', 1, 4, 'closed');
+INSERT INTO sales_order_lines (order_id, line_no, item_id, qty, unit_price, status, qty_shipped)
+	VALUES (9003, 2, 1, 1, 1, 'shipped', 1);
+UPDATE sales_orders SET customer_id = 2 WHERE order_id = 9003;
+RESET session_replication_role;
+SELECT is(pg_temp.copy(9003), '1:2/closed 2:2/closed', 'under replica: the stated and the looked-up values, and the order''s change followed');
+-- independent: every line's copy equals its order's values (a join)
+SELECT is((SELECT count(*) FROM sales_order_lines l JOIN sales_orders o USING (tenant_id, order_id)
+            WHERE (l.customer_id, l.order_status) IS DISTINCT FROM (o.customer_id, o.status)), 0::bigint,
+	'every line of this test carries its order''s customer and status');
+SELECT is((SELECT count(*) FROM delivery_performance d JOIN sales_orders o USING (tenant_id, order_id)
+            WHERE d.customer_id IS DISTINCT FROM o.customer_id), 0::bigint,
+	'delivery_performance.customer_id is the order''s');
+
 -- every new view column has a comment
 SELECT is((SELECT array_agg(c.relname || '.' || a.attname) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
             WHERE c.relnamespace = 'crmscm'::regnamespace AND c.relname IN ('delivery_performance', 'at_risk_lines', 'customer_360',

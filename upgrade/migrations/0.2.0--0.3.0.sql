@@ -338,6 +338,19 @@ DO $m17$ BEGIN
 	END IF;
 END $m17$;
 
+-- the order's customer and status on its lines (src/order_copy.c), for the
+-- lines 0.2.0 left
+DO $m17$ BEGIN
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a
+	                WHERE a.attrelid OPERATOR(pg_catalog.=) '@extschema@.sales_order_lines'::pg_catalog.regclass
+	                  AND a.attname OPERATOR(pg_catalog.=) 'order_status' AND NOT a.attisdropped) THEN
+		ALTER TABLE @extschema@.sales_order_lines ADD COLUMN customer_id bigint, ADD COLUMN order_status text;
+		UPDATE @extschema@.sales_order_lines l SET customer_id = o.customer_id, order_status = o.status
+		  FROM @extschema@.sales_orders o
+		 WHERE o.tenant_id OPERATOR(pg_catalog.=) l.tenant_id AND o.order_id OPERATOR(pg_catalog.=) l.order_id;
+	END IF;
+END $m17$;
+
 DO $m17$ BEGIN
 	IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a
 	                WHERE a.attrelid OPERATOR(pg_catalog.=) '@extschema@.backorders'::pg_catalog.regclass
