@@ -409,6 +409,47 @@ line_new_promise(LineState *ls, ItemData *d, BoRef *refs, int nrefs, DateADT tod
 	}
 }
 
+/*
+ * The arguments of the orders' and the lines' statements: the scalar key
+ * of the one-key form (sp.orders1, sp.lines1) when there is one, else
+ * arrays of the keys
+ */
+static void
+key_args(int64 tenant, int64 *orders, int norders, PromiseLineHint *keys, int nkeys, Datum *args, Datum *largs)
+{
+	int			i;
+
+	args[0] = largs[0] = Int64GetDatum(tenant);
+	if (norders == 1)
+		args[1] = Int64GetDatum(orders[0]);
+	else
+	{
+		Datum	   *od = palloc(sizeof(Datum) * norders);
+
+		for (i = 0; i < norders; i++)
+			od[i] = Int64GetDatum(orders[i]);
+		args[1] = PointerGetDatum(construct_array(od, norders, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	}
+	if (nkeys == 1)
+	{
+		largs[1] = Int64GetDatum(keys[0].order_id);
+		largs[2] = Int32GetDatum(keys[0].line_no);
+	}
+	else
+	{
+		Datum	   *ko = palloc(sizeof(Datum) * nkeys);
+		Datum	   *kl = palloc(sizeof(Datum) * nkeys);
+
+		for (i = 0; i < nkeys; i++)
+		{
+			ko[i] = Int64GetDatum(keys[i].order_id);
+			kl[i] = Int32GetDatum(keys[i].line_no);
+		}
+		largs[1] = PointerGetDatum(construct_array(ko, nkeys, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		largs[2] = PointerGetDatum(construct_array(kl, nkeys, INT4OID, 4, true, TYPALIGN_INT));
+	}
+}
+
 /* The lines of one item: those hinted and those whose backorders moved */
 static void
 refresh_lines(ItemData *d, PromiseLineHint *hints, int nhints, bool *moved, Writes *w)
@@ -467,32 +508,8 @@ refresh_lines(ItemData *d, PromiseLineHint *hints, int nhints, bool *moved, Writ
 			orders[norders++] = keys[i].order_id;
 
 	/* the orders: confirmed? their UTC day */
-	{
-		Datum	   *od = palloc(sizeof(Datum) * norders);
-		Datum	   *ko = palloc(sizeof(Datum) * nkeys);
-		Datum	   *kl = palloc(sizeof(Datum) * nkeys);
-
-		for (i = 0; i < norders; i++)
-			od[i] = Int64GetDatum(orders[i]);
-		for (i = 0; i < nkeys; i++)
-		{
-			ko[i] = Int64GetDatum(keys[i].order_id);
-			kl[i] = Int32GetDatum(keys[i].line_no);
-		}
-		args[0] = Int64GetDatum(d->tenant);
-		args[1] = PointerGetDatum(construct_array(od, norders, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		largs[0] = args[0];
-		largs[1] = PointerGetDatum(construct_array(ko, nkeys, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		largs[2] = PointerGetDatum(construct_array(kl, nkeys, INT4OID, 4, true, TYPALIGN_INT));
-	}
-	if (norders == 1)
-	{
-		Datum		a1[2] = {args[0], Int64GetDatum(orders[0])};
-
-		if (SPI_execute_plan(sp.orders1, a1, NULL, false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "crmscm promise stage: reading orders failed");
-	}
-	else if (SPI_execute_plan(sp.orders, args, NULL, false, 0) != SPI_OK_SELECT)
+	key_args(d->tenant, orders, norders, keys, nkeys, args, largs);
+	if (SPI_execute_plan(norders == 1 ? sp.orders1 : sp.orders, args, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "crmscm promise stage: reading orders failed");
 	tt = SPI_tuptable;
 	noi = (int) SPI_processed;
@@ -509,14 +526,7 @@ refresh_lines(ItemData *d, PromiseLineHint *hints, int nhints, bool *moved, Writ
 	qsort(oi, noi, sizeof(OrdInfo), ordinfo_cmp);
 
 	/* the lines, locked (SKIP LOCKED: those another transaction holds keep their promise) */
-	if (nkeys == 1)
-	{
-		Datum		a1[3] = {largs[0], Int64GetDatum(keys[0].order_id), Int32GetDatum(keys[0].line_no)};
-
-		if (SPI_execute_plan(sp.lines1, a1, NULL, false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "crmscm promise stage: reading lines failed");
-	}
-	else if (SPI_execute_plan(sp.lines, largs, NULL, false, 0) != SPI_OK_SELECT)
+	if (SPI_execute_plan(nkeys == 1 ? sp.lines1 : sp.lines, largs, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "crmscm promise stage: reading lines failed");
 	tt = SPI_tuptable;
 	for (r = 0; r < SPI_processed; r++)
