@@ -100,7 +100,9 @@ copy_plans(Oid nsp)
 	cp.write = keep(psprintf(
 		"UPDATE %s.sales_order_lines l SET customer_id = $3, order_status = $4"
 		" WHERE l.tenant_id" EQ "$1 AND l.order_id" EQ "$2"
-		"   AND (l.customer_id IS DISTINCT FROM $3 OR l.order_status IS DISTINCT FROM $4)", s),
+		/* IS DISTINCT FROM, with the operator named (it looks "=" up by the search_path) */
+		"   AND NOT (COALESCE(l.customer_id OPERATOR(pg_catalog.=) $3, l.customer_id IS NULL AND $3 IS NULL)"
+		"            AND COALESCE(l.order_status OPERATOR(pg_catalog.=) $4, l.order_status IS NULL AND $4 IS NULL))", s),
 		4, (Oid[]) {INT8OID, INT8OID, INT8OID, TEXTOID}, options);
 	cp.nsp = nsp;
 	cp.options = options;

@@ -159,7 +159,11 @@ SELECT setseed(0.42);
 SELECT cmp_ok(pg_temp.lt_batch(150, 0.1), '>', 60, 'batch 1: most random operations were accepted');
 :flush
 SELECT is_empty('SELECT * FROM lt_diff', 'batch 1: customer_lifetime equals the recount from customer_purchases');
-SELECT cmp_ok((SELECT count(*) FROM crmscm.customer_purchases)::int, '>', 15, 'batch 1 made purchases');
+-- (a guard against a degenerate run, not a figure: which rows the random
+-- operations pick follows the tables' physical row order, which changed
+-- when an order's change of customer started rewriting its lines, which
+-- carry it; the run made 14 purchases then, more than 15 before)
+SELECT cmp_ok((SELECT count(*) FROM crmscm.customer_purchases)::int, '>=', 10, 'batch 1 made purchases');
 
 -- each change booked alone, checked after every one (a later recount of
 -- the same customer must not hide an error of the fast path)
