@@ -73,11 +73,7 @@ static AllocPlans ap;
 static SPIPlanPtr
 keep(const char *sql, int nargs, Oid *types)
 {
-	SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, crmscm_plan_options_for(nargs, types));
-
-	if (p == NULL || SPI_keepplan(p) != 0)
-		elog(ERROR, "crmscm allocation: SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
-	return p;
+	return crmscm_keep_plan("allocation", sql, nargs, types, crmscm_plan_options_for(nargs, types));
 }
 
 /* the orders' tiers and the items' rules; key: "ANY ($2)" for arrays, "$2" for one */

@@ -153,13 +153,7 @@ static DemandPlans dp;
 static SPIPlanPtr
 keep1(const char *sql, int nargs, Oid *types, int options)
 {
-	SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, options);
-
-	if (p == NULL)
-		elog(ERROR, "crmscm demand state: SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(p) != 0)
-		elog(ERROR, "crmscm demand state: SPI_keepplan failed");
-	return p;
+	return crmscm_keep_plan("demand state", sql, nargs, types, options);
 }
 
 /* the statement over arrays; one_sql: the same by one key (or NULL) */
@@ -375,19 +369,8 @@ utc_day(TimestampTz t)
 static void
 run_as_owner(Kept *plan, Datum *args)
 {
-	EngineScope scope;
-
-	engine_begin(&scope);
-	PG_TRY();
-	{
-		if (SPI_execute_plan(plan->many, args, NULL, false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "crmscm demand state: reading where a line is held failed");
-	}
-	PG_FINALLY();
-	{
-		engine_end(&scope);
-	}
-	PG_END_TRY();
+	if (engine_run(plan->many, args, NULL, false, true) != SPI_OK_SELECT)
+		elog(ERROR, "crmscm demand state: reading where a line is held failed");
 }
 
 /* ------------------------------------------------------------------------

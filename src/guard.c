@@ -122,6 +122,45 @@ engine_end(EngineScope *scope)
 	SetUserIdAndSecContext(scope->save_userid, scope->save_sec_context);
 }
 
+/*
+ * Run a kept plan with crmscm's rights (engine_begin()), the engine flag set
+ * to writing: off, the note triggers of what the statement writes fire as
+ * for any client's write.  The caller is SPI-connected and has set the
+ * engine's schema.  Returns SPI's code.
+ */
+int
+engine_run(SPIPlanPtr plan, Datum *args, const char *nulls, bool read_only, bool writing)
+{
+	EngineScope scope;
+	volatile int rc = 0;
+
+	engine_begin(&scope);
+	crmscm_engine_writing = writing;
+	PG_TRY();
+	{
+		rc = SPI_execute_plan(plan, args, nulls, read_only, 0);
+	}
+	PG_FINALLY();
+	{
+		engine_end(&scope);
+	}
+	PG_END_TRY();
+	return rc;
+}
+
+/* Prepare a statement of crmscm's and keep its plan; what: the caller, for the error */
+SPIPlanPtr
+crmscm_keep_plan(const char *what, const char *sql, int nargs, Oid *types, int options)
+{
+	SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, options);
+
+	if (p == NULL)
+		elog(ERROR, "crmscm %s: preparing \"%s\" failed: %s", what, sql, SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(p) != 0)
+		elog(ERROR, "crmscm %s: keeping the plan of \"%s\" failed", what, sql);
+	return p;
+}
+
 /* Is the engine writing?  For the WHEN clauses of crmscm's triggers */
 PG_FUNCTION_INFO_V1(crmscm_engine_writing_fn);
 Datum

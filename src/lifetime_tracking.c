@@ -386,7 +386,8 @@ lt_prepare(Oid nsp, Oid *argtypes)
 		}
 		if (plan == NULL)
 			elog(ERROR, "crmscm lifetime bookkeeping: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		SPI_keepplan(plan);
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "crmscm lifetime bookkeeping: SPI_keepplan failed");
 		lt_plans[i] = plan;
 	}
 	lt_plan_nsp = nsp;

@@ -47,6 +47,7 @@
 #include "utils/snapmgr.h"
 
 #include "reserve.h"
+#include "tenant.h"
 
 /* field4 of crmscm's advisory lock tags (core uses 1 and 2) */
 #define CRMSCM_LINE_NO_LOCK 15
@@ -111,7 +112,6 @@ max_line_no(Relation rel, int64 tenant, int64 order_id, int line_att)
 static Datum
 item_price(Oid nsp, int64 tenant, int64 item, bool *isnull)
 {
-	EngineScope scope;
 	Datum		args[2];
 	volatile Datum price = (Datum) 0;
 
@@ -121,31 +121,22 @@ item_price(Oid nsp, int64 tenant, int64 item, bool *isnull)
 	if (price_nsp != nsp || price_options != crmscm_plan_options(false))
 	{
 		Oid			t[2] = {INT8OID, INT8OID};
-		SPIPlanPtr	p = SPI_prepare_cursor(psprintf(
+
+		if (price_plan != NULL)
+			SPI_freeplan(price_plan);
+		price_plan = NULL;
+		price_plan = crmscm_keep_plan("line defaults", psprintf(
 			"SELECT i.unit_price FROM %s.items i"
 			" WHERE i.tenant_id OPERATOR(pg_catalog.=) $1 AND i.item_id OPERATOR(pg_catalog.=) $2",
 			quote_identifier(get_namespace_name(nsp))), 2, t, crmscm_plan_options(false));
-
-		if (p == NULL || SPI_keepplan(p) != 0)
-			elog(ERROR, "crmscm_line_defaults: preparing the price statement failed");
-		price_plan = p;
 		price_nsp = nsp;
 		price_options = crmscm_plan_options(false);
 	}
 	args[0] = Int64GetDatum(tenant);
 	args[1] = Int64GetDatum(item);
 	engine_set_schema(nsp);
-	engine_begin(&scope);
-	PG_TRY();
-	{
-		if (SPI_execute_plan(price_plan, args, NULL, true, 1) != SPI_OK_SELECT)
-			elog(ERROR, "crmscm_line_defaults: reading the item failed");
-	}
-	PG_FINALLY();
-	{
-		engine_end(&scope);
-	}
-	PG_END_TRY();
+	if (engine_run(price_plan, args, NULL, true, true) != SPI_OK_SELECT)
+		elog(ERROR, "crmscm_line_defaults: reading the item failed");
 	if (SPI_processed == 1)
 	{
 		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, isnull);
@@ -210,6 +201,9 @@ crmscm_line_defaults(PG_FUNCTION_ARGS)
 		return PointerGetDatum(tup);
 	order_id = DatumGetInt64(heap_getattr(tup, att_order, desc, &isnull));
 	if (isnull)
+		return PointerGetDatum(tup);
+	/* a row its policy refuses: neither another tenant's item read nor its order's numbering locked */
+	if (crmscm_policy_refuses(rel, tenant))
 		return PointerGetDatum(tup);
 
 	if (price_null)

@@ -56,11 +56,7 @@ static AvPlans ap;
 static SPIPlanPtr
 av_plan(const char *sql, int nargs, Oid *types)
 {
-	SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, ap.options);
-
-	if (p == NULL || SPI_keepplan(p) != 0)
-		elog(ERROR, "crmscm order_availability: preparing \"%s\" failed", sql);
-	return p;
+	return crmscm_keep_plan("order_availability", sql, nargs, types, ap.options);
 }
 
 #define EQ " OPERATOR(pg_catalog.=) "

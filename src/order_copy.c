@@ -46,6 +46,7 @@
 
 
 #include "reserve.h"
+#include "tenant.h"
 #include "trigger_tuple.h"
 
 typedef struct CopyPlans
@@ -64,11 +65,7 @@ static CopyPlans cp;
 static SPIPlanPtr
 keep(const char *sql, int nargs, Oid *types, int options)
 {
-	SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, options);
-
-	if (p == NULL || SPI_keepplan(p) != 0)
-		elog(ERROR, "crmscm order copy: preparing \"%s\" failed: %s", sql, SPI_result_code_string(SPI_result));
-	return p;
+	return crmscm_keep_plan("order copy", sql, nargs, types, options);
 }
 
 /* by key, generic plans (custom on Citus: citus.c) */
@@ -112,21 +109,8 @@ copy_plans(Oid nsp)
 static int
 run_as_engine(Oid nsp, SPIPlanPtr plan, Datum *args, const char *nulls, bool read_only)
 {
-	EngineScope scope;
-	volatile int rc = 0;
-
 	engine_set_schema(nsp);
-	engine_begin(&scope);
-	PG_TRY();
-	{
-		rc = SPI_execute_plan(plan, args, nulls, read_only, 0);
-	}
-	PG_FINALLY();
-	{
-		engine_end(&scope);
-	}
-	PG_END_TRY();
-	return rc;
+	return engine_run(plan, args, nulls, read_only, true);
 }
 
 static void
@@ -141,21 +125,6 @@ check_fired(FunctionCallInfo fcinfo, const char *name, bool before, bool insert)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("%s: must be fired %s %s FOR EACH ROW", name, before ? "BEFORE" : "AFTER",
 						insert ? "INSERT" : "UPDATE")));
-}
-
-/* Is tenant the session's crmscm.tenant_id?  (No error when it is unset.) */
-static bool
-session_tenant_is(int64 tenant)
-{
-	const char *v = GetConfigOption("crmscm.tenant_id", true, false);
-	char	   *end;
-	long long	t;
-
-	if (v == NULL || *v == '\0')
-		return false;
-	errno = 0;
-	t = strtoll(v, &end, 10);
-	return errno == 0 && *end == '\0' && end != v && (int64) t == tenant;
 }
 
 /* BEFORE INSERT trigger "Line_order" on sales_order_lines */
@@ -193,6 +162,9 @@ crmscm_line_order(PG_FUNCTION_ARGS)
 	order_id = crmscm_tuple_int8(tup, desc, "order_id", &onull);
 	if (tnull || onull)
 		return PointerGetDatum(tup);
+	/* another tenant's order, for a row its policy refuses: not read */
+	if (crmscm_policy_refuses(trigdata->tg_relation, tenant))
+		return PointerGetDatum(tup);
 
 	nsp = crmscm_schema_of(fcinfo);
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -200,7 +172,7 @@ crmscm_line_order(PG_FUNCTION_ARGS)
 	copy_plans(nsp);
 	args[0] = Int64GetDatum(tenant);
 	args[1] = Int64GetDatum(order_id);
-	if (run_as_engine(nsp, session_tenant_is(tenant) ? cp.read : cp.peek, args, NULL, false) != SPI_OK_SELECT)
+	if (run_as_engine(nsp, crmscm_session_tenant_is(tenant) ? cp.read : cp.peek, args, NULL, false) != SPI_OK_SELECT)
 		elog(ERROR, "crmscm_line_order: reading the order failed");
 	if (SPI_processed == 1)
 	{

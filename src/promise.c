@@ -510,11 +510,7 @@ static ItemPlans ip;
 static SPIPlanPtr
 keep(const char *sql, int nargs, Oid *types)
 {
-	SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, crmscm_plan_options_for(nargs, types));
-
-	if (p == NULL || SPI_keepplan(p) != 0)
-		elog(ERROR, "crmscm promise: SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
-	return p;
+	return crmscm_keep_plan("promise", sql, nargs, types, crmscm_plan_options_for(nargs, types));
 }
 
 static void

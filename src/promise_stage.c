@@ -59,11 +59,7 @@ static StagePlans sp;
 static SPIPlanPtr
 keep_with(const char *sql, int nargs, Oid *types, int options)
 {
-	SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, options);
-
-	if (p == NULL || SPI_keepplan(p) != 0)
-		elog(ERROR, "crmscm promise stage: SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
-	return p;
+	return crmscm_keep_plan("promise stage", sql, nargs, types, options);
 }
 
 /* array-keyed: custom plans (citus.c, crmscm_plan_options_for()) */

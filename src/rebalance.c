@@ -71,11 +71,7 @@ static RbPlans rp;
 static SPIPlanPtr
 keep(const char *sql, int nargs, Oid *types)
 {
-	SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, crmscm_plan_options_for(nargs, types));
-
-	if (p == NULL || SPI_keepplan(p) != 0)
-		elog(ERROR, "crmscm rebalance: SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
-	return p;
+	return crmscm_keep_plan("rebalance", sql, nargs, types, crmscm_plan_options_for(nargs, types));
 }
 
 static void

@@ -98,13 +98,7 @@ static PassPlans pp;
 static SPIPlanPtr
 plan(const char *sql, int nargs, Oid *types)
 {
-	SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, pp.options);
-
-	if (p == NULL)
-		elog(ERROR, "crmscm: SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(p) != 0)
-		elog(ERROR, "crmscm: SPI_keepplan failed");
-	return p;
+	return crmscm_keep_plan("reservation pass", sql, nargs, types, pp.options);
 }
 
 #define EQ " OPERATOR(pg_catalog.=) "

@@ -19,6 +19,7 @@
 #include "access/htup.h"
 #include "fmgr.h"
 #include "access/tupdesc.h"
+#include "executor/spi.h"
 #include "utils/relcache.h"
 
 #include "txn_notes.h"
@@ -52,6 +53,10 @@ extern Oid	crmscm_schema_of(FunctionCallInfo fcinfo);
 /* Refuse a trigger fired by another table than crmscm's own (or its Citus shard) */
 extern void crmscm_check_table(FunctionCallInfo fcinfo, const char *table);
 extern void engine_end(EngineScope *scope);
+/* Run a kept plan as crmscm, the engine flag as given; SPI's code (guard.c) */
+extern int	engine_run(SPIPlanPtr plan, Datum *args, const char *nulls, bool read_only, bool writing);
+/* Prepare and keep a plan, or ERROR naming what (guard.c) */
+extern SPIPlanPtr crmscm_keep_plan(const char *what, const char *sql, int nargs, Oid *types, int options);
 
 /* The UPDATE half of the guard (guard.c): the row to store */
 extern HeapTuple crmscm_guard_update(Relation rel, HeapTuple oldtup, HeapTuple newtup,

@@ -211,7 +211,7 @@ notify_reorder(Pass *p)
 	{
 		SPIPlanPtr	plan;
 
-		plan = SPI_prepare_cursor(psprintf(
+		plan = crmscm_keep_plan("events", psprintf(
 			"SELECT s.item_id, s.warehouse_id, s.inventory_position, s.reorder_point"
 			"  FROM %s.reorder_suggestions s"
 			"  JOIN ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4)) AS c(i, w, d)"
@@ -221,8 +221,6 @@ notify_reorder(Pass *p)
 			"   AND (s.inventory_position OPERATOR(pg_catalog.-) c.d)::float8 OPERATOR(pg_catalog.>) s.reorder_point"
 			" ORDER BY 1, 2",
 			quote_identifier(get_namespace_name(p->nsp))), 4, types, crmscm_plan_options(false));
-		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "crmscm events: preparing the reorder statement failed");
 		reorder_plan = plan;
 		reorder_nsp = p->nsp;
 		reorder_options = crmscm_plan_options(false);

@@ -39,6 +39,7 @@
 #include "utils/timestamp.h"
 
 #include "reserve.h"
+#include "tenant.h"
 #include "trigger_tuple.h"
 
 extern Datum crmscm_current_tenant(PG_FUNCTION_ARGS);
@@ -145,15 +146,9 @@ crmscm_check_table(FunctionCallInfo fcinfo, const char *table)
 }
 
 static SPIPlanPtr
-keep_plan(const char *sql, int nargs, Oid *argtypes)
+keep_plan(const char *sql, int nargs, Oid *types)
 {
-	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, argtypes, crmscm_plan_options(false));
-
-	if (plan == NULL)
-		elog(ERROR, "crmscm: SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "crmscm: SPI_keepplan failed");
-	return plan;
+	return crmscm_keep_plan("notes", sql, nargs, types, crmscm_plan_options(false));
 }
 
 /*
@@ -217,22 +212,10 @@ note_plans(Oid nsp)
 static void
 run_as_crmscm(SPIPlanPtr plan, Datum *args, bool engine_flag, int expect)
 {
-	EngineScope scope;
-	int			rc;
+	int			rc = engine_run(plan, args, NULL, false, engine_flag);
 
-	engine_begin(&scope);
-	crmscm_engine_writing = engine_flag;
-	PG_TRY();
-	{
-		rc = SPI_execute_plan(plan, args, NULL, false, 0);
-		if (rc != expect)
-			elog(ERROR, "crmscm: statement failed: %s", SPI_result_code_string(rc));
-	}
-	PG_FINALLY();
-	{
-		engine_end(&scope);
-	}
-	PG_END_TRY();
+	if (rc != expect)
+		elog(ERROR, "crmscm: statement failed: %s", SPI_result_code_string(rc));
 }
 
 /* ------------------------------------------------------------------------
@@ -258,6 +241,13 @@ typedef struct OrderStatusCache
 static OrderStatusCache ocache;
 
 static char
+status_code(Datum status)
+{
+	return crmscm_text_is(status, "confirmed") ? 'c' : crmscm_text_is(status, "cancelled") ? 'x' :
+		crmscm_text_is(status, "closed") ? 'l' : 'd';
+}
+
+static char
 order_status_for_line(int64 tenant, int64 order_id, Oid nsp)
 {
 	LocalTransactionId lxid = MyProc->lxid;
@@ -279,8 +269,7 @@ order_status_for_line(int64 tenant, int64 order_id, Oid nsp)
 		bool		isnull;
 		Datum		status = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 
-		st = crmscm_text_is(status, "confirmed") ? 'c' : crmscm_text_is(status, "cancelled") ? 'x' :
-			crmscm_text_is(status, "closed") ? 'l' : 'd';
+		st = status_code(status);
 	}
 	SPI_finish();
 	ocache.lxid = lxid;
@@ -346,8 +335,27 @@ crmscm_lines_inserted(PG_FUNCTION_ARGS)
 	shipped = crmscm_tuple_get(tup, desc, "qty_shipped", &isnull);
 	res = crmscm_tuple_get(tup, desc, "qty_reserved", &isnull);
 	bo = crmscm_tuple_get(tup, desc, "qty_backordered", &isnull);
+	/* a row its policy refuses: another tenant's order neither read, locked nor described */
+	if (crmscm_policy_refuses(trigdata->tg_relation, tenant))
+		return PointerGetDatum(tup);
 
-	ost = order_status_for_line(tenant, order_id, crmscm_schema_of(fcinfo));
+	/*
+	 * The order's status: the trigger "Line_order" (src/order_copy.c), which
+	 * fires before this one, copied it onto the row, read FOR SHARE when the
+	 * row is of the session's tenant; otherwise (a role that bypasses row
+	 * security writing for another tenant; that trigger only peeked) it is
+	 * read and locked here.
+	 */
+	ost = 0;
+	if (crmscm_session_tenant_is(tenant))
+	{
+		Datum		ostatus = crmscm_tuple_get(tup, desc, "order_status", &isnull);
+
+		if (!isnull)
+			ost = status_code(ostatus);
+	}
+	if (ost == 0)
+		ost = order_status_for_line(tenant, order_id, crmscm_schema_of(fcinfo));
 	/*
 	 * #15: an upsert (INSERT … ON CONFLICT DO UPDATE, as ORMs write it) of
 	 * an existing line with its own values reaches this trigger before the

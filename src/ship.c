@@ -41,11 +41,7 @@ static ShipPlans sp;
 static SPIPlanPtr
 keep(const char *sql, int nargs, Oid *types)
 {
-	SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, crmscm_plan_options(false));
-
-	if (p == NULL || SPI_keepplan(p) != 0)
-		elog(ERROR, "crmscm ship: SPI_prepare failed for \"%s\"", sql);
-	return p;
+	return crmscm_keep_plan("ship", sql, nargs, types, crmscm_plan_options(false));
 }
 
 static void

@@ -39,6 +39,8 @@
 #include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/rls.h"
 #include "utils/syscache.h"
 
 #include "tenant.h"
@@ -240,12 +242,30 @@ pin_list(void)
 	return buf.data;
 }
 
+/* The setting as a tenant id, if it is one (a positive bigint, spaces after it allowed) */
+static bool
+tenant_of(const char *val, int64 *id)
+{
+	char	   *end;
+	long long	v;
+
+	if (val == NULL)
+		return false;
+	errno = 0;
+	v = strtoll(val, &end, 10);
+	while (*end == ' ')
+		end++;
+	if (end == val || *end != '\0' || errno == ERANGE || v <= 0)
+		return false;
+	*id = (int64) v;
+	return true;
+}
+
 /* The setting as a tenant id: errors for unset (55000) and malformed (22023) */
 static int64
 parse_tenant(const char *val)
 {
-	char	   *end;
-	long long	id;
+	int64		id;
 
 	if (val == NULL || *val == '\0')
 	{
@@ -260,16 +280,12 @@ parse_tenant(const char *val)
 						 TENANT_SETTING, db ? quote_identifier(db) : "<database>", TENANT_SETTING)));
 	}
 
-	errno = 0;
-	id = strtoll(val, &end, 10);
-	while (*end == ' ')
-		end++;
-	if (end == val || *end != '\0' || errno == ERANGE || id <= 0)
+	if (!tenant_of(val, &id))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid value for setting \"%s\": \"%s\"", TENANT_SETTING, val),
 				 errdetail("The tenant id must be a positive bigint.")));
-	return (int64) id;
+	return id;
 }
 
 /*
@@ -306,4 +322,31 @@ crmscm_current_tenant(PG_FUNCTION_ARGS)
 						   pin_list(), PIN_PREFIX)));
 
 	PG_RETURN_INT64(id);
+}
+
+/*
+ * Is tenant the session's crmscm.tenant_id, read as current_tenant() reads
+ * it?  No error when it is unset or malformed; no pin check.
+ */
+bool
+crmscm_session_tenant_is(int64 tenant)
+{
+	int64		id;
+
+	return tenant_of(tenant_setting, &id) && id == tenant;
+}
+
+/*
+ * Will the policy tenant_isolation refuse a row of tenant written to rel?
+ * True when row-level security applies to the current user there and tenant
+ * is not the session's (its WITH CHECK then fails, 42501, or current_tenant()
+ * does).  A BEFORE ROW trigger checks this first: it runs before the policy,
+ * and must neither read nor lock anything of another tenant for such a row,
+ * nor raise an error that tells about it (a status, whether an item exists).
+ */
+bool
+crmscm_policy_refuses(Relation rel, int64 tenant)
+{
+	return check_enable_rls(RelationGetRelid(rel), InvalidOid, true) == RLS_ENABLED &&
+		!crmscm_session_tenant_is(tenant);
 }

@@ -53,6 +53,9 @@ SELECT pg_temp.fill(3000000000);		-- above 2^31: replenish()'s old int lock key 
 SET LOCAL crmscm.tenant_id = 2;
 INSERT INTO crmscm.sales_orders (order_id, customer_id, status) VALUES (21, 11, 'confirmed');
 INSERT INTO crmscm.sales_order_lines (order_id, line_no, item_id, qty) VALUES (21, 1, 11, 1);
+-- ... and a cancelled order 22 (does a line's error say it is cancelled?)
+INSERT INTO crmscm.sales_orders (order_id, customer_id, status) VALUES (22, 11, 'confirmed');
+UPDATE crmscm.sales_orders SET status = 'cancelled' WHERE order_id = 22;
 SET LOCAL crmscm.tenant_id = 1;
 
 -- the rows of every tenant table per tenant, as the owner, before the attacks
@@ -134,7 +137,7 @@ CREATE TEMP TABLE views AS
 GRANT ALL ON views, tenant_tables, before TO PUBLIC;
 
 -- (57: #17's customer_tiers and tier_thresholds of tenant 1 change with refit_models())
-SELECT plan(57 + 2 * (SELECT count(*)::int FROM views) + (SELECT count(*)::int FROM tenant_tables)
+SELECT plan(65 + 2 * (SELECT count(*)::int FROM views) + (SELECT count(*)::int FROM tenant_tables)
 			+ 3 * (SELECT count(*)::int FROM tenant_tables));
 
 -- ---------------------------------------------------------------------
@@ -459,6 +462,45 @@ ALTER ROLE crmscm_tenant_x RENAME TO crmscm_tenant_7;
 SET LOCAL SESSION AUTHORIZATION att_odd;
 SET LOCAL crmscm.tenant_id = 7;
 SELECT is(crmscm.current_tenant(), 7::bigint, 'renamed to crmscm_tenant_7, its member works in tenant 7');
+RESET SESSION AUTHORIZATION;
+SET LOCAL crmscm.tenant_id = 1;
+
+-- ---------------------------------------------------------------------
+-- A line stating another tenant's order; the order's copy on a line
+-- ---------------------------------------------------------------------
+-- The BEFORE INSERT triggers of a line (line defaults, the order's copy,
+-- the engine's note) run before the row policy's WITH CHECK: for a row of
+-- another tenant they must neither read nor lock that tenant's order or
+-- item, nor raise an error that tells about them (0.3.0 before this test:
+-- 23514 "the order is cancelled", 23503 "item 99 does not exist").
+SET LOCAL SESSION AUTHORIZATION att_w1;
+SET LOCAL crmscm.tenant_id = 1;
+SELECT is((pg_temp.error_of($$INSERT INTO crmscm.sales_order_lines (tenant_id, order_id, line_no, item_id, qty, unit_price)
+							   VALUES (2, 22, 1, 11, 1, 10)$$))[1], '42501',
+		  'a line for tenant 2''s cancelled order: 42501 (the policy), not that the order is cancelled');
+SELECT is((pg_temp.error_of($$INSERT INTO crmscm.sales_order_lines (tenant_id, order_id, line_no, item_id, qty, unit_price)
+							   VALUES (2, 101, 5, 12, 1, 10)$$))[1], '42501',
+		  '... for its closed order 101: 42501, not that the order is closed');
+SELECT is((pg_temp.error_of($$INSERT INTO crmscm.sales_order_lines (tenant_id, order_id, item_id, qty)
+							   VALUES (2, 21, 99, 1)$$))[1], '42501',
+		  '... without line_no and unit_price, of an item tenant 2 lacks: 42501, not that the item does not exist');
+SELECT is((pg_temp.error_of($$INSERT INTO crmscm.sales_order_lines (tenant_id, order_id, item_id, qty)
+							   VALUES (2, 21, 11, 1)$$))[1], '42501',
+		  '... of an item tenant 2 has: the same 42501');
+-- the order's customer and status on its lines (src/order_copy.c): kept by crmscm
+SELECT is((pg_temp.error_of($$UPDATE crmscm.sales_order_lines SET customer_id = 12 WHERE order_id = 11$$))[1], '23000',
+		  'a pinned writer cannot set a line''s customer_id');
+SELECT is((pg_temp.error_of($$UPDATE crmscm.sales_order_lines SET order_status = 'closed' WHERE order_id = 11$$))[1], '23000',
+		  '... nor its order_status');
+SELECT is((pg_temp.error_of($q$DO $do$ BEGIN
+		INSERT INTO crmscm.sales_order_lines (order_id, line_no, item_id, qty, unit_price, customer_id, order_status)
+			VALUES (11, 2, 12, 1, 10, 15, 'draft');
+		RAISE EXCEPTION '%', (SELECT customer_id || '/' || order_status FROM crmscm.sales_order_lines
+							   WHERE order_id = 11 AND line_no = 2);
+	END $do$$q$))[2], '11/confirmed',
+		  'a new line stating another customer and status gets its order''s (11, confirmed)');
+SELECT is((SELECT count(*) FROM crmscm.sales_order_lines WHERE order_id = 11 AND customer_id = 11 AND order_status = 'confirmed'),
+		  1::bigint, '... and the existing line has them, as the writer reads it');
 RESET SESSION AUTHORIZATION;
 SET LOCAL crmscm.tenant_id = 1;
 
