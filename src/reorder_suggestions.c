@@ -28,6 +28,7 @@
 
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -268,17 +269,29 @@ rs_kept_row(RsState *st, HeapTuple tup, TupleDesc td)
 	Datum		series = rs_col(tup, td, 3, &sn);
 	Datum		anchor = rs_col(tup, td, 4, &an);
 	Datum		from = rs_col(tup, td, 5, &fn);
-	Datum		d = rs_col(tup, td, 6, &dn);
+	Datum		days = rs_col(tup, td, 6, &dn);
 	bool		has_series = !sn && !an && !fn;
+	ArrayType  *arr[3] = {NULL, NULL, NULL};
 	DwProfile	w;
 	RsPair	   *p;
 
+	if (!dn)
+	{
+		/* (days, qty, revenue) arrays, NULL without rows */
+		HeapTupleHeader th = DatumGetHeapTupleHeader(days);
+		int			k;
+
+		for (k = 0; k < 3; k++)
+		{
+			Datum		a = GetAttributeByNum(th, k + 1, &isnull);
+
+			arr[k] = isnull ? NULL : DatumGetArrayTypeP(a);
+		}
+	}
 	demand_window_profile(has_series ? DatumGetByteaPP(series) : NULL,
 						  has_series ? DatumGetDateADT(anchor) : 0,
 						  has_series ? DatumGetDateADT(from) : 0,
-						  dn ? NULL : DatumGetArrayTypeP(d),
-						  dn ? NULL : DatumGetArrayTypeP(rs_col(tup, td, 7, &isnull)),
-						  dn ? NULL : DatumGetArrayTypeP(rs_col(tup, td, 8, &isnull)),
+						  arr[0] ? arr[0] : NULL, arr[0] ? arr[1] : NULL, arr[0] ? arr[2] : NULL,
 						  st->start, st->end, RS_ALPHA, &w);
 	/* items and warehouses with demand in the window */
 	if (!(w.prof.total > 0 || w.revenue != 0))
@@ -734,22 +747,23 @@ rs_rows(RsState *st, long *nrows)
 
 /*
  * the kept state, with the demand_days after the series' anchor (or of the
- * whole window when the series does not reach back to its start)
+ * whole window when the series does not reach back to its start) for a row
+ * whose series does not cover the window or has days pending in it: a
+ * scalar subquery under CASE (a LEFT JOIN LATERAL rescanned an aggregate
+ * for every row, 30 ms of 30,000)
  */
 #define RS_KEPT_SQL \
-	"SELECT s.item_id, s.warehouse_id, s.series, s.anchor, s.series_from, x.d, x.q, x.r" \
+	"SELECT s.item_id, s.warehouse_id, s.series, s.anchor, s.series_from," \
+	"	   CASE WHEN s.series_from OPERATOR(pg_catalog.>) $2 OR s.pending_from OPERATOR(pg_catalog.<=) $3 THEN" \
+	"	   (SELECT ROW(pg_catalog.array_agg(y.day), pg_catalog.array_agg(y.qty::float8)," \
+	"				   pg_catalog.array_agg(y.revenue::float8))" \
+	"		  FROM %1$s.demand_days y" \
+	"		 WHERE y.tenant_id" EQ "$1 AND y.tenant_id" EQ "s.tenant_id" \
+	"		   AND y.item_id" EQ "s.item_id AND y.warehouse_id" EQ "s.warehouse_id" \
+	"		   AND y.day OPERATOR(pg_catalog.>=) CASE WHEN s.series_from OPERATOR(pg_catalog.<=) $2" \
+	"				THEN s.anchor OPERATOR(pg_catalog.+) 1 ELSE $2 END" \
+	"		   AND y.day OPERATOR(pg_catalog.<=) $3) END" \
 	"  FROM %1$s.demand_state s" \
-	"  LEFT JOIN LATERAL (" \
-	"	SELECT pg_catalog.array_agg(y.day) AS d, pg_catalog.array_agg(y.qty::float8) AS q," \
-	"		   pg_catalog.array_agg(y.revenue::float8) AS r" \
-	"	  FROM %1$s.demand_days y" \
-	"	 WHERE y.tenant_id" EQ "$1 AND y.tenant_id" EQ "s.tenant_id" \
-	"	   AND y.item_id" EQ "s.item_id AND y.warehouse_id" EQ "s.warehouse_id" \
-	"	   AND y.day OPERATOR(pg_catalog.>=) CASE WHEN s.series_from OPERATOR(pg_catalog.<=) $2" \
-	"			THEN s.anchor OPERATOR(pg_catalog.+) 1 ELSE $2 END" \
-	"	   AND y.day OPERATOR(pg_catalog.<=) $3" \
-	"	   AND (s.series_from OPERATOR(pg_catalog.>) $2 OR s.pending_from OPERATOR(pg_catalog.<=) $3)" \
-	"  ) x ON true" \
 	" WHERE s.tenant_id" EQ "$1"
 
 /* recomputed from the history: the daily totals, then demand_class */
