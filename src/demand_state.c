@@ -1454,39 +1454,23 @@ demand_state_stage(int64 tenant, Note *ns, int n)
  */
 
 /*
- * crmscm._demand_window(series, anchor, series_from, days, qty, revenue,
- * start_day, end_day, alpha): the demand profile of [start_day, end_day]
- * from the kept series (when it reaches back to start_day) and the
- * demand_days rows given (the days after anchor, or all of the window when
- * the series does not reach back).
+ * The demand profile of [start, end] from a kept series (series NULL: none,
+ * or it does not reach back to start) and the demand_days rows given as
+ * arrays (d NULL: none; with the series, only those after its anchor
+ * count).  Shared by crmscm._demand_window and crmscm.reorder_suggestions_at
+ * (src/reorder_suggestions.c).
  */
-PG_FUNCTION_INFO_V1(crmscm_demand_window);
-Datum
-crmscm_demand_window(PG_FUNCTION_ARGS)
+void
+demand_window_profile(bytea *series, int32 anchor, int32 series_from,
+					  ArrayType *ad, ArrayType *aq, ArrayType *ar,
+					  int32 start, int32 end, double alpha, DwProfile *p)
 {
-	bytea	   *series;
-	int32		anchor,
-				from,
-				start,
-				end;
-	double		alpha;
 	DwEntry    *extra = NULL;
 	int			nextra = 0;
 	bool		use_series;
-	DwProfile	p;
 	double	   *y;
-	TupleDesc	tupdesc;
-	Datum		values[11];
-	bool		nulls[11] = {0};
 	DwStatus	st;
 
-	if (PG_ARGISNULL(6) || PG_ARGISNULL(7) || PG_ARGISNULL(8))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("start_day, end_day and alpha must not be NULL")));
-	start = PG_GETARG_DATEADT(6);
-	end = PG_GETARG_DATEADT(7);
-	alpha = PG_GETARG_FLOAT8(8);
 	if (DATE_NOT_FINITE(start) || DATE_NOT_FINITE(end))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1495,17 +1479,9 @@ crmscm_demand_window(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("alpha %s is outside (0, 1]", float8out_internal(alpha))));
-	use_series = !PG_ARGISNULL(0) && !PG_ARGISNULL(1) && !PG_ARGISNULL(2) &&
-		PG_GETARG_DATEADT(2) <= start;
-	series = use_series ? PG_GETARG_BYTEA_PP(0) : NULL;
-	anchor = use_series ? PG_GETARG_DATEADT(1) : 0;
-	from = use_series ? PG_GETARG_DATEADT(2) : 0;
-	(void) from;
-	if (!PG_ARGISNULL(3))
+	use_series = series != NULL && series_from <= start;
+	if (ad != NULL)
 	{
-		ArrayType  *ad = PG_GETARG_ARRAYTYPE_P(3),
-				   *aq = PG_GETARG_ARRAYTYPE_P(4),
-				   *ar = PG_GETARG_ARRAYTYPE_P(5);
 		int			k;
 
 		nextra = ArrayGetNItems(ARR_NDIM(ad), ARR_DIMS(ad));
@@ -1539,15 +1515,49 @@ crmscm_demand_window(PG_FUNCTION_ARGS)
 	{
 		/* the series' own days after the end are not in the window anyway */
 		st = dw_profile((unsigned char *) VARDATA_ANY(series), VARSIZE_ANY_EXHDR(series),
-						extra, nextra, start, end, alpha, y, &p);
+						extra, nextra, start, end, alpha, y, p);
 	}
 	else
-		st = dw_profile(NULL, 0, extra, nextra, start, end, alpha, y, &p);
+		st = dw_profile(NULL, 0, extra, nextra, start, end, alpha, y, p);
 	if (st == DW_CORRUPT)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("kept demand series is corrupt"),
 				 errhint("Run crmscm.reorder_rebuild().")));
+	pfree(y);
+	if (extra)
+		pfree(extra);
+}
+
+/*
+ * crmscm._demand_window(series, anchor, series_from, days, qty, revenue,
+ * start_day, end_day, alpha): the demand profile of [start_day, end_day]
+ * from the kept series (when it reaches back to start_day) and the
+ * demand_days rows given (the days after anchor, or all of the window when
+ * the series does not reach back).
+ */
+PG_FUNCTION_INFO_V1(crmscm_demand_window);
+Datum
+crmscm_demand_window(PG_FUNCTION_ARGS)
+{
+	bool		has_series;
+	DwProfile	p;
+	TupleDesc	tupdesc;
+	Datum		values[11];
+	bool		nulls[11] = {0};
+
+	if (PG_ARGISNULL(6) || PG_ARGISNULL(7) || PG_ARGISNULL(8))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("start_day, end_day and alpha must not be NULL")));
+	has_series = !PG_ARGISNULL(0) && !PG_ARGISNULL(1) && !PG_ARGISNULL(2);
+	demand_window_profile(has_series ? PG_GETARG_BYTEA_PP(0) : NULL,
+						  has_series ? PG_GETARG_DATEADT(1) : 0,
+						  has_series ? PG_GETARG_DATEADT(2) : 0,
+						  PG_ARGISNULL(3) ? NULL : PG_GETARG_ARRAYTYPE_P(3),
+						  PG_ARGISNULL(3) ? NULL : PG_GETARG_ARRAYTYPE_P(4),
+						  PG_ARGISNULL(3) ? NULL : PG_GETARG_ARRAYTYPE_P(5),
+						  PG_GETARG_DATEADT(6), PG_GETARG_DATEADT(7), PG_GETARG_FLOAT8(8), &p);
 	/*
 	 * the row type once per call site, not per row: looking it up and
 	 * blessing it again cost as much as the profile itself (30,000 rows of

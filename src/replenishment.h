@@ -10,6 +10,9 @@
 
 #include "postgres.h"
 
+#include "utils/array.h"
+
+#include "demand_window.h"
 #include "reserve.h"
 
 /* settings (replenishment.c) */
@@ -20,5 +23,13 @@ extern void crmscm_define_replenishment_settings(void);
 /* the stages: work off this tenant's notes of their kinds */
 extern void demand_state_stage(int64 tenant, Note *ns, int n);
 extern void supplier_stats_stage(int64 tenant, Note *ns, int n);
+
+/*
+ * the demand profile of a window from a kept series and demand_days rows
+ * (demand_state.c; crmscm._demand_window and reorder_suggestions.c)
+ */
+extern void demand_window_profile(bytea *series, int32 anchor, int32 series_from,
+								  ArrayType *ad, ArrayType *aq, ArrayType *ar,
+								  int32 start, int32 end, double alpha, DwProfile *p);
 
 #endif							/* CRMSCM_REPLENISHMENT_H */
