@@ -6,6 +6,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #define RO_SQRT1_2 0.70710678118654752440	/* 1/sqrt(2) */
@@ -523,6 +524,28 @@ ro_holt(const double *y, size_t n, double alpha, double beta, double *out)
 	return RO_OK;
 }
 
+/* the demand sizes and intervals of Croston/SBA: one update per period with demand */
+static inline void
+ro_size_interval(const double *y, size_t i, double alpha, double beta, double *size,
+				 double *interval, size_t *last, size_t *k)
+{
+	/* sizes and intervals (from the series start for the first one) */
+	if (*k == 0)
+	{
+		*size = y[i];
+		*interval = (double) (i + 1);
+	}
+	else
+	{
+		*size += alpha * (y[i] - *size);
+		*interval += beta * ((double) (i - *last) - *interval);
+	}
+	*last = i;
+	(*k)++;
+}
+
+#define RO_BLOCK 256
+
 ReorderStatus
 ro_intermittent(const double *y, size_t n, ReorderMethod method, double alpha,
 				double beta, double *out)
@@ -540,34 +563,41 @@ ro_intermittent(const double *y, size_t n, ReorderMethod method, double alpha,
 	if (n == 0)
 		return RO_EMPTY;
 
-	for (size_t i = 0; i < n; i++)
+	if (method == RO_TSB)
 	{
-		/*
-		 * TSB: demand probability over every period, started at y[0]; only
-		 * for TSB (a chain of dependent updates over every period: with it,
-		 * ro_intermittent was a tenth of reorder_suggestions' time for SBA)
-		 */
-		if (method == RO_TSB)
+		for (size_t i = 0; i < n; i++)
 		{
+			/* TSB: demand probability over every period, started at y[0] */
 			double		d = y[i] != 0 ? 1.0 : 0.0;
 
 			prob = i == 0 ? d : prob + beta * (d - prob);
+			if (y[i] != 0)
+				ro_size_interval(y, i, alpha, beta, &size, &interval, &last, &k);
 		}
-		if (y[i] == 0)
-			continue;
-		/* sizes and intervals (from the series start for the first one) */
-		if (k == 0)
+	}
+	else
+	{
+		/*
+		 * Croston and SBA: the periods with demand, found a block at a time
+		 * without a branch on the data (a series with zeros at random days
+		 * mispredicted half of them), then the same updates in the same
+		 * order
+		 */
+		size_t		idx[RO_BLOCK];
+
+		for (size_t from = 0; from < n; from += RO_BLOCK)
 		{
-			size = y[i];
-			interval = (double) (i + 1);
+			size_t		to = n - from < RO_BLOCK ? n : from + RO_BLOCK,
+						m = 0;
+
+			for (size_t i = from; i < to; i++)
+			{
+				idx[m] = i;
+				m += (y[i] != 0);
+			}
+			for (size_t j = 0; j < m; j++)
+				ro_size_interval(y, idx[j], alpha, beta, &size, &interval, &last, &k);
 		}
-		else
-		{
-			size += alpha * (y[i] - size);
-			interval += beta * ((double) (i - last) - interval);
-		}
-		last = i;
-		k++;
 	}
 	if (k == 0)
 	{
@@ -621,10 +651,19 @@ ro_classify(const double *y, size_t n, DemandProfile *out)
 	for (size_t i = 0; i < n; i++)
 	{
 		double		d = y[i] - mean,
-					dz = y[i] != 0 ? y[i] - nz_mean : 0.0;
+					dz = y[i] - nz_mean,
+					dz2 = dz * dz;
+		uint64_t	bits;
 
 		ss += d * d;
-		nz_ss += dz * dz;
+		/*
+		 * dz * dz where y[i] != 0, else +0.0 (which adds nothing), by a mask
+		 * on the bits instead of a branch the data mispredicted
+		 */
+		memcpy(&bits, &dz2, sizeof(bits));
+		bits &= (uint64_t) 0 - (uint64_t) (y[i] != 0);
+		memcpy(&dz2, &bits, sizeof(dz2));
+		nz_ss += dz2;
 	}
 	out->periods = n;
 	out->demand_periods = nz;
