@@ -611,9 +611,12 @@ rs_figures(RsState *st, RsRow *r)
 	r->eoq_null = it->order_cost_null || it->holding_cost_null ||
 		!ro_plan_has_eoq(r->forecast, it->order_cost, it->holding_cost);
 	r->eoq = r->eoq_null ? 0 :
-		DatumGetFloat8(DirectFunctionCall3(crmscm_eoq, Float8GetDatum(r->forecast * 365),
+		DatumGetFloat8(DirectFunctionCall3(crmscm_eoq, Float8GetDatum(float8_mul(r->forecast, 365)),
 										   Float8GetDatum(it->order_cost), Float8GetDatum(it->holding_cost)));
 	r->reorder_point = ro_plan_reorder_point(r->forecast, p->lead, p->pipeline_qty, r->safety_stock);
+	/* as the float8 arithmetic of SQL: an infinite point is 22003, never an infinite order */
+	if (isinf(r->reorder_point) || isnan(r->reorder_point))
+		float_overflow_error();
 	/* the lot: EOQ rounded up to whole packs, at least one pack */
 	ceil_lots = DirectFunctionCall1(numeric_ceil,
 									DirectFunctionCall2(numeric_div,

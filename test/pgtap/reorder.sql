@@ -2,7 +2,7 @@
 -- crmscm.reorder_suggestions and crmscm.replenish().  Every expected number
 -- names its independent source.
 \i test/setup.sql
-SELECT plan(143);
+SELECT plan(144);
 SET LOCAL TimeZone = 'UTC';
 
 -- relative closeness helper (temp: gone at rollback)
@@ -352,6 +352,12 @@ SELECT is((SELECT expected_at FROM r1 WHERE item_id = 901), current_date + 7, 'e
 SELECT is((SELECT count(*)::int FROM replenish()), 0, 'a second replenish() orders nothing: drafts count as on order');
 SELECT results_eq($$SELECT on_order, reorder_now FROM reorder_suggestions WHERE item_id = 901$$,
                   $$VALUES (252::numeric, false)$$, 'A: the draft is on order, no reorder now');
+
+-- a lead time whose demand over it overflows float8: 22003, as the SQL
+-- arithmetic of 0.3.0's first view raised, never an Infinity to order
+UPDATE items SET lead_time_days = 1e308 WHERE item_id = 901;
+SELECT throws_ok($$SELECT suggested_qty FROM reorder_suggestions WHERE item_id = 901$$, '22003', NULL,
+                 'A with a lead time of 1e308 days (4/day x 1e308 overflows): 22003, no infinite order');
 
 SELECT * FROM finish();
 ROLLBACK;
