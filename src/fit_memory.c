@@ -26,9 +26,10 @@ void
 crmscm_define_fit_memory_settings(void)
 {
 	DefineCustomIntVariable("crmscm.max_fit_memory",
-							"Most memory one aggregate state of a crmscm fit may buffer.",
+							"Most memory one aggregate state of a crmscm fit, or one call of reorder_suggestions, may hold.",
 							"Applies to lead_model_fit, lead_nb_fit, auc, bgnbd_fit, gamma_gamma_fit and "
-							"rfm_summary, to each parallel partial state and to the combined state. "
+							"rfm_summary, to each parallel partial state and to the combined state, and to "
+							"what reorder_suggestions keeps per item and warehouse. "
 							"Only superusers (or roles granted SET on it) can change it.",
 							&crmscm_max_fit_memory,
 							1024 * 1024,	/* 1 GB */

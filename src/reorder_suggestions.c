@@ -45,6 +45,7 @@
 #include "utils/numeric.h"
 #include "utils/tuplestore.h"
 
+#include "fit_memory.h"
 #include "reorder_plan.h"
 #include "replenishment.h"
 
@@ -138,6 +139,25 @@ typedef void (*RsRowFn) (RsState *st, HeapTuple tup, TupleDesc td);
  * cursor, RS_BATCH rows at a time, calling fn for each row in the per-row
  * context; what fn keeps it copies into st->cxt.
  */
+/*
+ * What the call keeps per item and warehouse (about 250 bytes a pair, and
+ * the tables' initial 3 MB) is bounded by crmscm.max_fit_memory: 54000
+ * beyond it, checked after every batch read.
+ */
+static void
+rs_check_memory(RsState *st)
+{
+	int64		bytes = (int64) MemoryContextMemAllocated(st->cxt, true);
+	int64		limit = crmscm_fit_memory_limit();
+
+	if (bytes > limit)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("reorder_suggestions: %lld kB for the tenant's %ld item-warehouse pairs, more than crmscm.max_fit_memory (%lld kB)",
+						(long long) ((bytes + 1023) / 1024), hash_get_num_entries(st->pairs), (long long) (limit / 1024)),
+				 errhint("Ask an administrator to raise crmscm.max_fit_memory.")));
+}
+
 static void
 rs_read(RsState *st, const char *sql, RsRowFn fn)
 {
@@ -166,6 +186,7 @@ rs_read(RsState *st, const char *sql, RsRowFn fn)
 		}
 		SPI_freetuptable(SPI_tuptable);
 		CHECK_FOR_INTERRUPTS();
+		rs_check_memory(st);
 	}
 	SPI_cursor_close(portal);
 }

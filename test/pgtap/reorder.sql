@@ -2,7 +2,7 @@
 -- crmscm.reorder_suggestions and crmscm.replenish().  Every expected number
 -- names its independent source.
 \i test/setup.sql
-SELECT plan(144);
+SELECT plan(145);
 SET LOCAL TimeZone = 'UTC';
 
 -- relative closeness helper (temp: gone at rollback)
@@ -353,6 +353,12 @@ SELECT is((SELECT count(*)::int FROM replenish()), 0, 'a second replenish() orde
 SELECT results_eq($$SELECT on_order, reorder_now FROM reorder_suggestions WHERE item_id = 901$$,
                   $$VALUES (252::numeric, false)$$, 'A: the draft is on order, no reorder now');
 
+-- what a call keeps per item and warehouse is bounded by crmscm.max_fit_memory
+SET LOCAL crmscm.max_fit_memory = 64;
+SELECT throws_like($$SELECT count(*) FROM reorder_suggestions$$,
+                   'reorder_suggestions: % kB for the tenant''s % item-warehouse pairs, more than crmscm.max_fit_memory (64 kB)',
+                   'crmscm.max_fit_memory = 64 kB: reorder_suggestions refuses (54000), naming the pairs');
+RESET crmscm.max_fit_memory;
 -- a lead time whose demand over it overflows float8: 22003, as the SQL
 -- arithmetic of 0.3.0's first view raised, never an Infinity to order
 UPDATE items SET lead_time_days = 1e308 WHERE item_id = 901;
